@@ -1,0 +1,91 @@
+"""The `raytool` command line.
+
+raytool data import --format seal_tools --src ../shared/data/seal_tools/dev.jsonl --out out/seal_dev
+raytool data stats out/seal_dev
+raytool train            # the main job on the embedded default (grows with every stage of the pipeline)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from raytool.tools.errors import RecordError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args) or 0
+    except (RecordError, ValueError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    from raytool.tools.importers import FORMATS
+
+    parser = argparse.ArgumentParser(prog="raytool", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(title="commands")
+
+    data = sub.add_parser("data", help="import and inspect tool-use datasets").add_subparsers(title="data commands")
+    imp = data.add_parser("import", help="import a benchmark file from its original format")
+    imp.add_argument("--format", required=True, choices=FORMATS)
+    imp.add_argument("--src", required=True, type=Path, help="the benchmark file (tasks)")
+    imp.add_argument("--tools", type=Path, help="tool file or folder, for formats that keep tools apart")
+    imp.add_argument("--out", required=True, type=Path, help="output dataset directory (replaced atomically)")
+    imp.add_argument("--skip-bad", action="store_true", help="skip malformed records and report counts by reason")
+    imp.set_defaults(run=_data_import)
+    stats = data.add_parser("stats", help="print a table of tools, tasks, calls per task and domains")
+    stats.add_argument("dirs", nargs="+", type=Path, help="dataset directories written by `data import`")
+    stats.set_defaults(run=_data_stats)
+
+    train = sub.add_parser("train", help="run the main job on the embedded default")
+    train.add_argument("--data-dir", type=Path, help="shared benchmark data (default: shared/data beside the repo)")
+    train.add_argument("--out", type=Path, help="where artifacts go (default: $RAYTOOL_CACHE/run)")
+    train.set_defaults(run=_train)
+    return parser
+
+
+def _data_import(args: argparse.Namespace) -> int:
+    from raytool.tools.importers import import_dataset
+    from raytool.tools.stats import stats_table
+
+    dataset = import_dataset(args.format, args.src, tools=args.tools, skip_bad=args.skip_bad)
+    dataset.save(args.out)
+    print(stats_table({args.out.name: dataset}))
+    if dataset.report.errors:
+        print("first skipped records:", *dataset.report.errors[:5], sep="\n  ")
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _data_stats(args: argparse.Namespace) -> int:
+    from raytool.tools.dataset import ToolDataset
+    from raytool.tools.stats import stats_table
+
+    print(stats_table({d.name: ToolDataset.load(d) for d in args.dirs}))
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from raytool.paths import cache_dir, shared_data_dir
+    from raytool.tools.shared import import_shared
+    from raytool.tools.stats import stats_table
+
+    out = args.out or cache_dir() / "run"
+    data_dir = args.data_dir or shared_data_dir()
+    print(f"[train] stage 1/1: import the shared benchmarks from {data_dir} into {out / 'datasets'}")
+    datasets = import_shared(data_dir, out / "datasets")
+    print(stats_table(datasets))
+    print("[train] done (later stages — environments, teacher, proposer, decider — are not built yet)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -21,13 +21,16 @@ case "$stack" in
   *) echo "bootstrap: RAYTOOL_STACK must be cpu or gpu, got '$stack'" >&2; exit 2 ;;
 esac
 
+# pip's warnings about this machine's extra local indexes are noise; real errors still show.
+quiet() { "$@" 2> >(grep -v "is neither a file nor a directory" >&2); }
+
 stamp=$(cat "$root/requirements/$stack.txt" ${constraints:+"$constraints"} "$root/scripts/bootstrap.sh" | sha256sum | cut -c1-16)
 
 if [ "$(cat "$venv/.raytool-stamp" 2>/dev/null)" != "$stamp" ]; then
   echo "[setup] building the $stack venv in $venv (a few minutes, once)"
   rm -rf "$venv"
   "$python" -m venv "$venv"
-  pip=("$venv/bin/python" -m pip --disable-pip-version-check --no-input)
+  pip=(quiet "$venv/bin/python" -m pip --disable-pip-version-check --no-input)
   # torch first, alone: any other spec for it would pull several GB of CUDA packages (ENVIRONMENT.md).
   "${pip[@]}" install -q "$torch_pin"
   cons=(-c "$venv/torch-constraint.txt")
@@ -45,9 +48,10 @@ else
   echo "[setup] $stack venv up to date ($venv)"
 fi
 
-# The package itself, editable; redone only when the venv points at another checkout.
-here=$("$venv/bin/python" -c 'import raytool, os; print(os.path.dirname(os.path.dirname(raytool.__file__)))' 2>/dev/null || true)
-if [ "$here" != "$root" ]; then
+# The package itself, editable; redone only when the venv points at another checkout (checked from /,
+# so that a raytool/ folder in the current directory does not answer for the installed one).
+here=$(cd / && "$venv/bin/python" -c 'import raytool, os; print(os.path.dirname(os.path.dirname(raytool.__file__)))' 2>/dev/null || true)
+if [ "$here" != "$root" ] || [ ! -x "$venv/bin/raytool" ]; then
   echo "[setup] installing raytool from $root (editable)"
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e "$root"
+  quiet "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e "$root"
 fi

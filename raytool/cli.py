@@ -45,6 +45,22 @@ def _parser() -> argparse.ArgumentParser:
     stats.add_argument("dirs", nargs="+", type=Path, help="dataset directories written by `data import`")
     stats.set_defaults(run=_data_stats)
 
+    envs = sub.add_parser("envs", help="executable tool suites and generated tasks").add_subparsers(
+        title="envs commands"
+    )
+    build = envs.add_parser("build", help="build verifiable tasks on the executable suites")
+    build.add_argument("--suite", required=True, help="suite name, comma-separated names, or 'all'")
+    build.add_argument("--level", type=int, default=1, help="complexity level 1-4")
+    build.add_argument("--num-tasks", type=int, default=100)
+    build.add_argument("--seed", type=int, default=0)
+    build.add_argument("--out", required=True, type=Path, help="output dataset directory (replaced atomically)")
+    build.add_argument(
+        "--verify", choices=("inline", "process"), default="inline", help="executor for the replay check"
+    )
+    build.add_argument("--integration-walks", type=int, default=300, help="random walks for function integration")
+    build.set_defaults(run=_envs_build)
+    envs.add_parser("list", help="list the suites, their tools per stage, and the levels").set_defaults(run=_envs_list)
+
     train = sub.add_parser("train", help="run the main job on the embedded default")
     train.add_argument("--data-dir", type=Path, help="shared benchmark data (default: shared/data beside the repo)")
     train.add_argument("--out", type=Path, help="where artifacts go (default: $RAYTOOL_CACHE/run)")
@@ -70,6 +86,59 @@ def _data_stats(args: argparse.Namespace) -> int:
     from raytool.tools.stats import stats_table
 
     print(stats_table({d.name: ToolDataset.load(d) for d in args.dirs}))
+    return 0
+
+
+def _envs_build(args: argparse.Namespace) -> int:
+    from raytool.envs.build import BuildConfig, build_tasks, verify_tasks
+    from raytool.envs.sandbox import InlineExecutor, ProcessSandbox
+    from raytool.envs.suites import SUITE_NAMES
+    from raytool.tools.stats import stats_table
+
+    suites = SUITE_NAMES if args.suite == "all" else tuple(s.strip() for s in args.suite.split(","))
+    config = BuildConfig(suites, args.level, args.num_tasks, args.seed, integration_walks=args.integration_walks)
+    dataset = build_tasks(config)
+    with InlineExecutor() if args.verify == "inline" else ProcessSandbox() as executor:
+        verified, failures = verify_tasks(dataset.tasks, executor)
+    print(
+        f"[envs] replayed gold calls ({args.verify} executor): {verified}/{len(dataset.tasks)} reproduce their answer"
+    )
+    if failures:
+        print("\n".join(failures[:10]))
+        raise ValueError(f"{len(failures)} built tasks do not replay; nothing was written")
+    dataset.info["verified"] = verified
+    dataset.save(args.out)
+    print(stats_table({args.out.name: dataset}))
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _envs_list(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from raytool.envs.levels import LEVELS
+    from raytool.envs.suites import SUITE_NAMES, get_suite
+    from raytool.tables import format_table
+
+    rows = []
+    for name in SUITE_NAMES:
+        suite = get_suite(name)
+        per_stage = Counter(t.stage for t in suite.tools.values())
+        stages = ", ".join(f"{stage} {per_stage[stage]}" for stage in suite.stages)
+        rows.append([name, suite.domain, len(suite.tools), stages])
+    print(format_table(["suite", "domain", "tools", "tools per stage"], rows))
+    level_rows = [
+        [
+            s.level,
+            f"{s.min_calls}-{s.max_calls}",
+            ", ".join(sorted(s.param_types)),
+            s.max_output_depth,
+            s.distractors,
+            s.domains,
+        ]
+        for s in LEVELS.values()
+    ]
+    print(format_table(["level", "calls", "parameter types", "max depth", "distractors", "domains"], level_rows))
     return 0
 
 

@@ -20,3 +20,13 @@ def shared_data() -> Path:
         return shared_data_dir()
     except FileNotFoundError as err:
         pytest.fail(str(err))
+
+
+@pytest.fixture(scope="session")
+def ray_local():
+    """A local Ray cluster of its own for the `ray`-marked tests (never attaches to a running one)."""
+    import ray
+
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()

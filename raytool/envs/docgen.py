@@ -45,7 +45,9 @@ def spec_from_function(fn: Callable, name: str | None = None, domain: str = "") 
         properties[param.name] = schema
     returns = schema_of(hints["return"]) if "return" in hints else None
     parameters = {"type": "object", "properties": properties, "required": required}
-    return ToolSpec(name=name or fn.__name__, description=summary, parameters=parameters, returns=returns, domain=domain)
+    return ToolSpec(
+        name=name or fn.__name__, description=summary, parameters=parameters, returns=returns, domain=domain
+    )
 
 
 def schema_of(tp: Any) -> dict[str, Any]:

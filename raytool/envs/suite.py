@@ -23,7 +23,7 @@ is generated from the signature, the annotations and the docstring (`raytool.env
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -142,12 +142,17 @@ _JSON_CHECKS = {
 }
 
 
-def check_arguments(spec: ToolSpec, arguments: dict[str, Any]) -> None:
-    """Raise `InvalidArgument` for unknown, missing required, wrongly typed or out-of-enum arguments."""
+def check_arguments(spec: ToolSpec, arguments: dict[str, Any], unchecked: Collection[str] = ()) -> None:
+    """Raise `InvalidArgument` for unknown, missing required, wrongly typed or out-of-enum arguments.
+
+    Keys in `unchecked` count as present but their values are not checked (unresolved result references).
+    """
     props = spec.properties
     for key, value in arguments.items():
         if key not in props:
             raise InvalidArgument(f"{spec.name}: unknown argument {key!r}")
+        if key in unchecked:
+            continue
         schema = props[key]
         check = _JSON_CHECKS.get(schema.get("type", ""))
         if check is not None and not check(value):

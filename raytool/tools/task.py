@@ -8,7 +8,7 @@ from typing import Any
 from raytool.tools.call import ToolCall
 from raytool.tools.errors import FieldError, expect_type, require
 
-_FIELDS = {"id", "query", "calls", "tools", "domain", "difficulty", "ordered", "answer", "source"}
+_FIELDS = {"id", "query", "calls", "tools", "domain", "difficulty", "ordered", "answer", "source", "env"}
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,8 @@ class Task:
         relevant APIs or MetaTool's multi-tool queries).
     answer: an optional checkable final answer (JSON-native), for executable suites.
     source: the dataset the task came from.
+    env: for executable tasks, how to rebuild the world the gold calls run on
+        (`{"suites": ["cpn"], "world_seed": 7}`); None for dataset tasks.
     """
 
     id: str
@@ -36,6 +38,7 @@ class Task:
     ordered: bool = True
     answer: Any = None
     source: str = ""
+    env: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         expect_type(self.id, str, "id")
@@ -49,6 +52,8 @@ class Task:
         for key in ("domain", "difficulty", "source"):
             expect_type(getattr(self, key), str, key)
         expect_type(self.ordered, bool, "ordered")
+        if self.env is not None:
+            expect_type(self.env, dict, "env")
         for i, call in enumerate(self.calls):
             expect_type(call, ToolCall, f"calls[{i}]")
             late = [d for d in call.depends_on if not 0 <= d < i]
@@ -78,6 +83,8 @@ class Task:
             out["ordered"] = False
         if self.answer is not None:
             out["answer"] = self.answer
+        if self.env is not None:
+            out["env"] = self.env
         return out
 
     @classmethod
@@ -107,4 +114,5 @@ class Task:
             ordered=record.get("ordered", True),
             answer=record.get("answer"),
             source=record.get("source", ""),
+            env=record.get("env"),
         )

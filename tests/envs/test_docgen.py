@@ -64,7 +64,13 @@ def test_call_checks_arguments_and_runs() -> None:
     world = demo.make_world(0)
     out = demo.call(world, "list_nodes", {"region": "eu", "min_gpus": 1})
     assert out == {"region": "eu", "nodes": [{"node_id": "n1", "gpus": 4}]}
-    for bad in ({}, {"region": 3}, {"region": "eu", "min_gpus": 9}, {"region": "eu", "sort": "size"}, {"region": "eu", "x": 1}):
+    for bad in (
+        {},
+        {"region": 3},
+        {"region": "eu", "min_gpus": 9},
+        {"region": "eu", "sort": "size"},
+        {"region": "eu", "x": 1},
+    ):
         with pytest.raises(InvalidArgument):
             demo.call(world, "list_nodes", bad)
     with pytest.raises(NotFound, match="no region 'us'"):

@@ -71,7 +71,14 @@ def test_toolcall_openai_shape() -> None:
 def test_task_validates_dependency_order_and_candidates() -> None:
     first = ToolCall("get_weather", {"city": "Paris"})
     second = ToolCall.with_inferred_deps("get_weather", {"city": result_ref(0, "city")})
-    task = Task(id="t1", query="weather twice", calls=(first, second), tools=("get_weather",), answer={"ok": 1})
+    task = Task(
+        id="t1",
+        query="weather twice",
+        calls=(first, second),
+        tools=("get_weather",),
+        answer={"ok": 1},
+        env={"suites": ["x"], "world_seed": 3},
+    )
     assert Task.from_dict(json.loads(json.dumps(task.to_dict()))) == task
     with pytest.raises(FieldError, match="not earlier calls"):
         Task(id="t2", query="q", calls=(ToolCall("a", {"x": result_ref(0)}, (0,)),))

@@ -1,0 +1,129 @@
+"""The deterministic argument binder: which values a chosen tool is called with.
+
+The decider picks *which* tool and *when*; the binder fills the arguments, so the same rule serves task
+generation (gold arguments are the binder's output) and every rollout. For each parameter of the chosen tool,
+in the order of its schema:
+
+  1. kind match on earlier outputs: if the parameter has a kind (`x-kind`) and an earlier successful call's
+     output holds a field of that kind (per that tool's `returns` schema), the value is a reference to it.
+     The latest such call wins; inside an output, the first field in depth-first order (lists: element 0).
+  2. name match on the task: else, if the task's slots hold a value for the parameter's name (slots are
+     the values the task's gold calls use, by (tool, parameter) first, then by parameter name), that value.
+     A slot that is itself a reference to gold call j binds to the trajectory call matched to gold call j
+     (omitted if none yet).
+  3. otherwise the parameter is left out (a missing required one makes the call malformed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from raytool.envs.docgen import KIND_KEY
+from raytool.tools.call import REF_KEY, is_result_ref, result_ref
+from raytool.tools.spec import ToolSpec
+from raytool.tools.task import Task
+
+
+@dataclass(frozen=True)
+class PastCall:
+    """A call already made in the trajectory: its tool spec, and its output when it succeeded (else None)."""
+
+    spec: ToolSpec
+    ok: bool
+    output: Any = None
+
+
+def task_slots(task: Task) -> dict[Any, Any]:
+    """The task's argument values, keyed by (tool, parameter) and by parameter; first occurrence wins."""
+    slots: dict[Any, Any] = {}
+    for call in task.calls:
+        for key, value in (call.arguments or {}).items():
+            slots.setdefault((call.name, key), value)
+            slots.setdefault(key, value)
+    return slots
+
+
+def slots_for(slots: dict[Any, Any], tool: str) -> dict[str, Any]:
+    """The name-keyed slots a call of `tool` binds from: its own (tool, parameter) values override."""
+    out = {k: v for k, v in slots.items() if isinstance(k, str)}
+    out.update({k[1]: v for k, v in slots.items() if isinstance(k, tuple) and k[0] == tool})
+    return out
+
+
+def bind_arguments(
+    spec: ToolSpec,
+    slots: dict[str, Any],
+    history: Sequence[PastCall],
+    gold_to_trajectory: dict[int, int] | None = None,
+) -> dict[str, Any]:
+    """Arguments for `spec` under the rules of the module docstring; references point into `history`."""
+    arguments: dict[str, Any] = {}
+    for name, schema in spec.properties.items():
+        kind = schema.get(KIND_KEY)
+        ref = latest_of_kind(history, kind) if kind else None
+        if ref is not None:
+            arguments[name] = ref
+        elif name in slots:
+            value = slots[name]
+            if is_result_ref(value):
+                index = (gold_to_trajectory or {}).get(value[REF_KEY])
+                if index is not None:
+                    arguments[name] = result_ref(index, value.get("path", ""))
+            else:
+                arguments[name] = value
+    return arguments
+
+
+def latest_of_kind(history: Sequence[PastCall], kind: str) -> dict[str, Any] | None:
+    """A reference to the first field of `kind` in the latest successful output that has one."""
+    for index in range(len(history) - 1, -1, -1):
+        past = history[index]
+        if past.ok and past.spec.returns is not None:
+            path = find_kind(past.output, past.spec.returns, kind)
+            if path is not None:
+                return result_ref(index, path)
+    return None
+
+
+def find_kind(value: Any, schema: dict[str, Any], kind: str, path: str = "") -> str | None:
+    """Path (`nodes[0].node_id`) of the first field of `kind` in `value`, depth first, guided by `schema`."""
+    if schema.get(KIND_KEY) == kind:
+        return path
+    if isinstance(value, dict) and schema.get("type") == "object":
+        props = schema.get("properties", {})
+        for key, item in value.items():
+            if key in props:
+                found = find_kind(item, props[key], kind, f"{path}.{key}" if path else key)
+                if found is not None:
+                    return found
+    elif isinstance(value, list) and value and schema.get("type") == "array":
+        return find_kind(value[0], schema.get("items", {}), kind, f"{path}[0]")
+    return None
+
+
+def resolve_path(value: Any, path: str) -> Any:
+    """The value at `path` (as written by `find_kind`) inside `value`; KeyError/IndexError if absent."""
+    if not path:
+        return value
+    for part in path.replace("[", ".[").split("."):
+        if not part:
+            continue
+        value = value[int(part[1:-1])] if part.startswith("[") else value[part]
+    return value
+
+
+def resolve_arguments(arguments: dict[str, Any], outputs: Sequence[Any]) -> dict[str, Any]:
+    """Replace result references by the values they point at (`outputs[i]` is call i's output)."""
+
+    def resolve(value: Any) -> Any:
+        if is_result_ref(value):
+            return resolve_path(outputs[value[REF_KEY]], value.get("path", ""))
+        if isinstance(value, list):
+            return [resolve(v) for v in value]
+        if isinstance(value, dict):
+            return {k: resolve(v) for k, v in value.items()}
+        return value
+
+    return resolve(arguments)

@@ -1,0 +1,260 @@
+"""`ToolDeciderEnv`: the tool decider's gymnasium environment. One episode is one task.
+
+Each step the agent sees the query, its call history and the top-p candidate tools of the task's pool (ranked
+once per task by a candidate source, tools already called successfully skipped), and picks a candidate or
+STOP. The binder (`raytool.envs.binder`) fills the arguments; the call runs through an executor (inline or
+in a sandbox process) for executable tasks, or is only checked against the tool's schema for dataset tasks;
+the verifiable reward (`raytool.envs.reward`) is paid as per-step differences, so the return equals it.
+
+Observation (`Dict`, as RLlib's action-masking modules expect):
+  observations  float32 in [-1, 1], (2D + 4 + p (D + 5),): query vector; mean vector of the tools called successfully;
+                [step, valid calls, failed calls] / max_steps and last-call-ok; then per candidate its tool
+                vector, score in [0, 1], rank / p, called-before, failed-before, share of required arguments
+                the binder can fill now.
+  action_mask   float32 (p + 1,): 1 for existing candidates, and for STOP (the last action).
+RLlib: `register_decider_env()` registers `ENV_NAME`; the env takes RLlib's `config` (an `EnvContext` dict).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from raytool.envs.binder import PastCall, bind_arguments, resolve_arguments, slots_for, task_slots
+from raytool.envs.features import load_or_build_features
+from raytool.envs.reward import INVALID, MALFORMED, REPEATED, VALID, MadeCall, RewardConfig, score_trajectory
+from raytool.envs.suite import InvalidArgument, check_arguments
+from raytool.paths import cache_dir
+from raytool.tools.call import is_result_ref
+from raytool.tools.dataset import ToolDataset
+
+ENV_NAME = "raytool/ToolDecider-v0"
+_SCALARS, _PER_CANDIDATE = 4, 5
+
+
+@dataclass(frozen=True)
+class DeciderEnvConfig:
+    """Settings of `ToolDeciderEnv` (RLlib passes them as a dict; unknown keys are an error).
+
+    tasks: a dataset directory (`raytool data import` or `raytool envs build` output).
+    top_p: candidates offered per step.
+    max_steps: calls per episode before truncation (STOP is always allowed).
+    candidate_source: `bm25` or `embedding` (cosine of the encoder's vectors).
+    encoder: feature encoder, `hashing-256` (no model) or `minilm`.
+    executor: `inline` (trusted suites in-process), `process` (sandboxed child) or `none` (schema check only;
+        always used for tasks without an executable `env`).
+    reward: `RewardConfig` fields.
+    feature_cache: directory of cached features (default `$RAYTOOL_CACHE/features`).
+    seed: episode order; each env runner offsets it by its worker index.
+    """
+
+    tasks: str
+    top_p: int = 5
+    max_steps: int = 8
+    candidate_source: str = "bm25"
+    encoder: str = "hashing-256"
+    executor: str = "inline"
+    reward: dict[str, float] = field(default_factory=dict)
+    feature_cache: str = ""
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.top_p < 1 or self.max_steps < 1:
+            raise ValueError("top_p and max_steps must be >= 1")
+        if self.executor not in ("inline", "process", "none"):
+            raise ValueError(f"executor must be inline, process or none, got {self.executor!r}")
+
+    @classmethod
+    def from_dict(cls, config: dict[str, Any]) -> DeciderEnvConfig:
+        known = set(cls.__dataclass_fields__)
+        unknown = set(config) - known
+        if unknown:
+            raise ValueError(f"unknown ToolDeciderEnv config keys {sorted(unknown)}; known: {sorted(known)}")
+        return cls(**config)
+
+
+class ToolDeciderEnv(gym.Env):
+    """See the module docstring."""
+
+    metadata = {"render_modes": []}
+
+    def __init__(self, config: dict[str, Any] | None = None) -> None:
+        raw = dict(config or {})
+        worker = int(getattr(config, "worker_index", 0) or 0)
+        self.config = DeciderEnvConfig.from_dict(raw)
+        self.reward_config = RewardConfig(**self.config.reward)
+        self.dataset = ToolDataset.load(self.config.tasks)
+        self.tasks = self.dataset.tasks
+        self.specs = list(self.dataset.tools.values())
+        self.features = load_or_build_features(
+            self.dataset, self.config.encoder, self.config.candidate_source,
+            self.config.top_p + self.config.max_steps, self.config.feature_cache or cache_dir() / "features",
+        )  # fmt: skip
+        self.tool_index = {name: i for i, name in enumerate(self.features.tool_names)}
+        self.executor = _make_executor(self.config.executor)
+        p, d = self.config.top_p, self.features.dim
+        self.obs_dim = 2 * d + _SCALARS + p * (d + _PER_CANDIDATE)
+        self.observation_space = gym.spaces.Dict(
+            {
+                "observations": gym.spaces.Box(-1.0, 1.0, (self.obs_dim,), np.float32),
+                "action_mask": gym.spaces.Box(0.0, 1.0, (p + 1,), np.float32),
+            }
+        )
+        self.action_space = gym.spaces.Discrete(p + 1)
+        self.stop_action = p
+        self._rng = random.Random(self.config.seed * 1000 + worker)
+        self._task_index = -1
+
+    # -- episode ---------------------------------------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        if seed is not None:
+            self._rng = random.Random(seed)
+        options = options or {}
+        self._task_index = options.get("task_index", self._rng.randrange(len(self.tasks)))
+        self.task = self.tasks[self._task_index]
+        self.executes = self.executor is not None and self.task.env is not None
+        if self.executes:
+            self.executor.reset(self.task.env["suites"], self.task.env["world_seed"])
+        self.slots = task_slots(self.task)
+        self.made: list[MadeCall] = []
+        self.history: list[PastCall] = []
+        self.outputs: list[Any] = []
+        self.seen: set[tuple[str, str]] = set()
+        self.steps = 0
+        self.score = 0.0
+        self.breakdown = score_trajectory(self.task, [], self.reward_config, terminal=False)
+        self._refresh_candidates()
+        return self._observation(), {"task_id": self.task.id}
+
+    def step(self, action: int):
+        action = int(action)
+        self.steps += 1
+        if action == self.stop_action or action >= len(self.candidates):
+            return self._finish(truncated=False)
+        self._call(self.specs[self.candidates[action]])
+        self.breakdown = score_trajectory(self.task, self.made, self.reward_config, terminal=False)
+        reward, self.score = self.breakdown.reward - self.score, self.breakdown.reward
+        if self.steps >= self.config.max_steps:
+            obs, final, _, truncated, info = self._finish(truncated=True)
+            return obs, reward + final, False, truncated, info
+        self._refresh_candidates()
+        return self._observation(), reward, False, False, {}
+
+    def _finish(self, truncated: bool):
+        final = score_trajectory(self.task, self.made, self.reward_config, terminal=True)
+        reward = final.reward - self.score
+        self.score = final.reward
+        info = {
+            "task_id": self.task.id,
+            "episode_reward": final.reward,
+            "success": final.success,
+            "calls": len(self.made),
+            "precision": final.precision,
+            "completeness": final.completeness,
+        }
+        return self._observation(), reward, not truncated, truncated, info
+
+    def _call(self, spec) -> None:
+        mapping = self.breakdown.gold_to_trajectory
+        arguments = bind_arguments(spec, slots_for(self.slots, spec.name), self.history, mapping)
+        output, status, resolved = None, VALID, arguments
+        try:
+            if self.executes:
+                resolved = resolve_arguments(arguments, self.outputs)
+                check_arguments(spec, resolved)
+            else:  # no outputs to resolve references against: their values go unchecked
+                check_arguments(spec, arguments, unchecked=[k for k, v in arguments.items() if is_result_ref(v)])
+        except (InvalidArgument, LookupError, TypeError):
+            status = MALFORMED
+        if (spec.name, _key(resolved)) in self.seen:
+            status = REPEATED  # the same tool with the same (resolved) arguments as an earlier call
+        self.seen.add((spec.name, _key(resolved)))
+        if status == VALID and self.executes:
+            result = self.executor.call(spec.name, resolved)
+            status, output = (VALID, result.output) if result.ok else (INVALID, None)
+        self.made.append(MadeCall(spec.name, arguments, status, output))
+        self.history.append(PastCall(spec, status == VALID, output))
+        self.outputs.append(output)
+
+    # -- features --------------------------------------------------------------------------------------------
+    def _refresh_candidates(self) -> None:
+        done = {self.made[i].name for i in range(len(self.made)) if self.made[i].status == VALID}
+        ranked = self.features.ranked[self._task_index]
+        picks = [(int(c), float(s)) for c, s in zip(ranked, self.features.scores[self._task_index], strict=True)
+                 if c >= 0 and self.specs[c].name not in done]  # fmt: skip
+        picks = picks[: self.config.top_p]
+        self.candidates = [c for c, _ in picks]
+        self.candidate_scores = [s for _, s in picks]
+
+    def _observation(self) -> dict[str, np.ndarray]:
+        f, p, d = self.features, self.config.top_p, self.features.dim
+        obs = np.zeros(self.obs_dim, dtype=np.float32)
+        obs[:d] = f.query_vecs[self._task_index]
+        called = [self.tool_index[m.name] for m in self.made if m.status == VALID]
+        if called:
+            obs[d : 2 * d] = f.tool_vecs[called].mean(0)
+        n = float(self.config.max_steps)
+        failed = sum(m.status != VALID for m in self.made)
+        last_ok = float(bool(self.made) and self.made[-1].status == VALID)
+        obs[2 * d : 2 * d + _SCALARS] = [self.steps / n, (len(self.made) - failed) / n, failed / n, last_ok]
+        mask = np.zeros(p + 1, dtype=np.float32)
+        mask[p] = 1.0
+        base = 2 * d + _SCALARS
+        for slot, (cand, score) in enumerate(zip(self.candidates, self.candidate_scores, strict=True)):
+            spec = self.specs[cand]
+            start = base + slot * (d + _PER_CANDIDATE)
+            obs[start : start + d] = f.tool_vecs[cand]
+            tried = [m for m in self.made if m.name == spec.name]
+            obs[start + d : start + d + _PER_CANDIDATE] = [
+                score, slot / p, float(bool(tried)), float(any(m.status != VALID for m in tried)), self._fillable(spec),
+            ]  # fmt: skip
+            mask[slot] = 1.0
+        return {"observations": obs, "action_mask": mask}
+
+    def _fillable(self, spec) -> float:
+        if not spec.required:
+            return 1.0
+        args = bind_arguments(spec, slots_for(self.slots, spec.name), self.history, self.breakdown.gold_to_trajectory)
+        return sum(p in args for p in spec.required) / len(spec.required)
+
+    # -- baselines -------------------------------------------------------------------------------------------
+    def oracle_action(self) -> int:
+        """The gold-oracle policy: the candidate that is the next unmatched gold tool, else STOP."""
+        matched = self.breakdown.gold_to_trajectory
+        for g, gold in enumerate(self.task.calls):
+            if g not in matched and all(d in matched for d in gold.depends_on):
+                for slot, cand in enumerate(self.candidates):
+                    if self.specs[cand].name == gold.name:
+                        return slot
+                return self.stop_action
+        return self.stop_action
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.close()
+
+
+def _key(arguments: dict[str, Any]) -> str:
+    return json.dumps(arguments, sort_keys=True, default=str)
+
+
+def _make_executor(kind: str):
+    if kind == "none":
+        return None
+    from raytool.envs.sandbox import InlineExecutor, ProcessSandbox
+
+    return InlineExecutor() if kind == "inline" else ProcessSandbox()
+
+
+def register_decider_env() -> str:
+    """Register `ToolDeciderEnv` with Ray Tune/RLlib under `ENV_NAME`; returns the name."""
+    from ray.tune.registry import register_env
+
+    register_env(ENV_NAME, lambda config: ToolDeciderEnv(config))
+    return ENV_NAME

@@ -1,0 +1,122 @@
+"""`ToolDeciderEnv`: gymnasium contract, rewards that add up, the oracle, cached features, dataset tasks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import raytool.envs.features as features
+from raytool.envs.build import BuildConfig, build_tasks
+from raytool.envs.decider_env import ToolDeciderEnv
+from raytool.envs.reward import score_trajectory
+from raytool.tools.importers import import_dataset
+
+
+@pytest.fixture(scope="module")
+def cpn_tasks(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("cpn") / "l2"
+    build_tasks(BuildConfig(("cpn",), 2, 24, seed=11, integration_walks=0), log=lambda _: None).save(out)
+    return out
+
+
+def _env(tasks: Path, tmp_path: Path, **overrides) -> ToolDeciderEnv:
+    return ToolDeciderEnv({"tasks": str(tasks), "feature_cache": str(tmp_path / "features")} | overrides)
+
+
+def _run(env: ToolDeciderEnv, policy, task_index: int) -> tuple[float, dict]:
+    obs, _ = env.reset(options={"task_index": task_index})
+    total, done, truncated, info = 0.0, False, False, {}
+    while not (done or truncated):
+        action = policy(env, obs)
+        assert obs["action_mask"][action] == 1.0
+        obs, reward, done, truncated, info = env.step(action)
+        total += reward
+    return total, info
+
+
+def _oracle(env, obs):
+    return env.oracle_action()
+
+
+def test_passes_the_gymnasium_checker(cpn_tasks: Path, tmp_path: Path) -> None:
+    env = _env(cpn_tasks, tmp_path)
+    check_env(env, skip_render_check=True)
+    obs, _ = env.reset(seed=0)
+    assert obs["observations"].shape == env.observation_space["observations"].shape
+    assert obs["action_mask"][-1] == 1.0  # STOP is always allowed
+
+
+def test_oracle_solves_every_task_when_candidates_hold_the_gold(cpn_tasks: Path, tmp_path: Path) -> None:
+    env = _env(cpn_tasks, tmp_path, top_p=80, max_steps=6)  # the whole pool is offered
+    for i in range(len(env.tasks)):
+        total, info = _run(env, _oracle, i)
+        assert info["success"], env.task.id
+        assert total == pytest.approx(1.0) == pytest.approx(info["episode_reward"])
+
+
+def test_episode_return_equals_the_trajectory_reward(cpn_tasks: Path, tmp_path: Path) -> None:
+    env = _env(cpn_tasks, tmp_path, top_p=5, max_steps=4)
+    rng = np.random.default_rng(0)
+    for i in range(len(env.tasks)):
+        total, info = _run(env, lambda e, o: int(rng.choice(np.flatnonzero(o["action_mask"]))), i)
+        assert total == pytest.approx(score_trajectory(env.task, env.made, env.reward_config).reward)
+        assert total == pytest.approx(info["episode_reward"])
+
+
+def test_repeats_and_failures_are_classified(cpn_tasks: Path, tmp_path: Path) -> None:
+    env = _env(cpn_tasks, tmp_path, top_p=80, max_steps=6, reward={"repeated_penalty": 0.3})
+    env.reset(options={"task_index": 0})
+    first = env.oracle_action()
+    name = env.specs[env.candidates[first]].name
+    env.step(first)
+    assert env.made[-1].status == "valid"
+    env.candidates.insert(0, env.tool_index[name])  # offer the same tool again
+    env.step(0)
+    assert env.made[-1].status == "repeated"
+
+
+def test_features_are_computed_once(cpn_tasks: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _env(cpn_tasks, tmp_path)
+    assert len(list((tmp_path / "features").glob("*.npz"))) == 1
+
+    def fail(*args, **kwargs):
+        raise AssertionError("features recomputed")
+
+    monkeypatch.setattr(features, "build_features", fail)
+    env = _env(cpn_tasks, tmp_path)
+    env.reset(seed=1)
+    env.step(0)
+
+
+def test_sandboxed_executor_serves_episodes(cpn_tasks: Path, tmp_path: Path) -> None:
+    env = _env(cpn_tasks, tmp_path, top_p=80, executor="process")
+    try:
+        for i in range(3):
+            assert _run(env, _oracle, i)[1]["success"]
+    finally:
+        env.close()
+
+
+def test_dataset_tasks_without_execution(shared_data: Path, tmp_path: Path) -> None:
+    data = import_dataset("seal_tools", shared_data / "seal_tools" / "dev.jsonl")
+    multi = [t for t in data.tasks if len(t.calls) > 1][:20]
+    data.tasks = multi
+    data.save(tmp_path / "seal")
+    env = _env(tmp_path / "seal", tmp_path, top_p=10, max_steps=8)
+    solved = 0
+    for i in range(len(multi)):
+        total, info = _run(env, _oracle, i)
+        assert total == pytest.approx(info["episode_reward"])
+        gold_offered = info["calls"] == len(env.task.calls)
+        solved += info["success"]
+        if gold_offered:
+            assert info["precision"] == 1.0
+    assert solved > 0
+
+
+def test_unknown_config_key_is_an_error(cpn_tasks: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown ToolDeciderEnv config keys \\['topp'\\]"):
+        _env(cpn_tasks, tmp_path, topp=3)

@@ -57,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--verify", choices=("inline", "process"), default="inline", help="executor for the replay check"
     )
-    build.add_argument("--integration-walks", type=int, default=300, help="random walks for function integration")
+    build.add_argument("--integration-walks", type=int, default=100, help="random walks for function integration")
     build.set_defaults(run=_envs_build)
     envs.add_parser("list", help="list the suites, their tools per stage, and the levels").set_defaults(run=_envs_list)
 

@@ -11,6 +11,7 @@ answer (all of them, or the build fails).
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -46,7 +47,7 @@ class BuildConfig:
     num_tasks: int
     seed: int = 0
     attempts: int = 300
-    integration_walks: int = 300
+    integration_walks: int = 100
 
     def __post_init__(self) -> None:
         level_spec(self.level)
@@ -85,14 +86,20 @@ def build_tasks(config: BuildConfig, log: Callable[[str], None] = print) -> Tool
 
 
 def integrate(suites: dict[str, ToolSuite], config: BuildConfig, log: Callable[[str], None]) -> list[Merge]:
+    """Function integration of every involved suite (memoised per suite, seed and walk count)."""
     merges: list[Merge] = []
-    for suite in suites.values():
+    for name in suites:
         if config.integration_walks:
-            found = find_overlaps(suite, seed=config.seed, walks=config.integration_walks)
+            found = _suite_merges(name, config.seed, config.integration_walks)
             for m in found:
                 log(f"[envs] merged {m.suite}.{m.merged} into {m.kept} ({m.agreements} agreeing inputs)")
             merges += found
     return merges
+
+
+@functools.lru_cache(maxsize=32)
+def _suite_merges(name: str, seed: int, walks: int) -> tuple[Merge, ...]:
+    return tuple(find_overlaps(get_suite(name), seed=seed, walks=walks))
 
 
 def _one_task(i: int, rng: random.Random, config: BuildConfig, spec: LevelSpec, suites, deployed) -> Task:

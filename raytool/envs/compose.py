@@ -88,33 +88,76 @@ def grow_chain(
     rng: random.Random,
     slots: dict[str, Any],
 ) -> list[SuiteTool] | None:
-    """Pick and run `length` linked tools on `world`, adding sampled literals to `slots`; None on a dead end."""
+    """Pick and run `length` linked tools on `world`, adding sampled literals to `slots`; None on a dead end.
+
+    Later steps favour tools that take ids earlier tools created, consume the latest output and stay in the
+    same or a later service stage (`_affinity`), so chains flow through the suite's stages; a tool that fails
+    is replaced by another.
+    """
     history: list[PastCall] = []
     outputs: list[Any] = []
     chosen: list[SuiteTool] = []
     for step in range(length):
         options = [t for t in tools if t not in chosen and _fits(t, history, world, step > 0)]
-        if not options:
-            return None
-        tool = rng.choice(options)
-        for name, schema in tool.spec.properties.items():
-            required = name in tool.spec.required
-            kind = schema.get(KIND_KEY)
-            if name in slots or (kind and latest_of_kind(history, kind) is not None):
-                continue
-            if required or rng.random() < optional_rate:
-                value = sample_value(schema, world, rng)
-                if value is not UNSAMPLEABLE:
-                    slots[name] = value
-        arguments = bind_arguments(tool.spec, slots, history)
-        try:
-            output = suite.call(world, tool.name, resolve_arguments(arguments, outputs))
-        except ToolError:
+        for _ in range(5):
+            if not options:
+                return None
+            tool = rng.choices(options, weights=[_affinity(t, chosen, history, suite, world) for t in options])[0]
+            options.remove(tool)
+            added = _sample_slots(tool, history, world, optional_rate, rng, slots)
+            arguments = bind_arguments(tool.spec, slots, history)
+            try:
+                output = suite.call(world, tool.name, resolve_arguments(arguments, outputs))
+                break
+            except ToolError:
+                for name in added:
+                    del slots[name]
+        else:
             return None
         history.append(PastCall(tool.spec, True, output))
         outputs.append(output)
         chosen.append(tool)
     return chosen
+
+
+def _sample_slots(tool: SuiteTool, history, world, optional_rate: float, rng: random.Random, slots) -> list[str]:
+    """Sample literals for the parameters no earlier output or slot covers; returns the names added."""
+    added = []
+    for name, schema in tool.spec.properties.items():
+        kind = schema.get(KIND_KEY)
+        if name in slots or (kind and latest_of_kind(history, kind) is not None):
+            continue
+        if name in tool.spec.required or rng.random() < optional_rate:
+            value = sample_value(schema, world, rng)
+            if value is not UNSAMPLEABLE:
+                slots[name] = value
+                added.append(name)
+    return added
+
+
+def _affinity(tool: SuiteTool, chosen: list[SuiteTool], history: list[PastCall], suite: ToolSuite, world) -> float:
+    """Selection weight favouring progress through a scenario: x10 for creating an id kind the chain has not
+    made yet (a kind the world does not list), x3 for consuming an id an earlier tool created, x2 for staying
+    in the same or a later service stage. First steps favour the first stage (x3)."""
+    stages = suite.stages
+    weight = 1.0
+    made = {k for past in history for k in _top_kinds(past.spec.returns)}
+    if any(not world.values(k) for k in _top_kinds(tool.spec.returns) - made):
+        weight *= 10.0
+    if not chosen:
+        return weight * (3.0 if stages and tool.stage == stages[0] else 1.0)
+    kinds = {tool.spec.properties[p].get(KIND_KEY) for p in tool.spec.required} - {None}
+    if any(not world.values(k) and latest_of_kind(history, k) is not None for k in kinds):
+        weight *= 3.0
+    if stages and stages.index(tool.stage) >= stages.index(chosen[-1].stage):
+        weight *= 2.0
+    return weight
+
+
+def _top_kinds(schema: dict[str, Any] | None) -> set[str]:
+    """Kinds of the top-level fields of an object schema (what a tool creates or returns by id, not lists)."""
+    props = (schema or {}).get("properties", {})
+    return {p[KIND_KEY] for p in props.values() if KIND_KEY in p}
 
 
 def _fits(tool: SuiteTool, history: list[PastCall], world: Any, must_link: bool) -> bool:

@@ -51,7 +51,7 @@ def test_build_is_deterministic_and_levels_scale() -> None:
 @pytest.mark.parametrize("suite", SUITE_NAMES)
 def test_integration_merges_exactly_the_planted_overlaps(suite: str) -> None:
     planted = importlib.import_module(f"raytool.envs.suites.{suite}").PLANTED_OVERLAPS
-    merges = find_overlaps(get_suite(suite), seed=0, walks=300)
+    merges = find_overlaps(get_suite(suite), seed=0)
     assert sorted((m.kept, m.merged) for m in merges) == sorted(planted)
 
 

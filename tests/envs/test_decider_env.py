@@ -12,6 +12,8 @@ import raytool.envs.features as features
 from raytool.envs.build import BuildConfig, build_tasks
 from raytool.envs.decider_env import ToolDeciderEnv
 from raytool.envs.reward import score_trajectory
+from raytool.envs.sandbox import derive_seed
+from raytool.envs.suites import get_suite
 from raytool.tools.importers import import_dataset
 
 
@@ -67,15 +69,19 @@ def test_episode_return_equals_the_trajectory_reward(cpn_tasks: Path, tmp_path: 
 
 
 def test_repeats_and_failures_are_classified(cpn_tasks: Path, tmp_path: Path) -> None:
-    env = _env(cpn_tasks, tmp_path, top_p=80, max_steps=6, reward={"repeated_penalty": 0.3})
+    env = _env(cpn_tasks, tmp_path, top_p=80, max_steps=6)
     env.reset(options={"task_index": 0})
-    first = env.oracle_action()
-    name = env.specs[env.candidates[first]].name
-    env.step(first)
-    assert env.made[-1].status == "valid"
-    env.candidates.insert(0, env.tool_index[name])  # offer the same tool again
-    env.step(0)
-    assert env.made[-1].status == "repeated"
+    site = env.dataset.tools["get_site"]
+    env.slots = {"site_id": "no-such-site"}
+    env._call(site)
+    assert env.made[-1].status == "invalid"  # executed, the tool answered not_found
+    world = get_suite("cpn").make_world(derive_seed(env.task.env["world_seed"], "cpn"))
+    env.slots = {"site_id": world.values("site_id")[0]}
+    env._call(site)
+    env._call(site)  # bound to the first call's output: the same resolved arguments
+    assert [m.status for m in env.made] == ["invalid", "valid", "repeated"]
+    env._call(env.dataset.tools["reserve_capacity"])  # no plan id anywhere: a required argument is missing
+    assert env.made[-1].status == "malformed"
 
 
 def test_features_are_computed_once(cpn_tasks: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

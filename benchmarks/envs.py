@@ -48,14 +48,16 @@ def run_policy(env: ToolDeciderEnv, policy: str, episodes: int, seed: int = 0) -
 
 
 def measure(name: str, path: Path, args: argparse.Namespace, cache: Path, executor: str = "inline") -> list:
-    env = ToolDeciderEnv(
-        {"tasks": str(path), "top_p": args.top_p, "max_steps": 8, "executor": executor, "feature_cache": str(cache)}
-    )
+    config = {"tasks": str(path), "max_steps": 8, "executor": executor, "feature_cache": str(cache)}
+    env = ToolDeciderEnv(config | {"top_p": args.top_p})
     rand_r, rand_s, _ = run_policy(env, "random", args.episodes)
     orac_r, orac_s, _ = run_policy(env, "oracle", args.episodes)
     speed = statistics.median(run_policy(env, "random", args.episodes, seed=s)[2] for s in range(3))
     env.close()
-    return [name, len(env.tasks), rand_r, rand_s, orac_r, orac_s, speed]
+    wide = ToolDeciderEnv(config | {"top_p": 64})  # nearly the whole pool offered: the binder and tasks alone
+    wide_s = run_policy(wide, "oracle", args.episodes)[1]
+    wide.close()
+    return [name, len(env.tasks), rand_r, rand_s, orac_r, orac_s, wide_s, speed]
 
 
 def rllib_throughput(path: Path, cache: Path, steps: int, top_p: int) -> float:
@@ -109,12 +111,16 @@ def main() -> None:
         seal.tasks = [t for t in seal.tasks if len(t.calls) > 1]
         seal.save(root / "seal")
         rows.append(measure("seal_tools dev multi-call (no execution)", root / "seal", args, cache, executor="none"))
-        headers = ["tasks", "n", "random reward", "random success", "oracle reward", "oracle success", "steps/s"]
+        headers = ["tasks", "n", "random reward", "random success", "oracle reward", "oracle success",
+                   "oracle success top-64", "steps/s"]  # fmt: skip
         print(format_table(headers, rows))
         print(f"\ntop-p = {args.top_p} BM25 candidates; {args.episodes} episodes per policy; inline executor")
         rate = rllib_throughput(root / "cpn-2", cache, args.rllib_steps, args.top_p)
-        print(format_table(["setting", "env steps/s"], [["one process, cpn L2, random policy", rows[1][-1]],
-                                                        ["2 RLlib env runners, cpn L2, PPO module", rate]]))  # fmt: skip
+        speeds = [
+            ["one process, cpn L2, random policy", rows[1][-1]],
+            ["2 RLlib env runners, cpn L2, PPO module", rate],
+        ]
+        print(format_table(["setting", "env steps/s"], speeds))
 
 
 if __name__ == "__main__":

@@ -143,16 +143,31 @@ def _envs_list(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from raytool.envs.build import BuildConfig, build_tasks, verify_tasks
+    from raytool.envs.sandbox import InlineExecutor
+    from raytool.envs.suites import SUITE_NAMES
     from raytool.paths import cache_dir, shared_data_dir
     from raytool.tools.shared import import_shared
     from raytool.tools.stats import stats_table
 
     out = args.out or cache_dir() / "run"
     data_dir = args.data_dir or shared_data_dir()
-    print(f"[train] stage 1/1: import the shared benchmarks from {data_dir} into {out / 'datasets'}")
+    print(f"[train] stage 1/2: import the shared benchmarks from {data_dir} into {out / 'datasets'}")
     datasets = import_shared(data_dir, out / "datasets")
     print(stats_table(datasets))
-    print("[train] done (later stages — environments, teacher, proposer, decider — are not built yet)")
+    print(f"[train] stage 2/2: build verifiable level-2 tasks on the executable suites into {out / 'envs'}")
+    built = {}
+    for suite in SUITE_NAMES:
+        dataset = build_tasks(BuildConfig((suite,), level=2, num_tasks=50, seed=0))
+        with InlineExecutor() as executor:
+            verified, failures = verify_tasks(dataset.tasks, executor)
+        if failures:
+            raise ValueError(f"{suite}: {len(failures)} built tasks do not replay: {failures[0]}")
+        dataset.info["verified"] = verified
+        built[f"{suite}_l2"] = dataset
+        dataset.save(out / "envs" / f"{suite}_l2")
+    print(stats_table(built))
+    print("[train] done (later stages — teacher, proposer, decider — are not built yet)")
     return 0
 
 

@@ -45,5 +45,21 @@ def test_bad_arguments_exit_nonzero_with_message(tmp_path: Path) -> None:
 def test_train_main_job_runs(tmp_path: Path, shared_data: Path) -> None:
     done = _run("train", "--data-dir", str(shared_data), "--out", str(tmp_path / "run"))
     assert done.returncode == 0, done.stderr
-    assert "seal_tools_dev" in done.stdout and "toolbench_g1" in done.stdout
+    assert "seal_tools_dev" in done.stdout and "toolbench_g1" in done.stdout and "finance_l2" in done.stdout
     assert (tmp_path / "run" / "datasets" / "metatool_single" / "tasks.jsonl").is_file()
+
+
+def test_envs_list_and_build(tmp_path: Path) -> None:
+    listed = _run("envs", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "| cpn " in listed.stdout and "monitoring_billing" in listed.stdout
+    out = tmp_path / "travel_l2"
+    done = _run(
+        "envs", "build", "--suite", "travel", "--level", "2", "--num-tasks", "12", "--seed", "4", "--out", str(out)
+    )
+    assert done.returncode == 0, done.stderr
+    assert "12/12 reproduce their answer" in done.stdout
+    assert "merged travel." in done.stdout
+    assert len((out / "tasks.jsonl").read_text().splitlines()) == 12
+    bad = _run("envs", "build", "--suite", "nope", "--num-tasks", "3", "--out", str(tmp_path / "x"))
+    assert bad.returncode == 2 and "unknown suite 'nope'" in bad.stderr

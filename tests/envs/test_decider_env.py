@@ -126,3 +126,40 @@ def test_dataset_tasks_without_execution(shared_data: Path, tmp_path: Path) -> N
 def test_unknown_config_key_is_an_error(cpn_tasks: Path, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown ToolDeciderEnv config keys \\['topp'\\]"):
         _env(cpn_tasks, tmp_path, topp=3)
+
+
+def test_env_survives_misbehaving_tools_in_the_sandbox(tmp_path: Path) -> None:
+    """Hang, crash, 100 MB output, file write, socket: each becomes an invalid call; the next episode works."""
+    from raytool.tools import Task, ToolCall, ToolDataset
+    from tests.envs import sandbox_suite
+
+    suite = "tests.envs.sandbox_suite:SUITE"
+    specs = {t.name: t.spec for t in sandbox_suite.SUITE.tools.values()}
+    target = tmp_path / "victim.txt"
+    hostile = [
+        ("spin", {"seconds": 30.0}), ("boom", {}), ("big_output", {"mb": 100}),
+        ("write_file", {"path": str(target)}), ("open_socket", {"mode": "connect"}),
+    ]  # fmt: skip
+    tasks = [
+        Task(id=f"bad-{name}", query=f"run {name}", calls=(ToolCall(name, args),), tools=(name,),
+             env={"suites": [suite], "world_seed": 1})
+        for name, args in hostile
+    ] + [Task(id="good", query="echo 3", calls=(ToolCall("echo", {"x": 3}),), tools=("echo",),
+              answer=[3], env={"suites": [suite], "world_seed": 1})]  # fmt: skip
+    ToolDataset(specs, tasks).save(tmp_path / "hostile")
+    env = ToolDeciderEnv(
+        {"tasks": str(tmp_path / "hostile"), "top_p": 1, "max_steps": 1, "executor": "process",
+         "feature_cache": str(tmp_path / "f")}
+    )  # fmt: skip
+    env.executor.timeout_s = 1.0
+    try:
+        for i in range(len(hostile)):
+            env.reset(options={"task_index": i})
+            _, reward, _, truncated, info = env.step(0)
+            assert env.made[-1].status == "invalid", hostile[i][0]
+            assert truncated and not info["success"]
+        assert _run(env, _oracle, len(hostile))[1]["success"]
+        assert env.made[-1].status == "valid" and env.made[-1].output == 3
+    finally:
+        env.close()
+    assert not target.exists()

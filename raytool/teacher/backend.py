@@ -1,0 +1,148 @@
+"""The `TeacherBackend` protocol and the settings shared by every backend.
+
+    teacher = make_teacher(TeacherConfig(backend="vllm"))          # or "transformers", "openai"
+    texts = teacher.generate(teacher.chat([[{"role": "user", "content": "hi"}]]), Sampling(max_tokens=32))
+    scores = teacher.score(["The capital of France is"], [[" Paris", " London"]])
+    scores.summed[0]      # (2,) total log-probability of each candidate continuation
+    scores.mean[0]        # (2,) per-token mean log-probability
+
+`score` is the workhorse for a weak teacher: the log-likelihood of each candidate continuation given the
+prompt, computed from the model's prompt log-probabilities (the prompt's own tokens are not counted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+BACKENDS = ("vllm", "transformers", "openai")
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Generation settings (a subset every backend supports).
+
+    max_tokens: tokens to generate at most.
+    temperature: 0 is greedy.
+    top_p: nucleus sampling mass.
+    stop: strings that end generation (not included in the output).
+    seed: sampling seed (ignored when greedy).
+    """
+
+    max_tokens: int = 256
+    temperature: float = 0.0
+    top_p: float = 1.0
+    stop: tuple[str, ...] = ()
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.max_tokens < 1:
+            raise ValueError(f"Sampling.max_tokens must be >= 1, got {self.max_tokens}")
+        if self.temperature < 0 or not 0 < self.top_p <= 1:
+            raise ValueError("Sampling.temperature must be >= 0 and top_p in (0, 1]")
+
+
+@dataclass(frozen=True)
+class CandidateScores:
+    """Log-likelihoods of candidate continuations, one list per prompt.
+
+    summed[i][j]: sum of log p(token) over the tokens of candidate j after prompt i.
+    mean[i][j]:   the same divided by the candidate's token count (length-normalised).
+    tokens[i][j]: that token count.
+    """
+
+    summed: list[list[float]]
+    mean: list[list[float]]
+    tokens: list[list[int]]
+
+
+@runtime_checkable
+class TeacherBackend(Protocol):
+    """What every teacher backend provides."""
+
+    model_name: str
+
+    def chat(self, conversations: Sequence[Sequence[dict[str, str]]]) -> list[str]:
+        """Apply the model's chat template to each conversation (ending with a generation prompt)."""
+        ...
+
+    def generate(self, prompts: Sequence[str], sampling: Sampling) -> list[str]:
+        """One completion per prompt (raw prompts: template them with `chat` first)."""
+        ...
+
+    def score(self, prompts: Sequence[str], candidates: Sequence[Sequence[str]]) -> CandidateScores:
+        """Log-likelihood of each candidate continuation of each prompt."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class TeacherConfig:
+    """Which teacher to run and how (YAML `teacher:` section; defaults run the embedded model on CPU).
+
+    backend: `vllm` (engines in Ray actors), `transformers` (in-process) or `openai` (HTTP server).
+    model: a model directory or hub id the backend can load; "" = the embedded SmolLM2-135M-Instruct,
+        converted once into `$RAYTOOL_CACHE/models/` (nothing is downloaded).
+    num_actors: vLLM engine actors in the pool.
+    num_cpus / num_gpus: Ray resources per actor (fractional CPUs are fine on small machines).
+    tensor_parallel_size: GPUs per engine (vLLM; > 1 uses a placement group of that many GPU bundles).
+    max_model_len: context length the engine reserves.
+    dtype: weights dtype (`bfloat16` on CPU and most GPUs).
+    kv_cache_gib: KV cache size for vLLM on CPU (`VLLM_CPU_KVCACHE_SPACE`).
+    gpu_memory_utilization: vLLM's share of GPU memory on GPU nodes.
+    enforce_eager: skip vLLM's torch.compile warm-up (engine start ~20 s instead of 75-115 s on this CPU
+        machine); set false for long GPU jobs where compiled graphs pay off.
+    resources: extra Ray custom resources per actor (e.g. {"teacher": 1} to land on teacher nodes).
+    base_url / api_key / timeout_s / max_retries: the OpenAI-compatible server.
+    batch_size: prompts per engine call when the client splits work.
+    """
+
+    backend: str = "vllm"
+    model: str = ""
+    num_actors: int = 1
+    num_cpus: float = 1.0
+    num_gpus: float = 0.0
+    tensor_parallel_size: int = 1
+    max_model_len: int = 1024
+    dtype: str = "bfloat16"
+    kv_cache_gib: int = 1
+    gpu_memory_utilization: float = 0.85
+    enforce_eager: bool = True
+    resources: dict[str, float] = field(default_factory=dict)
+    base_url: str = "http://127.0.0.1:8000/v1"
+    api_key: str = ""
+    timeout_s: float = 60.0
+    max_retries: int = 3
+    batch_size: int = 64
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ValueError(f"teacher.backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
+        if self.num_actors < 1 or self.tensor_parallel_size < 1 or self.batch_size < 1:
+            raise ValueError("teacher.num_actors, tensor_parallel_size and batch_size must be >= 1")
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> TeacherConfig:
+        unknown = set(record) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(
+                f"unknown teacher config keys {sorted(unknown)}; known: {sorted(cls.__dataclass_fields__)}"
+            )
+        return cls(**record)
+
+
+def make_teacher(config: TeacherConfig) -> TeacherBackend:
+    """Build the configured backend (imports its dependencies on demand)."""
+    if config.backend == "vllm":
+        from raytool.teacher.vllm_backend import VLLMTeacher
+
+        return VLLMTeacher(config)
+    if config.backend == "transformers":
+        from raytool.teacher.transformers_backend import TransformersTeacher
+
+        return TransformersTeacher(config)
+    from raytool.teacher.openai_backend import OpenAICompatibleTeacher
+
+    return OpenAICompatibleTeacher(config)

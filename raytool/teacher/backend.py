@@ -94,6 +94,7 @@ class TeacherConfig:
     gpu_memory_utilization: vLLM's share of GPU memory on GPU nodes.
     enforce_eager: skip vLLM's torch.compile warm-up (engine start ~20 s instead of 75-115 s on this CPU
         machine); set false for long GPU jobs where compiled graphs pay off.
+    enable_prefix_caching: reuse the KV cache of shared prompt prefixes (system prompt, one-shot example).
     resources: extra Ray custom resources per actor (e.g. {"teacher": 1} to land on teacher nodes).
     base_url / api_key / timeout_s / max_retries: the OpenAI-compatible server.
     batch_size: prompts per engine call when the client splits work.
@@ -110,6 +111,7 @@ class TeacherConfig:
     kv_cache_gib: int = 1
     gpu_memory_utilization: float = 0.85
     enforce_eager: bool = True
+    enable_prefix_caching: bool = True
     resources: dict[str, float] = field(default_factory=dict)
     base_url: str = "http://127.0.0.1:8000/v1"
     api_key: str = ""

@@ -45,6 +45,7 @@ class VLLMEngine:
             "max_model_len": config.max_model_len,
             "seed": 0,
             "enforce_eager": config.enforce_eager,
+            "enable_prefix_caching": config.enable_prefix_caching,
         }
         if config.num_gpus > 0:
             kwargs.update(
@@ -138,23 +139,16 @@ class VLLMTeacher:
         size = self.config.batch_size
         self._scores = RequestBatcher(self._dispatch_scores, max_batch=size, max_in_flight=in_flight)
         self._texts = RequestBatcher(self._dispatch_generate, max_batch=size, max_in_flight=in_flight)
-        self._tokenizer = None
+        from transformers import AutoTokenizer  # loaded here, once: lazy imports from worker threads race
+
+        from raytool.teacher.embedded import ensure_embedded_model
+
+        path = self.config.model or str(ensure_embedded_model())
+        self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
         self.model_name = self.config.model or "SmolLM2-135M-Instruct"
 
     def info(self) -> list[dict[str, Any]]:
         return self._ray.get([a.info.remote() for a in self.actors])
-
-    @property
-    def tokenizer(self):
-        if self._tokenizer is None:
-            from transformers import AutoTokenizer
-
-            from raytool.teacher.embedded import ensure_embedded_model
-
-            self._tokenizer = AutoTokenizer.from_pretrained(
-                self.config.model or str(ensure_embedded_model()), local_files_only=True
-            )
-        return self._tokenizer
 
     def chat(self, conversations: Sequence[Sequence[dict[str, str]]]) -> list[str]:
         return [

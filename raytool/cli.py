@@ -61,6 +61,25 @@ def _parser() -> argparse.ArgumentParser:
     build.set_defaults(run=_envs_build)
     envs.add_parser("list", help="list the suites, their tools per stage, and the levels").set_defaults(run=_envs_list)
 
+    distill = sub.add_parser("distill", help="teacher-made distillation data").add_subparsers(title="distill commands")
+    synth = distill.add_parser("synth", help="teacher tool choices with rationales for every task (sharded, resumable)")
+    synth.add_argument("--tasks", required=True, type=Path, help="a dataset directory (`raytool data import` output)")
+    synth.add_argument("--out", required=True, type=Path, help="output directory (re-running resumes)")
+    synth.add_argument("--teacher", type=Path, help="teacher config YAML (default: the embedded model on vLLM)")
+    synth.add_argument("--limit", type=int, help="only the first N tasks")
+    synth.add_argument("--shard-size", type=int, default=25)
+    synth.add_argument("--num-candidates", type=int, default=8)
+    synth.set_defaults(run=_distill_synth)
+    rank = distill.add_parser("rank", help="pi_LLM labels for sampled decider states")
+    rank.add_argument("--tasks", required=True, type=Path, help="a dataset directory")
+    rank.add_argument("--out", required=True, type=Path)
+    rank.add_argument("--teacher", type=Path)
+    rank.add_argument("--states", type=int, default=200)
+    rank.add_argument("--top-p", type=int, default=5)
+    rank.add_argument("--with-ranking", action="store_true", help="also ask for generated rankings")
+    rank.add_argument("--shard-size", type=int, default=25)
+    rank.set_defaults(run=_distill_rank)
+
     train = sub.add_parser("train", help="run the main job on the embedded default")
     train.add_argument("--data-dir", type=Path, help="shared benchmark data (default: shared/data beside the repo)")
     train.add_argument("--out", type=Path, help="where artifacts go (default: $RAYTOOL_CACHE/run)")
@@ -139,6 +158,60 @@ def _envs_list(args: argparse.Namespace) -> int:
         for s in LEVELS.values()
     ]
     print(format_table(["level", "calls", "parameter types", "max depth", "distractors", "domains"], level_rows))
+    return 0
+
+
+def _teacher(path: Path | None):
+    """The teacher from a YAML file (keys of `TeacherConfig`, optionally under `teacher:`), Ray started if needed."""
+    import yaml
+
+    from raytool.teacher.backend import TeacherConfig, make_teacher
+
+    record = yaml.safe_load(path.read_text()) if path else {}
+    config = TeacherConfig.from_dict((record or {}).get("teacher", record or {}))
+    if config.backend == "vllm":
+        import os
+
+        import ray
+
+        if not ray.is_initialized():
+            ray.init(address=os.environ.get("RAY_ADDRESS") or None, include_dashboard=False, log_to_driver=False)
+    return config, make_teacher(config)
+
+
+def _distill_synth(args: argparse.Namespace) -> int:
+    from raytool.distill.synth import SynthConfig, summary_table, synthesize
+    from raytool.tools.dataset import ToolDataset
+
+    dataset = ToolDataset.load(args.tasks)
+    config, teacher = _teacher(args.teacher)
+    try:
+        synth = SynthConfig(num_candidates=args.num_candidates, shard_size=args.shard_size, limit=args.limit,
+                            workers=config.num_actors)  # fmt: skip
+        summary = synthesize(dataset, args.out, teacher, synth)
+    finally:
+        teacher.close()
+    print(summary_table(summary))
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _distill_rank(args: argparse.Namespace) -> int:
+    from raytool.distill.rank import RankConfig, rank_states, sample_states
+    from raytool.paths import cache_dir
+    from raytool.tools.dataset import ToolDataset
+
+    rank = RankConfig(
+        num_states=args.states, top_p=args.top_p, with_ranking=args.with_ranking, shard_size=args.shard_size
+    )
+    states = sample_states(args.tasks, rank, cache_dir() / "features")
+    print(f"[distill] sampled {len(states)} decider states from {args.tasks}")
+    config, teacher = _teacher(args.teacher)
+    try:
+        records = rank_states(states, ToolDataset.load(args.tasks).tools, args.out, teacher, rank)
+    finally:
+        teacher.close()
+    print(f"[distill] {len(records)} pi_LLM labels written to {args.out}")
     return 0
 
 

@@ -1,4 +1,5 @@
-"""Shared fixtures: the real benchmark data folder and one-thread torch for every test process."""
+"""Shared fixtures: the real benchmark data, a local Ray cluster, and the real embedded teacher on transformers
+and on a vLLM engine in a Ray actor."""
 
 from __future__ import annotations
 
@@ -30,3 +31,25 @@ def ray_local():
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield ray
     ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def transformers_teacher():
+    import torch
+
+    from raytool.teacher.transformers_backend import TransformersTeacher
+
+    torch.set_num_threads(1)
+    teacher = TransformersTeacher()
+    yield teacher
+    teacher.close()
+
+
+@pytest.fixture(scope="session")
+def vllm_teacher(ray_local):
+    from raytool.teacher.backend import TeacherConfig
+    from raytool.teacher.vllm_backend import VLLMTeacher
+
+    teacher = VLLMTeacher(TeacherConfig(num_actors=1, num_cpus=1, batch_size=16))
+    yield teacher
+    teacher.close()

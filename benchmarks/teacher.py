@@ -1,0 +1,77 @@
+"""Teacher throughput through the vLLM actor pool: batched versus one request at a time, same model and machine.
+
+    python benchmarks/teacher.py [--actors 1] [--prompts 64] [--candidates 5] [--repeats 3]
+
+Scoring: `prompts` short prompts x `candidates` continuations, sent all at once (the client batches them
+onto the actors) versus one prompt per call, waiting for each. Generation: `prompts` chat prompts, 32 new tokens
+each, batched versus one at a time. Also reports engine start time and each engine process's peak memory.
+Medians of `repeats` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from raytool.tables import format_table
+
+SUBJECTS = ["France", "Japan", "Brazil", "Kenya", "Canada", "Norway", "Egypt", "Chile"]
+
+
+def main() -> None:
+    import ray
+
+    from raytool.teacher.backend import Sampling, TeacherConfig
+    from raytool.teacher.vllm_backend import VLLMTeacher
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--actors", type=int, default=1)
+    parser.add_argument("--prompts", type=int, default=64)
+    parser.add_argument("--candidates", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+    start = time.perf_counter()
+    teacher = VLLMTeacher(TeacherConfig(num_actors=args.actors, num_cpus=2 / args.actors, batch_size=256))
+    started = time.perf_counter() - start
+    prompts = [f"Question {i}: the capital of {SUBJECTS[i % len(SUBJECTS)]} is" for i in range(args.prompts)]
+    options = [[" Paris", " Tokyo", " Nairobi", " Oslo", " Cairo", " Lima", " Rome", " Bern"][: args.candidates]] * len(
+        prompts
+    )
+    chats = teacher.chat([[{"role": "user", "content": f"Tell me one fact about {s}."}] for s in prompts])
+    sampling = Sampling(max_tokens=32)
+    teacher.score(prompts[:2], options[:2])  # warm-up
+    rows = []
+
+    def timed(fn) -> float:
+        runs = []
+        for _ in range(args.repeats):
+            t = time.perf_counter()
+            fn()
+            runs.append(time.perf_counter() - t)
+        return statistics.median(runs)
+
+    pairs = args.prompts * args.candidates
+    batched = timed(lambda: teacher.score(prompts, options))
+    single = timed(lambda: [teacher.score([p], [o]) for p, o in zip(prompts, options, strict=True)])
+    rows.append(["score (candidates/s)", pairs / single, pairs / batched, single / batched])
+    tokens = args.prompts * sampling.max_tokens
+    batched_gen = timed(lambda: teacher.generate(chats, sampling))
+    single_gen = timed(lambda: [teacher.generate([c], sampling) for c in chats])
+    rows.append(
+        ["generate (new tokens/s, upper bound)", tokens / single_gen, tokens / batched_gen, single_gen / batched_gen]
+    )
+    info = teacher.info()
+    teacher.close()
+    ray.shutdown()
+    print(format_table(["operation", "one at a time", f"batched ({args.actors} actor(s))", "speed-up"], rows))
+    print(format_table(["engine", "start s", "peak RSS MiB"],
+                       [[i, e["start_seconds"], e["peak_rss_mib"]] for i, e in enumerate(info)]))  # fmt: skip
+    print(
+        f"pool start (actors ready, driver side): {started:.1f} s; {args.prompts} prompts x {args.candidates} candidates"
+    )
+
+
+if __name__ == "__main__":
+    main()

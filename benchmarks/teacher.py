@@ -55,7 +55,11 @@ def main() -> None:
     pairs = args.prompts * args.candidates
     batched = timed(lambda: teacher.score(prompts, options))
     single = timed(lambda: [teacher.score([p], [o]) for p, o in zip(prompts, options, strict=True)])
-    rows.append(["score (candidates/s)", pairs / single, pairs / batched, single / batched])
+    rows.append(["score, one prompt per call (candidates/s)", pairs / single, pairs / batched, single / batched])
+    few = prompts[:16]
+    single_pair = timed(lambda: [teacher.score([p], [[c]]) for p in few for c in options[0]])
+    one_pair = len(few) * args.candidates / single_pair
+    rows.append(["score, one candidate per call (candidates/s)", one_pair, pairs / batched, pairs / batched / one_pair])
     tokens = args.prompts * sampling.max_tokens
     batched_gen = timed(lambda: teacher.generate(chats, sampling))
     single_gen = timed(lambda: [teacher.generate([c], sampling) for c in chats])

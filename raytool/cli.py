@@ -83,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="run the main job on the embedded default")
     train.add_argument("--data-dir", type=Path, help="shared benchmark data (default: shared/data beside the repo)")
     train.add_argument("--out", type=Path, help="where artifacts go (default: $RAYTOOL_CACHE/run)")
+    train.add_argument("--teacher", type=Path, help="teacher config YAML (default: the embedded model on vLLM)")
     train.set_defaults(run=_train)
     return parser
 
@@ -175,7 +176,7 @@ def _teacher(path: Path | None):
         import ray
 
         if not ray.is_initialized():
-            ray.init(address=os.environ.get("RAY_ADDRESS") or None, include_dashboard=False, log_to_driver=False)
+            ray.init(address=os.environ.get("RAY_ADDRESS") or "local", include_dashboard=False, log_to_driver=False)
     return config, make_teacher(config)
 
 
@@ -225,10 +226,10 @@ def _train(args: argparse.Namespace) -> int:
 
     out = args.out or cache_dir() / "run"
     data_dir = args.data_dir or shared_data_dir()
-    print(f"[train] stage 1/2: import the shared benchmarks from {data_dir} into {out / 'datasets'}")
+    print(f"[train] stage 1/3: import the shared benchmarks from {data_dir} into {out / 'datasets'}")
     datasets = import_shared(data_dir, out / "datasets")
     print(stats_table(datasets))
-    print(f"[train] stage 2/2: build verifiable level-2 tasks on the executable suites into {out / 'envs'}")
+    print(f"[train] stage 2/3: build verifiable level-2 tasks on the executable suites into {out / 'envs'}")
     built = {}
     for suite in SUITE_NAMES:
         dataset = build_tasks(BuildConfig((suite,), level=2, num_tasks=50, seed=0))
@@ -240,7 +241,16 @@ def _train(args: argparse.Namespace) -> int:
         built[f"{suite}_l2"] = dataset
         dataset.save(out / "envs" / f"{suite}_l2")
     print(stats_table(built))
-    print("[train] done (later stages — teacher, proposer, decider — are not built yet)")
+    print(f"[train] stage 3/3: teacher tool choices and rationales for 50 Seal-Tools tasks into {out / 'synth'}")
+    from raytool.distill.synth import SynthConfig, summary_table, synthesize
+
+    config, teacher = _teacher(args.teacher)
+    try:
+        summary = synthesize(datasets["seal_tools_dev"], out / "synth", teacher, SynthConfig(limit=50, shard_size=10))
+    finally:
+        teacher.close()
+    print(summary_table(summary))
+    print("[train] done (later stages — proposer, decider — are not built yet)")
     return 0
 
 

@@ -7,11 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 RAYTOOL = shutil.which("raytool") or str(Path(sys.executable).parent / "raytool")
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([RAYTOOL, *args], capture_output=True, text=True, timeout=300)
+    return subprocess.run([RAYTOOL, *args], capture_output=True, text=True, timeout=900)
 
 
 def test_data_import_then_stats(tmp_path: Path, shared_data: Path) -> None:
@@ -42,11 +44,14 @@ def test_bad_arguments_exit_nonzero_with_message(tmp_path: Path) -> None:
     assert _run("data", "import", "--format", "nope", "--src", "x", "--out", "y").returncode == 2
 
 
+@pytest.mark.ray
 def test_train_main_job_runs(tmp_path: Path, shared_data: Path) -> None:
     done = _run("train", "--data-dir", str(shared_data), "--out", str(tmp_path / "run"))
     assert done.returncode == 0, done.stderr
     assert "seal_tools_dev" in done.stdout and "toolbench_g1" in done.stdout and "finance_l2" in done.stdout
     assert (tmp_path / "run" / "datasets" / "metatool_single" / "tasks.jsonl").is_file()
+    assert "stage 3/3" in done.stdout and "selection_parse_failure_rate" in done.stdout
+    assert len(list((tmp_path / "run" / "synth" / "shards").glob("shard-*.jsonl"))) == 5
 
 
 def test_envs_list_and_build(tmp_path: Path) -> None:

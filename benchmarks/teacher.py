@@ -72,9 +72,8 @@ def main() -> None:
     print(format_table(["operation", "one at a time", f"batched ({args.actors} actor(s))", "speed-up"], rows))
     print(format_table(["engine", "start s", "peak RSS MiB"],
                        [[i, e["start_seconds"], e["peak_rss_mib"]] for i, e in enumerate(info)]))  # fmt: skip
-    print(
-        f"pool start (actors ready, driver side): {started:.1f} s; {args.prompts} prompts x {args.candidates} candidates"
-    )
+    shape = f"{args.prompts} prompts x {args.candidates} candidates"
+    print(f"pool start (actors ready, driver side): {started:.1f} s; {shape}")
 
 
 if __name__ == "__main__":

@@ -80,6 +80,15 @@ def _parser() -> argparse.ArgumentParser:
     rank.add_argument("--shard-size", type=int, default=25)
     rank.set_defaults(run=_distill_rank)
 
+    inst = distill.add_parser("instructions", help="new verified instructions covering diverse tool combinations")
+    inst.add_argument("--suite", required=True)
+    inst.add_argument("--level", type=int, default=2)
+    inst.add_argument("--num", type=int, default=50)
+    inst.add_argument("--seed", type=int, default=0)
+    inst.add_argument("--out", required=True, type=Path)
+    inst.add_argument("--teacher", type=Path)
+    inst.set_defaults(run=_distill_instructions)
+
     train = sub.add_parser("train", help="run the main job on the embedded default")
     train.add_argument("--data-dir", type=Path, help="shared benchmark data (default: shared/data beside the repo)")
     train.add_argument("--out", type=Path, help="where artifacts go (default: $RAYTOOL_CACHE/run)")
@@ -213,6 +222,21 @@ def _distill_rank(args: argparse.Namespace) -> int:
     finally:
         teacher.close()
     print(f"[distill] {len(records)} pi_LLM labels written to {args.out}")
+    return 0
+
+
+def _distill_instructions(args: argparse.Namespace) -> int:
+    from raytool.distill.instructions import InstructionConfig, synthesize_instructions
+    from raytool.tables import format_table
+
+    _, teacher = _teacher(args.teacher)
+    try:
+        config = InstructionConfig(args.suite, args.level, args.num, args.seed)
+        summary = synthesize_instructions(config, teacher, args.out)
+    finally:
+        teacher.close()
+    print(format_table(["metric", "value"], list(summary.items())))
+    print(f"wrote {args.out}")
     return 0
 
 

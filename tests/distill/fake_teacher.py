@@ -28,6 +28,8 @@ class FakeTeacher:
             if prompt.endswith(TOOLS_PREFIX):  # name the first candidate listed after the last "Tools" header
                 names = re.findall(r"^- ([A-Za-z0-9_ .-]+?):", prompt.split("<user>")[-1], flags=re.MULTILINE)
                 out.append(f'{names[0]}"' if names else "")
+            elif "Rewrite: " in prompt:  # echo the request back: a rewrite that keeps every value
+                out.append("Please: " + prompt.rsplit("Rewrite: ", 1)[1].split("\n")[0])
             elif prompt.endswith(RATIONALE_PREFIX):
                 out.append("it fits the request")
             else:

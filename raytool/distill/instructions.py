@@ -1,0 +1,123 @@
+"""`raytool distill instructions`: new instructions for an executable suite that cover diverse tool combinations.
+
+1. Compose `pool_factor x num` candidate tasks with the build pipeline (linked chains, gold calls, answers).
+2. Skill-mix selection: greedily keep the task that adds the most tool pairs (tools for single-call tasks) not
+   yet covered, so the kept set spans many different combinations rather than the most common chains.
+3. The teacher rewrites each templated query as a natural request. A rewrite is accepted only when it keeps
+   every literal argument value (names, ids, numbers) verbatim; otherwise the template text stays (counted).
+4. Every kept task is verified by executing its gold calls and checking the answer; then the dataset is saved.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from raytool.distill.cache import PromptCache, cached_generate
+from raytool.envs.build import BuildConfig, build_tasks, verify_tasks
+from raytool.envs.sandbox import InlineExecutor
+from raytool.teacher.backend import Sampling, TeacherBackend
+from raytool.tools.call import is_result_ref
+from raytool.tools.dataset import ToolDataset
+from raytool.tools.task import Task
+
+
+@dataclass(frozen=True)
+class InstructionConfig:
+    suite: str
+    level: int = 2
+    num: int = 50
+    seed: int = 0
+    pool_factor: int = 4
+
+
+def rewrite_messages(query: str) -> list[dict[str, str]]:
+    """Ask for a natural rewording that keeps every value."""
+    system = (
+        "You rewrite requests for a tool-using assistant so they sound like a real user wrote them. "
+        "Keep every name, id, code and number exactly as written. Answer with the rewritten request only."
+    )
+    example = "Rewrite: First, describe site nrt-dc1. Finally, list the nodes of that site."
+    return [
+        {"role": "system", "content": system},
+        {"role": "user", "content": example},
+        {"role": "assistant", "content": "Can you describe site nrt-dc1 and then list the nodes it has?"},
+        {"role": "user", "content": f"Rewrite: {query}"},
+    ]
+
+
+def pairs_of(task: Task) -> set[tuple[str, ...]]:
+    """The tool combinations a task exercises: unordered pairs, or the single tool of a one-call task."""
+    names = sorted(set(task.tool_names))
+    return set(itertools.combinations(names, 2)) if len(names) > 1 else {tuple(names)}
+
+
+def skill_mix(tasks: list[Task], num: int) -> list[Task]:
+    """Greedy max-coverage selection of `num` tasks over tool combinations (ties: the earlier task)."""
+    chosen: list[Task] = []
+    covered: set[tuple[str, ...]] = set()
+    left = list(tasks)
+    while left and len(chosen) < num:
+        best = max(range(len(left)), key=lambda i: (len(pairs_of(left[i]) - covered), -i))
+        covered |= pairs_of(left[best])
+        chosen.append(left.pop(best))
+    return chosen
+
+
+def literal_values(task: Task) -> list[str]:
+    """Every literal argument value of the gold calls, as text (what a rewrite must keep)."""
+    values: list[str] = []
+
+    def walk(value: Any) -> None:
+        if is_result_ref(value):
+            return
+        if isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+        elif not isinstance(value, bool):
+            values.append(str(value))
+
+    for call in task.calls:
+        walk(call.arguments or {})
+    return values
+
+
+def synthesize_instructions(
+    config: InstructionConfig, teacher: TeacherBackend, out_dir: Path, log: Callable = print
+) -> dict[str, Any]:
+    """Run the job (module docstring); returns the summary stored in the dataset's manifest."""
+    pool = build_tasks(
+        BuildConfig((config.suite,), config.level, config.num * config.pool_factor, config.seed), log=log
+    )
+    kept = skill_mix(pool.tasks, config.num)
+    baseline = set().union(*(pairs_of(t) for t in pool.tasks[: config.num]))
+    covered = set().union(*(pairs_of(t) for t in kept))
+    prompts = teacher.chat([rewrite_messages(t.query) for t in kept])
+    cache = PromptCache(Path(out_dir).parent / f".{Path(out_dir).name}.cache")
+    texts = cached_generate(teacher, cache, prompts, Sampling(max_tokens=96, stop=("\n\n",)))
+    rewritten, accepted = [], 0
+    for task, text in zip(kept, texts, strict=True):
+        text = " ".join(text.split()).strip().strip('"')
+        ok = bool(text) and all(value in text for value in literal_values(task))
+        accepted += ok
+        rewritten.append(replace(task, query=text) if ok else task)
+    with InlineExecutor() as executor:
+        verified, failures = verify_tasks(rewritten, executor)
+    if failures:
+        raise ValueError(f"{len(failures)} synthesised instructions do not replay: {failures[0]}")
+    summary = {
+        "tasks": len(rewritten),
+        "verified": verified,
+        "rewrites_accepted": accepted,
+        "combinations_covered": len(covered),
+        "combinations_covered_first_n": len(baseline),
+        "distinct_tools": len({n for t in rewritten for n in t.tool_names}),
+    }
+    ToolDataset(pool.tools, rewritten, pool.info | {"instructions": summary}).save(out_dir)
+    return summary

@@ -290,7 +290,7 @@ def _key(record: dict, keys: Sequence[str]) -> Any:
 
 def _clean(text: str) -> str:
     text = " ".join("".join(ch for ch in text if ch.isprintable() or ch.isspace()).split())
-    if not text.strip(" .\u2026\"'"):
+    if not text.strip(" .\u2026\"'") or re.fullmatch(r"<[^<>]*>", text):  # nothing, or the format's placeholder
         return ""
     if len(text) > RATIONALE_MAX_CHARS:
         cut = text[: RATIONALE_MAX_CHARS - 3]
@@ -402,7 +402,8 @@ def parse_rationale(text: Any, tools: Sequence[str] = ()) -> Rationale:
 
 
 def parse_ranking(text: Any, candidates: Sequence[str]) -> Ranking:
-    """The candidates best first: JSON "ranking" names (or 1-based numbers), else names in order of mention."""
+    """The candidates (distinct; repeats are dropped) best first: JSON "ranking" names (or 1-based numbers), else
+    the names in order of mention. `complete` only when the JSON fixes the whole order."""
     raw, names = _as_text(text), _Names(candidates)
     if not raw.strip():
         return Ranking(list(names.known), [], False, False, "empty")
@@ -416,17 +417,16 @@ def parse_ranking(text: Any, candidates: Sequence[str]) -> Ranking:
 
 
 def _ints(value: Any) -> list[int] | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return [value]
-    if isinstance(value, float) and value.is_integer():
-        return [int(value)]
-    if isinstance(value, str):
-        return [int(d) for d in re.findall(r"\d+", value)[:64]]
-    if isinstance(value, list):
-        return [i for v in value for i in (_ints(v) or [])]
-    return None
+    """Integers from an id/depends_on field: a number, digits in a string, or a flat list of those."""
+    out = []
+    for v in value if isinstance(value, list) else [value]:
+        if isinstance(v, bool):
+            continue
+        if isinstance(v, int) or (isinstance(v, float) and v.is_integer()):
+            out.append(int(v))
+        elif isinstance(v, str):
+            out += [int(d) for d in re.findall(r"\d+", v)[:64]]
+    return out if out or isinstance(value, list) else None
 
 
 def parse_decomposition(text: Any, domains: Sequence[str]) -> Decomposition:
@@ -450,7 +450,7 @@ def parse_decomposition(text: Any, domains: Sequence[str]) -> Decomposition:
     if not isinstance(value, list):
         lines = [_clean(m.group(1))[:300] for m in _ITEM.finditer(raw)]
         subtasks = [Subtask(k + 1, t, None, [k] if k else []) for k, t in enumerate(t for t in lines if t)]
-        return Decomposition(subtasks, bool(subtasks) and not failure, failure if subtasks else "no_subtasks")
+        return Decomposition(subtasks, False, failure if subtasks else "no_subtasks")
     entries, bad_ids, id_map = [], False, {}
     for pos, item in enumerate(value):
         if isinstance(item, str):

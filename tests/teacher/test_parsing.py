@@ -58,6 +58,8 @@ GARBAGE = [
     '{"subtasks": [{"id": "x", "depends_on": {"a": 1}}, 5, null, {"text": ""}]}',
     "'''''\"\"\"\"\"```````",
     "\\" * 1000 + '"' * 1001,
+    '{"subtasks": [{"id": [[[1]]], "text": "a", "depends_on": ' + "[" * 900 + "]" * 900 + "}]}",
+    '{"tools": ' + "[" * 900 + '"get_weather"' + "]" * 900 + "}",
 ]
 
 
@@ -231,6 +233,7 @@ def test_rationale_variants() -> None:
     assert parse_rationale('{"answer": 1} and then some prose') == Rationale("and then some prose", False, "bad_schema")
     assert parse_rationale('{"answer": 1}').failure == "empty"
     assert parse_rationale('{"rationale": "..."}').failure == "empty"
+    assert parse_rationale('{"rationale": "<your explanation>"}').failure == "empty"  # the echoed format
     assert len(parse_rationale("why " * 1000).text) <= 600
 
 

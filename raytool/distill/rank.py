@@ -27,7 +27,8 @@ from raytool.distill.cache import PromptCache, cached_generate, cached_scores
 from raytool.distill.shards import run_sharded
 from raytool.envs.decider_env import ToolDeciderEnv
 from raytool.teacher.backend import Sampling, TeacherBackend
-from raytool.teacher.parsing import combine_distributions, likelihood_distribution, parse_ranking, ranking_distribution
+from raytool.teacher.distributions import combine_distributions, likelihood_distribution, ranking_distribution
+from raytool.teacher.parsing import parse_ranking
 from raytool.teacher.prompts import (
     candidate_continuations,
     next_tool_prompt_messages,

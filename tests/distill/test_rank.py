@@ -9,7 +9,7 @@ import pytest
 
 from raytool.distill.rank import RankConfig, rank_states, sample_states
 from raytool.envs.build import BuildConfig, build_tasks
-from raytool.teacher.parsing import likelihood_distribution
+from raytool.teacher.distributions import likelihood_distribution
 from tests.distill.fake_teacher import FakeTeacher
 
 

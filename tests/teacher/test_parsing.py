@@ -9,19 +9,17 @@ import numpy as np
 import pytest
 import scipy.special
 
+from raytool.teacher.distributions import combine_distributions, likelihood_distribution, ranking_distribution
 from raytool.teacher.parsing import (
     Decomposition,
     Ranking,
     Rationale,
     ToolSelection,
-    combine_distributions,
     extract_json,
-    likelihood_distribution,
     parse_decomposition,
     parse_ranking,
     parse_rationale,
     parse_tool_selection,
-    ranking_distribution,
 )
 
 TOOLS = ["get_weather", "send_email", "book_hotel", "getWeatherForecast"]

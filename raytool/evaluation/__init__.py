@@ -1,0 +1,1 @@
+"""Metrics, baselines, reports and plots."""

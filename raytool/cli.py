@@ -8,6 +8,7 @@ raytool train            # the main job on the embedded default (grows with ever
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -119,23 +120,13 @@ def _data_stats(args: argparse.Namespace) -> int:
 
 
 def _envs_build(args: argparse.Namespace) -> int:
-    from raytool.envs.build import BuildConfig, build_tasks, verify_tasks
-    from raytool.envs.sandbox import InlineExecutor, ProcessSandbox
+    from raytool.envs.build import BuildConfig, build_verified
     from raytool.envs.suites import SUITE_NAMES
     from raytool.tools.stats import stats_table
 
     suites = SUITE_NAMES if args.suite == "all" else tuple(s.strip() for s in args.suite.split(","))
     config = BuildConfig(suites, args.level, args.num_tasks, args.seed, integration_walks=args.integration_walks)
-    dataset = build_tasks(config)
-    with InlineExecutor() if args.verify == "inline" else ProcessSandbox() as executor:
-        verified, failures = verify_tasks(dataset.tasks, executor)
-    print(
-        f"[envs] replayed gold calls ({args.verify} executor): {verified}/{len(dataset.tasks)} reproduce their answer"
-    )
-    if failures:
-        print("\n".join(failures[:10]))
-        raise ValueError(f"{len(failures)} built tasks do not replay; nothing was written")
-    dataset.info["verified"] = verified
+    dataset = build_verified(config, args.verify)
     dataset.save(args.out)
     print(stats_table({args.out.name: dataset}))
     print(f"wrote {args.out}")
@@ -180,8 +171,6 @@ def _teacher(path: Path | None):
     record = yaml.safe_load(path.read_text()) if path else {}
     config = TeacherConfig.from_dict((record or {}).get("teacher", record or {}))
     if config.backend == "vllm":
-        import os
-
         import ray
 
         if not ray.is_initialized():
@@ -241,8 +230,7 @@ def _distill_instructions(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from raytool.envs.build import BuildConfig, build_tasks, verify_tasks
-    from raytool.envs.sandbox import InlineExecutor
+    from raytool.envs.build import BuildConfig, build_verified
     from raytool.envs.suites import SUITE_NAMES
     from raytool.paths import cache_dir, shared_data_dir
     from raytool.tools.shared import import_shared
@@ -256,12 +244,7 @@ def _train(args: argparse.Namespace) -> int:
     print(f"[train] stage 2/3: build verifiable level-2 tasks on the executable suites into {out / 'envs'}")
     built = {}
     for suite in SUITE_NAMES:
-        dataset = build_tasks(BuildConfig((suite,), level=2, num_tasks=50, seed=0))
-        with InlineExecutor() as executor:
-            verified, failures = verify_tasks(dataset.tasks, executor)
-        if failures:
-            raise ValueError(f"{suite}: {len(failures)} built tasks do not replay: {failures[0]}")
-        dataset.info["verified"] = verified
+        dataset = build_verified(BuildConfig((suite,), level=2, num_tasks=50, seed=0))
         built[f"{suite}_l2"] = dataset
         dataset.save(out / "envs" / f"{suite}_l2")
     print(stats_table(built))

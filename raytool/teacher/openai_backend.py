@@ -63,6 +63,7 @@ from typing import Any
 import httpx
 
 from raytool.teacher.backend import CandidateScores, Sampling, TeacherConfig
+from raytool.teacher.scoring import apply_chat
 
 # Requested for scoring: 1 rather than 0, since a few servers read `logprobs: 0` as "no log-probabilities".
 _SCORE_LOGPROBS = 1
@@ -145,11 +146,7 @@ class OpenAICompatibleTeacher:
 
         The tokenizer comes from `config.model` when it is a local folder, else from the embedded model.
         """
-        tokenizer = self._tokenizer()
-        return [
-            tokenizer.apply_chat_template(list(conv), tokenize=False, add_generation_prompt=True)
-            for conv in conversations
-        ]
+        return apply_chat(self._tokenizer(), conversations)
 
     def generate(self, prompts: Sequence[str], sampling: Sampling) -> list[str]:
         """One completion per prompt, `batch_size` prompts per request, in the order of `prompts`."""

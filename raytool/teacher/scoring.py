@@ -1,4 +1,5 @@
-"""Token-level bookkeeping shared by the backends that score candidates from token ids (vLLM, transformers).
+"""Tokenizer-level pieces shared by the backends: chat templating, and the token bookkeeping of the backends
+that score candidates from token ids (vLLM, transformers).
 
 Both backends tokenise the prompt and each candidate separately (`add_special_tokens=False` for the candidate)
 and score the concatenation, so they compare exactly the same tokens; a candidate's log-likelihood is the sum
@@ -10,6 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from raytool.teacher.backend import CandidateScores
+
+
+def apply_chat(tokenizer, conversations: Sequence[Sequence[dict[str, str]]]) -> list[str]:
+    """Each conversation through the tokenizer's chat template, ending with the assistant generation prompt."""
+    return [tokenizer.apply_chat_template(list(c), tokenize=False, add_generation_prompt=True) for c in conversations]
 
 
 def pair_token_ids(

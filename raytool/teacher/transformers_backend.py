@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from raytool.teacher.backend import CandidateScores, Sampling, TeacherConfig
-from raytool.teacher.scoring import assemble_scores, pair_token_ids
+from raytool.teacher.scoring import apply_chat, assemble_scores, pair_token_ids
 
 
 class TransformersTeacher:
@@ -19,10 +19,10 @@ class TransformersTeacher:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        from raytool.teacher.embedded import ensure_embedded_model
+        from raytool.teacher.embedded import resolve_model
 
         self.config = config or TeacherConfig(backend="transformers")
-        path = self.config.model or str(ensure_embedded_model())
+        path = resolve_model(self.config.model)
         self.model_name = path
         self._torch = torch
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
@@ -31,10 +31,7 @@ class TransformersTeacher:
         self.model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, dtype=torch.float32).eval()
 
     def chat(self, conversations: Sequence[Sequence[dict[str, str]]]) -> list[str]:
-        return [
-            self.tokenizer.apply_chat_template(list(c), tokenize=False, add_generation_prompt=True)
-            for c in conversations
-        ]
+        return apply_chat(self.tokenizer, conversations)
 
     def generate(self, prompts: Sequence[str], sampling: Sampling) -> list[str]:
         torch = self._torch

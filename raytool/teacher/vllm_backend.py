@@ -23,7 +23,7 @@ from typing import Any
 
 from raytool.teacher.backend import CandidateScores, Sampling, TeacherConfig
 from raytool.teacher.batcher import RequestBatcher
-from raytool.teacher.scoring import assemble_scores, pair_token_ids
+from raytool.teacher.scoring import apply_chat, assemble_scores, pair_token_ids
 
 
 class VLLMEngine:
@@ -37,9 +37,9 @@ class VLLMEngine:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from vllm import LLM
 
-        from raytool.teacher.embedded import ensure_embedded_model
+        from raytool.teacher.embedded import resolve_model
 
-        path = config.model or str(ensure_embedded_model())
+        path = resolve_model(config.model)
         kwargs: dict[str, Any] = {
             "model": path,
             "dtype": config.dtype,
@@ -67,10 +67,7 @@ class VLLMEngine:
         return {"model": self.model_name, "start_seconds": self.start_seconds, "peak_rss_mib": peak}
 
     def chat(self, conversations: Sequence[Sequence[dict[str, str]]]) -> list[str]:
-        return [
-            self.tokenizer.apply_chat_template(list(c), tokenize=False, add_generation_prompt=True)
-            for c in conversations
-        ]
+        return apply_chat(self.tokenizer, conversations)
 
     def generate(self, prompts: Sequence[str], sampling: Sampling) -> list[str]:
         from vllm import SamplingParams
@@ -149,9 +146,9 @@ class VLLMTeacher:
         self._texts = RequestBatcher(self._dispatch_generate, max_batch=size, max_in_flight=in_flight)
         from transformers import AutoTokenizer  # loaded here, once: lazy imports from worker threads race
 
-        from raytool.teacher.embedded import ensure_embedded_model
+        from raytool.teacher.embedded import resolve_model
 
-        path = self.config.model or str(ensure_embedded_model())
+        path = resolve_model(self.config.model)
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
         self.model_name = self.config.model or "SmolLM2-135M-Instruct"
 
@@ -159,10 +156,7 @@ class VLLMTeacher:
         return self._ray.get([a.info.remote() for a in self.actors])
 
     def chat(self, conversations: Sequence[Sequence[dict[str, str]]]) -> list[str]:
-        return [
-            self.tokenizer.apply_chat_template(list(c), tokenize=False, add_generation_prompt=True)
-            for c in conversations
-        ]
+        return apply_chat(self.tokenizer, conversations)
 
     def generate(self, prompts: Sequence[str], sampling: Sampling) -> list[str]:
         return self._texts.map([(p, sampling) for p in prompts])

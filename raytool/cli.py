@@ -90,6 +90,33 @@ def _parser() -> argparse.ArgumentParser:
     inst.add_argument("--teacher", type=Path)
     inst.set_defaults(run=_distill_instructions)
 
+    proposer = sub.add_parser("proposer", help="the tool proposer").add_subparsers(title="proposer commands")
+    ptrain = proposer.add_parser("train", help="train a proposer (locally, or on N Ray Train workers)")
+    ptrain.add_argument("--data", required=True, type=Path, nargs="+", help="training data: files or dataset dirs")
+    ptrain.add_argument("--format", default="raytool", choices=(*FORMATS, "raytool"),
+                        help="format of --data ('raytool': directories written by `data import`)")  # fmt: skip
+    ptrain.add_argument("--tools", type=Path, help="tool file or folder, for formats that keep tools apart")
+    ptrain.add_argument("--catalogue", type=Path, help="a dataset whose tools are the negatives' catalogue")
+    ptrain.add_argument("--synth", type=Path, nargs="*", default=[], help="`distill synth` output dirs (rationales)")
+    ptrain.add_argument("--out", required=True, type=Path, help="checkpoint directory (replaced atomically)")
+    ptrain.add_argument("--config", type=Path, help="YAML of ProposerConfig fields (optionally under `proposer:`)")
+    ptrain.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override config fields")
+    ptrain.add_argument("--workers", type=int, default=0, help="Ray Train workers (0: the local loop)")
+    ptrain.set_defaults(run=_proposer_train)
+
+    evaluate = sub.add_parser("eval", help="evaluate trained components").add_subparsers(title="eval commands")
+    peval = evaluate.add_parser("proposer", help="Recall@k / Complete@k of a proposer and the baselines")
+    peval.add_argument("--checkpoint", required=True, type=Path, help="a proposer checkpoint directory")
+    peval.add_argument("--data", required=True, type=Path, help="benchmark file (or dataset dir with --format raytool)")
+    peval.add_argument("--format", required=True, choices=(*FORMATS, "raytool"))
+    peval.add_argument("--tools", type=Path, help="tool file or folder, for formats that keep tools apart")
+    peval.add_argument("--k", default="1,5,10", help="comma-separated cut-offs")
+    peval.add_argument("--limit", type=int, help="only the first N tasks")
+    peval.add_argument("--baselines", default="bm25,minilm_zero_shot,bm25_segmented",
+                       help="comma-separated baselines to run beside the proposer ('' for none)")  # fmt: skip
+    peval.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
+    peval.set_defaults(run=_eval_proposer)
+
     train = sub.add_parser("train", help="run the main job on the embedded default")
     train.add_argument("--data-dir", type=Path, help="shared benchmark data (default: shared/data beside the repo)")
     train.add_argument("--out", type=Path, help="where artifacts go (default: $RAYTOOL_CACHE/run)")
@@ -227,6 +254,81 @@ def _distill_instructions(args: argparse.Namespace) -> int:
     print(format_table(["metric", "value"], list(summary.items())))
     print(f"wrote {args.out}")
     return 0
+
+
+def _proposer_config(path: Path | None, overrides: list[str]):
+    """ProposerConfig from a YAML file (keys optionally under `proposer:`) and KEY=VALUE overrides."""
+    import yaml
+
+    from raytool.proposer.config import ProposerConfig
+
+    record = yaml.safe_load(path.read_text()) if path else {}
+    record = dict((record or {}).get("proposer", record or {}))
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"--set expects KEY=VALUE, got {item!r}")
+        record[key] = yaml.safe_load(value)
+    return ProposerConfig.from_dict(record)
+
+
+def _proposer_train(args: argparse.Namespace) -> int:
+    from raytool.evaluation.proposer import load_eval_data
+    from raytool.proposer.data import load_records
+    from raytool.proposer.train import prepare_data, train_proposer
+
+    config = _proposer_config(args.config, args.set)
+    datasets = [load_eval_data(path, args.format, args.tools) for path in args.data]
+    catalogue = load_eval_data(args.catalogue, "raytool").tools if args.catalogue else {}
+    for dataset in datasets:
+        catalogue = {**catalogue, **dataset.tools}
+    tasks = [t for d in datasets for t in d.tasks]
+    data = prepare_data(tasks, catalogue, config, load_records(args.synth))
+    print(f"[proposer] {len(tasks):,} tasks over {len(catalogue):,} tools; config: {config.to_dict()}")
+    if args.workers:
+        import ray
+
+        from raytool.proposer.ray_train import train_distributed
+
+        if not ray.is_initialized():
+            ray.init(address=os.environ.get("RAY_ADDRESS") or "local", include_dashboard=False)
+        result = train_distributed(data, config, args.out, num_workers=args.workers,
+                                   cpus_per_worker=max(config.threads / args.workers, 0.5))  # fmt: skip
+    else:
+        result = train_proposer(data, config, args.out)
+    shown = {k: v for k, v in result.metrics.items() if isinstance(v, float)}
+    print(format_metrics(shown))
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _eval_proposer(args: argparse.Namespace) -> int:
+    import json
+
+    from raytool.evaluation.proposer import evaluate, load_eval_data, results_table
+    from raytool.proposer.proposer import ToolProposer
+
+    ks = [int(k) for k in args.k.split(",") if k.strip()]
+    if not ks or min(ks) < 1:
+        raise ValueError(f"--k must be positive integers, got {args.k!r}")
+    dataset = load_eval_data(args.data, args.format, args.tools, args.limit)
+    proposer = ToolProposer.load(args.checkpoint)
+    baselines = [b for b in args.baselines.split(",") if b.strip()]
+    log = (lambda message: print(message, file=sys.stderr)) if args.json else print
+    result = evaluate(dataset, ks, proposer, baselines, log=log)
+    result |= {"data": str(args.data), "format": args.format, "checkpoint": str(args.checkpoint)}
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(results_table(result))
+        print(f"{result['tasks']:,} tasks, pool: each task's candidates or all {result['tools']:,} tools")
+    return 0
+
+
+def format_metrics(metrics: dict) -> str:
+    from raytool.tables import format_table
+
+    return format_table(["metric", "value"], [[k, v] for k, v in metrics.items()])
 
 
 def _train(args: argparse.Namespace) -> int:

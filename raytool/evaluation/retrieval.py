@@ -1,7 +1,4 @@
-"""Tool-selection metrics over ranked candidate lists, and the untrained retrieval baselines.
-
-    recall@k    share of all gold tools (micro: summed over queries) that appear in the query's top k
-    complete@k  share of queries whose gold tools all appear in its top k
+"""The untrained retrieval baselines, and the tool-selection metrics (`raytool.proposer.metrics`, re-exported).
 
 Baselines rank a task's pool (its candidate list, or the whole catalogue) by BM25 over `name: description`
 or by zero-shot all-MiniLM-L6-v2 cosine similarity; the trained proposer is compared against both on the same
@@ -10,25 +7,13 @@ data (`benchmarks/proposer_baselines.py`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
 from raytool.envs.retrieval import BM25Retriever, tool_text, top_k
+from raytool.proposer.metrics import complete_at_k, recall_at_k
 from raytool.tools.dataset import ToolDataset
 
-
-def recall_at_k(ranked: Sequence[Sequence[str]], gold: Sequence[Sequence[str]], k: int) -> float:
-    """Micro recall@k: gold tools found in the top k over all gold tools."""
-    found = sum(len(set(g) & set(r[:k])) for r, g in zip(ranked, gold, strict=True))
-    total = sum(len(set(g)) for g in gold)
-    return found / total if total else 0.0
-
-
-def complete_at_k(ranked: Sequence[Sequence[str]], gold: Sequence[Sequence[str]], k: int) -> float:
-    """Share of queries whose gold tools are all in the top k."""
-    hits = [set(g) <= set(r[:k]) for r, g in zip(ranked, gold, strict=True) if g]
-    return sum(hits) / len(hits) if hits else 0.0
+__all__ = ["bm25_scores", "complete_at_k", "embedding_scores", "rank_pool", "recall_at_k"]
 
 
 def rank_pool(dataset: ToolDataset, scores: np.ndarray, k: int) -> list[list[str]]:

@@ -1,0 +1,125 @@
+"""`raytool eval proposer`: a trained proposer against the untrained baselines, on any supported dataset.
+
+    raytool eval proposer --checkpoint DIR --data PATH --format FORMAT [--tools PATH] --k 1,5,10 [--json]
+
+Every method ranks each task's pool (its candidate list when the dataset gives one, else the whole catalogue):
+
+    proposer          the checkpoint (fine-tuned MiniLM + BM25 over tool documents, per-sentence interleaving)
+    bm25              BM25 over `name: description`, whole query (the usual lexical baseline)
+    minilm_zero_shot  untrained all-MiniLM-L6-v2 cosine over `name: description`, whole query
+    bm25_segmented    the proposer's lexical half alone: BM25 over full tool documents, per-sentence interleaving
+                      (shows what the trained encoder adds over the ranking scheme)
+
+Recall@k is the share of gold tools in the top k (micro), Complete@k the share of queries with all their gold
+tools in the top k; for single-tool data Complete@1 is top-1 accuracy.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from raytool.evaluation.retrieval import bm25_scores, embedding_scores, rank_pool
+from raytool.proposer.data import document_retriever
+from raytool.proposer.documents import query_segments
+from raytool.proposer.metrics import complete_at_k, recall_at_k
+from raytool.proposer.ranking import fuse, interleave
+from raytool.tables import format_table
+from raytool.tools.dataset import ToolDataset
+
+BASELINES = ("bm25", "minilm_zero_shot", "bm25_segmented")
+DATASET_DIR_FORMAT = "raytool"
+
+
+def load_eval_data(path: Path, fmt: str, tools: Path | None = None, limit: int | None = None) -> ToolDataset:
+    """A benchmark file in its original format, or (`raytool`) a dataset directory; first `limit` tasks."""
+    if fmt == DATASET_DIR_FORMAT:
+        dataset = ToolDataset.load(path)
+    else:
+        from raytool.tools.importers import import_dataset
+
+        dataset = import_dataset(fmt, path, tools=tools)
+    if limit:
+        dataset = ToolDataset(dataset.tools, dataset.tasks[:limit], dataset.info, dataset.report)
+    return dataset
+
+
+def evaluate(
+    dataset: ToolDataset,
+    ks: Sequence[int],
+    proposer: Any | None = None,
+    baselines: Sequence[str] = BASELINES,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """{"tasks", "tools", "methods": {method: {"recall@k", "complete@k", "seconds", "queries_per_s"}}}."""
+    gold = [t.tool_names for t in dataset.tasks]
+    depth = max(ks)
+    rankers: dict[str, Callable[[], list[list[str]]]] = {}
+    if proposer is not None:
+        rankers["proposer"] = lambda: _proposer_ranking(proposer, dataset, depth, log)
+    unknown = sorted(set(baselines) - set(BASELINES))
+    if unknown:
+        raise ValueError(f"unknown baseline {unknown[0]!r}; choose from {', '.join(BASELINES)}")
+    for name in baselines:
+        rankers[name] = {
+            "bm25": lambda: rank_pool(dataset, bm25_scores(dataset), depth),
+            "minilm_zero_shot": lambda: _zero_shot(dataset, depth),
+            "bm25_segmented": lambda: segmented_lexical_ranking(dataset, depth),
+        }[name]
+    methods = {}
+    for name, rank in rankers.items():
+        start = time.perf_counter()
+        ranked = rank()
+        seconds = time.perf_counter() - start
+        row: dict[str, float] = {}
+        for k in ks:
+            row[f"recall@{k}"] = recall_at_k(ranked, gold, k)
+            row[f"complete@{k}"] = complete_at_k(ranked, gold, k)
+        methods[name] = row | {"seconds": round(seconds, 2), "queries_per_s": round(len(gold) / max(seconds, 1e-9), 1)}
+        log(f"[eval] {name}: " + ", ".join(f"{key} {value:.3f}" for key, value in row.items()))
+    return {"tasks": len(dataset.tasks), "tools": len(dataset.tools), "ks": list(ks), "methods": methods}
+
+
+def results_table(result: dict[str, Any]) -> str:
+    ks = result["ks"]
+    headers = ["method", *[f"Recall@{k}" for k in ks], *[f"Complete@{k}" for k in ks], "queries/s"]
+    rows = [
+        [name, *[m[f"recall@{k}"] for k in ks], *[m[f"complete@{k}"] for k in ks], m["queries_per_s"]]
+        for name, m in result["methods"].items()
+    ]
+    return format_table(headers, rows)
+
+
+def _pools(dataset: ToolDataset) -> list[tuple[str, ...]]:
+    return [t.tools for t in dataset.tasks]
+
+
+def _proposer_ranking(proposer: Any, dataset: ToolDataset, k: int, log: Callable[[str], None]) -> list[list[str]]:
+    pooled = all(t.tools for t in dataset.tasks)  # every task has its candidate list: index only those tools
+    names = list(dict.fromkeys(n for t in dataset.tasks for n in t.tools)) if pooled else list(dataset.tools)
+    index = proposer.index([dataset.tools[n] for n in names], log=log)
+    log(f"[eval] index of {len(index.names):,} tools: {index.encoded:,} embedded now, built in {index.seconds:.1f}s")
+    proposals = proposer.rank([t.query for t in dataset.tasks], index, k, pools=_pools(dataset))
+    return [p.names for p in proposals]
+
+
+def _zero_shot(dataset: ToolDataset, k: int) -> list[list[str]]:
+    from raytool.envs.encoders import MiniLMEncoder
+
+    return rank_pool(dataset, embedding_scores(dataset, MiniLMEncoder()), k)
+
+
+def segmented_lexical_ranking(dataset: ToolDataset, k: int) -> list[list[str]]:
+    """BM25 over full tool documents per query sentence, lists interleaved (`raytool.proposer.ranking`)."""
+    retriever = document_retriever(dataset.tools)
+    out = []
+    for task in dataset.tasks:
+        cols = np.array([retriever.index[n] for n in task.tools]) if task.tools else np.arange(len(retriever.names))
+        lexical = np.stack([retriever.scores(s)[cols] for s in query_segments(task.query)])
+        top, _ = interleave(fuse(np.zeros_like(lexical), lexical, 1.0), min(k, len(cols)))
+        out.append([retriever.names[j] for j in cols[top]])
+    return out

@@ -1,0 +1,97 @@
+"""Proposer checkpoints: a directory written atomically.
+
+    model.safetensors   every weight (encoder and, when trained, the rationale decoder)
+    proposer.json       {"config": ProposerConfig, "ranking": {lexical_weight, platt_a, platt_b},
+                         "metrics": validation metrics, "fingerprint": sha256 of the weights, "rationale_head"}
+    config.json, tokenizer files    the encoder's architecture and tokenizer (no model hub needed to load)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from raytool.proposer.config import ProposerConfig
+from raytool.proposer.ranking import PlattScaling
+from raytool.tools.files import atomic_dir
+
+WEIGHTS_FILE = "model.safetensors"
+META_FILE = "proposer.json"
+
+
+@dataclass
+class CheckpointMeta:
+    """What proposer.json holds besides the weights."""
+
+    config: ProposerConfig
+    lexical_weight: float
+    platt: PlattScaling = field(default_factory=PlattScaling)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    fingerprint: str = ""
+    rationale_head: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "config": self.config.to_dict(),
+            "ranking": {"lexical_weight": self.lexical_weight, "platt_a": self.platt.a, "platt_b": self.platt.b},
+            "metrics": self.metrics,
+            "fingerprint": self.fingerprint,
+            "rationale_head": self.rationale_head,
+        }
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> CheckpointMeta:
+        ranking = record["ranking"]
+        return cls(
+            config=ProposerConfig.from_dict(record["config"]),
+            lexical_weight=float(ranking["lexical_weight"]),
+            platt=PlattScaling(float(ranking["platt_a"]), float(ranking["platt_b"])),
+            metrics=dict(record.get("metrics", {})),
+            fingerprint=record.get("fingerprint", ""),
+            rationale_head=bool(record.get("rationale_head", False)),
+        )
+
+
+def save_checkpoint(out_dir: str | Path, model: Any, tokenizer: Any, meta: CheckpointMeta) -> Path:
+    """Write weights, meta, encoder config and tokenizer to `out_dir` (replaced atomically)."""
+    from safetensors.torch import save_file
+
+    with atomic_dir(out_dir) as tmp:
+        state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+        save_file(state, str(tmp / WEIGHTS_FILE))
+        meta.fingerprint = _sha256(tmp / WEIGHTS_FILE)
+        meta.rationale_head = model.rationale is not None
+        (tmp / META_FILE).write_text(json.dumps(meta.to_dict(), indent=2) + "\n")
+        model.encoder.config.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+    return Path(out_dir)
+
+
+def load_checkpoint(ckpt_dir: str | Path) -> tuple[Any, Any, CheckpointMeta]:
+    """(ProposerModel in eval mode, tokenizer, meta) from a directory written by `save_checkpoint`."""
+    from safetensors.torch import load_file
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+    from raytool.proposer.model import ProposerModel
+
+    ckpt_dir = Path(ckpt_dir)
+    for name in (WEIGHTS_FILE, META_FILE, "config.json"):
+        if not (ckpt_dir / name).is_file():
+            raise FileNotFoundError(f"{ckpt_dir}: not a proposer checkpoint (missing {name})")
+    meta = CheckpointMeta.from_dict(json.loads((ckpt_dir / META_FILE).read_text()))
+    encoder = AutoModel.from_config(AutoConfig.from_pretrained(ckpt_dir, local_files_only=True))
+    model = ProposerModel(encoder, rationale_head=meta.rationale_head, train_layers=meta.config.train_layers)
+    model.load_state_dict(load_file(str(ckpt_dir / WEIGHTS_FILE)))
+    tokenizer = AutoTokenizer.from_pretrained(ckpt_dir, local_files_only=True)
+    return model.eval(), tokenizer, meta
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,94 @@
+"""`ProposerConfig`: how the proposer is trained and how it ranks (saved with every checkpoint)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+LABEL_SOURCES = ("gold", "teacher", "both")
+
+
+@dataclass(frozen=True)
+class ProposerConfig:
+    """Settings of the tool proposer.
+
+    Model
+      query_max_length: tokens kept of a query segment (with its history).
+      doc_max_length: tokens kept of a tool document (`documents.tool_document`).
+      train_layers: top transformer layers fine-tuned (0-6); lower layers and the embeddings stay frozen
+        (on CPU this trades a little accuracy for ~1.5x faster steps).
+      rationale_max_length: wordpiece tokens of a rationale the decoder reproduces.
+
+    Objective  L = L_select + alpha * L_rationale
+      alpha: weight of the rationale head's loss; 0 trains no rationale head at all.
+      temperature: InfoNCE temperature tau of the cosine scores.
+      hard_negatives: BM25-mined negatives per example (from the `hard_negative_pool` best lexical matches).
+      label_source: "gold" (gold calls where a task has them), "teacher" (the teacher's choices), or "both"
+        (gold where present, the teacher's choices for tasks without gold calls).
+
+    Optimisation
+      lr: AdamW learning rate of the encoder; head_lr: of the rationale decoder.
+      batch_size: examples per step (per worker under Ray Train); epochs: at most this many passes.
+      patience: epochs without a better validation Complete@5 before stopping early.
+      val_fraction: tasks held out of the training data for early stopping, fusion fitting and calibration.
+      max_steps / max_minutes: optional caps on the run (tests, time-boxed CPU budgets).
+      threads: torch intra-op threads per process.
+
+    Ranking
+      segment: rank each sentence of a multi-part query separately and interleave the lists.
+      lexical_weight: w in fused = cos + w * bm25 / max(bm25); refit on validation when fit_lexical_weight.
+      top_p: candidates proposed by default.
+    """
+
+    query_max_length: int = 64
+    doc_max_length: int = 128
+    train_layers: int = 6
+    rationale_max_length: int = 48
+
+    alpha: float = 0.0
+    temperature: float = 0.05
+    hard_negatives: int = 2
+    hard_negative_pool: int = 10
+    label_source: str = "gold"
+
+    lr: float = 3e-5
+    head_lr: float = 1e-3
+    batch_size: int = 32
+    epochs: int = 3
+    patience: int = 1
+    val_fraction: float = 0.1
+    max_steps: int | None = None
+    max_minutes: float | None = None
+    threads: int = 2
+    seed: int = 0
+
+    segment: bool = True
+    lexical_weight: float = 0.3
+    fit_lexical_weight: bool = True
+    top_p: int = 5
+
+    def __post_init__(self) -> None:
+        if self.label_source not in LABEL_SOURCES:
+            raise ValueError(f"label_source must be one of {LABEL_SOURCES}, got {self.label_source!r}")
+        if not 0 <= self.train_layers <= 6:
+            raise ValueError(f"train_layers must be in 0..6 (MiniLM-L6 has 6 layers), got {self.train_layers}")
+        if self.alpha < 0:
+            raise ValueError(f"alpha must be >= 0, got {self.alpha}")
+        if not 0 < self.val_fraction < 1:
+            raise ValueError(f"val_fraction must be in (0, 1), got {self.val_fraction}")
+        if self.temperature <= 0 or self.batch_size < 1 or self.epochs < 1:
+            raise ValueError("temperature must be > 0, batch_size and epochs >= 1")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> ProposerConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(record) - known)
+        if unknown:
+            raise ValueError(f"unknown proposer setting {unknown[0]!r}; known: {', '.join(sorted(known))}")
+        return cls(**record)
+
+    def replace(self, **changes: Any) -> ProposerConfig:
+        return ProposerConfig.from_dict(self.to_dict() | changes)

@@ -1,0 +1,22 @@
+"""Tool-selection metrics over ranked candidate lists (documented in docs/metrics.md).
+
+    recall@k    share of all gold tools (micro: summed over queries) that appear in the query's top k
+    complete@k  share of queries whose gold tools all appear in its top k
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def recall_at_k(ranked: Sequence[Sequence[str]], gold: Sequence[Sequence[str]], k: int) -> float:
+    """Micro recall@k: gold tools found in the top k over all gold tools."""
+    found = sum(len(set(g) & set(r[:k])) for r, g in zip(ranked, gold, strict=True))
+    total = sum(len(set(g)) for g in gold)
+    return found / total if total else 0.0
+
+
+def complete_at_k(ranked: Sequence[Sequence[str]], gold: Sequence[Sequence[str]], k: int) -> float:
+    """Share of queries whose gold tools are all in the top k."""
+    hits = [set(g) <= set(r[:k]) for r, g in zip(ranked, gold, strict=True) if g]
+    return sum(hits) / len(hits) if hits else 0.0

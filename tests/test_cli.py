@@ -46,12 +46,16 @@ def test_bad_arguments_exit_nonzero_with_message(tmp_path: Path) -> None:
 
 @pytest.mark.ray
 def test_train_main_job_runs(tmp_path: Path, shared_data: Path) -> None:
-    done = _run("train", "--data-dir", str(shared_data), "--out", str(tmp_path / "run"))
+    config = tmp_path / "train.yaml"  # tiny budgets: the full-size proposer stage is benchmarks/proposer.py's
+    config.write_text("proposer: {max_steps: 2, batch_size: 8}\nevaluation: {limit: 10, baselines: [bm25]}\n")
+    done = _run("train", "--data-dir", str(shared_data), "--out", str(tmp_path / "run"), "--config", str(config))
     assert done.returncode == 0, done.stderr
     assert "seal_tools_dev" in done.stdout and "toolbench_g1" in done.stdout and "finance_l2" in done.stdout
     assert (tmp_path / "run" / "datasets" / "metatool_single" / "tasks.jsonl").is_file()
-    assert "stage 3/3" in done.stdout and "selection_parse_failure_rate" in done.stdout
+    assert "stage 3/4" in done.stdout and "selection_parse_failure_rate" in done.stdout
     assert len(list((tmp_path / "run" / "synth" / "shards").glob("shard-*.jsonl"))) == 5
+    assert "stage 4/4" in done.stdout and (tmp_path / "run" / "proposer" / "model.safetensors").is_file()
+    assert "| proposer " in done.stdout and "| bm25 " in done.stdout
 
 
 def test_envs_list_and_build(tmp_path: Path) -> None:

@@ -90,6 +90,8 @@ class ProposerModel(nn.Module):
 def freeze_lower_layers(encoder: Any, train_layers: int) -> None:
     """Freeze the embeddings and all but the top `train_layers` transformer layers."""
     layers = encoder.encoder.layer
+    if getattr(encoder, "pooler", None) is not None:  # never used (mean pooling); DDP needs every trained param used
+        encoder.pooler.requires_grad_(False)
     for p in encoder.embeddings.parameters():
         p.requires_grad = train_layers == len(layers)
     for i, layer in enumerate(layers):

@@ -311,7 +311,10 @@ def _eval_proposer(args: argparse.Namespace) -> int:
     from raytool.evaluation.proposer import evaluate, load_eval_data, results_table
     from raytool.proposer.proposer import ToolProposer
 
-    ks = [int(k) for k in args.k.split(",") if k.strip()]
+    try:
+        ks = [int(k) for k in args.k.split(",") if k.strip()]
+    except ValueError:
+        ks = []
     if not ks or min(ks) < 1:
         raise ValueError(f"--k must be positive integers, got {args.k!r}")
     dataset = load_eval_data(args.data, args.format, args.tools, args.limit)

@@ -1,9 +1,9 @@
 """Proposer checkpoints: a directory written atomically.
 
-    model.safetensors   every weight (encoder and, when trained, the rationale decoder)
-    proposer.json       {"config": ProposerConfig, "ranking": {lexical_weight, platt_a, platt_b},
-                         "metrics": validation metrics, "fingerprint": sha256 of the weights, "rationale_head"}
-    config.json, tokenizer files    the encoder's architecture and tokenizer (no model hub needed to load)
+model.safetensors   every weight (encoder and, when trained, the rationale decoder)
+proposer.json       {"config": ProposerConfig, "ranking": {lexical_weight, platt_a, platt_b},
+                     "metrics": validation metrics, "fingerprint": sha256 of the weights, "rationale_head"}
+config.json, tokenizer files    the encoder's architecture and tokenizer (no model hub needed to load)
 """
 
 from __future__ import annotations

@@ -75,6 +75,8 @@ class ProposerConfig:
             raise ValueError(f"label_source must be one of {LABEL_SOURCES}, got {self.label_source!r}")
         if not 0 <= self.train_layers <= 6:
             raise ValueError(f"train_layers must be in 0..6 (MiniLM-L6 has 6 layers), got {self.train_layers}")
+        if self.train_layers == 0 and self.alpha == 0:
+            raise ValueError("train_layers = 0 with alpha = 0 trains nothing; set train_layers >= 1 or alpha > 0")
         if self.alpha < 0:
             raise ValueError(f"alpha must be >= 0, got {self.alpha}")
         if not 0 < self.val_fraction < 1:

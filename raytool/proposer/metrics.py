@@ -1,7 +1,7 @@
 """Tool-selection metrics over ranked candidate lists (documented in docs/metrics.md).
 
-    recall@k    share of all gold tools (micro: summed over queries) that appear in the query's top k
-    complete@k  share of queries whose gold tools all appear in its top k
+recall@k    share of all gold tools (micro: summed over queries) that appear in the query's top k
+complete@k  share of queries whose gold tools all appear in its top k
 """
 
 from __future__ import annotations

@@ -60,7 +60,10 @@ def fit_platt(scores: np.ndarray, labels: np.ndarray, steps: int = 500, lr: floa
     """Logistic regression of labels (0/1) on one score by gradient descent on the mean log-loss."""
     x = np.asarray(scores, dtype=np.float64)
     y = np.asarray(labels, dtype=np.float64)
-    mu, sd = x.mean(), max(x.std(), 1e-6)
+    if x.std() < 1e-6:  # no spread to regress on: a flat probability, the base rate
+        rate = float(np.clip(y.mean(), 1e-6, 1 - 1e-6))
+        return PlattScaling(0.0, float(np.log(rate / (1 - rate))))
+    mu, sd = x.mean(), x.std()
     z = (x - mu) / sd
     a, b = 1.0, 0.0
     for _ in range(steps):

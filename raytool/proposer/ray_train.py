@@ -78,10 +78,12 @@ def train_distributed(
         _worker_loop,
         train_loop_config={"config": config.to_dict(), "data": data, "threads": threads},
         torch_config=TorchConfig(backend="gloo"),
-        scaling_config=ScalingConfig(num_workers=num_workers, use_gpu=False,
-                                     resources_per_worker={"CPU": cpus_per_worker}),  # fmt: skip
-        run_config=RunConfig(name=f"proposer-{Path(out_dir).name}",
-                             storage_path=str(storage_path or cache_dir() / "ray_train")),  # fmt: skip
+        scaling_config=ScalingConfig(
+            num_workers=num_workers, use_gpu=False, resources_per_worker={"CPU": cpus_per_worker}
+        ),  # fmt: skip
+        run_config=RunConfig(
+            name=f"proposer-{Path(out_dir).name}", storage_path=str(storage_path or cache_dir() / "ray_train")
+        ),  # fmt: skip
     )
     log(f"[proposer] Ray Train: {num_workers} workers x {cpus_per_worker} CPU")
     result = trainer.fit()

@@ -118,7 +118,7 @@ def train_proposer(
     model = ProposerModel(encoder, rationale_head=config.alpha > 0, train_layers=config.train_layers)
     wrapped = world.prepare(model)
     optimizer = _optimizer(model, config)
-    examples = data.train[world.rank :: world.size]
+    examples = worker_shard(data.train, world.rank, world.size)
     steps_per_epoch = -(-len(examples) // config.batch_size)
     val_pool = validation_pool(data, config.seed)
     log(f"[proposer] {len(data.train):,} examples ({len(examples):,} on this worker), {len(data.val_tasks)} "
@@ -135,11 +135,14 @@ def train_proposer(
             batch = [examples[i] for i in order[b * config.batch_size : (b + 1) * config.batch_size]]
             losses.append(_step(wrapped, model, tokenizer, optimizer, batch, data.catalogue, config))
             step += 1
-            if step % 10 == 0 or b == steps_per_epoch - 1:
+            stop = _out_of_budget(config, step, start)
+            if config.max_minutes is not None:  # wall clocks differ between workers: rank 0 decides for all
+                stop = world.agree(stop)
+            if step % 10 == 0 or b == steps_per_epoch - 1 or stop:
                 elapsed = time.perf_counter() - start
                 log(f"[proposer] epoch {epoch + 1} step {b + 1}/{steps_per_epoch} loss {np.mean(losses[-10:]):.4f} "
                     f"({step * config.batch_size / elapsed:.1f} examples/s, {elapsed:.0f}s)")  # fmt: skip
-            if _out_of_budget(config, step, start):
+            if stop:
                 break
         metrics = validate(model, tokenizer, config, data, val_pool) if world.rank == 0 else {}
         metrics = world.agree(metrics | {"epoch": epoch + 1, "train_loss": float(np.mean(losses)) if losses else 0.0})
@@ -152,7 +155,7 @@ def train_proposer(
         else:
             stale += 1
         world.report(metrics, None)
-        if stale > config.patience or _out_of_budget(config, step, start):
+        if stale > config.patience or stop:
             break
     model.load_state_dict(best[1])
     return _finish(model, tokenizer, config, data, val_pool, best[2], history, out_dir, world, log, start)
@@ -170,6 +173,14 @@ def _finish(model, tokenizer, config, data, val_pool, metrics, history, out_dir,
             log(f"[proposer] checkpoint: {ckpt}")
     world.report(metrics, ckpt)
     return TrainResult(ckpt, metrics, history)
+
+
+def worker_shard(examples: Sequence[Example], rank: int, size: int) -> list[Example]:
+    """Every size-th example from `rank`, wrapped around so that all workers get the same count (same steps)."""
+    if not examples:
+        raise ValueError("no training examples (do the tasks have gold calls or teacher choices?)")
+    per_worker = -(-len(examples) // size)
+    return [examples[(rank + i * size) % len(examples)] for i in range(per_worker)]
 
 
 def _optimizer(model: Any, config: ProposerConfig) -> Any:

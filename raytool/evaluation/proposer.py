@@ -11,7 +11,9 @@ Every method ranks each task's pool (its candidate list when the dataset gives o
                       (shows what the trained encoder adds over the ranking scheme)
 
 Recall@k is the share of gold tools in the top k (micro), Complete@k the share of queries with all their gold
-tools in the top k; for single-tool data Complete@1 is top-1 accuracy.
+tools in the top k; for single-tool data Complete@1 is top-1 accuracy. For the proposer, `calibration_ece` is
+the expected calibration error of its probabilities over its top max(k) candidates. `queries_per_s` excludes
+the proposer's index build (`index_seconds`); the zero-shot baseline's includes embedding the catalogue.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from raytool.evaluation.retrieval import bm25_scores, embedding_scores, rank_poo
 from raytool.proposer.data import document_retriever
 from raytool.proposer.documents import query_segments
 from raytool.proposer.metrics import complete_at_k, recall_at_k
-from raytool.proposer.ranking import fuse, interleave
+from raytool.proposer.ranking import expected_calibration_error, fuse, interleave
 from raytool.tables import format_table
 from raytool.tools.dataset import ToolDataset
 
@@ -77,13 +79,14 @@ def evaluate(
         ranked = rank()
         seconds = time.perf_counter() - start
         setup = index_seconds.pop(name, 0.0)  # the proposer's index build is reported apart from query time
+        extra = {"calibration_ece": index_seconds.pop("proposer_ece")} if name == "proposer" else {}
         row: dict[str, float] = {}
         for k in ks:
             row[f"recall@{k}"] = recall_at_k(ranked, gold, k)
             row[f"complete@{k}"] = complete_at_k(ranked, gold, k)
         query_seconds = max(seconds - setup, 1e-9)
-        methods[name] = row | {"seconds": round(seconds, 2), "index_seconds": round(setup, 2),
-                               "queries_per_s": round(len(gold) / query_seconds, 1)}  # fmt: skip
+        methods[name] = row | extra | {"seconds": round(seconds, 2), "index_seconds": round(setup, 2),
+                                       "queries_per_s": round(len(gold) / query_seconds, 1)}  # fmt: skip
         log(f"[eval] {name}: " + ", ".join(f"{key} {value:.3f}" for key, value in row.items()))
     return {"tasks": len(dataset.tasks), "tools": len(dataset.tools), "ks": list(ks), "methods": methods}
 
@@ -115,6 +118,9 @@ def _proposer_ranking(proposer: Any, dataset: ToolDataset, k: int, log: Callable
     log(f"[eval] index of {len(index.names):,} tools: {index.encoded:,} embedded now, built in {index.seconds:.1f}s")
     timing["proposer"] = index.seconds
     proposals = proposer.rank([t.query for t in dataset.tasks], index, k, pools=_pools(dataset))
+    probs = np.array([p for proposal in proposals for p in proposal.probs])
+    hits = np.array([n in set(t.tool_names) for p, t in zip(proposals, dataset.tasks, strict=True) for n in p.names])
+    timing["proposer_ece"] = expected_calibration_error(probs, hits.astype(float)) if len(probs) else 0.0
     return [p.names for p in proposals]
 
 

@@ -122,12 +122,16 @@ def part_ablation(retrain: bool) -> dict:
     for alpha in (0.0, 0.5):
         name = "seal_dev" if alpha == 0 else f"seal_dev_alpha{alpha}"  # alpha = 0 ignores rationales: same run
         ckpt = checkpoint(name, dev.tasks, dev.tools, ProposerConfig(alpha=alpha), retrain and alpha > 0, records)
-        result = evaluate(test, KS, ToolProposer.load(ckpt), baselines=())
-        m = result["methods"]["proposer"]
-        rows.append([alpha, m["recall@1"], m["recall@5"], m["complete@5"], m["complete@10"]])
-        out[str(alpha)] = result
+        proposer = ToolProposer.load(ckpt)
+        fitted = proposer.meta.lexical_weight
+        for weight in (None, 0.0, 0.3):  # as fitted on validation, then both models at the same fusion weights
+            result = evaluate(test, KS, proposer, baselines=(), lexical_weight=weight)
+            m = result["methods"]["proposer"]
+            shown = f"{fitted} (fitted)" if weight is None else str(weight)
+            rows.append([alpha, shown, m["recall@1"], m["recall@5"], m["complete@5"], m["complete@10"]])
+            out[f"{alpha}/{shown}"] = result
     print(f"\nAlpha ablation on test_in_domain (teacher rationales for {with_rationale} dev tasks)")
-    print(format_table(["alpha", "Recall@1", "Recall@5", "Complete@5", "Complete@10"], rows))
+    print(format_table(["alpha", "lexical weight", "Recall@1", "Recall@5", "Complete@5", "Complete@10"], rows))
     return out
 
 

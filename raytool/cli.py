@@ -114,6 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     peval.add_argument("--limit", type=int, help="only the first N tasks")
     peval.add_argument("--baselines", default="bm25,minilm_zero_shot,bm25_segmented",
                        help="comma-separated baselines to run beside the proposer ('' for none)")  # fmt: skip
+    peval.add_argument("--lexical-weight", type=float, help="override the checkpoint's fitted BM25 fusion weight")
     peval.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
     peval.set_defaults(run=_eval_proposer)
 
@@ -321,7 +322,7 @@ def _eval_proposer(args: argparse.Namespace) -> int:
     proposer = ToolProposer.load(args.checkpoint)
     baselines = [b for b in args.baselines.split(",") if b.strip()]
     log = (lambda message: print(message, file=sys.stderr)) if args.json else print
-    result = evaluate(dataset, ks, proposer, baselines, log=log)
+    result = evaluate(dataset, ks, proposer, baselines, log=log, lexical_weight=args.lexical_weight)
     result |= {"data": str(args.data), "format": args.format, "checkpoint": str(args.checkpoint)}
     if args.json:
         print(json.dumps(result, indent=2))

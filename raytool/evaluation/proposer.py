@@ -56,6 +56,7 @@ def evaluate(
     proposer: Any | None = None,
     baselines: Sequence[str] = BASELINES,
     log: Callable[[str], None] = print,
+    lexical_weight: float | None = None,
 ) -> dict[str, Any]:
     """{"tasks", "tools", "methods": {method: {"recall@k", "complete@k", "seconds", "queries_per_s"}}}."""
     gold = [t.tool_names for t in dataset.tasks]
@@ -63,7 +64,7 @@ def evaluate(
     rankers: dict[str, Callable[[], list[list[str]]]] = {}
     index_seconds: dict[str, float] = {}
     if proposer is not None:
-        rankers["proposer"] = lambda: _proposer_ranking(proposer, dataset, depth, log, index_seconds)
+        rankers["proposer"] = lambda: _proposer_ranking(proposer, dataset, depth, log, index_seconds, lexical_weight)
     unknown = sorted(set(baselines) - set(BASELINES))
     if unknown:
         raise ValueError(f"unknown baseline {unknown[0]!r}; choose from {', '.join(BASELINES)}")
@@ -111,13 +112,16 @@ def _pools(dataset: ToolDataset) -> list[tuple[str, ...]]:
     return [t.tools for t in dataset.tasks]
 
 
-def _proposer_ranking(proposer: Any, dataset: ToolDataset, k: int, log: Callable, timing: dict) -> list[list[str]]:
+def _proposer_ranking(
+    proposer: Any, dataset: ToolDataset, k: int, log: Callable, timing: dict, lexical_weight: float | None
+) -> list[list[str]]:
     pooled = all(t.tools for t in dataset.tasks)  # every task has its candidate list: index only those tools
     names = list(dict.fromkeys(n for t in dataset.tasks for n in t.tools)) if pooled else list(dataset.tools)
     index = proposer.index([dataset.tools[n] for n in names], log=log)
     log(f"[eval] index of {len(index.names):,} tools: {index.encoded:,} embedded now, built in {index.seconds:.1f}s")
     timing["proposer"] = index.seconds
-    proposals = proposer.rank([t.query for t in dataset.tasks], index, k, pools=_pools(dataset))
+    queries = [t.query for t in dataset.tasks]
+    proposals = proposer.rank(queries, index, k, pools=_pools(dataset), lexical_weight=lexical_weight)
     probs = np.array([p for proposal in proposals for p in proposal.probs])
     hits = np.array([n in set(t.tool_names) for p, t in zip(proposals, dataset.tasks, strict=True) for n in p.names])
     timing["proposer_ece"] = expected_calibration_error(probs, hits.astype(float)) if len(probs) else 0.0

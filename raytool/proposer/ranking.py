@@ -82,4 +82,4 @@ def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, bins: int 
         sel = idx == b
         if sel.any():
             total += sel.mean() * abs(probs[sel].mean() - labels[sel].mean())
-    return total
+    return float(total)

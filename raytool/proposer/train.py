@@ -141,7 +141,7 @@ def train_proposer(
             if step % 10 == 0 or b == steps_per_epoch - 1 or stop:
                 elapsed = time.perf_counter() - start
                 log(f"[proposer] epoch {epoch + 1} step {b + 1}/{steps_per_epoch} loss {np.mean(losses[-10:]):.4f} "
-                    f"({step * config.batch_size / elapsed:.1f} examples/s, {elapsed:.0f}s)")  # fmt: skip
+                    f"({step * config.batch_size * world.size / elapsed:.1f} examples/s, {elapsed:.0f}s)")  # fmt: skip
             if stop:
                 break
         metrics = validate(model, tokenizer, config, data, val_pool) if world.rank == 0 else {}

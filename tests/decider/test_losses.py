@@ -1,0 +1,125 @@
+"""Analytic tests of the decider's objectives (`raytool/decider/losses.py`)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy.stats import kendalltau
+
+from raytool.decider.losses import (
+    actor_loss,
+    critic_loss,
+    js_divergence,
+    kendall_tau_b,
+    masked_log_softmax,
+    multiplier_loss,
+    soft_kendall_tau,
+)
+
+torch.manual_seed(0)
+
+
+def test_js_is_zero_for_identical_inputs_and_symmetric() -> None:
+    a, b = torch.randn(6, 5), torch.randn(6, 5)
+    assert torch.allclose(js_divergence(a, a), torch.zeros(6), atol=1e-6)
+    assert torch.allclose(js_divergence(a, b), js_divergence(b, a), atol=1e-6)
+    assert (js_divergence(a, b) > 0).all()
+
+
+def test_js_matches_the_closed_form_and_is_bounded_by_ln2() -> None:
+    p, q = torch.tensor([0.7, 0.2, 0.1]), torch.tensor([0.1, 0.3, 0.6])
+    m = (p + q) / 2
+    expected = 0.5 * (p * (p / m).log()).sum() + 0.5 * (q * (q / m).log()).sum()
+    assert js_divergence(p.log()[None], q.log()[None])[0].item() == pytest.approx(expected.item(), abs=1e-6)
+    disjoint = js_divergence(torch.tensor([[50.0, -50.0]]), torch.tensor([[-50.0, 50.0]]))
+    assert disjoint.item() == pytest.approx(math.log(2), abs=1e-5)
+    assert (js_divergence(torch.randn(100, 7) * 10, torch.randn(100, 7) * 10) <= math.log(2) + 1e-6).all()
+
+
+def test_js_is_finite_with_masked_actions_and_ignores_them() -> None:
+    mask = torch.tensor([[True, True, False, False]])
+    a = torch.tensor([[1.0, 0.0, 30.0, -30.0]])
+    b = torch.tensor([[1.0, 0.0, -30.0, 30.0]])  # differs only where masked
+    js = js_divergence(a, b, mask)
+    assert torch.isfinite(js).all() and js.item() == pytest.approx(0.0, abs=1e-6)
+    a.requires_grad_(True)
+    js_divergence(a, torch.tensor([[0.0, 2.0, 0.0, 0.0]]), mask).sum().backward()
+    assert torch.isfinite(a.grad).all() and a.grad[0, 2:].abs().max() == 0
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_soft_tau_approaches_scipy_tau_b_as_temperature_falls(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    q, s = rng.normal(size=(4, 6)), rng.normal(size=(4, 6))  # no ties: tau-b = tau-a
+    mask = np.ones((4, 6), dtype=bool)
+    exact = np.mean([kendalltau(q[i], s[i]).statistic for i in range(4)])
+    errors = [
+        abs(soft_kendall_tau(torch.tensor(q), torch.tensor(s), torch.tensor(mask), t).mean().item() - exact)
+        for t in (1.0, 0.1, 0.001)
+    ]
+    assert errors[0] > errors[2] and errors[2] < 1e-6
+    assert kendall_tau_b(q, s, mask) == pytest.approx(exact)
+
+
+def test_soft_tau_respects_masks_and_ties() -> None:
+    q = torch.tensor([[3.0, 2.0, 1.0, 100.0]])
+    s = torch.tensor([[3.0, 2.0, 1.0, -100.0]])  # the masked 4th candidate would flip three pairs
+    mask = torch.tensor([[True, True, True, False]])
+    assert soft_kendall_tau(q, s, mask, 1e-4).item() == pytest.approx(1.0)
+    tied = torch.tensor([[1.0, 1.0, 1.0, 1.0]])  # the LLM ties everything: no pair counts, tau 0 (not NaN)
+    assert soft_kendall_tau(q, tied, mask, 0.1).item() == 0.0
+
+
+def test_multiplier_grows_while_js_exceeds_sigma_and_shrinks_otherwise() -> None:
+    for mean_js, direction in ((torch.tensor(0.5), 1), (torch.tensor(0.01), -1)):
+        log_nu = torch.zeros((), requires_grad=True)
+        optimizer = torch.optim.Adam([log_nu], lr=0.1)
+        for _ in range(5):
+            optimizer.zero_grad()
+            multiplier_loss(log_nu, mean_js, sigma=0.1).backward()
+            optimizer.step()
+        assert direction * log_nu.item() > 0.3
+
+
+def test_actor_gradients_reach_only_the_policy_logits() -> None:
+    logits = torch.randn(4, 5, requires_grad=True)
+    q = torch.randn(4, 5, requires_grad=True)
+    llm = torch.randn(4, 5, requires_grad=True)
+    nu = torch.tensor(2.0, requires_grad=True)
+    mask = torch.ones(4, 5, dtype=torch.bool)
+    mask[:, -1] = False
+    loss, js = actor_loss(logits, q, llm, mask, lambda1=0.5, multiplier=nu)
+    loss.backward()
+    assert logits.grad is not None and torch.isfinite(logits.grad).all()
+    assert q.grad is None and llm.grad is None and nu.grad is None
+    assert logits.grad[:, -1].abs().max() < 1e-6  # a masked action gets no gradient
+    assert js.shape == (4,)
+
+
+def test_actor_prefers_high_q_without_guidance_and_the_llm_with_it() -> None:
+    q = torch.tensor([[1.0, 0.0]])
+    llm = torch.tensor([[0.0, 5.0]])
+    mask = torch.ones(1, 2, dtype=torch.bool)
+    for lambda1, best in ((0.0, 0), (50.0, 1)):
+        logits = torch.zeros(1, 2, requires_grad=True)
+        optimizer = torch.optim.SGD([logits], lr=0.5)
+        for _ in range(200):
+            optimizer.zero_grad()
+            actor_loss(logits, q, llm, mask, lambda1, torch.tensor(0.0), alpha_entropy=0.1)[0].backward()
+            optimizer.step()
+        assert masked_log_softmax(logits, mask).argmax().item() == best
+
+
+def test_critic_loss_bellman_and_ranking_terms() -> None:
+    q_values = torch.tensor([[2.0, 1.0, 0.0]], requires_grad=True)
+    target = torch.tensor([1.5], requires_grad=True)
+    mask = torch.ones(1, 3, dtype=torch.bool)
+    llm = torch.tensor([[0.0, 1.0, 2.0]])  # the reverse order: tau near -1
+    loss, tau = critic_loss(q_values[:, 0], target, q_values, llm, mask, lambda2=1.0, temperature=0.01)
+    assert tau.item() == pytest.approx(-1.0, abs=1e-3)
+    assert loss.item() == pytest.approx(0.125 + 1.0, abs=1e-3)  # huber(0.5) = 0.5 * 0.5^2, minus lambda2 * tau
+    loss.backward()
+    assert target.grad is None and torch.isfinite(q_values.grad).all()

@@ -9,6 +9,7 @@ before any softmax and their terms are zeroed explicitly, so every quantity and 
                    E[JS] > sigma, shrinks otherwise)
     critic       = E[ huber(Q(s,a) - y) ] - lambda2 * soft_tau(Q(s,.), llm_scores),  y = r + gamma (1 - done) V_g(s')
     soft_tau     = sum_{i<j} tanh((Q_i - Q_j) / T) sign(l_i - l_j) / #pairs      (smooth Kendall-tau surrogate)
+    L_FP         = -E_s[ sum_a pi_LLM(a|s) log F_P(a|s) ]                           (policy reconstruction)
 """
 
 from __future__ import annotations
@@ -111,3 +112,9 @@ def critic_loss(
     bellman = F.smooth_l1_loss(q_taken, target.detach())
     tau = soft_kendall_tau(q_values, llm_scores, mask, temperature)
     return bellman - lambda2 * tau.mean(), tau
+
+
+def policy_reconstruction_loss(logits: torch.Tensor, pi_llm: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """L_FP = CE(pi_LLM, F_P) = -sum_a pi_LLM(a|s) log F_P(a|s), mean over states. (B, A) each -> scalar."""
+    log_f = masked_log_softmax(logits, mask)
+    return -(pi_llm.detach() * log_f).masked_fill(~mask, 0.0).sum(-1).mean()

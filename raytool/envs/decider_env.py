@@ -34,7 +34,7 @@ from raytool.tools.call import is_result_ref
 from raytool.tools.dataset import ToolDataset
 
 ENV_NAME = "raytool/ToolDecider-v0"
-_SCALARS, _PER_CANDIDATE = 4, 5
+OBS_SCALARS, OBS_PER_CANDIDATE = 4, 5
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ class ToolDeciderEnv(gym.Env):
         self.tool_index = {name: i for i, name in enumerate(self.features.tool_names)}
         self.executor = _make_executor(self.config.executor)
         p, d = self.config.top_p, self.features.dim
-        self.obs_dim = 2 * d + _SCALARS + p * (d + _PER_CANDIDATE)
+        self.obs_dim = 2 * d + OBS_SCALARS + p * (d + OBS_PER_CANDIDATE)
         self.observation_space = gym.spaces.Dict(
             {
                 "observations": gym.spaces.Box(-1.0, 1.0, (self.obs_dim,), np.float32),
@@ -203,16 +203,16 @@ class ToolDeciderEnv(gym.Env):
         n = float(self.config.max_steps)
         failed = sum(m.status != VALID for m in self.made)
         last_ok = float(bool(self.made) and self.made[-1].status == VALID)
-        obs[2 * d : 2 * d + _SCALARS] = [self.steps / n, (len(self.made) - failed) / n, failed / n, last_ok]
+        obs[2 * d : 2 * d + OBS_SCALARS] = [self.steps / n, (len(self.made) - failed) / n, failed / n, last_ok]
         mask = np.zeros(p + 1, dtype=np.float32)
         mask[p] = 1.0
-        base = 2 * d + _SCALARS
+        base = 2 * d + OBS_SCALARS
         for slot, (cand, score) in enumerate(zip(self.candidates, self.candidate_scores, strict=True)):
             spec = self.specs[cand]
-            start = base + slot * (d + _PER_CANDIDATE)
+            start = base + slot * (d + OBS_PER_CANDIDATE)
             obs[start : start + d] = f.tool_vecs[cand]
             tried = [m for m in self.made if m.name == spec.name]
-            obs[start + d : start + d + _PER_CANDIDATE] = [
+            obs[start + d : start + d + OBS_PER_CANDIDATE] = [
                 score, slot / p, float(bool(tried)), float(any(m.status != VALID for m in tried)), self._fillable(spec),
             ]  # fmt: skip
             mask[slot] = 1.0

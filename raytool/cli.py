@@ -280,6 +280,7 @@ def _proposer_train(args: argparse.Namespace) -> int:
     from raytool.evaluation.proposer import load_eval_data
     from raytool.proposer.data import load_records
     from raytool.proposer.train import prepare_data, train_proposer
+    from raytool.tables import format_table
 
     config = _proposer_config(args.config, args.set)
     datasets = [load_eval_data(path, args.format, args.tools) for path in args.data]
@@ -301,7 +302,7 @@ def _proposer_train(args: argparse.Namespace) -> int:
     else:
         result = train_proposer(data, config, args.out)
     shown = {k: v for k, v in result.metrics.items() if isinstance(v, float)}
-    print(format_metrics(shown))
+    print(format_table(["metric", "value"], list(shown.items())))
     print(f"wrote {args.out}")
     return 0
 
@@ -330,12 +331,6 @@ def _eval_proposer(args: argparse.Namespace) -> int:
         print(results_table(result))
         print(f"{result['tasks']:,} tasks, pool: each task's candidates or all {result['tools']:,} tools")
     return 0
-
-
-def format_metrics(metrics: dict) -> str:
-    from raytool.tables import format_table
-
-    return format_table(["metric", "value"], [[k, v] for k, v in metrics.items()])
 
 
 def _train(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -41,12 +41,14 @@ class CandidateSource(Protocol):
 
 
 class BM25Retriever:
-    """Okapi BM25 over tool texts. scores(query) -> (N,) float32."""
+    """Okapi BM25 over tool texts (`text(spec)`, default `name: description`). scores(query) -> (N,) float32."""
 
-    def __init__(self, tools: Sequence[ToolSpec], k1: float = 1.5, b: float = 0.75) -> None:
+    def __init__(
+        self, tools: Sequence[ToolSpec], k1: float = 1.5, b: float = 0.75, text: Callable[[ToolSpec], str] = tool_text
+    ) -> None:
         self.names = [t.name for t in tools]
         self.index = {name: i for i, name in enumerate(self.names)}
-        docs = [tokenize(tool_text(t)) for t in tools]
+        docs = [tokenize(text(t)) for t in tools]
         lengths = np.array([len(d) for d in docs], dtype=np.float32)
         norm = k1 * (1 - b + b * lengths / max(float(lengths.mean()), 1e-9))
         self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}

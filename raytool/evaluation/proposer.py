@@ -61,26 +61,25 @@ def evaluate(
     """{"tasks", "tools", "methods": {method: {"recall@k", "complete@k", "seconds", "queries_per_s"}}}."""
     gold = [t.tool_names for t in dataset.tasks]
     depth = max(ks)
-    rankers: dict[str, Callable[[], list[list[str]]]] = {}
-    index_seconds: dict[str, float] = {}
+    # each ranker returns (top-k names per task, extra figures: the proposer's index time and calibration)
+    rankers: dict[str, Callable[[], tuple[list[list[str]], dict[str, float]]]] = {}
     if proposer is not None:
-        rankers["proposer"] = lambda: _proposer_ranking(proposer, dataset, depth, log, index_seconds, lexical_weight)
+        rankers["proposer"] = lambda: _proposer_ranking(proposer, dataset, depth, log, lexical_weight)
     unknown = sorted(set(baselines) - set(BASELINES))
     if unknown:
         raise ValueError(f"unknown baseline {unknown[0]!r}; choose from {', '.join(BASELINES)}")
     for name in baselines:
         rankers[name] = {
-            "bm25": lambda: rank_pool(dataset, bm25_scores(dataset), depth),
-            "minilm_zero_shot": lambda: _zero_shot(dataset, depth),
-            "bm25_segmented": lambda: segmented_lexical_ranking(dataset, depth),
+            "bm25": lambda: (rank_pool(dataset, bm25_scores(dataset), depth), {}),
+            "minilm_zero_shot": lambda: (_zero_shot(dataset, depth), {}),
+            "bm25_segmented": lambda: (segmented_lexical_ranking(dataset, depth), {}),
         }[name]
     methods = {}
     for name, rank in rankers.items():
         start = time.perf_counter()
-        ranked = rank()
+        ranked, extra = rank()
         seconds = time.perf_counter() - start
-        setup = index_seconds.pop(name, 0.0)  # the proposer's index build is reported apart from query time
-        extra = {"calibration_ece": index_seconds.pop("proposer_ece")} if name == "proposer" else {}
+        setup = extra.pop("index_seconds", 0.0)  # the proposer's index build is reported apart from query time
         row: dict[str, float] = {}
         for k in ks:
             row[f"recall@{k}"] = recall_at_k(ranked, gold, k)
@@ -113,19 +112,18 @@ def _pools(dataset: ToolDataset) -> list[tuple[str, ...]]:
 
 
 def _proposer_ranking(
-    proposer: Any, dataset: ToolDataset, k: int, log: Callable, timing: dict, lexical_weight: float | None
-) -> list[list[str]]:
+    proposer: Any, dataset: ToolDataset, k: int, log: Callable, lexical_weight: float | None
+) -> tuple[list[list[str]], dict[str, float]]:
     pooled = all(t.tools for t in dataset.tasks)  # every task has its candidate list: index only those tools
     names = list(dict.fromkeys(n for t in dataset.tasks for n in t.tools)) if pooled else list(dataset.tools)
     index = proposer.index([dataset.tools[n] for n in names], log=log)
     log(f"[eval] index of {len(index.names):,} tools: {index.encoded:,} embedded now, built in {index.seconds:.1f}s")
-    timing["proposer"] = index.seconds
     queries = [t.query for t in dataset.tasks]
     proposals = proposer.rank(queries, index, k, pools=_pools(dataset), lexical_weight=lexical_weight)
     probs = np.array([p for proposal in proposals for p in proposal.probs])
     hits = np.array([n in set(t.tool_names) for p, t in zip(proposals, dataset.tasks, strict=True) for n in p.names])
-    timing["proposer_ece"] = expected_calibration_error(probs, hits.astype(float)) if len(probs) else 0.0
-    return [p.names for p in proposals]
+    ece = expected_calibration_error(probs, hits.astype(float)) if len(probs) else 0.0
+    return [p.names for p in proposals], {"index_seconds": index.seconds, "calibration_ece": ece}
 
 
 def _zero_shot(dataset: ToolDataset, k: int) -> list[list[str]]:

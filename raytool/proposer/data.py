@@ -37,8 +37,7 @@ class Example:
 
 def document_retriever(catalogue: dict[str, ToolSpec]) -> BM25Retriever:
     """BM25 over the tools' documents (name, description and parameters)."""
-    specs = [ToolSpec(name=s.name, description=tool_document(s)[len(s.name) + 2 :]) for s in catalogue.values()]
-    return BM25Retriever(specs)
+    return BM25Retriever(list(catalogue.values()), text=tool_document)
 
 
 def task_labels(task: Task, record: dict[str, Any] | None, label_source: str) -> list[str]:
@@ -68,7 +67,7 @@ def build_examples(
         labels = [n for n in task_labels(task, record, config.label_source) if n in catalogue]
         if not labels:
             continue
-        rationale = (record or {}).get("gold_rationale", "") if (record or {}).get("gold_rationale_ok", True) else ""
+        rationale = record.get("gold_rationale", "") if record and record.get("gold_rationale_ok", True) else ""
         out.append(Example(task.query, tuple(labels), task.id, rationale))
         if config.segment:
             out.extend(sentence_examples(task, labels, retriever))

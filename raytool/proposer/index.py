@@ -63,8 +63,7 @@ def build_index(
         cached.update(zip(missing_keys, vectors, strict=True))
         if cache_dir:
             _save(cache_dir / CACHE_FILE, cached)
-    bodies = [ToolSpec(name=s.name, description=d[len(s.name) + 2 :]) for s, d in zip(specs, docs, strict=True)]
-    lexical = BM25Retriever(bodies)
+    lexical = BM25Retriever(specs, text=tool_document)
     vectors = np.stack([cached[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, 0), np.float32)
     seconds = time.perf_counter() - start
     return ToolIndex([s.name for s in specs], vectors, lexical, len(missing_keys), seconds)

@@ -34,6 +34,16 @@ class Proposal:
     scores: list[float]
 
 
+@dataclass(frozen=True)
+class SegmentScores:
+    """One query's pool (catalogue columns), its segments' cosine and BM25 scores (S, |pool|), its history."""
+
+    cols: np.ndarray
+    dense: np.ndarray
+    lexical: np.ndarray
+    history: tuple[str, ...]
+
+
 class ToolProposer:
     """A proposer model with its ranking settings; `load` reads a checkpoint."""
 
@@ -80,6 +90,49 @@ class ToolProposer:
             folder = cache_dir() / "proposer_index" / self.meta.fingerprint[:16]
         return build_index(specs, lambda docs: self.encode(docs, self.config.doc_max_length), folder, log)
 
+    def score(
+        self,
+        queries: Sequence[str],
+        index: ToolIndex,
+        histories: Sequence[Sequence[str]] | None = None,
+        pools: Sequence[Sequence[str]] | None = None,
+    ) -> list[SegmentScores]:
+        """Dense and BM25 scores of every query segment against its pool (all segments encoded in one pass)."""
+        histories = histories or [()] * len(queries)
+        segments = [query_segments(q, tuple(h), self.config.segment) for q, h in zip(queries, histories, strict=True)]
+        vectors = self.encode([s for segs in segments for s in segs], self.config.query_max_length)
+        out, row = [], 0
+        for i, segs in enumerate(segments):
+            cols = np.arange(len(index.names))
+            if pools and pools[i]:
+                cols = np.array([index.position[n] for n in pools[i]])
+            dense = vectors[row : row + len(segs)] @ index.vectors[cols].T  # (S, |pool|)
+            lexical = np.stack([index.lexical.scores(s)[cols] for s in segs])
+            row += len(segs)
+            out.append(SegmentScores(cols, dense, lexical, tuple(histories[i])))
+        return out
+
+    def rank_scored(
+        self,
+        scored: Sequence[SegmentScores],
+        index: ToolIndex,
+        k: int | None = None,
+        lexical_weight: float | None = None,
+    ) -> list[Proposal]:
+        """Proposals from `score`'s output (fusion, interleaving, calibration; cheap to repeat per weight)."""
+        k = k or self.config.top_p
+        weight = self.meta.lexical_weight if lexical_weight is None else lexical_weight
+        out = []
+        for query in scored:
+            top, best = interleave(fuse(query.dense, query.lexical, weight), min(k, len(query.cols)))
+            names = [index.names[j] for j in query.cols[top]]
+            if query.history:  # tools already called go last: the decider wants what is still to do
+                called = set(query.history)
+                keep = sorted(range(len(names)), key=lambda j: names[j] in called)  # stable: order kept otherwise
+                names, best = [names[j] for j in keep], best[keep]
+            out.append(Proposal(names, self.meta.platt(best).tolist(), best.tolist()))
+        return out
+
     def rank(
         self,
         queries: Sequence[str],
@@ -90,28 +143,7 @@ class ToolProposer:
         lexical_weight: float | None = None,
     ) -> list[Proposal]:
         """One proposal per query; `pools` restricts a query to the named tools (its candidate list)."""
-        k = k or self.config.top_p
-        histories = histories or [()] * len(queries)
-        segments = [query_segments(q, tuple(h), self.config.segment) for q, h in zip(queries, histories, strict=True)]
-        flat = [s for segs in segments for s in segs]
-        vectors = self.encode(flat, self.config.query_max_length)
-        weight = self.meta.lexical_weight if lexical_weight is None else lexical_weight
-        out, row = [], 0
-        for i, segs in enumerate(segments):
-            cols = np.arange(len(index.names))
-            if pools and pools[i]:
-                cols = np.array([index.position[n] for n in pools[i]])
-            dense = vectors[row : row + len(segs)] @ index.vectors[cols].T  # (S, |pool|)
-            lexical = np.stack([index.lexical.scores(s)[cols] for s in segs])
-            row += len(segs)
-            top, best = interleave(fuse(dense, lexical, weight), min(k, len(cols)))
-            names = [index.names[j] for j in cols[top]]
-            if histories[i]:  # tools already called go last: the decider wants what is still to do
-                called = set(histories[i])
-                keep = sorted(range(len(names)), key=lambda j: names[j] in called)  # stable: order kept otherwise
-                names, best = [names[j] for j in keep], best[keep]
-            out.append(Proposal(names, self.meta.platt(best).tolist(), best.tolist()))
-        return out
+        return self.rank_scored(self.score(queries, index, histories, pools), index, k, lexical_weight)
 
     def propose(self, query: str, index: ToolIndex, k: int | None = None, history: Sequence[str] = ()) -> Proposal:
         return self.rank([query], index, k, [tuple(history)])[0]

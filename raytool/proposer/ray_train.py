@@ -10,6 +10,7 @@ rank 0 and copied from Ray Train's storage to `out_dir`.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -90,6 +91,5 @@ def train_distributed(
     if result.checkpoint is None:
         raise RuntimeError(f"Ray Train finished without a checkpoint (error: {result.error})")
     with atomic_dir(out_dir) as tmp, result.checkpoint.as_directory() as src:
-        for path in Path(src).iterdir():
-            (tmp / path.name).write_bytes(path.read_bytes())
+        shutil.copytree(src, tmp, dirs_exist_ok=True)
     return TrainResult(Path(out_dir), dict(result.metrics or {}))

@@ -265,9 +265,10 @@ def fit_ranking(model, tokenizer, config, data: TrainData, pool: list[str]) -> t
     proposer, index = _val_proposer(model, tokenizer, config, data, pool)
     queries, gold = [t.query for t in data.val_tasks], [t.tool_names for t in data.val_tasks]
     weights = LEXICAL_GRID if config.fit_lexical_weight else (config.lexical_weight,)
+    segment_scores = proposer.score(queries, index)  # encoded once, re-ranked per weight
     scored = []
     for w in weights:
-        proposals = proposer.rank(queries, index, k=10, lexical_weight=w)
+        proposals = proposer.rank_scored(segment_scores, index, k=10, lexical_weight=w)
         ranked = [p.names for p in proposals]
         key = (_METRICS["complete"](ranked, gold, 5), _METRICS["recall"](ranked, gold, 5))
         scored.append((key, w, proposals))

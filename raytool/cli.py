@@ -2,6 +2,7 @@
 
 raytool data import --format seal_tools --src ../shared/data/seal_tools/dev.jsonl --out out/seal_dev
 raytool data stats out/seal_dev
+raytool decider fp --rank out/rank --out out/fp   # F_P on `raytool distill rank` labels
 raytool train            # the main job on the embedded default (grows with every stage of the pipeline)
 """
 
@@ -103,6 +104,14 @@ def _parser() -> argparse.ArgumentParser:
     ptrain.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override config fields")
     ptrain.add_argument("--workers", type=int, default=0, help="Ray Train workers (0: the local loop)")
     ptrain.set_defaults(run=_proposer_train)
+
+    decider_cmds = sub.add_parser("decider", help="the tool decider").add_subparsers(title="decider commands")
+    fp = decider_cmds.add_parser("fp", help="train F_P, the policy reconstruction model, on `distill rank` labels")
+    fp.add_argument("--rank", required=True, type=Path, nargs="+", help="`distill rank` output directories")
+    fp.add_argument("--out", required=True, type=Path, help="checkpoint directory (replaced atomically)")
+    fp.add_argument("--epochs", type=int, help="training epochs (default: PolicyTrainConfig's)")
+    fp.add_argument("--seed", type=int, default=0, help="weight init, minibatch order and the task split")
+    fp.set_defaults(run=_decider_fp)
 
     evaluate = sub.add_parser("eval", help="evaluate trained components").add_subparsers(title="eval commands")
     peval = evaluate.add_parser("proposer", help="Recall@k / Complete@k of a proposer and the baselines")
@@ -303,6 +312,32 @@ def _proposer_train(args: argparse.Namespace) -> int:
         result = train_proposer(data, config, args.out)
     shown = {k: v for k, v in result.metrics.items() if isinstance(v, float)}
     print(format_table(["metric", "value"], list(shown.items())))
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _decider_fp(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from raytool.decider.policy_train import (
+        PolicyTrainConfig,
+        load_rank_records,
+        metrics_table,
+        train_policy_reconstruction,
+    )
+
+    records, env = load_rank_records(args.rank)
+    config = PolicyTrainConfig(seed=args.seed)
+    if args.epochs is not None:
+        config = dataclasses.replace(config, epochs=args.epochs)
+    print(f"[decider] {len(records):,} pi_LLM labels from {len(args.rank)} rank dir(s); env {env}")
+    metrics = train_policy_reconstruction(records, config, args.out, env=env)
+    print(metrics_table(metrics))
+    print(
+        f"{metrics['train_states']:,} train states ({metrics['train_tasks']:,} tasks), {metrics['heldout_states']:,} "
+        f"held-out ({metrics['heldout_tasks']:,} tasks); best epoch {metrics['best_epoch']}, "
+        f"{metrics['train_seconds']:.1f}s"
+    )
     print(f"wrote {args.out}")
     return 0
 

@@ -44,7 +44,8 @@ class DeciderEnvConfig:
     tasks: a dataset directory (`raytool data import` or `raytool envs build` output).
     top_p: candidates offered per step.
     max_steps: calls per episode before truncation (STOP is always allowed).
-    candidate_source: `bm25` or `embedding` (cosine of the encoder's vectors).
+    candidate_source: `bm25`, `embedding` (cosine of the encoder's vectors) or `file:<path>` (the trained
+        proposer's rankings, `raytool.decider.candidates`).
     encoder: feature encoder, `hashing-256` (no model) or `minilm`.
     executor: `inline` (trusted suites in-process), `process` (sandboxed child) or `none` (schema check only;
         always used for tasks without an executable `env`).

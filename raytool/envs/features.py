@@ -7,6 +7,10 @@ arrays: nothing is embedded or retrieved per step.
 Arrays: `tool_vecs (T, D)` over the catalogue (in `tools.jsonl` order), `query_vecs (N, D)` over the tasks,
 `ranked (N, K)` catalogue indices of each task's top-K pool tools by the source's score (-1 pads short
 pools) and `scores (N, K)` their scores scaled to [0, 1] per task.
+
+Sources: `bm25`, `embedding` (cosine of the encoder's vectors), or `file:<path>` — rankings made elsewhere (the
+trained proposer: `raytool.decider.candidates`), a JSONL of `{"task_id", "names", "scores"}` per task with
+scores already in [0, 1] (the proposer's calibrated probabilities), kept as they are.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from raytool.envs.retrieval import BM25Retriever, tool_text, top_k
 from raytool.tools.dataset import ToolDataset
 
 SOURCES = ("bm25", "embedding")
+FILE_SOURCE = "file:"
 
 
 @dataclass
@@ -43,6 +48,8 @@ class FeatureCache:
 def cache_key(dataset: ToolDataset, encoder: str, source: str, k: int) -> str:
     digest = hashlib.sha256()
     digest.update(json.dumps([encoder, source, k]).encode())
+    if source.startswith(FILE_SOURCE):
+        digest.update(Path(source[len(FILE_SOURCE) :]).read_bytes())
     for spec in dataset.tools.values():
         digest.update(tool_text(spec).encode())
     for task in dataset.tasks:
@@ -52,8 +59,8 @@ def cache_key(dataset: ToolDataset, encoder: str, source: str, k: int) -> str:
 
 def load_or_build_features(dataset: ToolDataset, encoder: str, source: str, k: int, cache_root: Path) -> FeatureCache:
     """The dataset's features from the cache, computing and storing them on a miss."""
-    if source not in SOURCES:
-        raise ValueError(f"unknown candidate source {source!r}; choose one of {', '.join(SOURCES)}")
+    if source not in SOURCES and not source.startswith(FILE_SOURCE):
+        raise ValueError(f"unknown candidate source {source!r}; choose one of {', '.join(SOURCES)} or file:<path>")
     path = Path(cache_root) / f"{cache_key(dataset, encoder, source, k)}.npz"
     names = list(dataset.tools)
     if path.exists():
@@ -82,6 +89,9 @@ def build_features(dataset: ToolDataset, encoder_name: str, source: str, k: int)
     tool_vecs = encoder.encode([tool_text(s) for s in specs]).astype(np.float32)
     query_vecs = encoder.encode([t.query for t in dataset.tasks]).astype(np.float32)
     index = {n: i for i, n in enumerate(names)}
+    if source.startswith(FILE_SOURCE):
+        ranked, scores = _read_rankings(Path(source[len(FILE_SOURCE) :]), dataset, index, k)
+        return FeatureCache(names, tool_vecs, query_vecs, ranked, scores)
     retriever = BM25Retriever(specs) if source == "bm25" else None
     ranked = np.full((len(dataset.tasks), k), -1, dtype=np.int32)
     scores = np.zeros((len(dataset.tasks), k), dtype=np.float32)
@@ -94,3 +104,26 @@ def build_features(dataset: ToolDataset, encoder_name: str, source: str, k: int)
         spread = float(top.max() - top.min()) if len(top) else 0.0
         scores[row, : len(best)] = (top - top.min()) / spread if spread > 0 else 1.0
     return FeatureCache(names, tool_vecs, query_vecs, ranked, scores)
+
+
+def _read_rankings(path: Path, dataset: ToolDataset, index: dict[str, int], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """`ranked`, `scores` from a rankings file (module docstring); every task needs a line."""
+    rows = {}
+    with open(path, encoding="utf-8") as fh:
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            unknown = [n for n in record.get("names", []) if n not in index]
+            if unknown or len(record.get("names", [])) != len(record.get("scores", [])):
+                raise ValueError(f"{path}:{number}: field 'names': unknown tools {unknown[:3]} or lengths differ")
+            rows[record["task_id"]] = record
+    ranked = np.full((len(dataset.tasks), k), -1, dtype=np.int32)
+    scores = np.zeros((len(dataset.tasks), k), dtype=np.float32)
+    for row, task in enumerate(dataset.tasks):
+        if task.id not in rows:
+            raise ValueError(f"{path}: no ranking for task {task.id!r} (task {row})")
+        names, probs = rows[task.id]["names"][:k], rows[task.id]["scores"][:k]
+        ranked[row, : len(names)] = [index[n] for n in names]
+        scores[row, : len(names)] = np.clip(probs, 0.0, 1.0)
+    return ranked, scores

@@ -1,14 +1,18 @@
-"""`distill rank`: decider states sampled from rollouts get pi_LLM labels (a distribution over the candidates)."""
+"""`distill rank`: decider states sampled from rollouts get pi_LLM labels (a distribution over the candidates and
+STOP) and carry the env's observation."""
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from raytool.distill.rank import RankConfig, rank_states, sample_states
+from raytool.distill.rank import STOP_TOOL, RankConfig, load_rank_output, rank_states, sample_states
 from raytool.envs.build import BuildConfig, build_tasks
+from raytool.envs.decider_env import ToolDeciderEnv
 from raytool.teacher.distributions import likelihood_distribution
 from tests.distill.fake_teacher import FakeTeacher
 
@@ -19,12 +23,57 @@ def test_states_get_likelihood_distributions(tmp_path: Path) -> None:
     config = RankConfig(num_states=30, top_p=4, shard_size=10, with_ranking=True)
     states = sample_states(tmp_path / "tasks", config, tmp_path / "features")
     assert len(states) == 30
-    assert all(2 <= len(s.candidates) <= 4 and not set(s.history) & set(s.candidates) for s in states)
+    assert all(1 <= len(s.candidates) <= 4 and not set(s.history) & set(s.candidates) for s in states)
     assert any(s.history for s in states)  # later steps of episodes too
     records = rank_states(states, data.tools, tmp_path / "out", FakeTeacher(), config, log=lambda _: None)
     assert len(records) == 30
+    env = ToolDeciderEnv({"tasks": str(tmp_path / "tasks"), "top_p": 4, "feature_cache": str(tmp_path / "features")})
     for r in records:
+        k = len(r["candidates"])
         pi = np.array(r["pi_llm"])
-        assert pi.shape == (len(r["candidates"]),) and pi.sum() == pytest.approx(1.0) and (pi >= 0).all()
+        assert pi.shape == (k + 1,) and len(r["logprobs"]) == k + 1  # the candidates, then STOP
+        assert pi.sum() == pytest.approx(1.0) and (pi >= 0).all()
         assert r["source"] == "likelihood"  # the fake's empty ranking never parses completely: the fallback applies
         np.testing.assert_allclose(pi, likelihood_distribution(np.array(r["logprobs"])), rtol=1e-6)
+        assert len(r["observation"]) == env.obs_dim
+        assert r["action_mask"] == [1.0] * k + [0.0] * (4 - k) + [1.0]
+    first = next(r for r in records if r["step"] == 0)  # the observation is the env's own at that state
+    obs, _ = env.reset(options={"task_index": first["task_index"]})
+    np.testing.assert_allclose(first["observation"], obs["observations"], atol=1e-6)
+    loaded, summary = load_rank_output(tmp_path / "out")
+    assert loaded == records
+    assert summary["with_stop"] is True
+    assert summary["env"] == {"top_p": 4, "max_steps": 8, "encoder": "hashing-256", "candidate_source": "bm25"}
+
+
+def test_stop_is_scored_last_and_can_be_left_out(tmp_path: Path) -> None:
+    data = build_tasks(BuildConfig(("travel",), 2, 4, seed=2, integration_walks=0), log=lambda _: None)
+    data.save(tmp_path / "tasks")
+    config = RankConfig(num_states=6, top_p=3, shard_size=6, with_stop=False)
+    states = sample_states(tmp_path / "tasks", config, tmp_path / "features")
+    assert all(len(s.candidates) >= 2 for s in states)  # without STOP a decision needs two candidates
+    records = rank_states(states, data.tools, tmp_path / "a", FakeTeacher(), config, log=lambda _: None)
+    assert all(len(r["pi_llm"]) == len(r["candidates"]) for r in records)
+
+    ranked = RankConfig(num_states=6, top_p=3, shard_size=6, with_ranking=True)
+    records = rank_states(states, data.tools, tmp_path / "c", RankingTeacher(), ranked, log=lambda _: None)
+    for r in records:  # "finish" is ranked like a tool, and the mix keeps STOP last
+        assert r["source"] == "likelihood+ranking" and r["ranking"] == [STOP_TOOL.name, *reversed(r["candidates"])]
+        assert len(r["pi_llm"]) == len(r["candidates"]) + 1 and sum(r["pi_llm"]) == pytest.approx(1.0)
+
+    renamed = [s.__class__(**{**s.__dict__, "candidates": [*s.candidates[:-1], STOP_TOOL.name]}) for s in states]
+    with pytest.raises(ValueError, match="state 0 .*named 'finish'"):
+        rank_states(renamed, data.tools, tmp_path / "b", FakeTeacher(), RankConfig(), log=lambda _: None)
+
+
+class RankingTeacher(FakeTeacher):
+    """Ranks the listed options in reverse order (so STOP, listed last, comes first)."""
+
+    def generate(self, prompts, sampling):
+        self._tick()
+        out = []
+        for prompt in prompts:
+            listed = prompt.split("<user>")[-1].split("Candidates:\n")[-1]
+            names = re.findall(r"^- ([A-Za-z0-9_ .-]+?):", listed, flags=re.MULTILINE)
+            out.append(json.dumps({"ranking": names[::-1]}))
+        return out

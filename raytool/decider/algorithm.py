@@ -1,0 +1,86 @@
+"""`Decider`: the RLlib Algorithm of the LLM-guided tool decider (new API stack), with its own `training_step`.
+
+One iteration: every env runner samples `rollout_fragment_length` steps with the current policy (in parallel);
+the episodes go into an `EpisodeReplayBuffer`; once `learning_starts` env steps were sampled, the learner group
+runs `updates_per_iteration` updates on batches drawn from the buffer (`DeciderTorchLearner`), and the new
+weights are synced to the runners. The replay buffer is part of the algorithm's state, so a checkpoint restores
+it with the weights, the optimizers, the multiplier, the target network and the iteration count.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ray.rllib.algorithms.algorithm import Algorithm
+from ray.rllib.core import ALL_MODULES
+from ray.rllib.execution.rollout_ops import synchronous_parallel_sample
+from ray.rllib.utils.metrics import (
+    ENV_RUNNER_RESULTS,
+    LEARNER_RESULTS,
+    NUM_AGENT_STEPS_SAMPLED_LIFETIME,
+    NUM_ENV_STEPS_SAMPLED_LIFETIME,
+)
+from ray.rllib.utils.replay_buffers.episode_replay_buffer import EpisodeReplayBuffer
+
+REPLAY_STATE = "decider_replay_buffer"
+
+
+class Decider(Algorithm):
+    """See the module docstring; configured by `DeciderConfig`."""
+
+    @classmethod
+    def get_default_config(cls):
+        from raytool.decider.config import DeciderConfig
+
+        return DeciderConfig(cls)
+
+    def setup(self, config) -> None:
+        super().setup(config)
+        self.replay = EpisodeReplayBuffer(capacity=self.config.replay_capacity)
+
+    def training_step(self) -> None:
+        episodes, runner_metrics = synchronous_parallel_sample(
+            worker_set=self.env_runner_group,
+            concat=True,
+            sample_timeout_s=self.config.sample_timeout_s,
+            _uses_new_env_runners=True,
+            _return_metrics=True,
+        )
+        self.metrics.aggregate(runner_metrics, key=ENV_RUNNER_RESULTS)
+        self.replay.add(episodes)
+        sampled = self.metrics.peek((ENV_RUNNER_RESULTS, NUM_ENV_STEPS_SAMPLED_LIFETIME), default=0)
+        if sampled < self.config.learning_starts:
+            return
+        timesteps = {
+            NUM_ENV_STEPS_SAMPLED_LIFETIME: sampled,
+            NUM_AGENT_STEPS_SAMPLED_LIFETIME: self.metrics.peek(
+                (ENV_RUNNER_RESULTS, NUM_AGENT_STEPS_SAMPLED_LIFETIME), default={}
+            ),
+        }
+        results = []
+        for _ in range(self.config.updates_per_iteration):
+            batch = self.replay.sample(
+                num_items=self.config.train_batch_size,
+                n_step=self.config.n_step,
+                gamma=self.config.gamma,
+                sample_episodes=True,
+            )
+            results = self.learner_group.update(episodes=batch, timesteps=timesteps)
+            self.metrics.aggregate(results, key=LEARNER_RESULTS)
+        self.env_runner_group.sync_weights(
+            from_worker_or_learner_group=self.learner_group,
+            policies=set(results[0]) - {ALL_MODULES},
+            inference_only=True,
+        )
+
+    # -- checkpoints: the replay buffer travels with the rest of the state -------------------------------------
+    def get_state(self, components=None, *, not_components=None, **kwargs) -> dict[str, Any]:
+        state = super().get_state(components, not_components=not_components, **kwargs)
+        if components is None or REPLAY_STATE in components:
+            state[REPLAY_STATE] = self.replay.get_state()
+        return state
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        super().set_state(state)
+        if REPLAY_STATE in state:
+            self.replay.set_state(state[REPLAY_STATE])

@@ -1,0 +1,118 @@
+"""`DeciderConfig`: the RLlib builder for the LLM-guided decider (`Decider`), with its guidance knobs documented.
+
+    config = (
+        DeciderConfig()
+        .environment(ENV_NAME, env_config={"tasks": "out/envs/cpn_l2", "top_p": 5})
+        .env_runners(num_env_runners=2, num_cpus_per_env_runner=0.5)
+        .training(lambda1=0.5, lambda2=0.1, sigma=0.2)
+        .rl_module(model_config={"fp_path": "out/fp"})
+    )
+    algo = config.build_algo()
+
+Units: JS is measured in nats, so sigma lies in [0, ln 2 = 0.693] (the paper's [0, 1] is in bits: sigma_bits =
+sigma / ln 2).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ray.rllib.algorithms.algorithm_config import AlgorithmConfig, NotProvided
+from ray.rllib.connectors.common.add_observations_from_episodes_to_batch import AddObservationsFromEpisodesToBatch
+from ray.rllib.connectors.learner.add_next_observations_from_episodes_to_train_batch import (
+    AddNextObservationsFromEpisodesToTrainBatch,
+)
+from ray.rllib.core.rl_module.rl_module import RLModuleSpec
+
+from raytool.decider.callbacks import DeciderMetrics
+
+GUIDANCE_FIELDS = (
+    "lambda1", "lambda2", "sigma", "entropy_coeff", "tau_temperature", "actor_lr", "critic_lr", "multiplier_lr",
+    "tau", "target_update", "target_update_interval", "replay_capacity", "train_batch_size", "updates_per_iteration",
+    "learning_starts", "n_step",
+)  # fmt: skip
+
+
+class DeciderConfig(AlgorithmConfig):
+    """Settings of the decider (the fields below), on top of RLlib's (`environment`, `env_runners`, `learners`...).
+
+    lambda1: fixed weight of JS(pi || pi_LLM) in the actor loss (0 turns the JS guidance off).
+    lambda2: weight of the smooth Kendall-tau term in the critic loss (0 turns the ranking guidance off).
+    sigma: the largest allowed mean JS (nats); a learned multiplier nu adds to lambda1 while E[JS] > sigma.
+        sigma >= ln 2 never binds; with lambda1 = 0 and sigma >= ln 2 the multiplier has no effect.
+    entropy_coeff: alpha of the soft (max-entropy) actor and value targets.
+    tau_temperature: T of the smooth Kendall tau (tanh((Q_i - Q_j) / T)).
+    actor_lr, critic_lr, multiplier_lr: Adam learning rates of the three optimizers.
+    target_update: "polyak" (V_g <- tau V + (1 - tau) V_g after every update) or "hard" (copy every
+        `target_update_interval` updates).
+    replay_capacity: transitions kept in the replay buffer (FIFO).
+    train_batch_size: transitions per update; updates_per_iteration: updates after each sampling round.
+    learning_starts: env steps sampled before the first update.
+    n_step: n-step returns drawn from the replay buffer.
+    """
+
+    def __init__(self, algo_class=None) -> None:
+        from raytool.decider.algorithm import Decider
+
+        super().__init__(algo_class=algo_class or Decider)
+        self.lambda1 = 0.5
+        self.lambda2 = 0.1
+        self.sigma = 0.2
+        self.entropy_coeff = 0.02
+        self.tau_temperature = 0.1
+        self.actor_lr = 1e-3
+        self.critic_lr = 1e-3
+        self.multiplier_lr = 1e-2
+        self.tau = 0.01
+        self.target_update = "polyak"
+        self.target_update_interval = 100
+        self.replay_capacity = 50_000
+        self.train_batch_size = 128
+        self.updates_per_iteration = 8
+        self.learning_starts = 256
+        self.n_step = 1
+        self.gamma = 0.95
+        self.rollout_fragment_length = 64
+        self.num_env_runners = 2
+        self.num_cpus_per_env_runner = 0.5
+        self.num_learners = 0
+        self.callbacks_class = DeciderMetrics
+
+    def training(self, **kwargs: Any) -> DeciderConfig:
+        """RLlib's `training(...)` plus the fields of this class."""
+        for name in GUIDANCE_FIELDS:
+            value = kwargs.pop(name, NotProvided)
+            if value is not NotProvided:
+                setattr(self, name, value)
+        super().training(**kwargs)
+        return self
+
+    def validate(self) -> None:
+        super().validate()
+        if self.target_update not in ("polyak", "hard"):
+            raise ValueError(f"target_update must be 'polyak' or 'hard', got {self.target_update!r}")
+        if min(self.lambda1, self.lambda2, self.sigma, self.entropy_coeff) < 0:
+            raise ValueError("lambda1, lambda2, sigma and entropy_coeff must be >= 0")
+        if not 0 < self.tau <= 1 or self.target_update_interval < 1 or self.tau_temperature <= 0:
+            raise ValueError("need 0 < tau <= 1, target_update_interval >= 1 and tau_temperature > 0")
+
+    def get_default_rl_module_spec(self) -> RLModuleSpec:
+        from raytool.decider.rl_module import DeciderTorchRLModule
+
+        return RLModuleSpec(module_class=DeciderTorchRLModule)
+
+    def get_default_learner_class(self):
+        from raytool.decider.learner import DeciderTorchLearner
+
+        return DeciderTorchLearner
+
+    def build_learner_connector(self, input_observation_space, input_action_space, device=None):
+        pipeline = super().build_learner_connector(
+            input_observation_space=input_observation_space, input_action_space=input_action_space, device=device
+        )
+        pipeline.insert_after(AddObservationsFromEpisodesToBatch, AddNextObservationsFromEpisodesToTrainBatch())
+        return pipeline
+
+    def guidance(self) -> dict[str, Any]:
+        """The decider-specific fields, as a plain dict (for logs and result files)."""
+        return {name: getattr(self, name) for name in GUIDANCE_FIELDS}

@@ -1,0 +1,111 @@
+"""`DeciderTorchLearner`: one gradient step of the LLM-guided constrained actor-critic (objectives in `losses.py`).
+
+Per batch of replayed transitions (s, a, r, s', done), with pi_LLM = F_P(s) and V_g the target value network:
+
+    critic  Huber(Q(s,a) - (r + gamma^n (1 - done) V_g(s'))) - lambda2 * soft_tau(Q(s,.), log pi_LLM(.|s))
+    value   Huber(V(s) - E_{a~pi}[Q(s,a) - alpha log pi(a|s)])                     (V_g tracks V)
+    actor   E_{a~pi}[alpha log pi(a|s) - Q(s,a)] + (lambda1 + nu) JS(pi(.|s) || pi_LLM(.|s))
+    nu      -log_nu * (E[JS] - sigma)                        (dual ascent; off when sigma >= ln 2: it never binds)
+
+Each term reaches only its own parameters (the others' outputs are detached), so the summed loss back-propagates
+exactly these gradients, and each group has its own optimizer: `critic` (Q and V), `actor`, `multiplier`.
+After every update V_g moves toward V: Polyak with `tau`, or a hard copy every `target_update_interval` updates.
+Logged: decider/js_to_llm (nats), decider/kendall_tau_b (scipy, on up to 64 states), decider/sigma_multiplier,
+decider/soft_tau, and the losses.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from ray.rllib.core.columns import Columns
+from ray.rllib.core.learner.torch.torch_learner import TorchLearner
+
+from raytool.decider.losses import actor_loss, critic_loss, kendall_tau_b, masked_log_softmax, multiplier_loss
+from raytool.decider.rl_module import LLM_LOGITS, Q_VALUES, V_TARGET_NEXT, V_VALUES
+
+TAU_SAMPLE = 64
+LN2 = math.log(2.0)
+
+
+class DeciderTorchLearner(TorchLearner):
+    """See the module docstring."""
+
+    def configure_optimizers_for_module(self, module_id, config=None) -> None:
+        module = self._module[module_id]
+        groups = {
+            "critic": (list(module.q.parameters()) + list(module.v.parameters()), config.critic_lr),
+            "actor": (list(module.pi.parameters()), config.actor_lr),
+            "multiplier": ([module.log_nu], config.multiplier_lr),
+        }
+        for name, (params, lr) in groups.items():
+            self.register_optimizer(
+                module_id=module_id,
+                optimizer_name=name,
+                optimizer=torch.optim.Adam(params),
+                params=params,
+                lr_or_lr_schedule=lr,
+            )
+
+    def compute_loss_for_module(self, *, module_id, config, batch: dict[str, Any], fwd_out: dict[str, Any]):
+        module = self._module[module_id].unwrapped()
+        mask = batch[Columns.OBS]["action_mask"] > 0
+        actions = batch[Columns.ACTIONS].long()
+        q_values, logits, llm_logits = fwd_out[Q_VALUES], fwd_out[Columns.ACTION_DIST_INPUTS], fwd_out[LLM_LOGITS]
+        llm_log_pi = masked_log_softmax(llm_logits, mask)
+
+        done = batch[Columns.TERMINATEDS].float()
+        n_step = batch.get("n_step", torch.ones_like(done))
+        target = batch[Columns.REWARDS].float() + (config.gamma**n_step) * (1.0 - done) * fwd_out[V_TARGET_NEXT]
+        q_taken = q_values.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
+        q_loss, soft_tau = critic_loss(
+            q_taken, target, q_values, llm_log_pi, mask, config.lambda2, config.tau_temperature
+        )  # fmt: skip
+
+        log_pi = masked_log_softmax(logits, mask)
+        pi = log_pi.exp()
+        soft_value = (pi * (q_values - config.entropy_coeff * log_pi)).masked_fill(~mask, 0.0).sum(-1)
+        v_loss = F.smooth_l1_loss(fwd_out[V_VALUES], soft_value.detach())
+
+        nu = module.log_nu.exp() if config.sigma < LN2 else torch.zeros(())  # sigma >= ln 2 never binds
+        pi_loss, js = actor_loss(logits, q_values, llm_logits, mask, config.lambda1, nu, config.entropy_coeff)
+        nu_loss = multiplier_loss(module.log_nu, js.mean(), config.sigma)
+
+        rows = slice(0, TAU_SAMPLE)
+        tau_b = kendall_tau_b(
+            q_values[rows].detach().cpu().numpy(), llm_log_pi[rows].detach().cpu().numpy(), mask[rows].cpu().numpy()
+        )  # fmt: skip
+        self.metrics.log_dict(
+            {
+                "decider/js_to_llm": js.mean().item(),
+                "decider/kendall_tau_b": tau_b,
+                "decider/soft_tau": soft_tau.mean().item(),
+                "decider/sigma_multiplier": nu.item(),
+                "critic_loss": q_loss.item(),
+                "value_loss": v_loss.item(),
+                "actor_loss": pi_loss.item(),
+                "multiplier_loss": nu_loss.item(),
+                "q_mean": q_taken.mean().item(),
+                "policy_entropy": -(pi * log_pi).masked_fill(~mask, 0.0).sum(-1).mean().item(),
+            },
+            key=module_id,
+            window=1,
+        )
+        if not np.isfinite(tau_b):  # pragma: no cover - kendall_tau_b drops non-finite rows
+            raise FloatingPointError("non-finite Kendall tau-b")
+        return q_loss + v_loss + pi_loss + nu_loss
+
+    def after_gradient_based_update(self, *, timesteps: dict[str, Any]) -> None:
+        super().after_gradient_based_update(timesteps=timesteps)
+        for module_id in self.module.keys():
+            config = self.config.get_config_for_module(module_id)
+            module = self.module[module_id].unwrapped()
+            module.num_updates += 1
+            if config.target_update == "polyak":
+                module.sync_target(config.tau)
+            elif int(module.num_updates) % config.target_update_interval == 0:
+                module.sync_target(1.0)

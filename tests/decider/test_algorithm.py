@@ -1,0 +1,108 @@
+"""The `Decider` RLlib algorithm for real: 2 env runners, guidance metrics, checkpoint and resume."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from raytool.decider.policy_checkpoint import save_policy_reconstruction
+from raytool.decider.policy_model import PolicyReconstruction
+from raytool.envs.build import BuildConfig, build_tasks
+from raytool.envs.decider_env import ENV_NAME, ToolDeciderEnv, register_decider_env
+
+GUIDANCE = ("decider/js_to_llm", "decider/kendall_tau_b", "decider/sigma_multiplier", "decider/soft_tau")
+
+
+@pytest.fixture(scope="module")
+def decider_setup(tmp_path_factory):
+    """A tiny task set, its env config and an F_P checkpoint (random weights: a non-uniform pi_LLM)."""
+    torch.set_num_threads(1)
+    root = tmp_path_factory.mktemp("decider")
+    data = build_tasks(BuildConfig(("cpn",), level=2, num_tasks=12, seed=3, integration_walks=0), log=lambda _: None)
+    data.save(root / "tasks")
+    env_config = {"tasks": str(root / "tasks"), "top_p": 4, "max_steps": 4, "feature_cache": str(root / "f")}
+    env = ToolDeciderEnv(env_config)  # builds the feature cache once, in the driver; runners only load it
+    torch.manual_seed(0)
+    save_policy_reconstruction(PolicyReconstruction(env.features.dim, 4, width=16, heads=2, layers=1), {}, root / "fp")
+    return root, env_config
+
+
+def _config(env_config: dict, fp_path: Path):
+    from raytool.decider.config import DeciderConfig
+
+    register_decider_env()
+    return (
+        DeciderConfig()
+        .environment(ENV_NAME, env_config=env_config)
+        .env_runners(num_env_runners=2, num_cpus_per_env_runner=0.5, rollout_fragment_length=32)
+        .training(
+            lambda1=0.5, lambda2=0.2, sigma=0.05, learning_starts=64, updates_per_iteration=2, train_batch_size=32
+        )
+        .rl_module(model_config={"fp_path": str(fp_path), "hidden": 16})
+        .debugging(seed=0)
+    )
+
+
+@pytest.mark.ray
+def test_train_with_two_env_runners_logs_finite_guidance_metrics(ray_local, decider_setup) -> None:
+    root, env_config = decider_setup
+    algo = _config(env_config, root / "fp").build_algo()
+    try:
+        assert algo.env_runner_group.num_remote_env_runners() == 2
+        result = {}
+        for _ in range(3):
+            result = algo.train()
+    finally:
+        algo.stop()
+    learner = result["learners"]["default_policy"]
+    for key in GUIDANCE:
+        assert key in learner, key
+        assert math.isfinite(float(learner[key])), (key, learner[key])
+    assert 0.0 <= learner["decider/js_to_llm"] <= math.log(2) + 1e-6
+    assert -1.0 <= learner["decider/kendall_tau_b"] <= 1.0
+    assert learner["decider/sigma_multiplier"] > 0
+    runners = result["env_runners"]
+    assert runners["num_env_steps_sampled_lifetime"] >= 3 * 64
+    for key in ("decider/success_rate", "decider/calls_per_task", "decider/task_reward"):
+        assert math.isfinite(float(runners[key])), key
+
+
+@pytest.mark.ray
+def test_resume_continues_from_iteration_k_with_replay_and_multiplier(ray_local, decider_setup, tmp_path) -> None:
+    root, env_config = decider_setup
+    algo = _config(env_config, root / "fp").build_algo()
+    try:
+        for _ in range(3):
+            algo.train()
+        checkpoint = algo.save_to_path(str(tmp_path / "ckpt"))
+        module = algo.get_module()
+        saved_nu = float(module.log_nu.detach())
+        saved_weights = {k: v.clone() for k, v in module.state_dict().items()}
+        saved_replay = algo.replay.get_num_timesteps()
+        saved_updates = int(module.num_updates)
+    finally:
+        algo.stop()
+    assert saved_replay >= 3 * 64
+    assert saved_nu != math.log(0.1)  # the multiplier moved in 3 iterations (E[JS] is far from sigma)
+
+    resumed = _config(env_config, root / "fp").build_algo()
+    try:
+        resumed.restore_from_path(checkpoint)
+        assert resumed.training_iteration == 3
+        assert resumed.replay.get_num_timesteps() == saved_replay
+        module = resumed.get_module()
+        assert float(module.log_nu.detach()) == pytest.approx(saved_nu)
+        for key, value in module.state_dict().items():
+            assert torch.equal(value, saved_weights[key]), key
+        assert int(module.num_updates) == saved_updates > 0  # the target network's update clock
+        result = resumed.train()
+        assert resumed.training_iteration == 4
+        assert result["env_runners"]["num_env_steps_sampled_lifetime"] >= 4 * 64
+        assert resumed.replay.get_num_timesteps() > saved_replay
+        assert np.isfinite(result["learners"]["default_policy"]["decider/js_to_llm"])
+    finally:
+        resumed.stop()

@@ -132,8 +132,15 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--out", type=Path, help="where artifacts go (default: $RAYTOOL_CACHE/run)")
     train.add_argument("--teacher", type=Path, help="teacher config YAML (default: the embedded model on vLLM)")
     train.add_argument("--config", type=Path,
-                       help="YAML with optional sections `proposer:` (ProposerConfig fields) and `evaluation:` "
-                            "(`limit`: test tasks, `baselines`: list); defaults: the embedded default")  # fmt: skip
+                       help="YAML with optional sections `proposer:` (ProposerConfig fields), `evaluation:` "
+                            "(`limit`: test tasks, `baselines`: list), `decider_stages:` (DeciderStages fields), "
+                            "`fp:` (PolicyTrainConfig fields), `decider:` (DeciderRunConfig fields); "
+                            "defaults: the embedded default")  # fmt: skip
+    train.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the decider from its last checkpoint (other stages skip finished artifacts)",
+    )
     train.set_defaults(run=_train)
     return parser
 
@@ -377,17 +384,17 @@ def _train(args: argparse.Namespace) -> int:
 
     out = args.out or cache_dir() / "run"
     data_dir = args.data_dir or shared_data_dir()
-    print(f"[train] stage 1/4: import the shared benchmarks from {data_dir} into {out / 'datasets'}")
+    print(f"[train] stage 1/9: import the shared benchmarks from {data_dir} into {out / 'datasets'}")
     datasets = import_shared(data_dir, out / "datasets")
     print(stats_table(datasets))
-    print(f"[train] stage 2/4: build verifiable level-2 tasks on the executable suites into {out / 'envs'}")
+    print(f"[train] stage 2/9: build verifiable level-2 tasks on the executable suites into {out / 'envs'}")
     built = {}
     for suite in SUITE_NAMES:
         dataset = build_verified(BuildConfig((suite,), level=2, num_tasks=50, seed=0))
         built[f"{suite}_l2"] = dataset
         dataset.save(out / "envs" / f"{suite}_l2")
     print(stats_table(built))
-    print(f"[train] stage 3/4: teacher tool choices and rationales for 50 Seal-Tools tasks into {out / 'synth'}")
+    print(f"[train] stage 3/9: teacher tool choices and rationales for 50 Seal-Tools tasks into {out / 'synth'}")
     from raytool.distill.synth import SynthConfig, summary_table, synthesize
 
     config, teacher = _teacher(args.teacher)
@@ -396,18 +403,37 @@ def _train(args: argparse.Namespace) -> int:
     finally:
         teacher.close()
     print(summary_table(summary))
-    _train_proposer_stage(datasets, out, _train_config(args.config))
-    print("[train] done (later stages — decider, agent — are not built yet)")
+    settings = _train_config(args.config)
+    _train_proposer_stage(datasets, out, settings)
+    _train_decider_stages(out, settings, args)
+    print(f"[train] done: artifacts in {out}")
     return 0
+
+
+def _train_decider_stages(out: Path, settings: dict, args: argparse.Namespace) -> None:
+    from raytool import pipeline
+
+    stages = pipeline.DeciderStages(**(settings.get("decider_stages") or {}),
+                                    decider=settings.get("decider"), fp=settings.get("fp"))  # fmt: skip
+    paths = pipeline.build_decider_tasks(out, out / "proposer", stages)
+
+    def make_teacher():
+        return _teacher(args.teacher)[1]
+
+    rank_dir = pipeline.label_states(out, paths["train"], stages, make_teacher)
+    fp_dir = pipeline.train_fp(out, rank_dir, stages)
+    run_dir = pipeline.train_decider_stage(out, paths["train"], fp_dir, stages, args.resume)
+    pipeline.evaluate_stage(paths, fp_dir, run_dir, stages)
 
 
 def _train_config(path: Path | None) -> dict:
     import yaml
 
     record = (yaml.safe_load(path.read_text()) if path else None) or {}
-    unknown = sorted(set(record) - {"proposer", "evaluation"})
+    known = ("proposer", "evaluation", "decider_stages", "fp", "decider")
+    unknown = sorted(set(record) - set(known))
     if unknown:
-        raise ValueError(f"{path}: unknown section {unknown[0]!r} (known: proposer, evaluation)")
+        raise ValueError(f"{path}: unknown section {unknown[0]!r} (known: {', '.join(known)})")
     return record
 
 
@@ -423,9 +449,9 @@ def _train_proposer_stage(datasets: dict, out: Path, settings: dict) -> None:
     ckpt = out / "proposer"
     dev, test = datasets["seal_tools_dev"], datasets["seal_tools_test"]
     if (ckpt / "proposer.json").exists():
-        print(f"[train] stage 4/4: proposer checkpoint {ckpt} exists, skipping training")
+        print(f"[train] stage 4/9: proposer checkpoint {ckpt} exists, skipping training")
     else:
-        print(f"[train] stage 4/4: train the proposer on Seal-Tools dev ({len(dev.tasks)} tasks) into {ckpt}")
+        print(f"[train] stage 4/9: train the proposer on Seal-Tools dev ({len(dev.tasks)} tasks) into {ckpt}")
         config = ProposerConfig.from_dict(settings.get("proposer") or {})
         train_proposer(prepare_data(dev.tasks, dev.tools, config, load_records([out / "synth"])), config, ckpt)
     evaluation = settings.get("evaluation") or {}

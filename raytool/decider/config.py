@@ -63,12 +63,12 @@ class DeciderConfig(AlgorithmConfig):
         self.actor_lr = 1e-3
         self.critic_lr = 1e-3
         self.multiplier_lr = 1e-2
-        self.tau = 0.01
+        self.tau = 0.05
         self.target_update = "polyak"
         self.target_update_interval = 100
         self.replay_capacity = 50_000
         self.train_batch_size = 128
-        self.updates_per_iteration = 8
+        self.updates_per_iteration = 32
         self.learning_starts = 256
         self.n_step = 1
         self.gamma = 0.95

@@ -1,0 +1,296 @@
+"""Decider benchmark: LLM guidance ablations and baselines on executable suites and Seal-Tools multi-call tasks.
+
+    python benchmarks/decider.py [--suites l2,l3,l4,seal] [--seeds 0,1,2] [--iterations 20]
+
+Per suite: training and held-out test tasks, the trained proposer's candidates for both (`file:` candidate source),
+teacher pi_LLM labels on training states (`distill rank`, the embedded teacher on vLLM, STOP scored) and F_P
+trained on them. Then, per seed, four RLlib `Decider` runs on the training tasks with the same budget:
+
+    unguided  lambda1 = lambda2 = 0 (multiplier off: sigma = ln 2)
+    js        lambda1 = 0.5, sigma = 0.3 (learned multiplier)     tau   lambda2 = 0.2
+    both      lambda1 = 0.5, lambda2 = 0.2, sigma = 0.3
+
+and the fixed baselines teacher-only (argmax pi_LLM via F_P) and proposer-greedy (threshold fitted on the
+training tasks). Success is measured greedily on the held-out tasks after every `--eval-every` iterations (the
+curve) and at the end; the table gives mean +- std over seeds. The env-step ratio is: the first env-step count
+at which a guided variant's mean curve reaches the unguided variant's final mean success, over the unguided
+run's total env steps.
+
+Suites: l2 (level 2, all three suites; the main job's tasks), l3 (level 3: 3-4 calls, nested arguments, 10
+distractors), l4 (level 4: two suites per task, the multi-domain level), seal (Seal-Tools tasks with 2+ calls,
+dev -> test_in_domain, schema-checked calls, the proposer's candidates over all 4,076 tools).
+Everything is cached under $RAYTOOL_CACHE/bench/decider/<suite>/ (runs re-used; --fresh reruns them);
+results.json and curves.png go there too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from raytool.paths import cache_dir
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+ROOT = cache_dir() / "bench" / "decider"
+VARIANTS = {
+    "unguided": {"lambda1": 0.0, "lambda2": 0.0, "sigma": math.log(2)},
+    "js": {"lambda1": 0.5, "lambda2": 0.0, "sigma": 0.3},
+    "tau": {"lambda1": 0.0, "lambda2": 0.2, "sigma": math.log(2)},
+    "both": {"lambda1": 0.5, "lambda2": 0.2, "sigma": 0.3},
+}
+LEVELS = {"l2": 2, "l3": 3, "l4": 4}
+
+
+def build_suite(name: str, proposer) -> tuple[Path, Path]:
+    """Train/test task dirs with candidates.jsonl."""
+    from raytool.decider.candidates import write_candidates
+    from raytool.envs.build import BuildConfig, build_verified
+    from raytool.envs.suites import SUITE_NAMES
+    from raytool.tools.dataset import ToolDataset
+
+    root = ROOT / name
+    dirs = root / "train", root / "test"
+    if all((d / "candidates.jsonl").exists() for d in dirs):
+        return dirs
+    if name == "l2" and (cache_dir() / "run" / "envs" / "decider_train" / "candidates.jsonl").exists():
+        return cache_dir() / "run" / "envs" / "decider_train", cache_dir() / "run" / "envs" / "decider_test"
+    for split, directory in zip(("train", "test"), dirs, strict=True):
+        if name == "seal":
+            from raytool.paths import shared_data_dir
+            from raytool.tools.importers import import_dataset
+
+            source = "dev" if split == "train" else "test_in_domain"
+            data = import_dataset("seal_tools", shared_data_dir() / "seal_tools" / f"{source}.jsonl")
+            tasks = [t for t in data.tasks if len(t.calls) >= 2][: 60 if split == "train" else 30]
+            data = ToolDataset(data.tools, tasks)
+        else:
+            seed = {"train": 20, "test": 21}[split]
+            config = BuildConfig(
+                tuple(SUITE_NAMES), level=LEVELS[name], num_tasks=60 if split == "train" else 30, seed=seed
+            )
+            data = build_verified(config, log=lambda _: None)
+        data.save(directory)
+        write_candidates(proposer, ToolDataset.load(directory), directory / "candidates.jsonl")
+    return dirs
+
+
+def env_config(tasks: Path) -> dict:
+    return {
+        "tasks": str(tasks),
+        "top_p": 5,
+        "max_steps": 8,
+        "candidate_source": f"file:{tasks / 'candidates.jsonl'}",
+        "feature_cache": str(cache_dir() / "features"),
+    }
+
+
+def label_and_fit(name: str, train: Path, teacher_factory) -> Path:
+    from raytool.decider.policy_train import PolicyTrainConfig, load_rank_records, train_policy_reconstruction
+    from raytool.distill.rank import RankConfig, rank_states, sample_states
+    from raytool.tools.dataset import ToolDataset
+
+    fp_dir = ROOT / name / "fp"
+    if name == "l2" and (cache_dir() / "run" / "fp" / "fp.json").exists():
+        return cache_dir() / "run" / "fp"
+    if (fp_dir / "fp.json").exists():
+        return fp_dir
+    rank_dir = ROOT / name / "rank"
+    config = RankConfig(
+        num_states=200, top_p=5, max_steps=8, candidate_source=f"file:{train / 'candidates.jsonl'}", shard_size=50
+    )
+    states = sample_states(train, config, cache_dir() / "features")
+    teacher = teacher_factory()
+    try:
+        rank_states(states, ToolDataset.load(train).tools, rank_dir, teacher, config)
+    finally:
+        teacher.close()
+    records, env = load_rank_records([rank_dir])
+    metrics = train_policy_reconstruction(records, PolicyTrainConfig(), fp_dir, env=env, log=lambda _: None)
+    print(
+        f"[{name}] F_P: held-out top-1 {metrics['top1_agreement']:.3f} KL {metrics['kl']:.3f} "
+        f"(uniform KL {metrics['uniform_kl']:.3f}, majority top-1 {metrics['majority_top1']:.3f})"
+    )
+    return fp_dir
+
+
+def run_variant(name, variant, seed, train, test, fp_dir, iterations, eval_every, fresh) -> dict:
+    """One RLlib run; greedy held-out success every `eval_every` iterations."""
+    from raytool.decider.train import DeciderRunConfig, decider_config
+    from raytool.envs.decider_env import ToolDeciderEnv
+    from raytool.evaluation.decider import module_policy, rollout
+
+    out = ROOT / name / "runs" / f"{variant}-s{seed}.json"
+    if out.exists() and not fresh:
+        return json.loads(out.read_text())
+    run = DeciderRunConfig(iterations=iterations, training=VARIANTS[variant], seed=seed)
+    algo = decider_config(env_config(train), fp_dir, run).build_algo()
+    test_env = ToolDeciderEnv(env_config(test))
+    curve, start = [], time.perf_counter()
+    try:
+        for it in range(1, iterations + 1):
+            result = algo.train()
+            if it % eval_every == 0 or it == iterations:
+                score = rollout(test_env, module_policy(algo.get_module()))
+                steps = int(result["env_runners"]["num_env_steps_sampled_lifetime"])
+                learner = result.get("learners", {}).get("default_policy", {})
+                curve.append(
+                    {
+                        "env_steps": steps,
+                        **score,
+                        "js": float(learner.get("decider/js_to_llm", math.nan)),
+                        "tau_b": float(learner.get("decider/kendall_tau_b", math.nan)),
+                    }
+                )
+    finally:
+        algo.stop()
+    record = {
+        "variant": variant,
+        "seed": seed,
+        "curve": curve,
+        "final": curve[-1],
+        "seconds": round(time.perf_counter() - start, 1),
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(record))
+    print(
+        f"[{name}] {variant} seed {seed}: success {curve[-1]['success']:.3f} reward {curve[-1]['reward']:.3f} "
+        f"({record['seconds']:.0f} s)",
+        flush=True,
+    )
+    return record
+
+
+def baselines(train: Path, test: Path, fp_dir: Path) -> dict:
+    from raytool.decider.policy_checkpoint import load_policy_reconstruction
+    from raytool.envs.decider_env import ToolDeciderEnv
+    from raytool.evaluation.decider import (
+        fit_threshold,
+        oracle_policy,
+        proposer_greedy_policy,
+        rollout,
+        teacher_policy,
+    )
+
+    threshold = fit_threshold(ToolDeciderEnv(env_config(train)))
+    env = ToolDeciderEnv(env_config(test))
+    f_p, _ = load_policy_reconstruction(fp_dir)
+    return {
+        "teacher-only": rollout(env, teacher_policy(f_p)),
+        "proposer-greedy": rollout(env, proposer_greedy_policy(threshold)) | {"threshold": threshold},
+        "oracle": rollout(env, oracle_policy),
+    }
+
+
+def step_ratio(runs: dict[str, list[dict]]) -> dict[str, float | None]:
+    """Env steps at which each guided variant's mean curve first reaches unguided's final mean success."""
+    target = float(np.mean([r["final"]["success"] for r in runs["unguided"]]))
+    total = float(np.mean([r["final"]["env_steps"] for r in runs["unguided"]]))
+    out = {}
+    for variant in ("js", "tau", "both"):
+        curves = [r["curve"] for r in runs[variant]]
+        points = len(min(curves, key=len))
+        mean = [float(np.mean([c[i]["success"] for c in curves])) for i in range(points)]
+        steps = [float(np.mean([c[i]["env_steps"] for c in curves])) for i in range(points)]
+        hit = next((s for s, m in zip(steps, mean, strict=True) if m >= target), None)
+        out[variant] = None if hit is None else hit / total
+    return out
+
+
+def plot(results: dict, path: Path) -> None:
+    """Held-out success vs env steps (mean over seeds) per suite; baselines as dashed lines."""
+    from plotting import line_panels
+
+    panels = []
+    for suite, result in results.items():
+        lines = []
+        for variant, runs in result["runs"].items():
+            points = len(min((r["curve"] for r in runs), key=len))
+            steps = [float(np.mean([r["curve"][i]["env_steps"] for r in runs])) for i in range(points)]
+            lines.append(
+                {
+                    "label": variant,
+                    "x": steps,
+                    "y": [float(np.mean([r["curve"][i]["success"] for r in runs])) for i in range(points)],
+                }
+            )
+        hlines = [
+            {"label": f"{name} {result['baselines'][name]['success']:.2f}", "y": result["baselines"][name]["success"]}
+            for name in ("teacher-only", "proposer-greedy")
+        ]
+        panels.append(
+            {"title": suite, "xlabel": "env steps", "ylabel": "held-out success", "lines": lines, "hlines": hlines}
+        )
+    line_panels(path, panels)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--suites", default="l2,l3,l4,seal")
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--iterations", type=int, default=20)
+    parser.add_argument("--eval-every", type=int, default=4)
+    parser.add_argument("--fresh", action="store_true", help="rerun RL runs even when their results exist")
+    args = parser.parse_args()
+
+    import ray
+    import torch
+
+    from raytool.proposer.proposer import ToolProposer
+    from raytool.tables import format_table
+    from raytool.teacher.backend import TeacherConfig, make_teacher
+
+    torch.set_num_threads(1)
+    ray.init(address="local", include_dashboard=False, log_to_driver=False)
+    proposer = ToolProposer.load(cache_dir() / "run" / "proposer")
+    seeds = [int(s) for s in args.seeds.split(",")]
+    results = {}
+    for suite in args.suites.split(","):
+        train, test = build_suite(suite, proposer)
+        fp_dir = label_and_fit(suite, train, lambda: make_teacher(TeacherConfig()))
+        runs = {
+            v: [
+                run_variant(suite, v, s, train, test, fp_dir, args.iterations, args.eval_every, args.fresh)
+                for s in seeds
+            ]
+            for v in args.variants.split(",")
+        }
+        results[suite] = {"runs": runs, "baselines": baselines(train, test, fp_dir)}
+        if {"unguided", "js", "tau", "both"} <= set(runs):
+            results[suite]["step_ratio"] = step_ratio(runs)
+    rows = []
+    for suite, result in results.items():
+        for variant, runs in result["runs"].items():
+            succ = [r["final"]["success"] for r in runs]
+            reward = [r["final"]["reward"] for r in runs]
+            calls = [r["final"]["calls"] for r in runs]
+            ratio = result.get("step_ratio", {}).get(variant)
+            rows.append(
+                [
+                    suite,
+                    variant,
+                    f"{np.mean(succ):.3f} ± {np.std(succ):.3f}",
+                    f"{np.mean(reward):.3f} ± {np.std(reward):.3f}",
+                    f"{np.mean(calls):.2f}",
+                    "-" if variant == "unguided" else ("not reached" if ratio is None else f"{ratio:.2f}"),
+                ]
+            )
+        for name, base in result["baselines"].items():
+            rows.append([suite, name, f"{base['success']:.3f}", f"{base['reward']:.3f}", f"{base['calls']:.2f}", ""])
+    print(format_table(["suite", "policy", "held-out success", "reward", "calls/task", "steps to unguided"], rows))
+    print(f"mean ± std over seeds {seeds}; {args.iterations} iterations x 128 env steps per run")
+    ROOT.mkdir(parents=True, exist_ok=True)
+    (ROOT / "results.json").write_text(json.dumps(results, indent=1))
+    plot(results, ROOT / "curves.png")
+    print(f"wrote {ROOT / 'results.json'} and {ROOT / 'curves.png'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""The decider half of the main job (`raytool train`), after the proposer: stages 5-9.
+
+    5  decider tasks    verified level-2 tasks over all suites: `envs/decider_train` and `envs/decider_test`
+                        (other seeds), each with the trained proposer's candidates (`candidates.jsonl`)
+    6  pi_LLM labels    `distill rank` on the training tasks with the teacher (STOP scored), into `rank/`
+    7  F_P              policy reconstruction trained on them, into `fp/` (top-1 agreement and KL printed)
+    8  decider          the RLlib `Decider` with 2 env runners, into `decider/` (`--resume` continues it)
+    9  evaluation       decider vs teacher-only vs proposer-greedy vs oracle on the held-out tasks
+
+Each stage is skipped when its artifact exists (a dataset's `tasks.jsonl`, `rank/summary.json`, `fp/fp.json`,
+`decider/decider.json`); the decider stage without `--resume` starts over.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from raytool.paths import cache_dir
+
+STAGES = 9
+
+
+@dataclass(frozen=True)
+class DeciderStages:
+    """Settings of stages 5-9 (the `decider:`, `rank:` and `fp:` sections of `raytool train --config`)."""
+
+    train_tasks: int = 60
+    test_tasks: int = 30
+    level: int = 2
+    top_p: int = 5
+    max_steps: int = 8
+    rank_states: int = 300
+    decider: dict[str, Any] | None = None
+    fp: dict[str, Any] | None = None
+
+
+def _say(stage: int, text: str) -> None:
+    print(f"[train] stage {stage}/{STAGES}: {text}", flush=True)
+
+
+def build_decider_tasks(out: Path, proposer_dir: Path, stages: DeciderStages) -> dict[str, Path]:
+    """Stage 5: the decider's train/test task sets with the proposer's candidates."""
+    from raytool.decider.candidates import write_candidates
+    from raytool.envs.build import BuildConfig, build_verified
+    from raytool.envs.suites import SUITE_NAMES
+    from raytool.proposer.proposer import ToolProposer
+    from raytool.tools.dataset import ToolDataset
+
+    paths = {}
+    proposer = None
+    for split, count, seed in (("train", stages.train_tasks, 10), ("test", stages.test_tasks, 11)):
+        path = out / "envs" / f"decider_{split}"
+        paths[split] = path
+        if (path / "candidates.jsonl").exists():
+            _say(5, f"{path} exists, skipping")
+            continue
+        _say(5, f"build {count} verified level-{stages.level} tasks over {', '.join(SUITE_NAMES)} into {path}")
+        dataset = build_verified(BuildConfig(tuple(SUITE_NAMES), level=stages.level, num_tasks=count, seed=seed))
+        dataset.save(path)
+        proposer = proposer or ToolProposer.load(proposer_dir)
+        write_candidates(proposer, ToolDataset.load(path), path / "candidates.jsonl")
+    return paths
+
+
+def env_config(tasks: Path, stages: DeciderStages) -> dict[str, Any]:
+    return {
+        "tasks": str(tasks),
+        "top_p": stages.top_p,
+        "max_steps": stages.max_steps,
+        "candidate_source": f"file:{tasks / 'candidates.jsonl'}",
+        "feature_cache": str(cache_dir() / "features"),
+    }
+
+
+def label_states(out: Path, tasks: Path, stages: DeciderStages, make_teacher) -> Path:
+    """Stage 6: teacher pi_LLM labels for sampled decider states."""
+    from raytool.distill.rank import RankConfig, rank_states, sample_states
+    from raytool.tools.dataset import ToolDataset
+
+    rank_dir = out / "rank"
+    if (rank_dir / "summary.json").exists():
+        _say(6, f"{rank_dir} exists, skipping")
+        return rank_dir
+    config = RankConfig(
+        num_states=stages.rank_states, top_p=stages.top_p, max_steps=stages.max_steps,
+        candidate_source=f"file:{tasks / 'candidates.jsonl'}", shard_size=50,
+    )  # fmt: skip
+    states = sample_states(tasks, config, cache_dir() / "features")
+    _say(6, f"teacher pi_LLM for {len(states)} decider states (candidates + STOP) into {rank_dir}")
+    teacher = make_teacher()
+    try:
+        rank_states(states, ToolDataset.load(tasks).tools, rank_dir, teacher, config)
+    finally:
+        teacher.close()
+    return rank_dir
+
+
+def train_fp(out: Path, rank_dir: Path, stages: DeciderStages) -> Path:
+    """Stage 7: F_P on the labels (held-out tasks for its report)."""
+    from raytool.decider.policy_train import (
+        PolicyTrainConfig,
+        load_rank_records,
+        metrics_table,
+        train_policy_reconstruction,
+    )
+    from raytool.tools.files import read_json
+
+    fp_dir = out / "fp"
+    if (fp_dir / "fp.json").exists():
+        _say(7, f"F_P {fp_dir} exists, skipping training")
+        metrics = read_json(fp_dir / "fp.json").get("metrics", {})
+    else:
+        records, env = load_rank_records([rank_dir])
+        _say(7, f"train F_P on {len(records)} teacher-labelled states into {fp_dir}")
+        config = PolicyTrainConfig(**(stages.fp or {}))
+        metrics = train_policy_reconstruction(records, config, fp_dir, env=env, log=lambda line: None)
+    if metrics:
+        print(metrics_table(metrics))
+    return fp_dir
+
+
+def train_decider_stage(out: Path, tasks: Path, fp_dir: Path, stages: DeciderStages, resume: bool) -> Path:
+    """Stage 8: the RLlib decider."""
+    from raytool.decider.train import SUMMARY, DeciderRunConfig, train_decider
+
+    run_dir = out / "decider"
+    if (run_dir / SUMMARY).exists():
+        _say(8, f"decider {run_dir} exists, skipping training")
+        return run_dir
+    run = DeciderRunConfig.from_dict(stages.decider or {})
+    _say(8, f"train the decider ({run.iterations} iterations, {run.num_env_runners} env runners) into {run_dir}")
+    summary = train_decider(env_config(tasks, stages), fp_dir, run, run_dir, resume=resume)
+    print(
+        f"[train] decider trained in {summary['train_seconds']:.0f} s; last iteration: {json.dumps(summary['final'])}"
+    )
+    return run_dir
+
+
+def evaluate_stage(paths: dict[str, Path], fp_dir: Path, run_dir: Path, stages: DeciderStages) -> dict[str, Any]:
+    """Stage 9: the results table on the held-out tasks."""
+    from raytool.decider.policy_checkpoint import load_policy_reconstruction
+    from raytool.decider.train import load_module
+    from raytool.envs.decider_env import ToolDeciderEnv
+    from raytool.evaluation.decider import (
+        decider_table,
+        evaluate_policies,
+        fit_threshold,
+        module_policy,
+        oracle_policy,
+        proposer_greedy_policy,
+        teacher_policy,
+    )
+
+    threshold = fit_threshold(ToolDeciderEnv(env_config(paths["train"], stages)))
+    test_env = ToolDeciderEnv(env_config(paths["test"], stages))
+    f_p, _ = load_policy_reconstruction(fp_dir)
+    results = evaluate_policies(
+        test_env,
+        {
+            "decider (RL, LLM-guided)": module_policy(load_module(run_dir)),
+            "teacher-only (argmax pi_LLM)": teacher_policy(f_p),
+            f"proposer-greedy (theta {threshold})": proposer_greedy_policy(threshold),
+            "oracle (gold, same candidates)": oracle_policy,
+        },
+    )
+    _say(9, f"decider vs baselines on {len(test_env.tasks)} held-out level-{stages.level} tasks")
+    print(decider_table(results))
+    return results

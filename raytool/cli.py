@@ -112,8 +112,29 @@ def _parser() -> argparse.ArgumentParser:
     fp.add_argument("--epochs", type=int, help="training epochs (default: PolicyTrainConfig's)")
     fp.add_argument("--seed", type=int, default=0, help="weight init, minibatch order and the task split")
     fp.set_defaults(run=_decider_fp)
+    dtrain = decider_cmds.add_parser("train", help="train the RLlib decider on a task set (resumable)")
+    dtrain.add_argument("--tasks", required=True, type=Path, help="dataset dir (its candidates.jsonl, if present, "
+                        "is the candidate source; else BM25)")  # fmt: skip
+    dtrain.add_argument("--fp", type=Path, help="F_P checkpoint (pi_LLM); without it guidance compares to uniform")
+    dtrain.add_argument("--out", required=True, type=Path, help="run directory (checkpoint, history, decider.json)")
+    dtrain.add_argument("--config", type=Path, help="YAML of DeciderRunConfig fields (optionally under `decider:`)")
+    dtrain.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="DeciderConfig.training fields, e.g. lambda1=0.5 sigma=0.2")  # fmt: skip
+    dtrain.add_argument("--iterations", type=int, help="override the run's iterations")
+    dtrain.add_argument("--top-p", type=int, default=5)
+    dtrain.add_argument("--max-steps", type=int, default=8)
+    dtrain.add_argument("--resume", action="store_true", help="continue from the run directory's checkpoint")
+    dtrain.set_defaults(run=_decider_train)
 
     evaluate = sub.add_parser("eval", help="evaluate trained components").add_subparsers(title="eval commands")
+    deval = evaluate.add_parser("decider", help="a trained decider vs teacher-only / proposer-greedy / oracle")
+    deval.add_argument("--run-dir", required=True, type=Path, help="decider run directory (`decider train --out`)")
+    deval.add_argument("--tasks", required=True, type=Path, help="held-out dataset dir")
+    deval.add_argument(
+        "--train-tasks", type=Path, help="tasks to fit proposer-greedy's threshold on (default: --tasks)"
+    )
+    deval.add_argument("--fp", type=Path, help="F_P checkpoint for the teacher-only row")
+    deval.set_defaults(run=_eval_decider)
     peval = evaluate.add_parser("proposer", help="Recall@k / Complete@k of a proposer and the baselines")
     peval.add_argument("--checkpoint", required=True, type=Path, help="a proposer checkpoint directory")
     peval.add_argument("--data", required=True, type=Path, help="benchmark file (or dataset dir with --format raytool)")
@@ -346,6 +367,59 @@ def _decider_fp(args: argparse.Namespace) -> int:
         f"{metrics['train_seconds']:.1f}s"
     )
     print(f"wrote {args.out}")
+    return 0
+
+
+def _decider_env_config(tasks: Path, top_p: int, max_steps: int) -> dict:
+    from raytool.paths import cache_dir
+
+    config = {"tasks": str(tasks), "top_p": top_p, "max_steps": max_steps,
+              "feature_cache": str(cache_dir() / "features")}  # fmt: skip
+    if (tasks / "candidates.jsonl").exists():
+        config["candidate_source"] = f"file:{tasks / 'candidates.jsonl'}"
+    return config
+
+
+def _decider_train(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    import yaml
+
+    from raytool.decider.train import DeciderRunConfig, train_decider
+
+    record = (yaml.safe_load(args.config.read_text()) if args.config else None) or {}
+    run = DeciderRunConfig.from_dict(record.get("decider", record))
+    training = dict(run.training)
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"--set expects KEY=VALUE, got {item!r}")
+        training[key] = yaml.safe_load(value)
+    run = dataclasses.replace(run, training=training, iterations=args.iterations or run.iterations)
+    env = _decider_env_config(args.tasks, args.top_p, args.max_steps)
+    summary = train_decider(env, args.fp, run, args.out, resume=args.resume)
+    print(f"trained {summary['iterations']} iterations in {summary['train_seconds']:.0f} s; wrote {args.out}")
+    return 0
+
+
+def _eval_decider(args: argparse.Namespace) -> int:
+    from raytool.decider.policy_checkpoint import load_policy_reconstruction
+    from raytool.decider.train import SUMMARY, load_module
+    from raytool.envs.decider_env import ToolDeciderEnv
+    from raytool.evaluation import decider as ev
+    from raytool.tools.files import read_json
+
+    env_settings = read_json(args.run_dir / SUMMARY)["env"] if (args.run_dir / SUMMARY).exists() else {}
+    top_p, max_steps = env_settings.get("top_p", 5), env_settings.get("max_steps", 8)
+    threshold = ev.fit_threshold(ToolDeciderEnv(_decider_env_config(args.train_tasks or args.tasks, top_p, max_steps)))
+    policies = {"decider": ev.module_policy(load_module(args.run_dir))}
+    if args.fp:
+        policies["teacher-only (argmax pi_LLM)"] = ev.teacher_policy(load_policy_reconstruction(args.fp)[0])
+    policies[f"proposer-greedy (theta {threshold})"] = ev.proposer_greedy_policy(threshold)
+    policies["oracle"] = ev.oracle_policy
+    env = ToolDeciderEnv(_decider_env_config(args.tasks, top_p, max_steps))
+    print(ev.decider_table(ev.evaluate_policies(env, policies)))
+    print(f"{len(env.tasks)} tasks from {args.tasks}")
     return 0
 
 

@@ -1,7 +1,14 @@
-"""The tool decider: an LLM-guided off-policy actor-critic over the proposer's top-p candidates (issue 6).
+"""The tool decider: an LLM-guided off-policy actor-critic over the proposer's top-p candidates (docs/decider.md).
 
-    losses.py   the pure objectives: JS(pi_DRL || pi_LLM) with masks, the smooth Kendall-tau surrogate and the
-                real tau-b, the actor / critic / Lagrange-multiplier losses
-
-The RLlib algorithm (config, algorithm, learner, RLModule, connectors) and F_P are built on top of these.
+losses.py            the pure objectives: masked JS (nats), smooth Kendall tau and scipy tau-b, actor /
+                     critic / Lagrange-multiplier losses, L_FP
+policy_model.py      F_P (`PolicyReconstruction`): a Transformer emulating pi_LLM over candidates + STOP
+policy_train.py      F_P training on `distill rank` labels; policy_checkpoint.py its checkpoints
+networks.py          slot-shared candidate scorers for the policy, Q and V
+rl_module.py         `DeciderTorchRLModule` (pi, Q, V, target V_g, frozen F_P, log multiplier)
+learner.py           `DeciderTorchLearner` (three optimizers, target updates, guidance metrics)
+config.py            `DeciderConfig` (RLlib builder); algorithm.py `Decider` (own training_step, replay in
+                     its checkpoints); callbacks.py task metrics from the env runners
+candidates.py        the trained proposer's candidates for the env (`file:` candidate source)
+train.py             the driver: progress, atomic checkpoints, history, resume
 """

@@ -57,16 +57,23 @@ def soft_kendall_tau(q_values: torch.Tensor, llm_scores: torch.Tensor, mask: tor
 
 
 def kendall_tau_b(q_values: np.ndarray, llm_scores: np.ndarray, mask: np.ndarray) -> float:
-    """Mean over rows of scipy's tau-b between Q and the LLM's scores on the unmasked candidates (logged only)."""
-    from scipy.stats import kendalltau
+    """Mean over rows of Kendall's tau-b between Q and the LLM's scores on the unmasked candidates (logged only).
 
-    taus = []
-    for q, s, m in zip(q_values, llm_scores, mask, strict=True):
-        if m.sum() >= 2:
-            tau = kendalltau(q[m], s[m]).statistic
-            if np.isfinite(tau):
-                taus.append(float(tau))
-    return float(np.mean(taus)) if taus else 0.0
+    tau_b = sum_{i<j} sign(x_i - x_j) sign(y_i - y_j) / sqrt((n0 - n_x)(n0 - n_y)), n0 pairs, n_x / n_y pairs
+    tied in x / y: scipy's `kendalltau` (variant b), vectorised over rows (it runs on every learner update).
+    Rows with fewer than 2 candidates or an undefined tau (all tied) are skipped; 0.0 when none is left.
+    """
+    q, s, m = np.asarray(q_values, float), np.asarray(llm_scores, float), np.asarray(mask, bool)
+    upper = np.triu(np.ones((q.shape[1], q.shape[1]), dtype=bool), k=1)
+    pairs = upper & m[:, :, None] & m[:, None, :]
+    sx = np.sign(q[:, :, None] - q[:, None, :]) * pairs
+    sy = np.sign(s[:, :, None] - s[:, None, :]) * pairs
+    n0 = pairs.sum((1, 2))
+    denom = np.sqrt((n0 - (pairs & (sx == 0)).sum((1, 2))) * (n0 - (pairs & (sy == 0)).sum((1, 2))))
+    valid = denom > 0
+    if not valid.any():
+        return 0.0
+    return float(((sx * sy).sum((1, 2))[valid] / denom[valid]).mean())
 
 
 def actor_loss(

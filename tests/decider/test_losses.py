@@ -123,3 +123,18 @@ def test_critic_loss_bellman_and_ranking_terms() -> None:
     assert loss.item() == pytest.approx(0.125 + 1.0, abs=1e-3)  # huber(0.5) = 0.5 * 0.5^2, minus lambda2 * tau
     loss.backward()
     assert target.grad is None and torch.isfinite(q_values.grad).all()
+
+
+def test_vectorised_tau_b_equals_scipy_with_ties_and_masks() -> None:
+    rng = np.random.default_rng(7)
+    q = rng.integers(0, 3, size=(50, 6)).astype(float)  # many ties on both sides
+    s = rng.integers(0, 3, size=(50, 6)).astype(float)
+    mask = rng.random((50, 6)) > 0.3
+    expected = []
+    for i in range(50):
+        if mask[i].sum() >= 2:
+            tau = kendalltau(q[i][mask[i]], s[i][mask[i]]).statistic
+            if np.isfinite(tau):
+                expected.append(tau)
+    assert kendall_tau_b(q, s, mask) == pytest.approx(np.mean(expected), abs=1e-12)
+    assert kendall_tau_b(np.ones((2, 3)), np.ones((2, 3)), np.ones((2, 3), bool)) == 0.0  # all tied: undefined

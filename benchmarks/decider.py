@@ -7,8 +7,8 @@ teacher pi_LLM labels on training states (`distill rank`, the embedded teacher o
 trained on them. Then, per seed, four RLlib `Decider` runs on the training tasks with the same budget:
 
     unguided  lambda1 = lambda2 = 0 (multiplier off: sigma = ln 2)
-    js        lambda1 = 0.5, sigma = 0.3 (learned multiplier)     tau   lambda2 = 0.2
-    both      lambda1 = 0.5, lambda2 = 0.2, sigma = 0.3
+    js        lambda1 = 0.1, sigma = 0.3 (learned multiplier)     tau   lambda2 = 0.01 (T = 1)
+    both      lambda1 = 0.1, lambda2 = 0.01, sigma = 0.3          (the `DeciderConfig` defaults)
 
 and the fixed baselines teacher-only (argmax pi_LLM via F_P) and proposer-greedy (threshold fitted on the
 training tasks). Success is measured greedily on the held-out tasks after every `--eval-every` iterations (the
@@ -41,9 +41,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 ROOT = cache_dir() / "bench" / "decider"
 VARIANTS = {
     "unguided": {"lambda1": 0.0, "lambda2": 0.0, "sigma": math.log(2)},
-    "js": {"lambda1": 0.5, "lambda2": 0.0, "sigma": 0.3},
-    "tau": {"lambda1": 0.0, "lambda2": 0.2, "sigma": math.log(2)},
-    "both": {"lambda1": 0.5, "lambda2": 0.2, "sigma": 0.3},
+    "js": {"lambda1": 0.1, "lambda2": 0.0, "sigma": 0.3},
+    "tau": {"lambda1": 0.0, "lambda2": 0.01, "sigma": math.log(2)},
+    "both": {"lambda1": 0.1, "lambda2": 0.01, "sigma": 0.3},
 }
 LEVELS = {"l2": 2, "l3": 3, "l4": 4}
 
@@ -103,7 +103,7 @@ def label_and_fit(name: str, train: Path, teacher_factory) -> Path:
         return fp_dir
     rank_dir = ROOT / name / "rank"
     config = RankConfig(
-        num_states=200, top_p=5, max_steps=8, candidate_source=f"file:{train / 'candidates.jsonl'}", shard_size=50
+        num_states=150, top_p=5, max_steps=8, candidate_source=f"file:{train / 'candidates.jsonl'}", shard_size=50
     )
     states = sample_states(train, config, cache_dir() / "features")
     teacher = teacher_factory()
@@ -235,7 +235,7 @@ def main() -> None:
     parser.add_argument("--suites", default="l2,l3,l4,seal")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--variants", default=",".join(VARIANTS))
-    parser.add_argument("--iterations", type=int, default=20)
+    parser.add_argument("--iterations", type=int, default=24)
     parser.add_argument("--eval-every", type=int, default=4)
     parser.add_argument("--fresh", action="store_true", help="rerun RL runs even when their results exist")
     args = parser.parse_args()

@@ -119,7 +119,7 @@ def _parser() -> argparse.ArgumentParser:
     dtrain.add_argument("--out", required=True, type=Path, help="run directory (checkpoint, history, decider.json)")
     dtrain.add_argument("--config", type=Path, help="YAML of DeciderRunConfig fields (optionally under `decider:`)")
     dtrain.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
-                        help="DeciderConfig.training fields, e.g. lambda1=0.5 sigma=0.2")  # fmt: skip
+                        help="DeciderConfig.training fields, e.g. lambda1=0.1 sigma=0.3")  # fmt: skip
     dtrain.add_argument("--iterations", type=int, help="override the run's iterations")
     dtrain.add_argument("--top-p", type=int, default=5)
     dtrain.add_argument("--max-steps", type=int, default=8)

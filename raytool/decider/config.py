@@ -4,7 +4,7 @@
         DeciderConfig()
         .environment(ENV_NAME, env_config={"tasks": "out/envs/cpn_l2", "top_p": 5})
         .env_runners(num_env_runners=2, num_cpus_per_env_runner=0.5)
-        .training(lambda1=0.5, lambda2=0.1, sigma=0.2)
+        .training(lambda1=0.1, lambda2=0.01, sigma=0.3)
         .rl_module(model_config={"fp_path": "out/fp"})
     )
     algo = config.build_algo()
@@ -29,7 +29,7 @@ from raytool.decider.callbacks import DeciderMetrics
 GUIDANCE_FIELDS = (
     "lambda1", "lambda2", "sigma", "entropy_coeff", "tau_temperature", "actor_lr", "critic_lr", "multiplier_lr",
     "tau", "target_update", "target_update_interval", "replay_capacity", "train_batch_size", "updates_per_iteration",
-    "learning_starts", "n_step",
+    "learning_starts", "n_step", "guide_stop",
 )  # fmt: skip
 
 
@@ -49,17 +49,19 @@ class DeciderConfig(AlgorithmConfig):
     train_batch_size: transitions per update; updates_per_iteration: updates after each sampling round.
     learning_starts: env steps sampled before the first update.
     n_step: n-step returns drawn from the replay buffer.
+    guide_stop: whether STOP enters the guidance terms (JS, Kendall tau); False: they compare the preferences
+        among the candidate tools only, and stopping is learnt from the reward (see learner.py).
     """
 
     def __init__(self, algo_class=None) -> None:
         from raytool.decider.algorithm import Decider
 
         super().__init__(algo_class=algo_class or Decider)
-        self.lambda1 = 0.5
-        self.lambda2 = 0.1
-        self.sigma = 0.2
+        self.lambda1 = 0.1
+        self.lambda2 = 0.01
+        self.sigma = 0.3
         self.entropy_coeff = 0.02
-        self.tau_temperature = 0.1
+        self.tau_temperature = 1.0
         self.actor_lr = 1e-3
         self.critic_lr = 1e-3
         self.multiplier_lr = 1e-2
@@ -71,6 +73,7 @@ class DeciderConfig(AlgorithmConfig):
         self.updates_per_iteration = 32
         self.learning_starts = 256
         self.n_step = 1
+        self.guide_stop = False
         self.gamma = 0.95
         self.rollout_fragment_length = 64
         self.num_env_runners = 2

@@ -7,6 +7,12 @@ Per batch of replayed transitions (s, a, r, s', done), with pi_LLM = F_P(s) and 
     actor   E_{a~pi}[alpha log pi(a|s) - Q(s,a)] + (lambda1 + nu) JS(pi(.|s) || pi_LLM(.|s))
     nu      -log_nu * (E[JS] - sigma)                        (dual ascent; off when sigma >= ln 2: it never binds)
 
+Guidance (JS and the Kendall terms) compares the policy's and the LLM's preferences among the candidate tools:
+with `guide_stop=False` (the default) STOP is left out of both, JS is taken between the two distributions
+renormalised over the candidates, and when to stop is learnt from the reward alone (docs/decider.md: the
+embedded teacher almost never picks STOP, and pulling Q's ranking of STOP toward it kept the decider from ever
+stopping). `guide_stop=True` compares all p + 1 actions.
+
 Each term reaches only its own parameters (the others' outputs are detached), so the summed loss back-propagates
 exactly these gradients, and each group has its own optimizer: `critic` (Q and V), `actor`, `multiplier`.
 After every update V_g moves toward V: Polyak with `tau`, or a hard copy every `target_update_interval` updates.
@@ -54,6 +60,9 @@ class DeciderTorchLearner(TorchLearner):
     def compute_loss_for_module(self, *, module_id, config, batch: dict[str, Any], fwd_out: dict[str, Any]):
         module = self._module[module_id].unwrapped()
         mask = batch[Columns.OBS]["action_mask"] > 0
+        guided = mask.clone()  # the actions the LLM guidance compares: the candidates (and STOP with guide_stop)
+        if not config.guide_stop:
+            guided[:, -1] = False
         actions = batch[Columns.ACTIONS].long()
         q_values, logits, llm_logits = fwd_out[Q_VALUES], fwd_out[Columns.ACTION_DIST_INPUTS], fwd_out[LLM_LOGITS]
         llm_log_pi = masked_log_softmax(llm_logits, mask)
@@ -63,7 +72,7 @@ class DeciderTorchLearner(TorchLearner):
         target = batch[Columns.REWARDS].float() + (config.gamma**n_step) * (1.0 - done) * fwd_out[V_TARGET_NEXT]
         q_taken = q_values.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
         q_loss, soft_tau = critic_loss(
-            q_taken, target, q_values, llm_log_pi, mask, config.lambda2, config.tau_temperature
+            q_taken, target, q_values, llm_log_pi, guided, config.lambda2, config.tau_temperature
         )  # fmt: skip
 
         log_pi = masked_log_softmax(logits, mask)
@@ -72,12 +81,12 @@ class DeciderTorchLearner(TorchLearner):
         v_loss = F.smooth_l1_loss(fwd_out[V_VALUES], soft_value.detach())
 
         nu = module.log_nu.exp() if config.sigma < LN2 else torch.zeros(())  # sigma >= ln 2 never binds
-        pi_loss, js = actor_loss(logits, q_values, llm_logits, mask, config.lambda1, nu, config.entropy_coeff)
+        pi_loss, js = actor_loss(logits, q_values, llm_logits, mask, config.lambda1, nu, config.entropy_coeff, guided)
         nu_loss = multiplier_loss(module.log_nu, js.mean(), config.sigma)
 
         rows = slice(0, TAU_SAMPLE)
         tau_b = kendall_tau_b(
-            q_values[rows].detach().cpu().numpy(), llm_log_pi[rows].detach().cpu().numpy(), mask[rows].cpu().numpy()
+            q_values[rows].detach().cpu().numpy(), llm_log_pi[rows].detach().cpu().numpy(), guided[rows].cpu().numpy()
         )  # fmt: skip
         self.metrics.log_dict(
             {

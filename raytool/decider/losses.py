@@ -84,15 +84,17 @@ def actor_loss(
     lambda1: float,
     multiplier: torch.Tensor,
     alpha_entropy: float = 0.0,
+    guided: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(loss, JS per row). logits, q_values, llm_logits, mask (B, A); multiplier: the Lagrange multiplier nu.
 
     Expected over pi: soft-Q objective alpha_ent log pi - Q; Q, pi_LLM and nu are detached (the actor moves pi only).
+    guided (B, A): the actions JS compares, both distributions renormalised over them (default: `mask`).
     """
     log_pi = masked_log_softmax(logits, mask)
     pi = log_pi.exp()
     policy_term = (pi * (alpha_entropy * log_pi - q_values.detach())).masked_fill(~mask, 0.0).sum(-1)
-    js = js_divergence(logits, llm_logits.detach(), mask)
+    js = js_divergence(logits, llm_logits.detach(), mask if guided is None else guided)
     loss = (policy_term + (lambda1 + multiplier.detach()) * js).mean()
     return loss, js
 

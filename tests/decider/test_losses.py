@@ -138,3 +138,18 @@ def test_vectorised_tau_b_equals_scipy_with_ties_and_masks() -> None:
                 expected.append(tau)
     assert kendall_tau_b(q, s, mask) == pytest.approx(np.mean(expected), abs=1e-12)
     assert kendall_tau_b(np.ones((2, 3)), np.ones((2, 3)), np.ones((2, 3), bool)) == 0.0  # all tied: undefined
+
+
+def test_guidance_restricted_to_candidates_ignores_stop() -> None:
+    # policy and LLM agree on the candidates (first three actions) and differ only on STOP (the last)
+    logits = torch.tensor([[1.0, 0.0, -1.0, 3.0]], requires_grad=True)
+    llm = torch.tensor([[1.0, 0.0, -1.0, -5.0]])
+    mask = torch.ones(1, 4, dtype=torch.bool)
+    tools = mask.clone()
+    tools[:, -1] = False
+    q = torch.zeros(1, 4)
+    _, js_all = actor_loss(logits, q, llm, mask, 1.0, torch.tensor(0.0))
+    loss, js_tools = actor_loss(logits, q, llm, mask, 1.0, torch.tensor(0.0), guided=tools)
+    assert js_all.item() > 0.1 and js_tools.item() == pytest.approx(0.0, abs=1e-7)
+    loss.backward()
+    assert torch.isfinite(logits.grad).all()

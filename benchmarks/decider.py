@@ -235,7 +235,7 @@ def main() -> None:
     parser.add_argument("--suites", default="l2,l3,l4,seal")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--variants", default=",".join(VARIANTS))
-    parser.add_argument("--iterations", type=int, default=24)
+    parser.add_argument("--iterations", type=int, default=32)
     parser.add_argument("--eval-every", type=int, default=4)
     parser.add_argument("--fresh", action="store_true", help="rerun RL runs even when their results exist")
     args = parser.parse_args()

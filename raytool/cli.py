@@ -487,8 +487,7 @@ def _train(args: argparse.Namespace) -> int:
 def _train_decider_stages(out: Path, settings: dict, args: argparse.Namespace) -> None:
     from raytool import pipeline
 
-    stages = pipeline.DeciderStages(**(settings.get("decider_stages") or {}),
-                                    decider=settings.get("decider"), fp=settings.get("fp"))  # fmt: skip
+    stages = pipeline.DeciderStages.from_sections(settings)
     paths = pipeline.build_decider_tasks(out, out / "proposer", stages)
 
     def make_teacher():

@@ -36,6 +36,21 @@ class DeciderStages:
     decider: dict[str, Any] | None = None
     fp: dict[str, Any] | None = None
 
+    @classmethod
+    def from_sections(cls, settings: dict[str, Any]) -> DeciderStages:
+        """From `raytool train --config` sections; unknown keys are a ValueError naming the section."""
+        from raytool.decider.policy_train import PolicyTrainConfig
+        from raytool.decider.train import DeciderRunConfig
+
+        own = dict(settings.get("decider_stages") or {})
+        for section, known in (("decider_stages", set(cls.__dataclass_fields__) - {"decider", "fp"}),
+                               ("fp", set(PolicyTrainConfig.__dataclass_fields__)),
+                               ("decider", set(DeciderRunConfig.__dataclass_fields__))):  # fmt: skip
+            unknown = sorted(set(settings.get(section) or {}) - known)
+            if unknown:
+                raise ValueError(f"section {section!r}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
+        return cls(**own, decider=settings.get("decider"), fp=settings.get("fp"))
+
 
 def _say(stage: int, text: str) -> None:
     print(f"[train] stage {stage}/{STAGES}: {text}", flush=True)

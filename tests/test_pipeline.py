@@ -1,0 +1,33 @@
+"""`raytool train`'s decider stages: settings sections are checked before any work starts."""
+
+from __future__ import annotations
+
+import pytest
+
+from raytool.pipeline import DeciderStages, env_config
+
+
+def test_sections_build_the_stage_settings() -> None:
+    stages = DeciderStages.from_sections(
+        {"decider_stages": {"train_tasks": 8, "rank_states": 20}, "fp": {"epochs": 2}, "decider": {"iterations": 3}}
+    )
+    assert (stages.train_tasks, stages.rank_states, stages.fp, stages.decider) == (
+        8,
+        20,
+        {"epochs": 2},
+        {"iterations": 3},
+    )
+    assert DeciderStages.from_sections({}) == DeciderStages()
+
+
+@pytest.mark.parametrize(
+    ("section", "key"), [("decider_stages", "train_task"), ("fp", "epoch"), ("decider", "iteratons")]
+)
+def test_unknown_keys_name_section_and_key(section: str, key: str) -> None:
+    with pytest.raises(ValueError, match=f"section '{section}': unknown key '{key}'"):
+        DeciderStages.from_sections({section: {key: 1}})
+
+
+def test_env_config_reads_the_proposer_candidates(tmp_path) -> None:
+    config = env_config(tmp_path, DeciderStages())
+    assert config["candidate_source"] == f"file:{tmp_path / 'candidates.jsonl'}" and config["top_p"] == 5

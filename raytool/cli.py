@@ -78,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     rank.add_argument("--teacher", type=Path)
     rank.add_argument("--states", type=int, default=200)
     rank.add_argument("--top-p", type=int, default=5)
+    rank.add_argument("--max-steps", type=int, default=8, help="the decider env's max_steps (shapes the observation)")
     rank.add_argument("--with-ranking", action="store_true", help="also ask for generated rankings")
     rank.add_argument("--shard-size", type=int, default=25)
     rank.set_defaults(run=_distill_rank)
@@ -268,9 +269,11 @@ def _distill_rank(args: argparse.Namespace) -> int:
     from raytool.paths import cache_dir
     from raytool.tools.dataset import ToolDataset
 
+    candidates = args.tasks / "candidates.jsonl"  # the proposer's candidates, as the decider env will see them
     rank = RankConfig(
-        num_states=args.states, top_p=args.top_p, with_ranking=args.with_ranking, shard_size=args.shard_size
-    )
+        num_states=args.states, top_p=args.top_p, max_steps=args.max_steps, with_ranking=args.with_ranking,
+        shard_size=args.shard_size, candidate_source=f"file:{candidates}" if candidates.exists() else "bm25",
+    )  # fmt: skip
     states = sample_states(args.tasks, rank, cache_dir() / "features")
     print(f"[distill] sampled {len(states)} decider states from {args.tasks}")
     config, teacher = _teacher(args.teacher)

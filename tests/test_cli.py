@@ -47,15 +47,32 @@ def test_bad_arguments_exit_nonzero_with_message(tmp_path: Path) -> None:
 @pytest.mark.ray
 def test_train_main_job_runs(tmp_path: Path, shared_data: Path) -> None:
     config = tmp_path / "train.yaml"  # tiny budgets: the full-size proposer stage is benchmarks/proposer.py's
-    config.write_text("proposer: {max_steps: 2, batch_size: 8}\nevaluation: {limit: 10, baselines: [bm25]}\n")
+    config.write_text(
+        "proposer: {max_steps: 2, batch_size: 8}\nevaluation: {limit: 10, baselines: [bm25]}\n"
+        "decider_stages: {train_tasks: 6, test_tasks: 4, rank_states: 12}\nfp: {epochs: 2}\n"
+        "decider: {iterations: 2, rollout_fragment_length: 16, hidden: 16,\n"
+        "          training: {learning_starts: 16, updates_per_iteration: 1, train_batch_size: 16}}\n"
+    )
     done = _run("train", "--data-dir", str(shared_data), "--out", str(tmp_path / "run"), "--config", str(config))
     assert done.returncode == 0, done.stderr
     assert "seal_tools_dev" in done.stdout and "toolbench_g1" in done.stdout and "finance_l2" in done.stdout
     assert (tmp_path / "run" / "datasets" / "metatool_single" / "tasks.jsonl").is_file()
-    assert "stage 3/4" in done.stdout and "selection_parse_failure_rate" in done.stdout
+    assert "stage 3/9" in done.stdout and "selection_parse_failure_rate" in done.stdout
     assert len(list((tmp_path / "run" / "synth" / "shards").glob("shard-*.jsonl"))) == 5
-    assert "stage 4/4" in done.stdout and (tmp_path / "run" / "proposer" / "model.safetensors").is_file()
+    assert "stage 4/9" in done.stdout and (tmp_path / "run" / "proposer" / "model.safetensors").is_file()
     assert "| proposer " in done.stdout and "| bm25 " in done.stdout
+    # the decider half: proposer candidates, teacher labels, F_P, RLlib decider, results table
+    assert (tmp_path / "run" / "envs" / "decider_test" / "candidates.jsonl").is_file()
+    assert (tmp_path / "run" / "rank" / "summary.json").is_file() and (tmp_path / "run" / "fp" / "fp.json").is_file()
+    assert (tmp_path / "run" / "decider" / "decider.json").is_file()
+    assert "top-1 agreement, held-out" in done.stdout
+    for row in ("| decider (RL", "| teacher-only", "| proposer-greedy", "| oracle"):
+        assert row in done.stdout, row
+    again = _run("train", "--data-dir", str(shared_data), "--out", str(tmp_path / "run"), "--config", str(config))
+    assert again.returncode == 0, again.stderr
+    for stage in ("stage 4/9: proposer checkpoint", "stage 6/9: " + str(tmp_path / "run" / "rank") + " exists",
+                  "stage 7/9: F_P", "stage 8/9: decider"):  # fmt: skip
+        assert stage in again.stdout, stage
 
 
 def test_envs_list_and_build(tmp_path: Path) -> None:

@@ -34,7 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
+from raytool.decider.candidates import CANDIDATES_FILE, decider_env_config
 from raytool.paths import cache_dir
+from raytool.pipeline import DeciderStages, label_states, train_fp
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -57,9 +59,9 @@ def build_suite(name: str, proposer) -> tuple[Path, Path]:
 
     root = ROOT / name
     dirs = root / "train", root / "test"
-    if all((d / "candidates.jsonl").exists() for d in dirs):
+    if all((d / CANDIDATES_FILE).exists() for d in dirs):
         return dirs
-    if name == "l2" and (cache_dir() / "run" / "envs" / "decider_train" / "candidates.jsonl").exists():
+    if name == "l2" and (cache_dir() / "run" / "envs" / "decider_train" / CANDIDATES_FILE).exists():
         return cache_dir() / "run" / "envs" / "decider_train", cache_dir() / "run" / "envs" / "decider_test"
     for split, directory in zip(("train", "test"), dirs, strict=True):
         if name == "seal":
@@ -77,47 +79,20 @@ def build_suite(name: str, proposer) -> tuple[Path, Path]:
             )
             data = build_verified(config, log=lambda _: None)
         data.save(directory)
-        write_candidates(proposer, ToolDataset.load(directory), directory / "candidates.jsonl")
+        write_candidates(proposer, ToolDataset.load(directory), directory / CANDIDATES_FILE)
     return dirs
 
 
 def env_config(tasks: Path) -> dict:
-    return {
-        "tasks": str(tasks),
-        "top_p": 5,
-        "max_steps": 8,
-        "candidate_source": f"file:{tasks / 'candidates.jsonl'}",
-        "feature_cache": str(cache_dir() / "features"),
-    }
+    return decider_env_config(tasks)
 
 
 def label_and_fit(name: str, train: Path, teacher_factory) -> Path:
-    from raytool.decider.policy_train import PolicyTrainConfig, load_rank_records, train_policy_reconstruction
-    from raytool.distill.rank import RankConfig, rank_states, sample_states
-    from raytool.tools.dataset import ToolDataset
-
-    fp_dir = ROOT / name / "fp"
+    """F_P for the suite: the main job's for l2, else `raytool train`'s stages 6-7 into ROOT/<suite>/{rank,fp}."""
     if name == "l2" and (cache_dir() / "run" / "fp" / "fp.json").exists():
         return cache_dir() / "run" / "fp"
-    if (fp_dir / "fp.json").exists():
-        return fp_dir
-    rank_dir = ROOT / name / "rank"
-    config = RankConfig(
-        num_states=150, top_p=5, max_steps=8, candidate_source=f"file:{train / 'candidates.jsonl'}", shard_size=50
-    )
-    states = sample_states(train, config, cache_dir() / "features")
-    teacher = teacher_factory()
-    try:
-        rank_states(states, ToolDataset.load(train).tools, rank_dir, teacher, config)
-    finally:
-        teacher.close()
-    records, env = load_rank_records([rank_dir])
-    metrics = train_policy_reconstruction(records, PolicyTrainConfig(), fp_dir, env=env, log=lambda _: None)
-    print(
-        f"[{name}] F_P: held-out top-1 {metrics['top1_agreement']:.3f} KL {metrics['kl']:.3f} "
-        f"(uniform KL {metrics['uniform_kl']:.3f}, majority top-1 {metrics['majority_top1']:.3f})"
-    )
-    return fp_dir
+    stages = DeciderStages(rank_states=150)
+    return train_fp(ROOT / name, label_states(ROOT / name, train, stages, teacher_factory), stages)
 
 
 def run_variant(name, variant, seed, train, test, fp_dir, iterations, eval_every, fresh) -> dict:
@@ -168,24 +143,13 @@ def run_variant(name, variant, seed, train, test, fp_dir, iterations, eval_every
 
 
 def baselines(train: Path, test: Path, fp_dir: Path) -> dict:
-    from raytool.decider.policy_checkpoint import load_policy_reconstruction
     from raytool.envs.decider_env import ToolDeciderEnv
-    from raytool.evaluation.decider import (
-        fit_threshold,
-        oracle_policy,
-        proposer_greedy_policy,
-        rollout,
-        teacher_policy,
-    )
+    from raytool.evaluation.decider import baseline_policies, evaluate_policies
 
-    threshold = fit_threshold(ToolDeciderEnv(env_config(train)))
-    env = ToolDeciderEnv(env_config(test))
-    f_p, _ = load_policy_reconstruction(fp_dir)
-    return {
-        "teacher-only": rollout(env, teacher_policy(f_p)),
-        "proposer-greedy": rollout(env, proposer_greedy_policy(threshold)) | {"threshold": threshold},
-        "oracle": rollout(env, oracle_policy),
-    }
+    policies, threshold = baseline_policies(ToolDeciderEnv(env_config(train)), fp_dir)
+    results = evaluate_policies(ToolDeciderEnv(env_config(test)), policies)
+    results["proposer-greedy"]["threshold"] = threshold
+    return results
 
 
 def step_ratio(runs: dict[str, list[dict]]) -> dict[str, float | None]:

@@ -265,14 +265,14 @@ def _distill_synth(args: argparse.Namespace) -> int:
 
 
 def _distill_rank(args: argparse.Namespace) -> int:
+    from raytool.decider.candidates import candidate_source
     from raytool.distill.rank import RankConfig, rank_states, sample_states
     from raytool.paths import cache_dir
     from raytool.tools.dataset import ToolDataset
 
-    candidates = args.tasks / "candidates.jsonl"  # the proposer's candidates, as the decider env will see them
-    rank = RankConfig(
+    rank = RankConfig(  # the proposer's candidates (when written), as the decider env will see them
         num_states=args.states, top_p=args.top_p, max_steps=args.max_steps, with_ranking=args.with_ranking,
-        shard_size=args.shard_size, candidate_source=f"file:{candidates}" if candidates.exists() else "bm25",
+        shard_size=args.shard_size, candidate_source=candidate_source(args.tasks),
     )  # fmt: skip
     states = sample_states(args.tasks, rank, cache_dir() / "features")
     print(f"[distill] sampled {len(states)} decider states from {args.tasks}")
@@ -373,21 +373,12 @@ def _decider_fp(args: argparse.Namespace) -> int:
     return 0
 
 
-def _decider_env_config(tasks: Path, top_p: int, max_steps: int) -> dict:
-    from raytool.paths import cache_dir
-
-    config = {"tasks": str(tasks), "top_p": top_p, "max_steps": max_steps,
-              "feature_cache": str(cache_dir() / "features")}  # fmt: skip
-    if (tasks / "candidates.jsonl").exists():
-        config["candidate_source"] = f"file:{tasks / 'candidates.jsonl'}"
-    return config
-
-
 def _decider_train(args: argparse.Namespace) -> int:
     import dataclasses
 
     import yaml
 
+    from raytool.decider.candidates import decider_env_config
     from raytool.decider.train import DeciderRunConfig, train_decider
 
     record = (yaml.safe_load(args.config.read_text()) if args.config else None) or {}
@@ -399,30 +390,30 @@ def _decider_train(args: argparse.Namespace) -> int:
             raise ValueError(f"--set expects KEY=VALUE, got {item!r}")
         training[key] = yaml.safe_load(value)
     run = dataclasses.replace(run, training=training, iterations=args.iterations or run.iterations)
-    env = _decider_env_config(args.tasks, args.top_p, args.max_steps)
+    env = decider_env_config(args.tasks, args.top_p, args.max_steps)
     summary = train_decider(env, args.fp, run, args.out, resume=args.resume)
     print(f"trained {summary['iterations']} iterations in {summary['train_seconds']:.0f} s; wrote {args.out}")
     return 0
 
 
 def _eval_decider(args: argparse.Namespace) -> int:
-    from raytool.decider.policy_checkpoint import load_policy_reconstruction
+    from raytool.decider.candidates import decider_env_config
     from raytool.decider.train import SUMMARY, load_module
     from raytool.envs.decider_env import ToolDeciderEnv
     from raytool.evaluation import decider as ev
     from raytool.tools.files import read_json
 
     env_settings = read_json(args.run_dir / SUMMARY)["env"] if (args.run_dir / SUMMARY).exists() else {}
-    top_p, max_steps = env_settings.get("top_p", 5), env_settings.get("max_steps", 8)
-    threshold = ev.fit_threshold(ToolDeciderEnv(_decider_env_config(args.train_tasks or args.tasks, top_p, max_steps)))
-    policies = {"decider": ev.module_policy(load_module(args.run_dir))}
-    if args.fp:
-        policies["teacher-only (argmax pi_LLM)"] = ev.teacher_policy(load_policy_reconstruction(args.fp)[0])
-    policies[f"proposer-greedy (theta {threshold})"] = ev.proposer_greedy_policy(threshold)
-    policies["oracle"] = ev.oracle_policy
-    env = ToolDeciderEnv(_decider_env_config(args.tasks, top_p, max_steps))
-    print(ev.decider_table(ev.evaluate_policies(env, policies)))
-    print(f"{len(env.tasks)} tasks from {args.tasks}")
+    shape = env_settings.get("top_p", 5), env_settings.get("max_steps", 8)
+    train_env = ToolDeciderEnv(decider_env_config(args.train_tasks or args.tasks, *shape))
+    baselines, threshold = ev.baseline_policies(train_env, args.fp)
+    env = ToolDeciderEnv(decider_env_config(args.tasks, *shape))
+    print(
+        ev.decider_table(
+            ev.evaluate_policies(env, {"decider": ev.module_policy(load_module(args.run_dir)), **baselines})
+        )
+    )
+    print(f"{len(env.tasks)} tasks from {args.tasks}; proposer-greedy threshold {threshold}")
     return 0
 
 

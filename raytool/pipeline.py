@@ -58,7 +58,7 @@ def _say(stage: int, text: str) -> None:
 
 def build_decider_tasks(out: Path, proposer_dir: Path, stages: DeciderStages) -> dict[str, Path]:
     """Stage 5: the decider's train/test task sets with the proposer's candidates."""
-    from raytool.decider.candidates import write_candidates
+    from raytool.decider.candidates import CANDIDATES_FILE, write_candidates
     from raytool.envs.build import BuildConfig, build_verified
     from raytool.envs.suites import SUITE_NAMES
     from raytool.proposer.proposer import ToolProposer
@@ -69,29 +69,26 @@ def build_decider_tasks(out: Path, proposer_dir: Path, stages: DeciderStages) ->
     for split, count, seed in (("train", stages.train_tasks, 10), ("test", stages.test_tasks, 11)):
         path = out / "envs" / f"decider_{split}"
         paths[split] = path
-        if (path / "candidates.jsonl").exists():
+        if (path / CANDIDATES_FILE).exists():
             _say(5, f"{path} exists, skipping")
             continue
         _say(5, f"build {count} verified level-{stages.level} tasks over {', '.join(SUITE_NAMES)} into {path}")
         dataset = build_verified(BuildConfig(tuple(SUITE_NAMES), level=stages.level, num_tasks=count, seed=seed))
         dataset.save(path)
         proposer = proposer or ToolProposer.load(proposer_dir)
-        write_candidates(proposer, ToolDataset.load(path), path / "candidates.jsonl")
+        write_candidates(proposer, ToolDataset.load(path), path / CANDIDATES_FILE)
     return paths
 
 
 def env_config(tasks: Path, stages: DeciderStages) -> dict[str, Any]:
-    return {
-        "tasks": str(tasks),
-        "top_p": stages.top_p,
-        "max_steps": stages.max_steps,
-        "candidate_source": f"file:{tasks / 'candidates.jsonl'}",
-        "feature_cache": str(cache_dir() / "features"),
-    }
+    from raytool.decider.candidates import decider_env_config
+
+    return decider_env_config(tasks, stages.top_p, stages.max_steps)
 
 
 def label_states(out: Path, tasks: Path, stages: DeciderStages, make_teacher) -> Path:
     """Stage 6: teacher pi_LLM labels for sampled decider states."""
+    from raytool.decider.candidates import candidate_source
     from raytool.distill.rank import RankConfig, rank_states, sample_states
     from raytool.tools.dataset import ToolDataset
 
@@ -101,7 +98,7 @@ def label_states(out: Path, tasks: Path, stages: DeciderStages, make_teacher) ->
         return rank_dir
     config = RankConfig(
         num_states=stages.rank_states, top_p=stages.top_p, max_steps=stages.max_steps,
-        candidate_source=f"file:{tasks / 'candidates.jsonl'}", shard_size=50,
+        candidate_source=candidate_source(tasks), shard_size=50,
     )  # fmt: skip
     states = sample_states(tasks, config, cache_dir() / "features")
     _say(6, f"teacher pi_LLM for {len(states)} decider states (candidates + STOP) into {rank_dir}")
@@ -156,31 +153,16 @@ def train_decider_stage(out: Path, tasks: Path, fp_dir: Path, stages: DeciderSta
 
 def evaluate_stage(paths: dict[str, Path], fp_dir: Path, run_dir: Path, stages: DeciderStages) -> dict[str, Any]:
     """Stage 9: the results table on the held-out tasks."""
-    from raytool.decider.policy_checkpoint import load_policy_reconstruction
     from raytool.decider.train import load_module
     from raytool.envs.decider_env import ToolDeciderEnv
-    from raytool.evaluation.decider import (
-        decider_table,
-        evaluate_policies,
-        fit_threshold,
-        module_policy,
-        oracle_policy,
-        proposer_greedy_policy,
-        teacher_policy,
-    )
+    from raytool.evaluation.decider import baseline_policies, decider_table, evaluate_policies, module_policy
 
-    threshold = fit_threshold(ToolDeciderEnv(env_config(paths["train"], stages)))
     test_env = ToolDeciderEnv(env_config(paths["test"], stages))
-    f_p, _ = load_policy_reconstruction(fp_dir)
+    baselines, threshold = baseline_policies(ToolDeciderEnv(env_config(paths["train"], stages)), fp_dir)
     results = evaluate_policies(
-        test_env,
-        {
-            "decider (RL, LLM-guided)": module_policy(load_module(run_dir)),
-            "teacher-only (argmax pi_LLM)": teacher_policy(f_p),
-            f"proposer-greedy (theta {threshold})": proposer_greedy_policy(threshold),
-            "oracle (gold, same candidates)": oracle_policy,
-        },
+        test_env, {"decider (RL, LLM-guided)": module_policy(load_module(run_dir)), **baselines}
     )
     _say(9, f"decider vs baselines on {len(test_env.tasks)} held-out level-{stages.level} tasks")
     print(decider_table(results))
+    print(f"teacher-only: argmax of F_P's pi_LLM; proposer-greedy: threshold {threshold} fitted on the training tasks")
     return results

@@ -29,5 +29,7 @@ def test_unknown_keys_name_section_and_key(section: str, key: str) -> None:
 
 
 def test_env_config_reads_the_proposer_candidates(tmp_path) -> None:
+    assert env_config(tmp_path, DeciderStages())["candidate_source"] == "bm25"  # none written yet
+    (tmp_path / "candidates.jsonl").write_text("")
     config = env_config(tmp_path, DeciderStages())
     assert config["candidate_source"] == f"file:{tmp_path / 'candidates.jsonl'}" and config["top_p"] == 5

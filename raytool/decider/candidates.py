@@ -10,8 +10,28 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from raytool.paths import cache_dir
 from raytool.tools.dataset import ToolDataset
 from raytool.tools.files import atomic_write_text
+
+CANDIDATES_FILE = "candidates.jsonl"
+
+
+def candidate_source(tasks: Path) -> str:
+    """`file:<tasks>/candidates.jsonl` when the proposer's candidates were written there, else `bm25`."""
+    path = Path(tasks) / CANDIDATES_FILE
+    return f"file:{path}" if path.exists() else "bm25"
+
+
+def decider_env_config(tasks: Path, top_p: int = 5, max_steps: int = 8) -> dict:
+    """The `ToolDeciderEnv` config of a task dir: its candidate source, the shared feature cache."""
+    return {
+        "tasks": str(tasks),
+        "top_p": top_p,
+        "max_steps": max_steps,
+        "candidate_source": candidate_source(tasks),
+        "feature_cache": str(cache_dir() / "features"),
+    }
 
 
 def write_candidates(proposer, dataset: ToolDataset, out: Path, k: int = 16, batch: int = 64) -> Path:

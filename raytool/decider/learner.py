@@ -25,7 +25,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from ray.rllib.core.columns import Columns
@@ -104,8 +103,6 @@ class DeciderTorchLearner(TorchLearner):
             key=module_id,
             window=1,
         )
-        if not np.isfinite(tau_b):  # pragma: no cover - kendall_tau_b drops non-finite rows
-            raise FloatingPointError("non-finite Kendall tau-b")
         return q_loss + v_loss + pi_loss + nu_loss
 
     def after_gradient_based_update(self, *, timesteps: dict[str, Any]) -> None:

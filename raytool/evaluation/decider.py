@@ -91,6 +91,20 @@ def fit_threshold(env: ToolDeciderEnv, task_indices: Sequence[int] | None = None
     return max(scored, key=lambda item: (item[0]["success"], item[0]["reward"]))[1]
 
 
+def baseline_policies(train_env: ToolDeciderEnv, fp_dir=None) -> tuple[dict[str, Policy], float]:
+    """({teacher-only (with an F_P checkpoint), proposer-greedy, oracle}, proposer-greedy's threshold fitted on
+    `train_env`'s tasks)."""
+    from raytool.decider.policy_checkpoint import load_policy_reconstruction
+
+    threshold = fit_threshold(train_env)
+    policies: dict[str, Policy] = {}
+    if fp_dir is not None:
+        policies["teacher-only"] = teacher_policy(load_policy_reconstruction(fp_dir)[0])
+    policies["proposer-greedy"] = proposer_greedy_policy(threshold)
+    policies["oracle"] = oracle_policy
+    return policies, threshold
+
+
 def evaluate_policies(env: ToolDeciderEnv, policies: dict[str, Policy]) -> dict[str, dict[str, float]]:
     """`rollout` of every named policy on all of `env`'s tasks."""
     return {name: rollout(env, policy) for name, policy in policies.items()}

@@ -148,6 +148,37 @@ def _parser() -> argparse.ArgumentParser:
     peval.add_argument("--lexical-weight", type=float, help="override the checkpoint's fitted BM25 fusion weight")
     peval.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
     peval.set_defaults(run=_eval_proposer)
+    aeval = evaluate.add_parser("agent", help="the proxy agent vs single-LLM ReAct / CoT / DFS, same teacher and tools")
+    aeval.add_argument("--method", default="proxy,react,cot,dfs", help="comma-separated: proxy, react, cot, dfs")
+    aeval.add_argument("--data", required=True, type=Path, help="benchmark file (or dataset dir with --format raytool)")
+    aeval.add_argument("--format", required=True, choices=(*FORMATS, "raytool"))
+    aeval.add_argument("--tools", type=Path, help="tool file or folder, for formats that keep tools apart")
+    aeval.add_argument("--out", required=True, type=Path, help="output dir: <method>/metrics.json, summary.md, plots/")
+    _agent_arguments(aeval)
+    aeval.add_argument("--limit", type=int, help="N tasks drawn with --seed (default: all)")
+    aeval.add_argument("--seed", type=int, default=0, help="which tasks --limit draws")
+    aeval.add_argument("--k", default="1,3,5", help="comma-separated Recall@k / Complete@k cut-offs")
+    aeval.add_argument("--max-steps", type=int, default=8, help="calls per task for the baselines")
+    aeval.set_defaults(run=_eval_agent)
+
+    run = sub.add_parser("run", help="run the proxy agent on one request and print its trace")
+    source = run.add_mutually_exclusive_group(required=True)
+    source.add_argument("--query", help="the request (executable suites: cpn, travel, finance)")
+    source.add_argument("--task-id", help="a task of --tasks, by id (its arguments and gold come with it)")
+    run.add_argument("--tasks", type=Path, help="dataset dir the --task-id comes from (or whose tools --query uses)")
+    run.add_argument("--world-seed", type=int, default=0, help="the suites' world for a --query")
+    _agent_arguments(run)
+    run.add_argument("--json", action="store_true", help="print the result as JSON instead of the trace")
+    run.set_defaults(run=_run)
+
+    skills = sub.add_parser("skills", help="skill composition").add_subparsers(title="skills commands")
+    mine = skills.add_parser("mine", help="mine reusable skills (macro-actions) from successful trajectories")
+    mine.add_argument("--trajectories", required=True, nargs="+", type=Path, help="trajectories.jsonl files")
+    mine.add_argument("--tools", required=True, type=Path, help="dataset dir whose tools the trajectories call")
+    mine.add_argument("--out", required=True, type=Path, help="skills file to write (JSON)")
+    mine.add_argument("--min-support", type=int, default=3, help="successful trajectories a skill must appear in")
+    mine.add_argument("--max-len", type=int, default=3, help="tools per skill at most")
+    mine.set_defaults(run=_skills_mine)
 
     train = sub.add_parser("train", help="run the main job on the embedded default")
     train.add_argument("--data-dir", type=Path, help="shared benchmark data (default: shared/data beside the repo)")
@@ -440,6 +471,114 @@ def _eval_proposer(args: argparse.Namespace) -> int:
     else:
         print(results_table(result))
         print(f"{result['tasks']:,} tasks, pool: each task's candidates or all {result['tools']:,} tools")
+    return 0
+
+
+def _agent_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--checkpoint", type=Path,
+                        help="main-job output with proposer/ and decider/ (default: $RAYTOOL_CACHE/run)")  # fmt: skip
+    parser.add_argument("--proposer", type=Path, help="proposer checkpoint (default: CHECKPOINT/proposer)")
+    parser.add_argument("--decider", type=Path, help="decider run dir (default: CHECKPOINT/decider)")
+    parser.add_argument("--skills", type=Path, help="skills file the decider may choose from (`skills mine`)")
+    parser.add_argument("--teacher", type=Path, help="teacher config YAML (default: the embedded model on vLLM)")
+    parser.add_argument("--planner", default="auto", choices=("auto", "always", "never"),
+                        help="ask the teacher to decompose: with several domains (auto), always, never")  # fmt: skip
+    parser.add_argument("--sequential", action="store_true", help="run the proxies in-process, one after another")
+
+
+def _agent_config(args: argparse.Namespace):
+    from raytool.agent.agent import AgentConfig
+    from raytool.agent.proxy import ProxyConfig
+    from raytool.paths import cache_dir
+    from raytool.planner.planner import PlannerConfig
+
+    root = args.checkpoint or cache_dir() / "run"
+    proxy = ProxyConfig(
+        proposer=str(args.proposer or root / "proposer"),
+        decider=str(args.decider or root / "decider"),
+        skills=str(args.skills or ""),
+    )
+    for what, path in (("proposer", proxy.proposer), ("decider", proxy.decider)):
+        if not Path(path).is_dir():
+            raise FileNotFoundError(f"{path}: no {what} checkpoint (run `raytool train` or pass --{what})")
+    return AgentConfig(proxy=proxy, planner=PlannerConfig(mode=args.planner), parallel=not args.sequential)
+
+
+def _agent_runtime(args: argparse.Namespace):
+    """(agent config, teacher) with Ray started for the proxy actors and a vLLM teacher."""
+    import ray
+
+    config = _agent_config(args)
+    if not ray.is_initialized():
+        ray.init(address=os.environ.get("RAY_ADDRESS") or "local", include_dashboard=False, log_to_driver=False)
+    return config, _teacher(args.teacher)[1]
+
+
+def _eval_agent(args: argparse.Namespace) -> int:
+    from raytool.evaluation.agent import EvalConfig, evaluate_agent, sample_tasks
+    from raytool.evaluation.proposer import load_eval_data
+
+    methods = [m.strip() for m in args.method.split(",") if m.strip()]
+    ks = tuple(int(k) for k in args.k.split(",") if k.strip())
+    dataset = sample_tasks(load_eval_data(args.data, args.format, args.tools), args.limit, args.seed)
+    config, teacher = _agent_runtime(args)
+    meta = {"data": str(args.data), "format": args.format}
+    evaluate_agent(methods, dataset, args.out, teacher, config,
+                   EvalConfig(ks=ks, max_steps=args.max_steps, seed=args.seed), meta)  # fmt: skip
+    print((args.out / "summary.md").read_text())
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    import json
+    import tempfile
+
+    from raytool.agent.agent import ProxyAgent, task_domains
+    from raytool.agent.trace import format_trace
+    from raytool.envs.suites import SUITE_NAMES, get_suite
+    from raytool.tools.dataset import ToolDataset
+
+    if args.task_id and not args.tasks:
+        raise ValueError("--task-id needs --tasks DIR")
+    if args.tasks:
+        dataset = ToolDataset.load(args.tasks)
+        catalogue = dataset.tools
+    else:
+        catalogue = {t.name: t.spec for name in SUITE_NAMES for t in get_suite(name).tools.values()}
+        dataset = None
+    task = None
+    if args.task_id:
+        found = [t for t in dataset.tasks if t.id == args.task_id]
+        if not found:
+            raise ValueError(f"{args.tasks}: no task with id {args.task_id!r}")
+        task = found[0]
+    pools = task_domains([task] if task else [], catalogue)
+    if task is None:
+        from raytool.planner.router import domain_pools
+
+        pools = domain_pools(list(catalogue.values()))
+    config, teacher = _agent_runtime(args)
+    with tempfile.TemporaryDirectory(prefix="raytool-run-") as work:
+        agent = ProxyAgent(config, catalogue, teacher, work, pools)
+        try:
+            agent.start()
+            result = agent.run(args.query or "", world_seed=args.world_seed, task=task)
+        finally:
+            agent.close()
+    if args.json:
+        print(json.dumps({"plan": result.plan.to_dict(), "outcome": result.outcome.record(), "jobs": result.jobs},
+                         default=str, indent=2))  # fmt: skip
+    else:
+        print(format_trace(result))
+    return 0
+
+
+def _skills_mine(args: argparse.Namespace) -> int:
+    from raytool.skills.mining import mine_command
+
+    summary = mine_command(args.trajectories, args.tools, args.out, args.min_support, args.max_len)
+    for key, value in summary.items():
+        print(f"{key}: {value}")
     return 0
 
 

@@ -11,8 +11,20 @@ import yaml
 
 PACKAGE = Path(__file__).resolve().parent.parent / "raytool"
 ROOT = PACKAGE.parent
-# tools <- envs <- teacher <- distill <- proposer <- decider <- skills/planner <- serving <- evaluation
-ORDER = ["tools", "envs", "teacher", "distill", "proposer", "decider", "skills", "planner", "serving", "evaluation"]
+# tools <- envs <- teacher <- distill <- proposer <- decider <- skills <- planner <- agent <- serving <- evaluation
+ORDER = [
+    "tools",
+    "envs",
+    "teacher",
+    "distill",
+    "proposer",
+    "decider",
+    "skills",
+    "planner",
+    "agent",
+    "serving",
+    "evaluation",
+]
 
 
 def test_import_is_light() -> None:

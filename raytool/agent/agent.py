@@ -1,0 +1,232 @@
+"""`ProxyAgent`: the LLM decomposes, per-domain proxies choose and chain the tools, in parallel on Ray.
+
+    agent = ProxyAgent(AgentConfig(proxy=ProxyConfig(proposer=..., decider=...)), catalogue, teacher, work_dir)
+    result = agent.run("First, ... Separately, ...", world_seed=7)    # one request, with a trace
+    results = agent.run_tasks(dataset.tasks)                          # many, batched (the evaluation harness)
+
+1. Plan: one teacher call per request decomposes it into sub-tasks with domains and dependencies
+   (`raytool.planner`; rule + router when the teacher's answer is unusable; no call with a single domain).
+   All requests' planning calls go to the teacher together (`raytool.teacher.lockstep`).
+2. Allocate: same-domain chains of sub-tasks become jobs; jobs run in waves (a job waits for the jobs it
+   depends on).
+3. Execute: each wave's jobs go to their domain's `ProxyModel` — a Ray actor per domain (`parallel=True`), so
+   independent jobs of different domains overlap in time — or in-process one after another (`parallel=False`,
+   the baseline the speed-up is measured against).
+4. Merge: the jobs' calls are concatenated in plan order (result references re-based) and the whole
+   trajectory is scored against the request's task by the verifiable reward.
+
+Domains: for executable tasks, the suites (a tool's `domain` is its suite); otherwise one domain, `all`, whose
+proxy sees each task's own tool pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from raytool.agent.outcome import Outcome, score_outcome
+from raytool.agent.proxy import ProxyConfig, ProxyModel, proxy_actor
+from raytool.envs.reward import MadeCall, RewardConfig
+from raytool.planner.plan import Plan
+from raytool.planner.planner import PlannerConfig, plan_episode
+from raytool.planner.router import BM25Router, ProposerRouter, domain_pools
+from raytool.teacher.lockstep import Ledger, drive
+from raytool.tools.call import REF_KEY, is_result_ref
+from raytool.tools.spec import ToolSpec
+from raytool.tools.task import Task
+
+SINGLE_DOMAIN = "all"
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    """The proxy agent's settings.
+
+    proxy: the checkpoints every domain's proxy uses unless `proxies` names its own.
+    proxies: per-domain `ProxyConfig` overrides (domain -> config).
+    planner: `PlannerConfig` (when to ask the teacher, the usability checks).
+    router: `proposer` (the proxy's proposer ranks all domains' tools) or `bm25`.
+    parallel: one Ray actor per domain (True) or in-process proxies run one after another (False).
+    proxy_cpus: Ray CPUs per proxy actor.
+    """
+
+    proxy: ProxyConfig
+    proxies: dict[str, ProxyConfig] = field(default_factory=dict)
+    planner: PlannerConfig = PlannerConfig()
+    router: str = "proposer"
+    parallel: bool = True
+    proxy_cpus: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.router not in ("proposer", "bm25"):
+            raise ValueError(f"router must be proposer or bm25, got {self.router!r}")
+
+
+@dataclass
+class AgentResult:
+    task: Task
+    plan: Plan
+    outcome: Outcome
+    ledger: Ledger
+    jobs: list[dict[str, Any]]
+    wall_s: float  # planning share + the slowest job of each wave (the request's critical path)
+
+
+def task_domains(tasks: Sequence[Task], catalogue: dict[str, ToolSpec]) -> dict[str, list[ToolSpec]]:
+    """Domain -> its tools (module docstring)."""
+    if tasks and all(t.env for t in tasks):
+        suites = sorted({s for t in tasks for s in t.env["suites"]})
+        pools = domain_pools(list(catalogue.values()), suites)
+        if set(pools) == set(suites):
+            return pools
+    return {SINGLE_DOMAIN: list(catalogue.values())}
+
+
+class ProxyAgent:
+    """See the module docstring."""
+
+    def __init__(
+        self,
+        config: AgentConfig,
+        catalogue: dict[str, ToolSpec],
+        teacher,
+        work_dir: str | Path,
+        pools: dict[str, list[ToolSpec]] | None = None,
+        log=print,
+    ) -> None:
+        self.config = config
+        self.catalogue = catalogue
+        self.teacher = teacher
+        self.work_dir = Path(work_dir)
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        self.pools = pools or task_domains([], catalogue)
+        self.log = log
+        self.descriptions = {
+            d: "tools such as " + ", ".join(s.name for s in tools[:6]) for d, tools in self.pools.items()
+        }
+        self._catalogue_dicts = [s.to_dict() for s in catalogue.values()]
+        self._router = None
+        self._proxies: dict[str, Any] = {}
+
+    # -- parts, made on first use --------------------------------------------------------------------------------
+    def proxy_config(self, domain: str) -> ProxyConfig:
+        return self.config.proxies.get(domain, self.config.proxy)
+
+    @property
+    def router(self):
+        if self._router is None:
+            if self.config.router == "bm25" or len(self.pools) == 1:
+                self._router = BM25Router(self.pools)
+            else:
+                from raytool.proposer.proposer import ToolProposer
+
+                self._router = ProposerRouter(self.pools, ToolProposer.load(self.config.proxy.proposer, threads=1))
+        return self._router
+
+    def proxy(self, domain: str):
+        if domain not in self._proxies:
+            if self.config.parallel:
+                actor = proxy_actor(self.config.proxy_cpus)
+                self._proxies[domain] = actor.remote(domain, self.proxy_config(domain), str(self.work_dir))
+            else:
+                self._proxies[domain] = ProxyModel(domain, self.proxy_config(domain), self.work_dir)
+        return self._proxies[domain]
+
+    def start(self) -> None:
+        """Create every domain's proxy now (actors load their checkpoints in parallel)."""
+        for domain in self.pools:
+            self.proxy(domain)
+        if self.config.parallel:
+            import ray
+
+            ray.get([p.solve.remote([], []) for p in self._proxies.values()])
+
+    def close(self) -> None:
+        if self.config.parallel:
+            import ray
+
+            for actor in self._proxies.values():
+                ray.kill(actor)
+        self._proxies.clear()
+
+    # -- running ---------------------------------------------------------------------------------------------------
+    def run(self, query: str, world_seed: int = 0, task: Task | None = None) -> AgentResult:
+        """One request (or a dataset `task`) end to end; `world_seed` picks the suites' world for a bare query."""
+        if task is None:
+            suites = [d for d in self.pools if d != SINGLE_DOMAIN]
+            env = {"suites": suites, "world_seed": world_seed, "level": 0} if suites else None
+            task = Task(id="query", query=query, env=env)
+        return self.run_tasks([task])[0]
+
+    def run_tasks(self, tasks: Sequence[Task]) -> list[AgentResult]:
+        """Plan all tasks (batched teacher calls), run their jobs wave by wave, merge and score."""
+        episodes = [plan_episode(t.query, self.descriptions, self.router, self.config.planner) for t in tasks]
+        plans, ledgers = drive(episodes, self.teacher, self.log)
+        for plan, ledger in zip(plans, ledgers, strict=True):
+            ledger.events.append({"kind": "plan", "source": plan.source, "failure": plan.failure,
+                                  "subtasks": len(plan.subtasks), "jobs": len(plan.jobs)})  # fmt: skip
+        done: dict[tuple[int, int], dict[str, Any]] = {}
+        for wave in range(1 + max((j.wave for p in plans for j in p.jobs), default=-1)):
+            by_domain: dict[str, list[tuple[int, int, dict]]] = {}
+            for t, (task, plan) in enumerate(zip(tasks, plans, strict=True)):
+                for job in plan.jobs:
+                    if job.wave == wave:
+                        by_domain.setdefault(job.domain, []).append((t, job.id, self._subtask(task, job).to_dict()))
+            for (t, j), result in self._execute(by_domain).items():
+                done[(t, j)] = result
+        results = []
+        for t, (task, plan, ledger) in enumerate(zip(tasks, plans, ledgers, strict=True)):
+            jobs = [done[(t, job.id)] for job in plan.jobs]
+            outcome = score_outcome(task, _merge(jobs), sum(j["decisions"] for j in jobs), RewardConfig())
+            outcome.info.update(plan=plan.source, jobs=len(jobs))
+            waves: dict[int, float] = {}
+            for job, result in zip(plan.jobs, jobs, strict=True):
+                waves[job.wave] = max(waves.get(job.wave, 0.0), result["end"] - result["start"])
+            results.append(AgentResult(task, plan, outcome, ledger, jobs, ledger.wall_s + sum(waves.values())))
+        return results
+
+    def _subtask(self, task: Task, job) -> Task:
+        pool = [s.name for s in self.pools.get(job.domain, [])]
+        if job.domain == SINGLE_DOMAIN:
+            tools, env = task.tools, task.env
+        else:
+            allowed = set(task.tools) if task.tools else None
+            tools = tuple(n for n in pool if allowed is None or n in allowed)
+            env = None if task.env is None else {**task.env, "suites": [job.domain]}
+        return Task(id=f"{task.id}#job{job.id}", query=job.text, calls=task.calls, tools=tools, domain=job.domain,
+                    source="raytool_subtask", env=env)  # fmt: skip
+
+    def _execute(self, by_domain: dict[str, list[tuple[int, int, dict]]]) -> dict[tuple[int, int], dict]:
+        keys = {d: [(t, j) for t, j, _ in items] for d, items in by_domain.items()}
+        jobs = {d: [sub for _, _, sub in items] for d, items in by_domain.items()}
+        if self.config.parallel:
+            import ray
+
+            catalogue = ray.put(self._catalogue_dicts)
+            refs = {d: self.proxy(d).solve.remote(jobs[d], catalogue) for d in by_domain}
+            answers = dict(zip(refs, ray.get(list(refs.values())), strict=True))
+        else:
+            answers = {d: self.proxy(d).solve(jobs[d], self._catalogue_dicts) for d in by_domain}
+        return {key: result for d in by_domain for key, result in zip(keys[d], answers[d], strict=True)}
+
+
+def _merge(jobs: Sequence[dict[str, Any]]) -> list[MadeCall]:
+    """The jobs' calls in order, each job's result references shifted past the calls before it."""
+    made: list[MadeCall] = []
+    for job in jobs:
+        offset = len(made)
+        for call in job["calls"]:
+            made.append(MadeCall(call["name"], _shift(call["arguments"], offset), call["status"], call["output"]))
+    return made
+
+
+def _shift(value: Any, offset: int) -> Any:
+    if is_result_ref(value):
+        return {**value, REF_KEY: value[REF_KEY] + offset}
+    if isinstance(value, dict):
+        return {k: _shift(v, offset) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shift(v, offset) for v in value]
+    return value

@@ -1,0 +1,66 @@
+"""A small depth-first tree search over tool calls in the spirit of ToolBench's DFSDT.
+
+A node is a sequence of calls made from the task's start. Expanding a node is one teacher call: the teacher
+scores the node's candidate tools and `finish` (as in ReAct). If `finish` is its first choice the search ends
+with that node's calls. Otherwise the `branching` best tools become children, explored best first, depth first;
+a child whose call fails (invalid, malformed or repeated) is a dead end and the search backtracks to its
+sibling, as DFSDT backtracks from failed paths. The search stops when the teacher finishes, after `budget`
+expansions, or when every branch is exhausted; the answer is the deepest node whose calls all succeeded
+(earliest found among equals). The environment is deterministic, so a node is reached by replaying its calls
+on a fresh episode; each node's call is counted once in `info["tool_calls"]` (replays are simulation only).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from raytool.agent.outcome import Outcome, history_lines, score_outcome
+from raytool.distill.rank import STOP_TOOL
+from raytool.envs.decider_env import ToolDeciderEnv
+from raytool.envs.reward import VALID
+from raytool.teacher.lockstep import Episode, ScoreRequest
+from raytool.teacher.prompts import NEXT_TOOL_PREFIX, candidate_continuations, next_tool_prompt_messages
+
+
+def _replay(env: ToolDeciderEnv, task_index: int, path: tuple[str, ...]) -> bool:
+    """Reset and make the calls of `path`; whether all succeeded."""
+    env.reset(options={"task_index": task_index})
+    for name in path:
+        env.step_tool(name)
+    return all(m.status == VALID for m in env.made)
+
+
+def dfs_episode(env: ToolDeciderEnv, task_index: int, branching: int = 2, budget: int | None = None) -> Episode:
+    """DFSDT-style search on task `task_index` of `env` (module docstring); returns the answer's `Outcome`."""
+    max_depth = env.config.max_steps
+    budget = budget or 2 * max_depth
+    stack: list[tuple[str, ...]] = [()]
+    best: tuple[str, ...] = ()
+    expansions = nodes = 0
+    finished = False
+    while stack and expansions < budget:
+        path = stack.pop()
+        if path:
+            nodes += 1
+            if not _replay(env, task_index, path):
+                continue  # dead end: backtrack
+            if len(path) > len(best):
+                best = path
+        else:
+            env.reset(options={"task_index": task_index})
+        if len(path) >= max_depth or not env.candidates:
+            continue
+        tools = [env.specs[c] for c in env.candidates] + [STOP_TOOL]
+        messages = next_tool_prompt_messages(env.task.query, history_lines(env.made), tools)
+        logprobs = yield ScoreRequest(tuple(messages), NEXT_TOOL_PREFIX, tuple(candidate_continuations(tools)))
+        expansions += 1
+        order = [int(i) for i in np.argsort(-np.asarray(logprobs), kind="stable")]
+        if order[0] == len(tools) - 1:
+            best, finished = path, True
+            break
+        children = [path + (tools[i].name,) for i in order if i < len(tools) - 1][:branching]
+        stack.extend(reversed(children))  # the best child is explored first
+    _replay(env, task_index, best)
+    outcome: Outcome = score_outcome(env.task, env.made, expansions, env.reward_config)
+    outcome.info.update(tool_calls=nodes, finished=finished)
+    return outcome

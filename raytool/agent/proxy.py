@@ -1,0 +1,134 @@
+"""`ProxyModel`: one domain's proxy — the tool proposer offers candidates, the tool decider picks and chains them.
+
+    proxy = ProxyModel("travel", ProxyConfig(proposer="ckpt/proposer", decider="out/decider"), work_dir)
+    results = proxy.solve(jobs, catalogue)       # one result per job, in order
+
+A job is a sub-task `Task` (its text as the query, the domain's tools as its pool, the world of its suite). A
+batch of jobs becomes one small dataset on disk (`work_dir/<domain>-<n>/`): the proposer ranks each job's pool
+once (`candidates.jsonl`, the decider env's `file:` source), and one `ToolDeciderEnv` with the decider's own
+settings (top-p, max steps, encoder; read from its `decider.json`) and, optionally, mined skills runs every job:
+the decider acts greedily, the binder fills arguments, calls run on the suite's local tools. Each result keeps
+the calls (with outputs, so the agent can merge and score them), the decisions, and timed trace events.
+`ProxyActor` is the same class as a Ray actor, one per domain, so different domains' jobs run in parallel.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from raytool.decider.candidates import CANDIDATES_FILE, write_candidates
+from raytool.decider.train import SUMMARY, load_module
+from raytool.envs.decider_env import ToolDeciderEnv
+from raytool.tools.dataset import ToolDataset
+from raytool.tools.spec import ToolSpec
+from raytool.tools.task import Task
+
+
+@dataclass(frozen=True)
+class ProxyConfig:
+    """The checkpoints of one proxy.
+
+    proposer: a `raytool proposer train` checkpoint directory.
+    decider: a `raytool decider train` run directory (its `decider.json` gives top_p, max_steps, encoder).
+    skills: a `raytool skills mine` file the decider may choose from ("" = tools only); the decider should have
+        been trained with the same file.
+    executor: `inline` or `process` (sandboxed tool calls).
+    """
+
+    proposer: str
+    decider: str
+    skills: str = ""
+    executor: str = "inline"
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> ProxyConfig:
+        unknown = set(record) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown proxy config keys {sorted(unknown)}; known: {sorted(cls.__dataclass_fields__)}")
+        return cls(**record)
+
+
+class ProxyModel:
+    """See the module docstring."""
+
+    def __init__(self, domain: str, config: ProxyConfig, work_dir: str | Path, threads: int = 1) -> None:
+        import torch
+
+        from raytool.proposer.proposer import ToolProposer
+
+        torch.set_num_threads(threads)
+        self.domain = domain
+        self.config = config
+        self.work_dir = Path(work_dir)
+        summary_path = Path(config.decider) / SUMMARY
+        if not summary_path.is_file():
+            raise FileNotFoundError(f"{summary_path}: not a decider run directory (train one with `raytool train`)")
+        self.env_settings = json.loads(summary_path.read_text())["env"]
+        self.proposer = ToolProposer.load(config.proposer)
+        self.module = load_module(Path(config.decider))
+        self._batches = itertools.count()
+
+    def solve(self, jobs: Sequence[dict[str, Any]], catalogue: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Run each job (`Task.to_dict()` of a sub-task) over the catalogue's tools; one result dict per job."""
+        import torch
+
+        if not jobs:
+            return []
+        tasks = [Task.from_dict(job) for job in jobs]
+        specs = {s["name"]: ToolSpec.from_dict(s) for s in catalogue}
+        folder = self.work_dir / f"{self.domain}-{os.getpid()}-{next(self._batches)}"
+        ToolDataset(specs, tasks, {"format": "raytool_subtasks", "domain": self.domain}).save(folder)
+        top_p, max_steps = int(self.env_settings["top_p"]), int(self.env_settings["max_steps"])
+        write_candidates(self.proposer, ToolDataset.load(folder), folder / CANDIDATES_FILE, k=top_p + max_steps)
+        env = ToolDeciderEnv({
+            "tasks": str(folder), "top_p": top_p, "max_steps": max_steps,
+            "encoder": self.env_settings.get("encoder", "hashing-256"),
+            "candidate_source": f"file:{folder / CANDIDATES_FILE}", "executor": self.config.executor,
+            "feature_cache": str(self.work_dir / "features"), "skills": self.config.skills,
+        })  # fmt: skip
+        results = []
+        try:
+            for index, task in enumerate(tasks):
+                start = time.time()
+                obs, _ = env.reset(options={"task_index": index})
+                events, decisions, done = [], 0, False
+                while not done:
+                    t0 = time.time()
+                    with torch.no_grad():
+                        batch = {"obs": {k: torch.as_tensor(v)[None] for k, v in obs.items()}}
+                        logits = self.module.forward_inference(batch)["action_dist_inputs"][0].numpy()
+                    action = int(np.argmax(logits))
+                    names = env.candidate_names()
+                    chosen = names[action] if action < len(names) else "STOP"
+                    before = len(env.made)
+                    obs, _, terminated, truncated, _ = env.step(action)
+                    decisions += 1
+                    made = [{"name": m.name, "status": m.status} for m in env.made[before:]]
+                    events.append({"kind": "decision", "domain": self.domain, "chosen": chosen,
+                                   "candidates": names, "calls": made, "start": t0, "end": time.time()})  # fmt: skip
+                    done = terminated or truncated
+                results.append({
+                    "id": task.id, "domain": self.domain, "decisions": decisions, "start": start, "end": time.time(),
+                    "pid": os.getpid(), "events": events,
+                    "calls": [{"name": m.name, "arguments": m.arguments, "status": m.status, "output": m.output}
+                              for m in env.made],
+                })  # fmt: skip
+        finally:
+            env.close()
+        return results
+
+
+def proxy_actor(num_cpus: float = 0.5):
+    """`ProxyModel` as a Ray actor class with `num_cpus` (fractional on small machines)."""
+    import ray
+
+    return ray.remote(num_cpus=num_cpus)(ProxyModel)

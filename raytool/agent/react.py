@@ -1,0 +1,34 @@
+"""Single-LLM ReAct: one teacher call per step, over the same candidates, binder and tools as the proxy.
+
+At each step the teacher sees the request, the calls made so far with their observations (outputs cut short)
+and the candidate tools (the proposer's top-p for the request, tools already called successfully dropped, as
+in the decider's env) plus `finish`, and its choice is read off by likelihood: the candidate whose
+`Next tool: <name>` continuation is most likely (`raytool.teacher.prompts`; a 135M model follows free-form
+Thought/Action formats poorly, and scoring is one call just the same). The binder fills the arguments. The
+episode ends on `finish` or after `max_steps` calls.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from raytool.agent.outcome import history_lines, score_outcome
+from raytool.distill.rank import STOP_TOOL
+from raytool.envs.decider_env import ToolDeciderEnv
+from raytool.teacher.lockstep import Episode, ScoreRequest
+from raytool.teacher.prompts import NEXT_TOOL_PREFIX, candidate_continuations, next_tool_prompt_messages
+
+
+def react_episode(env: ToolDeciderEnv, task_index: int) -> Episode:
+    """ReAct on task `task_index` of `env` (module docstring); returns its `Outcome`."""
+    env.reset(options={"task_index": task_index})
+    decisions = 0
+    while True:
+        tools = [env.specs[c] for c in env.candidates] + [STOP_TOOL]
+        messages = next_tool_prompt_messages(env.task.query, history_lines(env.made), tools)
+        logprobs = yield ScoreRequest(tuple(messages), NEXT_TOOL_PREFIX, tuple(candidate_continuations(tools)))
+        best = int(np.argmax(logprobs))
+        decisions += 1
+        _, _, done, truncated, _ = env.step(best if best < len(env.candidates) else env.stop_action)
+        if done or truncated:
+            return score_outcome(env.task, env.made, decisions, env.reward_config)

@@ -1,0 +1,82 @@
+"""The trace of one `ProxyAgent` request: the plan, every timed event, a timeline and the parallel speed-up.
+
+    print(format_trace(result))
+
+Events (all with wall-clock `start`/`end`): teacher calls (`llm`), proxy decisions (`decision`: the candidates
+offered, the one chosen, the tool calls it made and their status). The timeline draws one bar per job, so jobs
+of one wave that ran at the same time on different proxies show as overlapping bars. `parallel_speedup` is, per
+wave, the summed job durations over the wave's span (first start to last end): 1.0 when the jobs ran one after
+another, up to the number of jobs when they fully overlapped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from raytool.tables import format_table
+
+_BAR = 48
+
+
+def parallel_speedup(plan, jobs: list[dict[str, Any]]) -> dict[int, float]:
+    """Wave -> summed job time / wall span of the wave, for waves of two or more jobs."""
+    waves: dict[int, list[dict[str, Any]]] = {}
+    for job, result in zip(plan.jobs, jobs, strict=True):
+        waves.setdefault(job.wave, []).append(result)
+    out = {}
+    for wave, results in waves.items():
+        if len(results) > 1:
+            span = max(r["end"] for r in results) - min(r["start"] for r in results)
+            out[wave] = sum(r["end"] - r["start"] for r in results) / span if span > 0 else 1.0
+    return out
+
+
+def trace_events(result) -> list[dict[str, Any]]:
+    """Teacher calls and proxy decisions of a request, by start time."""
+    events = [dict(e, who="teacher") for e in result.ledger.events if "start" in e]
+    for job, outcome in zip(result.plan.jobs, result.jobs, strict=True):
+        for event in outcome["events"]:
+            events.append(dict(event, who=f"{job.domain} proxy (job {job.id}, pid {outcome['pid']})"))
+    return sorted(events, key=lambda e: e["start"])
+
+
+def format_trace(result) -> str:
+    plan, outcome = result.plan, result.outcome
+    lines = [f"request: {result.task.query}", f"plan ({plan.source}{': ' + plan.failure if plan.failure else ''}):"]
+    for s in plan.subtasks:
+        after = f" after {list(s.depends_on)}" if s.depends_on else ""
+        lines.append(f"  {s.id}. [{s.domain}] {s.text}{after}")
+    for job in plan.jobs:
+        lines.append(f"  job {job.id} -> {job.domain} proxy, wave {job.wave}, sub-tasks {list(job.subtasks)}")
+    events = trace_events(result)
+    t0 = min([e["start"] for e in events] + [j["start"] for j in result.jobs]) if events or result.jobs else 0.0
+    rows = []
+    for e in events:
+        if e["kind"] == "llm":
+            what = f"{e['what']} (batch of {e.get('batch', 1)}, {e.get('tokens', 0)} tokens)"
+        else:
+            calls = ", ".join(f"{c['name']}:{c['status']}" for c in e["calls"]) or "-"
+            what = f"chose {e['chosen']} of {len(e['candidates'])} -> {calls}"
+        rows.append([f"{1000 * (e['start'] - t0):.1f}", f"{1000 * (e['end'] - e['start']):.1f}", e["kind"], e["who"],
+                     what])  # fmt: skip
+    lines += ["", format_table(["t (ms)", "took (ms)", "event", "by", "what"], rows)]
+    if result.jobs:
+        end = max(j["end"] for j in result.jobs)
+        span = max(end - t0, 1e-9)
+        lines += ["", f"timeline (0 .. {1000 * span:.0f} ms):"]
+        for job, r in zip(plan.jobs, result.jobs, strict=True):
+            a, b = int(_BAR * (r["start"] - t0) / span), max(int(_BAR * (r["end"] - t0) / span), 1)
+            bar = " " * a + "#" * max(b - a, 1)
+            lines.append(f"  job {job.id} {job.domain:>8} |{bar:<{_BAR}}| {1000 * (r['end'] - r['start']):.0f} ms")
+    for wave, speedup in parallel_speedup(plan, result.jobs).items():
+        lines.append(f"wave {wave}: {speedup:.2f}x parallel speed-up (summed job time / wave span)")
+    calls = outcome.calls
+    lines += [
+        "",
+        f"teacher calls {result.ledger.teacher_calls} ({result.ledger.teacher_tokens} tokens), proxy decisions "
+        f"{outcome.decisions}, tool calls {len(calls)} ({sum(c['status'] == 'valid' for c in calls)} ok), "
+        f"critical path {1000 * result.wall_s:.0f} ms",
+    ]
+    if result.task.calls:
+        lines.append(f"verified against the task's gold: success {outcome.success}, reward {outcome.reward:.3f}")
+    return "\n".join(lines)

@@ -1,0 +1,108 @@
+"""The planner: the teacher decomposes a request into sub-tasks with domains; checked, with a fallback.
+
+    plan = yield from plan_episode(query, domains, router, config)     # inside a lockstep episode
+
+One teacher call per request (a generation with the answer's JSON begun: `{"subtasks": [{"id": 1, "text": "`).
+The decomposition is used only when it is usable:
+  - it parses (`raytool.teacher.parsing.parse_decomposition`) into at least one sub-task;
+  - every sub-task is grounded: at least `min_grounding` of its words occur in the request (a weak model
+    invents sub-tasks that are not there);
+  - together the sub-tasks cover at least `min_coverage` of the request's words (nothing is dropped).
+Sub-tasks whose domain label is missing or unknown are routed (`raytool.planner.router`). Otherwise the rule
+decomposition (`raytool.planner.rules`: sentences and their "step k" references) with routed domains is used,
+and the plan records why (`Plan.failure`). With a single domain there is nothing to delegate: the whole request
+is one sub-task and the teacher is not called (`mode="auto"`; `mode="always"` asks it anyway, `"never"` uses
+the rule without asking).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from raytool.planner.plan import Plan, SubTask, allocate
+from raytool.planner.rules import sentence_dependencies, split_sentences
+from raytool.teacher.backend import Sampling
+from raytool.teacher.lockstep import Episode, GenerateRequest
+from raytool.teacher.parsing import Decomposition, parse_decomposition
+from raytool.teacher.prompts import decomposition_messages
+
+MODES = ("auto", "always", "never")
+PREFILL = '{"subtasks": [{"id": 1, "text": "'
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class PlannerConfig:
+    """How requests are decomposed (module docstring).
+
+    mode: `auto` (ask the teacher when there are several domains), `always`, or `never` (rule only).
+    max_tokens: the decomposition's generation budget.
+    min_grounding: share of a sub-task's words that must occur in the request.
+    min_coverage: share of the request's words the sub-tasks must cover together.
+    """
+
+    mode: str = "auto"
+    max_tokens: int = 192
+    min_grounding: float = 0.6
+    min_coverage: float = 0.8
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"planner.mode must be one of {', '.join(MODES)}, got {self.mode!r}")
+
+
+def plan_episode(query: str, domains: Mapping[str, str], router, config: PlannerConfig = PlannerConfig()) -> Episode:
+    """A lockstep episode (`raytool.teacher.lockstep`) returning the request's `Plan`."""
+    names = list(domains)
+    if config.mode == "never" or (config.mode == "auto" and len(names) == 1):
+        if len(names) == 1:
+            return _planned([SubTask(1, query, names[0])], "single")
+        return rule_plan(query, router, "not asked")
+        yield  # a generator even when the teacher is not asked
+    text = yield GenerateRequest(
+        tuple(decomposition_messages(query, dict(domains))), Sampling(max_tokens=config.max_tokens), PREFILL
+    )
+    decomposition = parse_decomposition(text, names)
+    failure = unusable(decomposition, query, config)
+    if failure:
+        return rule_plan(query, router, failure)
+    unrouted = [s for s in decomposition.subtasks if s.domain is None]
+    routed = dict(zip([s.id for s in unrouted], router.route([s.text for s in unrouted]), strict=True))
+    subtasks = [SubTask(s.id, s.text, s.domain or routed[s.id], tuple(s.depends_on)) for s in decomposition.subtasks]
+    return _planned(subtasks, "llm")
+
+
+def rule_plan(query: str, router, failure: str) -> Plan:
+    """Sentences as sub-tasks, their references as dependencies, domains from the router."""
+    sentences = split_sentences(query) or [query]
+    domains = router.route(sentences)
+    deps = sentence_dependencies(sentences)
+    subtasks = [SubTask(i, s, d, dep) for i, (s, d, dep) in enumerate(zip(sentences, domains, deps, strict=True), 1)]
+    plan = _planned(subtasks, "rule")
+    plan.failure = failure
+    return plan
+
+
+def unusable(decomposition: Decomposition, query: str, config: PlannerConfig) -> str:
+    """Why the teacher's decomposition cannot be used ("" when it can)."""
+    if not decomposition.subtasks:
+        return decomposition.failure or "no_subtasks"
+    request = _words(query)
+    for subtask in decomposition.subtasks:
+        words = _words(subtask.text)
+        if not words or len(words & request) / len(words) < config.min_grounding:
+            return "ungrounded_subtask"
+    covered = set().union(*(_words(s.text) for s in decomposition.subtasks)) & request
+    if len(covered) / max(len(request), 1) < config.min_coverage:
+        return "incomplete_cover"
+    return ""
+
+
+def _words(text: str) -> set[str]:
+    return set(_WORD.findall(text.lower()))
+
+
+def _planned(subtasks: list[SubTask], source: str) -> Plan:
+    return Plan(subtasks, source, allocate(subtasks))

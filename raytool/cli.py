@@ -13,6 +13,7 @@ import os
 import sys
 from pathlib import Path
 
+from raytool.pipeline import STAGES
 from raytool.tools.errors import RecordError
 
 
@@ -475,10 +476,11 @@ def _eval_proposer(args: argparse.Namespace) -> int:
 
 
 def _agent_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--checkpoint", type=Path,
-                        help="main-job output with proposer/ and decider/ (default: $RAYTOOL_CACHE/run)")  # fmt: skip
+    parser.add_argument(
+        "--checkpoint", type=Path, help="main-job output with proposer/ and proxies/decider/ ($RAYTOOL_CACHE/run)"
+    )
     parser.add_argument("--proposer", type=Path, help="proposer checkpoint (default: CHECKPOINT/proposer)")
-    parser.add_argument("--decider", type=Path, help="decider run dir (default: CHECKPOINT/decider)")
+    parser.add_argument("--decider", type=Path, help="decider run dir (default: CHECKPOINT/proxies/decider)")
     parser.add_argument("--skills", type=Path, help="skills file the decider may choose from (`skills mine`)")
     parser.add_argument("--teacher", type=Path, help="teacher config YAML (default: the embedded model on vLLM)")
     parser.add_argument("--planner", default="auto", choices=("auto", "always", "never"),
@@ -493,9 +495,10 @@ def _agent_config(args: argparse.Namespace):
     from raytool.planner.planner import PlannerConfig
 
     root = args.checkpoint or cache_dir() / "run"
+    decider = root / "proxies" / "decider"  # the main job's proxy decider; else its whole-task decider
     proxy = ProxyConfig(
         proposer=str(args.proposer or root / "proposer"),
-        decider=str(args.decider or root / "decider"),
+        decider=str(args.decider or (decider if decider.is_dir() else root / "decider")),
         skills=str(args.skills or ""),
     )
     for what, path in (("proposer", proxy.proposer), ("decider", proxy.decider)):
@@ -591,17 +594,17 @@ def _train(args: argparse.Namespace) -> int:
 
     out = args.out or cache_dir() / "run"
     data_dir = args.data_dir or shared_data_dir()
-    print(f"[train] stage 1/9: import the shared benchmarks from {data_dir} into {out / 'datasets'}")
+    print(f"[train] stage 1/{STAGES}: import the shared benchmarks from {data_dir} into {out / 'datasets'}")
     datasets = import_shared(data_dir, out / "datasets")
     print(stats_table(datasets))
-    print(f"[train] stage 2/9: build verifiable level-2 tasks on the executable suites into {out / 'envs'}")
+    print(f"[train] stage 2/{STAGES}: build verifiable level-2 tasks on the executable suites into {out / 'envs'}")
     built = {}
     for suite in SUITE_NAMES:
         dataset = build_verified(BuildConfig((suite,), level=2, num_tasks=50, seed=0))
         built[f"{suite}_l2"] = dataset
         dataset.save(out / "envs" / f"{suite}_l2")
     print(stats_table(built))
-    print(f"[train] stage 3/9: teacher tool choices and rationales for 50 Seal-Tools tasks into {out / 'synth'}")
+    print(f"[train] stage 3/{STAGES}: teacher tool choices and rationales for 50 Seal-Tools tasks into {out / 'synth'}")
     from raytool.distill.synth import SynthConfig, summary_table, synthesize
 
     config, teacher = _teacher(args.teacher)
@@ -630,13 +633,17 @@ def _train_decider_stages(out: Path, settings: dict, args: argparse.Namespace) -
     fp_dir = pipeline.train_fp(out, rank_dir, stages)
     run_dir = pipeline.train_decider_stage(out, paths["train"], fp_dir, stages, args.resume)
     pipeline.evaluate_stage(paths, fp_dir, run_dir, stages)
+    agent = pipeline.AgentStages.from_sections(settings)
+    requests = pipeline.build_agent_tasks(out, agent)
+    proxy_dir = pipeline.train_proxies_stage(out, requests["train"], fp_dir, stages, agent)
+    pipeline.agent_eval_stage(out, requests["test"], proxy_dir, agent, make_teacher)
 
 
 def _train_config(path: Path | None) -> dict:
     import yaml
 
     record = (yaml.safe_load(path.read_text()) if path else None) or {}
-    known = ("proposer", "evaluation", "decider_stages", "fp", "decider")
+    known = ("proposer", "evaluation", "decider_stages", "fp", "decider", "agent")
     unknown = sorted(set(record) - set(known))
     if unknown:
         raise ValueError(f"{path}: unknown section {unknown[0]!r} (known: {', '.join(known)})")
@@ -655,9 +662,9 @@ def _train_proposer_stage(datasets: dict, out: Path, settings: dict) -> None:
     ckpt = out / "proposer"
     dev, test = datasets["seal_tools_dev"], datasets["seal_tools_test"]
     if (ckpt / "proposer.json").exists():
-        print(f"[train] stage 4/9: proposer checkpoint {ckpt} exists, skipping training")
+        print(f"[train] stage 4/{STAGES}: proposer checkpoint {ckpt} exists, skipping training")
     else:
-        print(f"[train] stage 4/9: train the proposer on Seal-Tools dev ({len(dev.tasks)} tasks) into {ckpt}")
+        print(f"[train] stage 4/{STAGES}: train the proposer on Seal-Tools dev ({len(dev.tasks)} tasks) into {ckpt}")
         config = ProposerConfig.from_dict(settings.get("proposer") or {})
         train_proposer(prepare_data(dev.tasks, dev.tools, config, load_records([out / "synth"])), config, ckpt)
     evaluation = settings.get("evaluation") or {}

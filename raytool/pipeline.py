@@ -1,4 +1,4 @@
-"""The decider half of the main job (`raytool train`), after the proposer: stages 5-9.
+"""The decider and agent half of the main job (`raytool train`), after the proposer: stages 5-11.
 
     5  decider tasks    verified level-2 tasks over all suites: `envs/decider_train` and `envs/decider_test`
                         (other seeds), each with the trained proposer's candidates (`candidates.jsonl`)
@@ -6,9 +6,15 @@
     7  F_P              policy reconstruction trained on them, into `fp/` (top-1 agreement and KL printed)
     8  decider          the RLlib `Decider` with 2 env runners, into `decider/` (`--resume` continues it)
     9  evaluation       decider vs teacher-only vs proposer-greedy vs oracle on the held-out tasks
+    10 proxies          verified level-4 requests (two suites each; `envs/agent_train`, `envs/agent_test`), decomposed
+                        into per-domain sub-tasks (`agent/subtasks`) on which the proxies' decider is trained
+                        (`proxies/decider`; `raytool run` loads `proposer/` and it)
+    11 agent eval       the proxy agent vs single-LLM ReAct (same teacher, tools, candidates) on the held-out
+                        requests: `agent_eval/summary.md`, metrics with 95% CIs, plots
 
 Each stage is skipped when its artifact exists (a dataset's `tasks.jsonl`, `rank/summary.json`, `fp/fp.json`,
-`decider/decider.json`); the decider stage without `--resume` starts over.
+`decider/decider.json`, `proxies/decider/decider.json`, `agent_eval/summary.json`); the decider stage without
+`--resume` starts over.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from typing import Any
 
 from raytool.paths import cache_dir
 
-STAGES = 9
+STAGES = 11
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,108 @@ class DeciderStages:
             if unknown:
                 raise ValueError(f"section {section!r}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
         return cls(**own, decider=settings.get("decider"), fp=settings.get("fp"))
+
+
+@dataclass(frozen=True)
+class AgentStages:
+    """Settings of stages 10-11 (the `agent:` section of `raytool train --config`).
+
+    train_tasks / test_tasks: level-`level` requests over all suites (level 4: two suites per request).
+    methods: what stage 11 compares (`raytool eval agent --method`).
+    decider: `DeciderRunConfig` fields of the proxies' decider (default: the `decider:` section's).
+    """
+
+    train_tasks: int = 60
+    test_tasks: int = 30
+    level: int = 4
+    methods: tuple[str, ...] = ("proxy", "react")
+    decider: dict[str, Any] | None = None
+
+    @classmethod
+    def from_sections(cls, settings: dict[str, Any]) -> AgentStages:
+        from raytool.decider.train import DeciderRunConfig
+
+        own = dict(settings.get("agent") or {})
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(own) - known)
+        if unknown:
+            raise ValueError(f"section 'agent': unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
+        decider = own.pop("decider", None) or settings.get("decider")
+        bad = sorted(set(decider or {}) - set(DeciderRunConfig.__dataclass_fields__))
+        if bad:
+            raise ValueError(f"section 'agent.decider': unknown key {bad[0]!r}")
+        if "methods" in own:
+            own["methods"] = tuple(own["methods"])
+        return cls(**own, decider=decider)
+
+
+def build_agent_tasks(out: Path, stages: AgentStages) -> dict[str, Path]:
+    """Stage 10, first half: verified multi-domain requests for the agent (train seed 20, test seed 21)."""
+    from raytool.envs.build import BuildConfig, build_verified
+    from raytool.envs.suites import SUITE_NAMES
+
+    paths = {}
+    for split, count, seed in (("train", stages.train_tasks, 20), ("test", stages.test_tasks, 21)):
+        path = out / "envs" / f"agent_{split}"
+        paths[split] = path
+        if (path / "tasks.jsonl").exists():
+            _say(10, f"{path} exists, skipping")
+            continue
+        _say(10, f"build {count} verified level-{stages.level} requests over {', '.join(SUITE_NAMES)} into {path}")
+        build_verified(BuildConfig(tuple(SUITE_NAMES), level=stages.level, num_tasks=count, seed=seed)).save(path)
+    return paths
+
+
+def train_proxies_stage(
+    out: Path, train_tasks: Path, fp_dir: Path, decider: DeciderStages, stages: AgentStages
+) -> Path:
+    """Stage 10, second half: the training requests' sub-tasks, and the proxies' decider trained on them."""
+    from raytool.agent.agent import task_domains
+    from raytool.agent.train import subtask_dataset, train_proxy_decider
+    from raytool.decider.train import SUMMARY, DeciderRunConfig
+    from raytool.planner.router import ProposerRouter
+    from raytool.proposer.proposer import ToolProposer
+    from raytool.tools.dataset import ToolDataset
+
+    run_dir = out / "proxies" / "decider"
+    if (run_dir / SUMMARY).exists():
+        _say(10, f"proxy decider {run_dir} exists, skipping")
+        return run_dir
+    subtasks = out / "agent" / "subtasks"
+    if not (subtasks / "candidates.jsonl").exists():
+        dataset = ToolDataset.load(train_tasks)
+        proposer = ToolProposer.load(out / "proposer", threads=1)
+        router = ProposerRouter(task_domains(dataset.tasks, dataset.tools), proposer)
+        _say(10, f"decompose {len(dataset.tasks)} requests into per-domain sub-tasks in {subtasks}")
+        subtask_dataset(dataset, router, proposer, subtasks, k=decider.top_p + decider.max_steps)
+    run = DeciderRunConfig.from_dict(stages.decider or {})
+    _say(10, f"train the proxies' decider ({run.iterations} iterations) on the sub-tasks into {run_dir}")
+    return train_proxy_decider(subtasks, fp_dir, run, run_dir, decider.top_p, decider.max_steps)
+
+
+def agent_eval_stage(out: Path, test_tasks: Path, run_dir: Path, stages: AgentStages, make_teacher) -> Path:
+    """Stage 11: the proxy agent against the single-LLM baselines on the held-out requests."""
+    from raytool.agent.agent import AgentConfig
+    from raytool.agent.proxy import ProxyConfig
+    from raytool.evaluation.agent import evaluate_agent
+    from raytool.tools.dataset import ToolDataset
+
+    eval_dir = out / "agent_eval"
+    if (eval_dir / "summary.json").exists():
+        _say(11, f"{eval_dir} exists, skipping")
+        print((eval_dir / "summary.md").read_text())
+        return eval_dir
+    dataset = ToolDataset.load(test_tasks)
+    _say(11, f"{', '.join(stages.methods)} on {len(dataset.tasks)} held-out requests into {eval_dir}")
+    config = AgentConfig(proxy=ProxyConfig(proposer=str(out / "proposer"), decider=str(run_dir)))
+    teacher = make_teacher()
+    try:
+        evaluate_agent(stages.methods, dataset, eval_dir, teacher, config,
+                       meta={"data": str(test_tasks), "format": "raytool"})  # fmt: skip
+    finally:
+        teacher.close()
+    print((eval_dir / "summary.md").read_text())
+    return eval_dir
 
 
 def _say(stage: int, text: str) -> None:

@@ -173,7 +173,7 @@ class ProxyAgent:
             for t, (task, plan) in enumerate(zip(tasks, plans, strict=True)):
                 for job in plan.jobs:
                     if job.wave == wave:
-                        by_domain.setdefault(job.domain, []).append((t, job.id, self._subtask(task, job).to_dict()))
+                        by_domain.setdefault(job.domain, []).append((t, job.id, self._job(task, job)))
             for (t, j), result in self._execute(by_domain).items():
                 done[(t, j)] = result
         results = []
@@ -187,16 +187,8 @@ class ProxyAgent:
             results.append(AgentResult(task, plan, outcome, ledger, jobs, ledger.wall_s + sum(waves.values())))
         return results
 
-    def _subtask(self, task: Task, job) -> Task:
-        pool = [s.name for s in self.pools.get(job.domain, [])]
-        if job.domain == SINGLE_DOMAIN:
-            tools, env = task.tools, task.env
-        else:
-            allowed = set(task.tools) if task.tools else None
-            tools = tuple(n for n in pool if allowed is None or n in allowed)
-            env = None if task.env is None else {**task.env, "suites": [job.domain]}
-        return Task(id=f"{task.id}#job{job.id}", query=job.text, calls=task.calls, tools=tools, domain=job.domain,
-                    source="raytool_subtask", env=env)  # fmt: skip
+    def _job(self, task: Task, job) -> dict[str, Any]:
+        return job_payload(task, job, self.pools, self.catalogue)
 
     def _execute(self, by_domain: dict[str, list[tuple[int, int, dict]]]) -> dict[tuple[int, int], dict]:
         keys = {d: [(t, j) for t, j, _ in items] for d, items in by_domain.items()}
@@ -210,6 +202,20 @@ class ProxyAgent:
         else:
             answers = {d: self.proxy(d).solve(jobs[d], self._catalogue_dicts) for d in by_domain}
         return {key: result for d in by_domain for key, result in zip(keys[d], answers[d], strict=True)}
+
+
+def job_payload(task: Task, job, pools: dict[str, list[ToolSpec]], catalogue: dict[str, ToolSpec]) -> dict[str, Any]:
+    """A proxy's job: the sub-task (the request's pool and gold calls — the binder's argument values —, the job's
+    text as the query, its suite's world) and the domain's tools within the request's pool."""
+    allowed = set(task.tools) if task.tools else set(catalogue)
+    if job.domain == SINGLE_DOMAIN:
+        pool, env = [n for n in catalogue if n in allowed], task.env
+    else:
+        pool = [s.name for s in pools.get(job.domain, []) if s.name in allowed]
+        env = None if task.env is None else {**task.env, "suites": [job.domain]}
+    sub = Task(id=f"{task.id}#job{job.id}", query=job.text, calls=task.calls, tools=task.tools, domain=job.domain,
+               source="raytool_subtask", env=env)  # fmt: skip
+    return {"task": sub.to_dict(), "pool": pool}
 
 
 def _merge(jobs: Sequence[dict[str, Any]]) -> list[MadeCall]:

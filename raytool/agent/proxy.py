@@ -3,13 +3,14 @@
     proxy = ProxyModel("travel", ProxyConfig(proposer="ckpt/proposer", decider="out/decider"), work_dir)
     results = proxy.solve(jobs, catalogue)       # one result per job, in order
 
-A job is a sub-task `Task` (its text as the query, the domain's tools as its pool, the world of its suite). A
-batch of jobs becomes one small dataset on disk (`work_dir/<domain>-<n>/`): the proposer ranks each job's pool
+A job is a sub-task `Task` (its text as the query, the world of its suite) and its domain's tools. A batch of
+jobs becomes one small dataset on disk (`work_dir/<domain>-<n>/`): the proposer ranks each job's domain tools
 once (`candidates.jsonl`, the decider env's `file:` source), and one `ToolDeciderEnv` with the decider's own
 settings (top-p, max steps, encoder; read from its `decider.json`) and, optionally, mined skills runs every job:
-the decider acts greedily, the binder fills arguments, calls run on the suite's local tools. Each result keeps
+the decider acts greedily (skipping candidates whose call would exactly repeat an earlier one,
+`ToolDeciderEnv.repeat_mask`), the binder fills arguments, calls run on the suite's local tools. Each result keeps
 the calls (with outputs, so the agent can merge and score them), the decisions, and timed trace events.
-`ProxyActor` is the same class as a Ray actor, one per domain, so different domains' jobs run in parallel.
+`proxy_actor()` gives the same class as a Ray actor, one per domain, so different domains' jobs run in parallel.
 """
 
 from __future__ import annotations
@@ -78,23 +79,30 @@ class ProxyModel:
         self._batches = itertools.count()
 
     def solve(self, jobs: Sequence[dict[str, Any]], catalogue: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Run each job (`Task.to_dict()` of a sub-task) over the catalogue's tools; one result dict per job."""
+        """Run each job over the catalogue's tools; one result dict per job.
+
+        A job is `{"task": Task.to_dict(), "pool": [tool names]}`: the sub-task (its query the job's text, its
+        calls the request's gold calls, whose arguments the binder reads) and the domain's tools it may use.
+        """
         import torch
 
         if not jobs:
             return []
-        tasks = [Task.from_dict(job) for job in jobs]
+        began = time.time()
+        tasks = [Task.from_dict(job["task"]) for job in jobs]
         specs = {s["name"]: ToolSpec.from_dict(s) for s in catalogue}
         folder = self.work_dir / f"{self.domain}-{os.getpid()}-{next(self._batches)}"
         ToolDataset(specs, tasks, {"format": "raytool_subtasks", "domain": self.domain}).save(folder)
         top_p, max_steps = int(self.env_settings["top_p"]), int(self.env_settings["max_steps"])
-        write_candidates(self.proposer, ToolDataset.load(folder), folder / CANDIDATES_FILE, k=top_p + max_steps)
+        write_candidates(self.proposer, ToolDataset.load(folder), folder / CANDIDATES_FILE, k=top_p + max_steps,
+                         pools=[list(job["pool"]) for job in jobs])  # fmt: skip
         env = ToolDeciderEnv({
             "tasks": str(folder), "top_p": top_p, "max_steps": max_steps,
             "encoder": self.env_settings.get("encoder", "hashing-256"),
             "candidate_source": f"file:{folder / CANDIDATES_FILE}", "executor": self.config.executor,
             "feature_cache": str(self.work_dir / "features"), "skills": self.config.skills,
         })  # fmt: skip
+        setup = (time.time() - began) / len(tasks)  # dataset, candidates and env, shared by the batch's jobs
         results = []
         try:
             for index, task in enumerate(tasks):
@@ -104,10 +112,10 @@ class ProxyModel:
                 while not done:
                     t0 = time.time()
                     with torch.no_grad():
-                        batch = {"obs": {k: torch.as_tensor(v)[None] for k, v in obs.items()}}
-                        logits = self.module.forward_inference(batch)["action_dist_inputs"][0].numpy()
-                    action = int(np.argmax(logits))
+                        inputs = {"obs": {k: torch.as_tensor(v)[None] for k, v in obs.items()}}
+                        logits = self.module.forward_inference(inputs)["action_dist_inputs"][0].numpy()
                     names = env.candidate_names()
+                    action = int(np.argmax(np.where(env.repeat_mask(), -np.inf, logits)))
                     chosen = names[action] if action < len(names) else "STOP"
                     before = len(env.made)
                     obs, _, terminated, truncated, _ = env.step(action)
@@ -118,12 +126,14 @@ class ProxyModel:
                     done = terminated or truncated
                 results.append({
                     "id": task.id, "domain": self.domain, "decisions": decisions, "start": start, "end": time.time(),
-                    "pid": os.getpid(), "events": events,
+                    "setup_s": setup, "batch": [began, None], "pid": os.getpid(), "events": events,
                     "calls": [{"name": m.name, "arguments": m.arguments, "status": m.status, "output": m.output}
                               for m in env.made],
                 })  # fmt: skip
         finally:
             env.close()
+        for result in results:
+            result["batch"][1] = time.time()
         return results
 
 

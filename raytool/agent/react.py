@@ -4,7 +4,8 @@ At each step the teacher sees the request, the calls made so far with their obse
 and the candidate tools (the proposer's top-p for the request, tools already called successfully dropped, as
 in the decider's env) plus `finish`, and its choice is read off by likelihood: the candidate whose
 `Next tool: <name>` continuation is most likely (`raytool.teacher.prompts`; a 135M model follows free-form
-Thought/Action formats poorly, and scoring is one call just the same). The binder fills the arguments. The
+Thought/Action formats poorly, and scoring is one call just the same). The binder fills the arguments. As for the
+proxy, a candidate whose call would exactly repeat an earlier one is skipped (`ToolDeciderEnv.repeat_mask`). The
 episode ends on `finish` or after `max_steps` calls.
 """
 
@@ -27,7 +28,7 @@ def react_episode(env: ToolDeciderEnv, task_index: int) -> Episode:
         tools = [env.specs[c] for c in env.candidates] + [STOP_TOOL]
         messages = next_tool_prompt_messages(env.task.query, history_lines(env.made), tools)
         logprobs = yield ScoreRequest(tuple(messages), NEXT_TOOL_PREFIX, tuple(candidate_continuations(tools)))
-        best = int(np.argmax(logprobs))
+        best = int(np.argmax(np.where(env.repeat_mask(), -np.inf, logprobs)))
         decisions += 1
         _, _, done, truncated, _ = env.step(best if best < len(env.candidates) else env.stop_action)
         if done or truncated:

@@ -34,16 +34,22 @@ def decider_env_config(tasks: Path, top_p: int = 5, max_steps: int = 8) -> dict:
     }
 
 
-def write_candidates(proposer, dataset: ToolDataset, out: Path, k: int = 16, batch: int = 64) -> Path:
-    """Rank each task's pool (or the whole catalogue) with `proposer`; one JSONL line per task. Returns `out`."""
+def write_candidates(
+    proposer, dataset: ToolDataset, out: Path, k: int = 16, batch: int = 64, pools: list[list[str]] | None = None
+) -> Path:
+    """Rank each task's pool (or the whole catalogue; `pools[i]` instead when given) with `proposer`; one JSONL
+    line per task. Returns `out`."""
     specs = list(dataset.tools.values())
     names = [s.name for s in specs]
     index = proposer.index(specs)
     lines = []
     for start in range(0, len(dataset.tasks), batch):
         tasks = dataset.tasks[start : start + batch]
-        pools = [list(t.tools) if t.tools else names for t in tasks]
-        for task, proposal in zip(tasks, proposer.rank([t.query for t in tasks], index, k=k, pools=pools), strict=True):
+        if pools is not None:
+            chunk = pools[start : start + batch]
+        else:
+            chunk = [list(t.tools) if t.tools else names for t in tasks]
+        for task, proposal in zip(tasks, proposer.rank([t.query for t in tasks], index, k=k, pools=chunk), strict=True):
             record = {
                 "task_id": task.id,
                 "names": proposal.names,

@@ -120,7 +120,7 @@ def sample_states(tasks_dir: Path, config: RankConfig, feature_cache: Path) -> l
         obs, _ = env.reset(options={"task_index": rng.randrange(len(env.tasks))})
         done = truncated = False
         while not (done or truncated) and len(states) < config.num_states:
-            names = [env.specs[c].name for c in env.candidates]
+            names = env.candidate_names()
             if len(names) >= min_candidates:
                 history = [m.name for m in env.made if m.status == "valid"]
                 observation = [round(float(x), 6) for x in obs["observations"]]

@@ -6,12 +6,22 @@ STOP. The binder (`raytool.envs.binder`) fills the arguments; the call runs thro
 in a sandbox process) for executable tasks, or is only checked against the tool's schema for dataset tasks;
 the verifiable reward (`raytool.envs.reward`) is paid as per-step differences, so the return equals it.
 
+Macro-actions (`skills=<file>`, `raytool.envs.macros`): a skill whose first tool is among the candidates, whose
+tools are all in the task's pool and none called successfully yet, is offered right before its first tool, and
+the list is cut back to p, so skills displace the lowest-ranked tools and the spaces stay the same (a decider
+trained without skills still runs). Choosing one is one decision (`max_steps` counts decisions) that runs its
+tools in order through the binder, stopping at the first call that is not valid; `candidate_names()` names the
+candidates, skills included. A skill's slot shows the mean of its tools' vectors (re-normalised) and its first
+tool's score, history flags and fillable share.
+
 Observation (`Dict`, as RLlib's action-masking modules expect):
   observations  float32 in [-1, 1], (2D + 4 + p (D + 5),): query vector; mean vector of the tools called successfully;
                 [step, valid calls, failed calls] / max_steps and last-call-ok; then per candidate its tool
                 vector, score in [0, 1], rank / p, called-before, failed-before, share of required arguments
                 the binder can fill now.
   action_mask   float32 (p + 1,): 1 for existing candidates, and for STOP (the last action).
+Episode-end `info`: task_id, episode_reward, success, calls (calls made), decisions (actions taken, STOP
+included), precision, completeness.
 RLlib: `register_decider_env()` registers `ENV_NAME`; the env takes RLlib's `config` (an `EnvContext` dict).
 """
 
@@ -27,11 +37,13 @@ import numpy as np
 
 from raytool.envs.binder import PastCall, bind_arguments, resolve_arguments, slots_for, task_slots
 from raytool.envs.features import load_or_build_features
+from raytool.envs.macros import Macro, load_macros
 from raytool.envs.reward import INVALID, MALFORMED, REPEATED, VALID, MadeCall, RewardConfig, score_trajectory
 from raytool.envs.suite import InvalidArgument, check_arguments
 from raytool.paths import cache_dir
 from raytool.tools.call import is_result_ref
 from raytool.tools.dataset import ToolDataset
+from raytool.tools.spec import ToolSpec
 
 ENV_NAME = "raytool/ToolDecider-v0"
 OBS_SCALARS, OBS_PER_CANDIDATE = 4, 5
@@ -52,6 +64,7 @@ class DeciderEnvConfig:
     reward: `RewardConfig` fields.
     feature_cache: directory of cached features (default `$RAYTOOL_CACHE/features`).
     seed: episode order; each env runner offsets it by its worker index.
+    skills: a skills file (`raytool skills mine` output) whose skills are offered as macro-actions; "" = none.
     """
 
     tasks: str
@@ -63,6 +76,7 @@ class DeciderEnvConfig:
     reward: dict[str, float] = field(default_factory=dict)
     feature_cache: str = ""
     seed: int = 0
+    skills: str = ""
 
     def __post_init__(self) -> None:
         if self.top_p < 1 or self.max_steps < 1:
@@ -97,6 +111,9 @@ class ToolDeciderEnv(gym.Env):
             self.config.top_p + self.config.max_steps, self.config.feature_cache or cache_dir() / "features",
         )  # fmt: skip
         self.tool_index = {name: i for i, name in enumerate(self.features.tool_names)}
+        self.macros = _checked_macros(self.config.skills, self.tool_index) if self.config.skills else []
+        norms = np.linalg.norm(self.features.tool_vecs, axis=1)
+        self._unit_vecs = bool(len(norms)) and bool(np.allclose(norms, 1.0, atol=1e-3))
         self.executor = _make_executor(self.config.executor)
         p, d = self.config.top_p, self.features.dim
         self.obs_dim = 2 * d + OBS_SCALARS + p * (d + OBS_PER_CANDIDATE)
@@ -139,7 +156,33 @@ class ToolDeciderEnv(gym.Env):
         self.steps += 1
         if action == self.stop_action or action >= len(self.candidates):
             return self._finish(truncated=False)
-        self._call(self.specs[self.candidates[action]])
+        if self.is_macro(action):
+            for name in self._macro(self.candidates[action]).tools:
+                self._call(self.dataset.tools[name])
+                if self.made[-1].status != VALID:
+                    break
+        else:
+            self._call(self.specs[self.candidates[action]])
+        return self._after_calls()
+
+    def step_tool(self, name: str):
+        """Call the pool tool `name` now, offered among the candidates or not (a baseline's own plan): one step.
+
+        A name outside the task's pool (or the catalogue) is made as a malformed call, as an agent naming a tool it
+        was never offered would be. Returns what `step` returns.
+        """
+        self.steps += 1
+        pool = set(self.task.tools) if self.task.tools else set(self.tool_index)
+        if name in pool and name in self.dataset.tools:
+            self._call(self.dataset.tools[name])
+        else:
+            self.made.append(MadeCall(name, {}, MALFORMED))
+            self.history.append(PastCall(ToolSpec(name, ""), False))
+            self.outputs.append(None)
+        return self._after_calls()
+
+    def _after_calls(self):
+        """The step's reward (the running score's change), truncation at `max_steps`, the next observation."""
         self.breakdown = score_trajectory(self.task, self.made, self.reward_config, terminal=False)
         reward, self.score = self.breakdown.reward - self.score, self.breakdown.reward
         if self.steps >= self.config.max_steps:
@@ -157,10 +200,32 @@ class ToolDeciderEnv(gym.Env):
             "episode_reward": final.reward,
             "success": final.success,
             "calls": len(self.made),
+            "decisions": self.steps,
             "precision": final.precision,
             "completeness": final.completeness,
         }
         return self._observation(), reward, not truncated, truncated, info
+
+    def repeat_mask(self) -> np.ndarray:
+        """(p + 1,) bool: True for the candidates whose call now would exactly repeat an earlier one (same tool,
+        same resolved arguments; a skill: its first tool). Such a call is not executed and only costs its penalty,
+        so agents at inference skip them; STOP is never masked."""
+        mask = np.zeros(self.stop_action + 1, dtype=bool)
+        mask[: len(self.candidates)] = [self._would_repeat(slot) for slot in range(len(self.candidates))]
+        return mask
+
+    def _would_repeat(self, slot: int) -> bool:
+        cand = self.candidates[slot]
+        spec = self.dataset.tools[self._macro(cand).tools[0]] if self.is_macro(slot) else self.specs[cand]
+        mapping = self.breakdown.gold_to_trajectory
+        arguments = bind_arguments(spec, slots_for(self.slots, spec.name), self.history, mapping)
+        resolved = arguments
+        if self.executes:
+            try:
+                resolved = resolve_arguments(arguments, self.outputs)
+            except (LookupError, TypeError):
+                pass
+        return (spec.name, _key(resolved)) in self.seen
 
     def _call(self, spec) -> None:
         mapping = self.breakdown.gold_to_trajectory
@@ -191,8 +256,36 @@ class ToolDeciderEnv(gym.Env):
         picks = [(int(c), float(s)) for c, s in zip(ranked, self.features.scores[self._task_index], strict=True)
                  if c >= 0 and self.specs[c].name not in done]  # fmt: skip
         picks = picks[: self.config.top_p]
+        if self.macros:
+            picks = self._with_macros(picks, done)[: self.config.top_p]
         self.candidates = [c for c, _ in picks]
         self.candidate_scores = [s for _, s in picks]
+
+    def _with_macros(self, picks: list[tuple[int, float]], done: set[str]) -> list[tuple[int, float]]:
+        """`picks` with each eligible macro (module docstring) inserted right before its first tool."""
+        pool = set(self.task.tools) if self.task.tools else set(self.tool_index)
+        out = []
+        for cand, score in picks:
+            first = self.specs[cand].name
+            for m, macro in enumerate(self.macros):
+                if macro.tools[0] == first and set(macro.tools) <= pool and not set(macro.tools) & done:
+                    out.append((len(self.specs) + m, score))
+            out.append((cand, score))
+        return out
+
+    def is_macro(self, slot: int) -> bool:
+        """Whether candidate `slot` is a macro-action (a skill) rather than a tool."""
+        return self.candidates[slot] >= len(self.specs)
+
+    def candidate_names(self) -> list[str]:
+        """The candidates' names in slot order: tool names, and skill names for macros."""
+        return [self._candidate_name(c) for c in self.candidates]
+
+    def _candidate_name(self, cand: int) -> str:
+        return self._macro(cand).name if cand >= len(self.specs) else self.specs[cand].name
+
+    def _macro(self, cand: int) -> Macro:
+        return self.macros[cand - len(self.specs)]
 
     def _observation(self) -> dict[str, np.ndarray]:
         f, p, d = self.features, self.config.top_p, self.features.dim
@@ -204,20 +297,27 @@ class ToolDeciderEnv(gym.Env):
         n = float(self.config.max_steps)
         failed = sum(m.status != VALID for m in self.made)
         last_ok = float(bool(self.made) and self.made[-1].status == VALID)
-        obs[2 * d : 2 * d + OBS_SCALARS] = [self.steps / n, (len(self.made) - failed) / n, failed / n, last_ok]
+        valid = min((len(self.made) - failed) / n, 1.0)  # macros make several calls per step: keep it in the box
+        obs[2 * d : 2 * d + OBS_SCALARS] = [self.steps / n, valid, failed / n, last_ok]
         mask = np.zeros(p + 1, dtype=np.float32)
         mask[p] = 1.0
         base = 2 * d + OBS_SCALARS
         for slot, (cand, score) in enumerate(zip(self.candidates, self.candidate_scores, strict=True)):
-            spec = self.specs[cand]
+            macro = self._macro(cand) if cand >= len(self.specs) else None  # a skill shows its first tool's flags
+            spec = self.dataset.tools[macro.tools[0]] if macro else self.specs[cand]
             start = base + slot * (d + OBS_PER_CANDIDATE)
-            obs[start : start + d] = f.tool_vecs[cand]
+            obs[start : start + d] = self._macro_vec(macro) if macro else f.tool_vecs[cand]
             tried = [m for m in self.made if m.name == spec.name]
             obs[start + d : start + d + OBS_PER_CANDIDATE] = [
                 score, slot / p, float(bool(tried)), float(any(m.status != VALID for m in tried)), self._fillable(spec),
             ]  # fmt: skip
             mask[slot] = 1.0
         return {"observations": obs, "action_mask": mask}
+
+    def _macro_vec(self, macro: Macro) -> np.ndarray:
+        """The mean of the macro's tool vectors, re-normalised when the tool vectors are unit length. (D,)"""
+        vec = self.features.tool_vecs[[self.tool_index[t] for t in macro.tools]].mean(0)
+        return vec / max(float(np.linalg.norm(vec)), 1e-9) if self._unit_vecs else vec
 
     def _fillable(self, spec) -> float:
         if not spec.required:
@@ -227,12 +327,12 @@ class ToolDeciderEnv(gym.Env):
 
     # -- baselines -------------------------------------------------------------------------------------------
     def oracle_action(self) -> int:
-        """The gold-oracle policy: the candidate that is the next unmatched gold tool, else STOP."""
+        """The gold-oracle policy: the candidate that is the next unmatched gold tool, else STOP (never a skill)."""
         matched = self.breakdown.gold_to_trajectory
         for g, gold in enumerate(self.task.calls):
             if g not in matched and all(d in matched for d in gold.depends_on):
-                for slot, cand in enumerate(self.candidates):
-                    if self.specs[cand].name == gold.name:
+                for slot, name in enumerate(self.candidate_names()):  # tools only: no skill is named like one
+                    if name == gold.name:
                         return slot
                 return self.stop_action
         return self.stop_action
@@ -244,6 +344,15 @@ class ToolDeciderEnv(gym.Env):
 
 def _key(arguments: dict[str, Any]) -> str:
     return json.dumps(arguments, sort_keys=True, default=str)
+
+
+def _checked_macros(path: str, tools: dict[str, int]) -> list[Macro]:
+    """The skills file's macros; a macro named like a tool would make candidate names ambiguous."""
+    macros = load_macros(path)
+    clash = [m.name for m in macros if m.name in tools]
+    if clash:
+        raise ValueError(f"{path}: skills {clash[:3]} are named like tools of the dataset; rename them")
+    return macros
 
 
 def _make_executor(kind: str):

@@ -1,0 +1,107 @@
+"""Train the proxies' decider on the sub-tasks the planner hands them.
+
+A proxy never sees a whole multi-domain request, only a job: a chain of sub-questions of its own domain. So its
+decider is trained on exactly that. `subtask_dataset` decomposes training requests the way the agent does at run
+time (the rule planner and the router: deterministic, no teacher), keeps each job whose domain has
+one job in its request, and gives it the request's gold calls of that domain (result references renumbered; a job
+whose calls reference another domain's calls is dropped). The sub-tasks of all domains, each with the proposer's
+candidates over its domain's tools (`candidates.jsonl`), form one dataset; `train_proxy_decider` trains the RLlib
+decider on it (`raytool.decider.train.train_decider`, guided by an existing F_P).
+
+One decider serves every domain's proxy by default (the proxies still differ in their tools and candidates):
+trained per domain on the 30-47 sub-tasks each of 60 training requests, one of three collapsed to stopping at
+once (success 0 on its domain) in both seeds tried, while the shared decider trained on all 120 sub-tasks
+reached 0.53 success on held-out multi-domain requests. `AgentConfig.proxies` takes per-domain deciders.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from raytool.agent.agent import job_payload, task_domains
+from raytool.decider.candidates import CANDIDATES_FILE, decider_env_config, write_candidates
+from raytool.planner.planner import rule_plan
+from raytool.tools.call import REF_KEY, ToolCall, is_result_ref
+from raytool.tools.dataset import ToolDataset
+from raytool.tools.task import Task
+
+
+def restrict_calls(calls: Sequence[ToolCall], keep: Sequence[int]) -> tuple[ToolCall, ...] | None:
+    """The calls at `keep` (in order) with references renumbered; None if one references a call left out."""
+    position = {old: new for new, old in enumerate(keep)}
+
+    def renumber(value: Any) -> Any:
+        if is_result_ref(value):
+            return {**value, REF_KEY: position[value[REF_KEY]]}
+        if isinstance(value, dict):
+            return {k: renumber(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [renumber(v) for v in value]
+        return value
+
+    out = []
+    for old in keep:
+        call = calls[old]
+        if any(d not in position for d in call.depends_on):
+            return None
+        arguments = None if call.arguments is None else renumber(call.arguments)
+        out.append(ToolCall(call.name, arguments, tuple(position[d] for d in call.depends_on), call.optional))
+    return tuple(out)
+
+
+def subtask_dataset(dataset: ToolDataset, router, proposer, out: Path, k: int = 16, log: Callable = print) -> Path:
+    """The training sub-tasks of every domain as one dataset directory with candidates (module docstring)."""
+    pools = task_domains(dataset.tasks, dataset.tools)
+    subtasks: list[Task] = []
+    job_pools: list[list[str]] = []
+    dropped = 0
+    for task in dataset.tasks:
+        plan = rule_plan(task.query, router, "training")
+        counts: dict[str, int] = {}
+        for job in plan.jobs:
+            counts[job.domain] = counts.get(job.domain, 0) + 1
+        for job in plan.jobs:
+            keep = [i for i, c in enumerate(task.calls) if dataset.tools[c.name].domain == job.domain]
+            calls = restrict_calls(task.calls, keep) if keep and counts[job.domain] == 1 else None
+            if calls is None:
+                dropped += 1
+                continue
+            payload = job_payload(task, job, pools, dataset.tools)
+            subtasks.append(Task.from_dict({**payload["task"], "calls": [c.to_dict() for c in calls]}))
+            job_pools.append(payload["pool"])
+    if not subtasks:
+        raise ValueError(f"no training sub-task could be made from {len(dataset.tasks)} tasks")
+    info = {"format": "raytool_subtasks", "source": dataset.info.get("format", ""), "dropped_jobs": dropped}
+    ToolDataset(dataset.tools, subtasks, info).save(out)
+    write_candidates(proposer, ToolDataset.load(out), Path(out) / CANDIDATES_FILE, k=k, pools=job_pools)
+    by_domain = {d: sum(t.domain == d for t in subtasks) for d in pools}
+    log(f"[agent] {len(subtasks)} training sub-tasks ({by_domain}) in {out}; {dropped} jobs left out (several jobs "
+        "of one domain in a request, or references across domains)")  # fmt: skip
+    return Path(out)
+
+
+def train_proxy_decider(
+    tasks: Path,
+    fp_dir: Path | None,
+    run,
+    out: Path,
+    top_p: int = 5,
+    max_steps: int = 8,
+    skills: str = "",
+    log: Callable = print,
+) -> Path:
+    """The proxies' decider trained on the sub-tasks at `tasks` into `out` (skipped when done; `run`: a
+    `DeciderRunConfig`; `skills`: a skills file offered as macro-actions)."""
+    from raytool.decider.train import SUMMARY, train_decider
+
+    if (Path(out) / SUMMARY).exists():
+        log(f"[agent] proxy decider {out} exists, skipping")
+        return Path(out)
+    env = decider_env_config(tasks, top_p, max_steps) | ({"skills": str(skills)} if skills else {})
+    log(f"[agent] train the proxies' decider ({run.iterations} iterations) on {tasks} into {out}")
+    summary = train_decider(env, fp_dir, run, out)
+    log(f"[agent] trained in {summary['train_seconds']:.0f} s; last iteration: {json.dumps(summary['final'])}")
+    return Path(out)

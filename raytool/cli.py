@@ -161,6 +161,21 @@ def _parser() -> argparse.ArgumentParser:
     aeval.add_argument("--k", default="1,3,5", help="comma-separated Recall@k / Complete@k cut-offs")
     aeval.add_argument("--max-steps", type=int, default=8, help="calls per task for the baselines")
     aeval.set_defaults(run=_eval_agent)
+    ablate = evaluate.add_parser("ablation", help="the proxy agent with one part taken out at a time")
+    ablate.add_argument("--data", required=True, type=Path, help="benchmark file (or dataset dir, --format raytool)")
+    ablate.add_argument("--format", required=True, choices=(*FORMATS, "raytool"))
+    ablate.add_argument("--tools", type=Path, help="tool file or folder, for formats that keep tools apart")
+    ablate.add_argument("--out", required=True, type=Path, help="output dir (as `eval agent`), deciders/ retrained")
+    _agent_arguments(ablate)
+    ablate.add_argument("--variants", default="proxy,no-skills,no-planner,no-js,no-tau,rationale-loss",
+                        help="comma-separated ablations (see raytool.evaluation.ablation)")  # fmt: skip
+    ablate.add_argument("--subtasks", type=Path, help="training sub-tasks (default: CHECKPOINT/agent/subtasks)")
+    ablate.add_argument("--fp", type=Path, help="F_P for retrained deciders (default: CHECKPOINT/fp)")
+    ablate.add_argument("--rationale-proposer", type=Path, help="a proposer trained with the rationale loss")
+    ablate.add_argument("--unskilled-decider", type=Path, help="the decider trained without skills (no-skills)")
+    ablate.add_argument("--limit", type=int, help="N tasks drawn with --seed (default: all)")
+    ablate.add_argument("--seed", type=int, default=0, help="which tasks --limit draws")
+    ablate.set_defaults(run=_eval_ablation)
 
     run = sub.add_parser("run", help="run the proxy agent on one request and print its trace")
     source = run.add_mutually_exclusive_group(required=True)
@@ -528,6 +543,24 @@ def _eval_agent(args: argparse.Namespace) -> int:
     meta = {"data": str(args.data), "format": args.format}
     evaluate_agent(methods, dataset, args.out, teacher, config,
                    EvalConfig(ks=ks, max_steps=args.max_steps, seed=args.seed), meta)  # fmt: skip
+    print((args.out / "summary.md").read_text())
+    return 0
+
+
+def _eval_ablation(args: argparse.Namespace) -> int:
+    from raytool.evaluation.ablation import ablation_configs
+    from raytool.evaluation.agent import evaluate_agent, sample_tasks
+    from raytool.evaluation.proposer import load_eval_data
+    from raytool.paths import cache_dir
+
+    root = args.checkpoint or cache_dir() / "run"
+    dataset = sample_tasks(load_eval_data(args.data, args.format, args.tools), args.limit, args.seed)
+    config, teacher = _agent_runtime(args)
+    variants = tuple(v.strip() for v in args.variants.split(",") if v.strip())
+    configs = ablation_configs(config, args.subtasks or root / "agent" / "subtasks", args.fp or root / "fp", args.out,
+                               args.rationale_proposer, args.unskilled_decider, variants)  # fmt: skip
+    meta = {"data": str(args.data), "format": args.format, "variants": configs}
+    evaluate_agent(list(configs), dataset, args.out, teacher, configs.get("proxy", config), meta=meta)
     print((args.out / "summary.md").read_text())
     return 0
 

@@ -50,6 +50,7 @@ class AgentConfig:
     router: `proposer` (the proxy's proposer ranks all domains' tools) or `bm25`.
     parallel: one Ray actor per domain (True) or in-process proxies run one after another (False).
     proxy_cpus: Ray CPUs per proxy actor.
+    decompose: False = no planner: every request goes whole to one proxy over all the tools (an ablation).
     """
 
     proxy: ProxyConfig
@@ -58,6 +59,7 @@ class AgentConfig:
     router: str = "proposer"
     parallel: bool = True
     proxy_cpus: float = 0.5
+    decompose: bool = True
 
     def __post_init__(self) -> None:
         if self.router not in ("proposer", "bm25"):
@@ -101,7 +103,7 @@ class ProxyAgent:
         self.teacher = teacher
         self.work_dir = Path(work_dir)
         self.work_dir.mkdir(parents=True, exist_ok=True)
-        self.pools = pools or task_domains([], catalogue)
+        self.pools = pools if pools and config.decompose else task_domains([], catalogue)
         self.log = log
         self.descriptions = {
             d: "tools such as " + ", ".join(s.name for s in tools[:6]) for d, tools in self.pools.items()
@@ -109,6 +111,7 @@ class ProxyAgent:
         self._catalogue_dicts = [s.to_dict() for s in catalogue.values()]
         self._router = None
         self._proxies: dict[str, Any] = {}
+        self._cpus = 0.0
 
     # -- parts, made on first use --------------------------------------------------------------------------------
     def proxy_config(self, domain: str) -> ProxyConfig:
@@ -128,11 +131,25 @@ class ProxyAgent:
     def proxy(self, domain: str):
         if domain not in self._proxies:
             if self.config.parallel:
-                actor = proxy_actor(self.config.proxy_cpus)
+                self._cpus = self._cpus or self._actor_cpus()
+                actor = proxy_actor(self._cpus)
                 self._proxies[domain] = actor.remote(domain, self.proxy_config(domain), str(self.work_dir))
             else:
                 self._proxies[domain] = ProxyModel(domain, self.proxy_config(domain), self.work_dir)
         return self._proxies[domain]
+
+    def _actor_cpus(self) -> float:
+        """`proxy_cpus`, lowered so that one actor per domain fits in the CPUs Ray has free (else the last actors
+        would wait forever: a teacher actor may hold most of a small machine)."""
+        import ray
+
+        free = float(ray.available_resources().get("CPU", 0.0))
+        fit = free / len(self.pools)
+        if fit < 0.01:
+            raise RuntimeError(f"no free Ray CPU for {len(self.pools)} proxy actors; start Ray with more CPUs")
+        if fit < self.config.proxy_cpus:
+            self.log(f"[agent] {free:g} free Ray CPUs for {len(self.pools)} proxies: {fit:.2f} CPU each")
+        return min(self.config.proxy_cpus, fit)
 
     def start(self) -> None:
         """Create every domain's proxy now (actors load their checkpoints in parallel)."""
@@ -183,7 +200,8 @@ class ProxyAgent:
             outcome.info.update(plan=plan.source, jobs=len(jobs))
             waves: dict[int, float] = {}
             for job, result in zip(plan.jobs, jobs, strict=True):
-                waves[job.wave] = max(waves.get(job.wave, 0.0), result["end"] - result["start"])
+                took = result["end"] - result["start"] + result["setup_s"]
+                waves[job.wave] = max(waves.get(job.wave, 0.0), took)
             results.append(AgentResult(task, plan, outcome, ledger, jobs, ledger.wall_s + sum(waves.values())))
         return results
 

@@ -4,9 +4,10 @@
 
 Events (all with wall-clock `start`/`end`): teacher calls (`llm`), proxy decisions (`decision`: the candidates
 offered, the one chosen, the tool calls it made and their status). The timeline draws one bar per job, so jobs
-of one wave that ran at the same time on different proxies show as overlapping bars. `parallel_speedup` is, per
-wave, the summed job durations over the wave's span (first start to last end): 1.0 when the jobs ran one after
-another, up to the number of jobs when they fully overlapped.
+of one wave that ran at the same time on different proxies show as overlapping bars. A job's span is its proxy
+call: the set-up of its batch (sub-task dataset, the proposer's candidates, the env) and its decisions.
+`parallel_speedup` is, per wave, the summed job spans over the wave's span (first start to last end): 1.0 when the
+jobs ran one after another, up to the number of jobs when they fully overlapped.
 """
 
 from __future__ import annotations
@@ -18,16 +19,23 @@ from raytool.tables import format_table
 _BAR = 48
 
 
+def job_span(result: dict[str, Any]) -> tuple[float, float]:
+    """(start, end) of a job's proxy call: its batch's set-up and its decisions (module docstring)."""
+    batch = result.get("batch") or (result["start"], result["end"])
+    return float(batch[0]), float(batch[1])
+
+
 def parallel_speedup(plan, jobs: list[dict[str, Any]]) -> dict[int, float]:
-    """Wave -> summed job time / wall span of the wave, for waves of two or more jobs."""
+    """Wave -> summed job spans / wall span of the wave, for waves of two or more jobs."""
     waves: dict[int, list[dict[str, Any]]] = {}
     for job, result in zip(plan.jobs, jobs, strict=True):
         waves.setdefault(job.wave, []).append(result)
     out = {}
     for wave, results in waves.items():
         if len(results) > 1:
-            span = max(r["end"] for r in results) - min(r["start"] for r in results)
-            out[wave] = sum(r["end"] - r["start"] for r in results) / span if span > 0 else 1.0
+            spans = [job_span(r) for r in results]
+            wall = max(b for _, b in spans) - min(a for a, _ in spans)
+            out[wave] = sum(b - a for a, b in spans) / wall if wall > 0 else 1.0
     return out
 
 
@@ -49,7 +57,7 @@ def format_trace(result) -> str:
     for job in plan.jobs:
         lines.append(f"  job {job.id} -> {job.domain} proxy, wave {job.wave}, sub-tasks {list(job.subtasks)}")
     events = trace_events(result)
-    t0 = min([e["start"] for e in events] + [j["start"] for j in result.jobs]) if events or result.jobs else 0.0
+    t0 = min([e["start"] for e in events] + [job_span(j)[0] for j in result.jobs]) if events or result.jobs else 0.0
     rows = []
     for e in events:
         if e["kind"] == "llm":
@@ -61,13 +69,14 @@ def format_trace(result) -> str:
                      what])  # fmt: skip
     lines += ["", format_table(["t (ms)", "took (ms)", "event", "by", "what"], rows)]
     if result.jobs:
-        end = max(j["end"] for j in result.jobs)
+        end = max(job_span(j)[1] for j in result.jobs)
         span = max(end - t0, 1e-9)
-        lines += ["", f"timeline (0 .. {1000 * span:.0f} ms):"]
+        lines += ["", f"timeline (0 .. {1000 * span:.0f} ms; a job's bar is its proxy call, set-up included):"]
         for job, r in zip(plan.jobs, result.jobs, strict=True):
-            a, b = int(_BAR * (r["start"] - t0) / span), max(int(_BAR * (r["end"] - t0) / span), 1)
+            start, stop = job_span(r)
+            a, b = int(_BAR * (start - t0) / span), max(int(_BAR * (stop - t0) / span), 1)
             bar = " " * a + "#" * max(b - a, 1)
-            lines.append(f"  job {job.id} {job.domain:>8} |{bar:<{_BAR}}| {1000 * (r['end'] - r['start']):.0f} ms")
+            lines.append(f"  job {job.id} {job.domain:>8} |{bar:<{_BAR}}| {1000 * (stop - start):.0f} ms")
     for wave, speedup in parallel_speedup(plan, result.jobs).items():
         lines.append(f"wave {wave}: {speedup:.2f}x parallel speed-up (summed job time / wave span)")
     calls = outcome.calls

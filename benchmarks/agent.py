@@ -9,10 +9,10 @@ decider (`proxies/decider`, trained on the sub-tasks of `envs/agent_train`), and
 Everything goes to $RAYTOOL_CACHE/bench/agent/:
 
     main/        proxy, react, cot, dfs (`raytool eval agent`): metrics.json per method, summary.md, plots/
-    repeat/      proxy and react again, same seed: every metric compared with main/ (determinism)
+    repeat/      proxy and cot again, same seed: every metric compared with main/ (determinism)
     parallel     proxy execution with one Ray actor per domain vs in-process one after another, median of
                  --repeats, side by side; one request's trace (jobs overlapping in time)
-    train_runs/  proxy and react on the training requests: their successful trajectories are mined for skills
+    train_runs/  proxy and cot on the training requests: their successful trajectories are mined for skills
     skills.json  the mined skills; deciders/skills: the proxies' decider retrained with them as macro-actions
     ablation/    proxy (with skills), no-skills, no-planner, no-js, no-tau, rationale-loss (`raytool eval ablation`)
 
@@ -74,10 +74,10 @@ def main() -> int:
     evaluate_agent(["proxy", "react", "cot", "dfs"], test, OUT / "main", teacher, base, meta=meta)
     print((OUT / "main" / "summary.md").read_text())
 
-    # 2. determinism: the same eval again
-    evaluate_agent(["proxy", "react"], test, OUT / "repeat", teacher, base, meta=meta)
+    # 2. determinism: the same eval again (the proxy, and CoT for the teacher's generations)
+    evaluate_agent(["proxy", "cot"], test, OUT / "repeat", teacher, base, meta=meta)
     rows = []
-    for method in ("proxy", "react"):
+    for method in ("proxy", "cot"):
         first = json.loads((OUT / "main" / method / "metrics.json").read_text())["metrics"]
         second = json.loads((OUT / "repeat" / method / "metrics.json").read_text())["metrics"]
         differ = sorted(k for k in first if first[k] != second.get(k))
@@ -106,10 +106,10 @@ def main() -> int:
     print(format_table(["proxy execution", "median s", "ms / request", "speed-up"], rows))
     print(format_trace(trace))
 
-    # 4. skills: mined from the successful trajectories of the decider (proxy) and the teacher (react) on training
-    evaluate_agent(["proxy", "react"], train, OUT / "train_runs", teacher, base,
+    # 4. skills: mined from the successful trajectories of the decider (proxy) and the teacher (cot) on training
+    evaluate_agent(["proxy", "cot"], train, OUT / "train_runs", teacher, base,
                    meta={"data": str(RUN / "envs" / "agent_train"), "format": "raytool"})  # fmt: skip
-    mined = mine_command([OUT / "train_runs" / m / "trajectories.jsonl" for m in ("proxy", "react")],
+    mined = mine_command([OUT / "train_runs" / m / "trajectories.jsonl" for m in ("proxy", "cot")],
                          RUN / "envs" / "agent_train", OUT / "skills.json")  # fmt: skip
     print(f"skills: {mined['skills']} mined from {mined['successful']} successful trajectories: {mined['names']}")
     print(f"skills could save: {json.dumps(mined['savings'])}")

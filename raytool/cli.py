@@ -572,27 +572,22 @@ def _run(args: argparse.Namespace) -> int:
     from raytool.agent.agent import ProxyAgent, task_domains
     from raytool.agent.trace import format_trace
     from raytool.envs.suites import SUITE_NAMES, get_suite
+    from raytool.planner.router import domain_pools
     from raytool.tools.dataset import ToolDataset
 
     if args.task_id and not args.tasks:
         raise ValueError("--task-id needs --tasks DIR")
+    task = None
     if args.tasks:
         dataset = ToolDataset.load(args.tasks)
         catalogue = dataset.tools
+        if args.task_id:
+            task = next((t for t in dataset.tasks if t.id == args.task_id), None)
+            if task is None:
+                raise ValueError(f"{args.tasks}: no task with id {args.task_id!r}")
     else:
         catalogue = {t.name: t.spec for name in SUITE_NAMES for t in get_suite(name).tools.values()}
-        dataset = None
-    task = None
-    if args.task_id:
-        found = [t for t in dataset.tasks if t.id == args.task_id]
-        if not found:
-            raise ValueError(f"{args.tasks}: no task with id {args.task_id!r}")
-        task = found[0]
-    pools = task_domains([task] if task else [], catalogue)
-    if task is None:
-        from raytool.planner.router import domain_pools
-
-        pools = domain_pools(list(catalogue.values()))
+    pools = task_domains([task], catalogue) if task else domain_pools(list(catalogue.values()), list(SUITE_NAMES))
     config, teacher = _agent_runtime(args)
     with tempfile.TemporaryDirectory(prefix="raytool-run-") as work:
         agent = ProxyAgent(config, catalogue, teacher, work, pools)
@@ -602,8 +597,8 @@ def _run(args: argparse.Namespace) -> int:
         finally:
             agent.close()
     if args.json:
-        print(json.dumps({"plan": result.plan.to_dict(), "outcome": result.outcome.record(), "jobs": result.jobs},
-                         default=str, indent=2))  # fmt: skip
+        record = {"plan": result.plan.to_dict(), "outcome": result.outcome.record(), "jobs": result.jobs}
+        print(json.dumps(record, default=str, indent=2))
     else:
         print(format_trace(result))
     return 0

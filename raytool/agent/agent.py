@@ -38,6 +38,7 @@ from raytool.tools.spec import ToolSpec
 from raytool.tools.task import Task
 
 SINGLE_DOMAIN = "all"
+QUERY_SOURCE = "query"  # a bare request: its calls only carry the argument values read off the text
 
 
 @dataclass(frozen=True)
@@ -170,11 +171,16 @@ class ProxyAgent:
 
     # -- running ---------------------------------------------------------------------------------------------------
     def run(self, query: str, world_seed: int = 0, task: Task | None = None) -> AgentResult:
-        """One request (or a dataset `task`) end to end; `world_seed` picks the suites' world for a bare query."""
+        """One request (or a dataset `task`) end to end. A bare request runs on the suites' world from `world_seed`,
+        its argument values read off the text (`raytool.agent.slots`)."""
         if task is None:
-            suites = [d for d in self.pools if d != SINGLE_DOMAIN]
+            from raytool.agent.slots import request_calls
+            from raytool.envs.suites import SUITE_NAMES, get_suite
+
+            suites = [d for d in self.pools if d in SUITE_NAMES]
             env = {"suites": suites, "world_seed": world_seed, "level": 0} if suites else None
-            task = Task(id="query", query=query, env=env)
+            tools = [t for name in suites for t in get_suite(name).tools.values() if t.name in self.catalogue]
+            task = Task(id="query", query=query, calls=request_calls(query, tools), env=env, source=QUERY_SOURCE)
         return self.run_tasks([task])[0]
 
     def run_tasks(self, tasks: Sequence[Task]) -> list[AgentResult]:

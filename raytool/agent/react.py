@@ -28,7 +28,8 @@ def react_episode(env: ToolDeciderEnv, task_index: int) -> Episode:
         tools = [env.specs[c] for c in env.candidates] + [STOP_TOOL]
         messages = next_tool_prompt_messages(env.task.query, history_lines(env.made), tools)
         logprobs = yield ScoreRequest(tuple(messages), NEXT_TOOL_PREFIX, tuple(candidate_continuations(tools)))
-        best = int(np.argmax(np.where(env.repeat_mask(), -np.inf, logprobs)))
+        repeats = np.append(env.repeat_mask()[: len(env.candidates)], False)  # the scored options: candidates, finish
+        best = int(np.argmax(np.where(repeats, -np.inf, logprobs)))
         decisions += 1
         _, _, done, truncated, _ = env.step(best if best < len(env.candidates) else env.stop_action)
         if done or truncated:

@@ -86,6 +86,9 @@ def format_trace(result) -> str:
         f"{outcome.decisions}, tool calls {len(calls)} ({sum(c['status'] == 'valid' for c in calls)} ok), "
         f"critical path {1000 * result.wall_s:.0f} ms",
     ]
-    if result.task.calls:
+    if result.task.calls and result.task.source != "query":
         lines.append(f"verified against the task's gold: success {outcome.success}, reward {outcome.reward:.3f}")
+    if result.task.source == "query":
+        given = {k: v for c in result.task.calls for k, v in (c.arguments or {}).items()}
+        lines.append(f"argument values read off the request: {given}")
     return "\n".join(lines)

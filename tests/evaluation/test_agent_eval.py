@@ -89,10 +89,7 @@ def _seal_files(shared_data: Path, tmp_path: Path) -> list[str]:
 
 @pytest.mark.ray
 @pytest.mark.parametrize("fmt", ["raytool", "seal_tools", "metatool", "toolalpaca", "toolbench"])
-def test_eval_agent_command_by_path_on_every_format(
-    fmt: str, agent_kit, shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("RAYTOOL_CACHE", str(tmp_path / "cache"))
+def test_eval_agent_command_by_path_on_every_format(fmt: str, agent_kit, shared_data: Path, tmp_path: Path) -> None:
     source = {
         "raytool": ["--data", str(agent_kit["requests"]), "--format", "raytool"],
         "metatool": ["--data", str(shared_data / "metatool" / "multi_tool_query_golden.dev.json"), "--format",

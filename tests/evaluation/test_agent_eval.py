@@ -64,7 +64,7 @@ def test_all_methods_run_and_a_second_run_gives_identical_metrics(agent_kit, tra
     assert "| proxy" in (tmp_path / "a" / "summary.md").read_text()
     assert (tmp_path / "a" / "plots" / "metrics.png").stat().st_size > 1000
 
-    second = evaluate_agent(["proxy", "react"], dataset, tmp_path / "b", transformers_teacher, config, BUDGET, meta,
+    second = evaluate_agent(["proxy", "cot"], dataset, tmp_path / "b", transformers_teacher, config, BUDGET, meta,
                             log=lambda _: None)  # fmt: skip
     for record in second:
         assert record["metrics"] == by[record["method"]]["metrics"], record["method"]

@@ -52,14 +52,15 @@ def test_train_main_job_runs(tmp_path: Path, shared_data: Path) -> None:
         "decider_stages: {train_tasks: 6, test_tasks: 4, rank_states: 12}\nfp: {epochs: 2}\n"
         "decider: {iterations: 2, rollout_fragment_length: 16, hidden: 16,\n"
         "          training: {learning_starts: 16, updates_per_iteration: 1, train_batch_size: 16}}\n"
+        "agent: {train_tasks: 4, test_tasks: 2}\n"
     )
     done = _run("train", "--data-dir", str(shared_data), "--out", str(tmp_path / "run"), "--config", str(config))
     assert done.returncode == 0, done.stderr
     assert "seal_tools_dev" in done.stdout and "toolbench_g1" in done.stdout and "finance_l2" in done.stdout
     assert (tmp_path / "run" / "datasets" / "metatool_single" / "tasks.jsonl").is_file()
-    assert "stage 3/9" in done.stdout and "selection_parse_failure_rate" in done.stdout
+    assert "stage 3/11" in done.stdout and "selection_parse_failure_rate" in done.stdout
     assert len(list((tmp_path / "run" / "synth" / "shards").glob("shard-*.jsonl"))) == 5
-    assert "stage 4/9" in done.stdout and (tmp_path / "run" / "proposer" / "model.safetensors").is_file()
+    assert "stage 4/11" in done.stdout and (tmp_path / "run" / "proposer" / "model.safetensors").is_file()
     assert "| proposer " in done.stdout and "| bm25 " in done.stdout
     # the decider half: proposer candidates, teacher labels, F_P, RLlib decider, results table
     assert (tmp_path / "run" / "envs" / "decider_test" / "candidates.jsonl").is_file()
@@ -68,10 +69,17 @@ def test_train_main_job_runs(tmp_path: Path, shared_data: Path) -> None:
     assert "top-1 agreement, held-out" in done.stdout
     for row in ("| decider (RL", "| teacher-only", "| proposer-greedy", "| oracle"):
         assert row in done.stdout, row
+    # the agent half: multi-domain requests, the proxies' decider on their sub-tasks, proxy vs ReAct
+    assert (tmp_path / "run" / "agent" / "subtasks" / "candidates.jsonl").is_file()
+    assert (tmp_path / "run" / "proxies" / "decider" / "decider.json").is_file()
+    for method in ("proxy", "react"):
+        assert (tmp_path / "run" / "agent_eval" / method / "metrics.json").is_file(), method
+    assert "stage 11/11" in done.stdout and "| proxy" in done.stdout and "| react" in done.stdout
     again = _run("train", "--data-dir", str(shared_data), "--out", str(tmp_path / "run"), "--config", str(config))
     assert again.returncode == 0, again.stderr
-    for stage in ("stage 4/9: proposer checkpoint", "stage 6/9: " + str(tmp_path / "run" / "rank") + " exists",
-                  "stage 7/9: F_P", "stage 8/9: decider"):  # fmt: skip
+    for stage in ("stage 4/11: proposer checkpoint", "stage 6/11: " + str(tmp_path / "run" / "rank") + " exists",
+                  "stage 7/11: F_P", "stage 8/11: decider", "stage 10/11: proxy decider",
+                  "stage 11/11: " + str(tmp_path / "run" / "agent_eval") + " exists"):  # fmt: skip
         assert stage in again.stdout, stage
 
 

@@ -69,12 +69,13 @@ def format_trace(result) -> str:
                      what])  # fmt: skip
     lines += ["", format_table(["t (ms)", "took (ms)", "event", "by", "what"], rows)]
     if result.jobs:
-        end = max(job_span(j)[1] for j in result.jobs)
-        span = max(end - t0, 1e-9)
-        lines += ["", f"timeline (0 .. {1000 * span:.0f} ms; a job's bar is its proxy call, set-up included):"]
+        first = min(job_span(j)[0] for j in result.jobs)
+        span = max(max(job_span(j)[1] for j in result.jobs) - first, 1e-9)
+        lines += ["", f"proxy jobs from t = {1000 * (first - t0):.0f} ms, over {1000 * span:.0f} ms (a bar is the "
+                      "job's proxy call, set-up included):"]  # fmt: skip
         for job, r in zip(plan.jobs, result.jobs, strict=True):
             start, stop = job_span(r)
-            a, b = int(_BAR * (start - t0) / span), max(int(_BAR * (stop - t0) / span), 1)
+            a, b = int(_BAR * (start - first) / span), max(int(_BAR * (stop - first) / span), 1)
             bar = " " * a + "#" * max(b - a, 1)
             lines.append(f"  job {job.id} {job.domain:>8} |{bar:<{_BAR}}| {1000 * (stop - start):.0f} ms")
     for wave, speedup in parallel_speedup(plan, result.jobs).items():

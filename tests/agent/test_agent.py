@@ -78,6 +78,6 @@ def test_parallel_and_sequential_agents_make_the_same_calls(agent_kit) -> None:
         assert len({j["pid"] for j in fast.jobs}) == 2  # each domain's jobs ran in its own actor process
         assert len({j["pid"] for j in slow.jobs}) == 1
     text = format_trace(results[True][0])
-    for needle in ("plan (rule", "job 0 ->", "job 1 ->", "timeline", "decision", "parallel speed-up",
+    for needle in ("plan (rule", "job 0 ->", "job 1 ->", "proxy jobs from", "decision", "parallel speed-up",
                    "verified against the task's gold"):  # fmt: skip
         assert needle in text, needle

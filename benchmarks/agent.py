@@ -14,7 +14,9 @@ Everything goes to $RAYTOOL_CACHE/bench/agent/:
                  --repeats, side by side; one request's trace (jobs overlapping in time)
     train_runs/  proxy and cot on the training requests: their successful trajectories are mined for skills
     skills.json  the mined skills; deciders/skills: the proxies' decider retrained with them as macro-actions
-    ablation/    proxy (with skills), no-skills, no-planner, no-js, no-tau, rationale-loss (`raytool eval ablation`)
+    ablation/    proxy (with skills), no-skills, no-planner, no-js, no-tau, rationale-loss (`raytool eval ablation`),
+                 and skills-not-retrained (the skills offered to the decider trained without them)
+Evaluations whose metrics.json exists are not rerun (`--fresh` reruns them); trained deciders are reused.
 
 Finally `scripts/readme_results.py` rewrites the README's results section from main/ and ablation/.
 """
@@ -42,6 +44,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, help="held-out requests (default: all)")
     parser.add_argument("--repeats", type=int, default=3, help="repeats of the parallel timing")
+    parser.add_argument("--fresh", action="store_true", help="rerun evaluations whose results exist")
     args = parser.parse_args()
 
     import ray
@@ -70,12 +73,15 @@ def main() -> int:
     base = AgentConfig(proxy=ProxyConfig(proposer=str(RUN / "proposer"), decider=str(RUN / "proxies" / "decider")))
     meta = {"data": str(RUN / "envs" / "agent_test"), "format": "raytool"}
 
+    def todo(folder: Path, methods: list[str]) -> list[str]:  # methods without results yet (reruns: --fresh)
+        return [m for m in methods if args.fresh or not (folder / m / "metrics.json").exists()]
+
     # 1. the four methods, same teacher, tools and candidates
-    evaluate_agent(["proxy", "react", "cot", "dfs"], test, OUT / "main", teacher, base, meta=meta)
+    evaluate_agent(todo(OUT / "main", ["proxy", "react", "cot", "dfs"]), test, OUT / "main", teacher, base, meta=meta)
     print((OUT / "main" / "summary.md").read_text())
 
     # 2. determinism: the same eval again (the proxy, and CoT for the teacher's generations)
-    evaluate_agent(["proxy", "cot"], test, OUT / "repeat", teacher, base, meta=meta)
+    evaluate_agent(todo(OUT / "repeat", ["proxy", "cot"]), test, OUT / "repeat", teacher, base, meta=meta)
     rows = []
     for method in ("proxy", "cot"):
         first = json.loads((OUT / "main" / method / "metrics.json").read_text())["metrics"]
@@ -107,7 +113,7 @@ def main() -> int:
     print(format_trace(trace))
 
     # 4. skills: mined from the successful trajectories of the decider (proxy) and the teacher (cot) on training
-    evaluate_agent(["proxy", "cot"], train, OUT / "train_runs", teacher, base,
+    evaluate_agent(todo(OUT / "train_runs", ["proxy", "cot"]), train, OUT / "train_runs", teacher, base,
                    meta={"data": str(RUN / "envs" / "agent_train"), "format": "raytool"})  # fmt: skip
     mined = mine_command([OUT / "train_runs" / m / "trajectories.jsonl" for m in ("proxy", "cot")],
                          RUN / "envs" / "agent_train", OUT / "skills.json")  # fmt: skip
@@ -124,7 +130,11 @@ def main() -> int:
     rationale = RATIONALE_PROPOSER if (RATIONALE_PROPOSER / "proposer.json").exists() else None
     configs = ablation_configs(with_skills, RUN / "agent" / "subtasks", RUN / "fp", OUT / "ablation", rationale,
                                RUN / "proxies" / "decider")  # fmt: skip
-    evaluate_agent(list(configs), test, OUT / "ablation", teacher, with_skills, meta=meta | {"variants": configs})
+    # the mined skills offered to the decider trained without them (no retraining)
+    configs["skills-not-retrained"] = dataclasses.replace(base, proxy=dataclasses.replace(base.proxy,
+                                                          skills=str(OUT / "skills.json")))  # fmt: skip
+    evaluate_agent(todo(OUT / "ablation", list(configs)), test, OUT / "ablation", teacher, with_skills,
+                   meta=meta | {"variants": configs})  # fmt: skip
     print((OUT / "ablation" / "summary.md").read_text())
     teacher.close()
     done = subprocess.run([sys.executable, str(Path(__file__).parent.parent / "scripts" / "readme_results.py"),

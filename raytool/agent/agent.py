@@ -21,6 +21,7 @@ proxy sees each task's own tool pool.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,8 +145,13 @@ class ProxyAgent:
         would wait forever: a teacher actor may hold most of a small machine)."""
         import ray
 
-        free = float(ray.available_resources().get("CPU", 0.0))
-        fit = free / len(self.pools)
+        deadline = time.monotonic() + 30.0  # actors just killed (an earlier agent) free their CPUs a moment later
+        while True:
+            free = float(ray.available_resources().get("CPU", 0.0))
+            fit = free / len(self.pools)
+            if fit >= min(self.config.proxy_cpus, 0.1) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
         if fit < 0.01:
             raise RuntimeError(f"no free Ray CPU for {len(self.pools)} proxy actors; start Ray with more CPUs")
         if fit < self.config.proxy_cpus:

@@ -7,12 +7,13 @@ in a sandbox process) for executable tasks, or is only checked against the tool'
 the verifiable reward (`raytool.envs.reward`) is paid as per-step differences, so the return equals it.
 
 Macro-actions (`skills=<file>`, `raytool.envs.macros`): a skill whose first tool is among the candidates, whose
-tools are all in the task's pool and none called successfully yet, is offered right before its first tool, and
-the list is cut back to p, so skills displace the lowest-ranked tools and the spaces stay the same (a decider
+tools are all among the task's ranked tools (the candidate source's top K: all of them look needed) and none
+called successfully yet, is offered right before its first tool with the lowest of its tools' scores, and the
+list is cut back to p, so skills displace the lowest-ranked tools and the spaces stay the same (a decider
 trained without skills still runs). Choosing one is one decision (`max_steps` counts decisions) that runs its
 tools in order through the binder, stopping at the first call that is not valid; `candidate_names()` names the
-candidates, skills included. A skill's slot shows the mean of its tools' vectors (re-normalised) and its first
-tool's score, history flags and fillable share.
+candidates, skills included. A skill's slot shows the mean of its tools' vectors (re-normalised), that score, and
+its first tool's history flags and fillable share.
 
 Observation (`Dict`, as RLlib's action-masking modules expect):
   observations  float32 in [-1, 1], (2D + 4 + p (D + 5),): query vector; mean vector of the tools called successfully;
@@ -263,13 +264,15 @@ class ToolDeciderEnv(gym.Env):
 
     def _with_macros(self, picks: list[tuple[int, float]], done: set[str]) -> list[tuple[int, float]]:
         """`picks` with each eligible macro (module docstring) inserted right before its first tool."""
-        pool = set(self.task.tools) if self.task.tools else set(self.tool_index)
+        ranked = {self.specs[int(c)].name: float(s) for c, s in
+                  zip(self.features.ranked[self._task_index], self.features.scores[self._task_index], strict=True)
+                  if c >= 0}  # fmt: skip
         out = []
         for cand, score in picks:
             first = self.specs[cand].name
             for m, macro in enumerate(self.macros):
-                if macro.tools[0] == first and set(macro.tools) <= pool and not set(macro.tools) & done:
-                    out.append((len(self.specs) + m, score))
+                if macro.tools[0] == first and all(t in ranked for t in macro.tools) and not set(macro.tools) & done:
+                    out.append((len(self.specs) + m, min(ranked[t] for t in macro.tools)))
             out.append((cand, score))
         return out
 

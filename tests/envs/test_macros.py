@@ -77,7 +77,10 @@ def test_skill_is_offered_right_before_its_first_tool(travel: Path, tmp_path: Pa
     skill, first = (obs["observations"][2 * d + 4 + k * (d + 5) :][: d + 5] for k in (slot, slot + 1))
     mean = env.features.tool_vecs[[env.tool_index[t] for t in QUOTE_BOOK]].mean(0)
     np.testing.assert_allclose(skill[:d], mean / np.linalg.norm(mean), atol=1e-6)  # its tools' mean, re-normalised
-    assert skill[d] == first[d] and skill[d + 2 :].tolist() == first[d + 2 :].tolist()  # score, flags: first tool's
+    ranked = dict(zip(env.features.ranked[0].tolist(), env.features.scores[0].tolist(), strict=True))
+    lowest = min(ranked[env.tool_index[t]] for t in QUOTE_BOOK)
+    assert skill[d] == pytest.approx(lowest)  # score: the lowest of its tools' (all must be needed)
+    assert skill[d + 2 :].tolist() == first[d + 2 :].tolist()  # flags and fillable share: its first tool's
     check_env(env, skip_render_check=True)
 
 

@@ -522,14 +522,15 @@ def _agent_config(args: argparse.Namespace):
     return AgentConfig(proxy=proxy, planner=PlannerConfig(mode=args.planner), parallel=not args.sequential)
 
 
-def _agent_runtime(args: argparse.Namespace):
-    """(agent config, teacher) with Ray started for the proxy actors and a vLLM teacher."""
+def _agent_runtime(args: argparse.Namespace, baselines: bool = False):
+    """(agent config, teacher) with Ray started for the proxy actors. The teacher (a vLLM engine by default: tens of
+    seconds to start) only when something asks it: the planner (unless `--planner never`) or a baseline."""
     import ray
 
     config = _agent_config(args)
     if not ray.is_initialized():
         ray.init(address=os.environ.get("RAY_ADDRESS") or "local", include_dashboard=False, log_to_driver=False)
-    return config, _teacher(args.teacher)[1]
+    return config, (_teacher(args.teacher)[1] if baselines or args.planner != "never" else None)
 
 
 def _eval_agent(args: argparse.Namespace) -> int:
@@ -539,7 +540,7 @@ def _eval_agent(args: argparse.Namespace) -> int:
     methods = [m.strip() for m in args.method.split(",") if m.strip()]
     ks = tuple(int(k) for k in args.k.split(",") if k.strip())
     dataset = sample_tasks(load_eval_data(args.data, args.format, args.tools), args.limit, args.seed)
-    config, teacher = _agent_runtime(args)
+    config, teacher = _agent_runtime(args, baselines=any(m != "proxy" for m in methods))
     meta = {"data": str(args.data), "format": args.format}
     evaluate_agent(methods, dataset, args.out, teacher, config,
                    EvalConfig(ks=ks, max_steps=args.max_steps, seed=args.seed), meta)  # fmt: skip

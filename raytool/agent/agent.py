@@ -34,7 +34,7 @@ from raytool.planner.plan import Plan
 from raytool.planner.planner import PlannerConfig, plan_episode
 from raytool.planner.router import BM25Router, ProposerRouter, domain_pools
 from raytool.teacher.lockstep import Ledger, drive
-from raytool.tools.call import REF_KEY, is_result_ref
+from raytool.tools.call import REF_KEY, map_refs
 from raytool.tools.spec import ToolSpec
 from raytool.tools.task import Task
 
@@ -193,9 +193,6 @@ class ProxyAgent:
         """Plan all tasks (batched teacher calls), run their jobs wave by wave, merge and score."""
         episodes = [plan_episode(t.query, self.descriptions, self.router, self.config.planner) for t in tasks]
         plans, ledgers = drive(episodes, self.teacher, self.log)
-        for plan, ledger in zip(plans, ledgers, strict=True):
-            ledger.events.append({"kind": "plan", "source": plan.source, "failure": plan.failure,
-                                  "subtasks": len(plan.subtasks), "jobs": len(plan.jobs)})  # fmt: skip
         done: dict[tuple[int, int], dict[str, Any]] = {}
         for wave in range(1 + max((j.wave for p in plans for j in p.jobs), default=-1)):
             by_domain: dict[str, list[tuple[int, int, dict]]] = {}
@@ -254,15 +251,6 @@ def _merge(jobs: Sequence[dict[str, Any]]) -> list[MadeCall]:
     for job in jobs:
         offset = len(made)
         for call in job["calls"]:
-            made.append(MadeCall(call["name"], _shift(call["arguments"], offset), call["status"], call["output"]))
+            arguments = map_refs(call["arguments"], lambda ref, offset=offset: {**ref, REF_KEY: ref[REF_KEY] + offset})
+            made.append(MadeCall(call["name"], arguments, call["status"], call["output"]))
     return made
-
-
-def _shift(value: Any, offset: int) -> Any:
-    if is_result_ref(value):
-        return {**value, REF_KEY: value[REF_KEY] + offset}
-    if isinstance(value, dict):
-        return {k: _shift(v, offset) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_shift(v, offset) for v in value]
-    return value

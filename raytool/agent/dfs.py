@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from raytool.agent.outcome import Outcome, history_lines, score_outcome
-from raytool.distill.rank import STOP_TOOL
+from raytool.agent.outcome import Outcome, score_outcome
+from raytool.agent.react import next_tool_request
 from raytool.envs.decider_env import ToolDeciderEnv
 from raytool.envs.reward import VALID
-from raytool.teacher.lockstep import Episode, ScoreRequest
-from raytool.teacher.prompts import NEXT_TOOL_PREFIX, candidate_continuations, next_tool_prompt_messages
+from raytool.teacher.lockstep import Episode
 
 
 def _replay(env: ToolDeciderEnv, task_index: int, path: tuple[str, ...]) -> bool:
@@ -50,15 +49,14 @@ def dfs_episode(env: ToolDeciderEnv, task_index: int, branching: int = 2, budget
             env.reset(options={"task_index": task_index})
         if len(path) >= max_depth or not env.candidates:
             continue
-        tools = [env.specs[c] for c in env.candidates] + [STOP_TOOL]
-        messages = next_tool_prompt_messages(env.task.query, history_lines(env.made), tools)
-        logprobs = yield ScoreRequest(tuple(messages), NEXT_TOOL_PREFIX, tuple(candidate_continuations(tools)))
+        names = [env.specs[c].name for c in env.candidates]
+        logprobs = yield next_tool_request(env)
         expansions += 1
         order = [int(i) for i in np.argsort(-np.asarray(logprobs), kind="stable")]
-        if order[0] == len(tools) - 1:
+        if order[0] == len(names):
             best, finished = path, True
             break
-        children = [path + (tools[i].name,) for i in order if i < len(tools) - 1][:branching]
+        children = [path + (names[i],) for i in order if i < len(names)][:branching]
         stack.extend(reversed(children))  # the best child is explored first
     _replay(env, task_index, best)
     outcome: Outcome = score_outcome(env.task, env.made, expansions, env.reward_config)

@@ -50,13 +50,6 @@ class ProxyConfig:
     skills: str = ""
     executor: str = "inline"
 
-    @classmethod
-    def from_dict(cls, record: dict[str, Any]) -> ProxyConfig:
-        unknown = set(record) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown proxy config keys {sorted(unknown)}; known: {sorted(cls.__dataclass_fields__)}")
-        return cls(**record)
-
 
 class ProxyModel:
     """See the module docstring."""
@@ -77,6 +70,7 @@ class ProxyModel:
         self.proposer = ToolProposer.load(config.proposer)
         self.module = load_module(Path(config.decider))
         self._batches = itertools.count()
+        self._specs: dict[str, ToolSpec] = {}
 
     def solve(self, jobs: Sequence[dict[str, Any]], catalogue: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         """Run each job over the catalogue's tools; one result dict per job.
@@ -90,11 +84,15 @@ class ProxyModel:
             return []
         began = time.time()
         tasks = [Task.from_dict(job["task"]) for job in jobs]
-        specs = {s["name"]: ToolSpec.from_dict(s) for s in catalogue}
+        for record in catalogue:  # parsed once per tool: the agent sends the same catalogue with every batch
+            if record["name"] not in self._specs:
+                self._specs[record["name"]] = ToolSpec.from_dict(record)
+        specs = {record["name"]: self._specs[record["name"]] for record in catalogue}
         folder = self.work_dir / f"{self.domain}-{os.getpid()}-{next(self._batches)}"
-        ToolDataset(specs, tasks, {"format": "raytool_subtasks", "domain": self.domain}).save(folder)
+        dataset = ToolDataset(specs, tasks, {"format": "raytool_subtasks", "domain": self.domain})
+        dataset.save(folder)
         top_p, max_steps = int(self.env_settings["top_p"]), int(self.env_settings["max_steps"])
-        write_candidates(self.proposer, ToolDataset.load(folder), folder / CANDIDATES_FILE, k=top_p + max_steps,
+        write_candidates(self.proposer, dataset, folder / CANDIDATES_FILE, k=top_p + max_steps,
                          pools=[list(job["pool"]) for job in jobs])  # fmt: skip
         env = ToolDeciderEnv({
             "tasks": str(folder), "top_p": top_p, "max_steps": max_steps,
@@ -126,15 +124,14 @@ class ProxyModel:
                     done = terminated or truncated
                 results.append({
                     "id": task.id, "domain": self.domain, "decisions": decisions, "start": start, "end": time.time(),
-                    "setup_s": setup, "batch": [began, None], "pid": os.getpid(), "events": events,
+                    "setup_s": setup, "pid": os.getpid(), "events": events,
                     "calls": [{"name": m.name, "arguments": m.arguments, "status": m.status, "output": m.output}
                               for m in env.made],
                 })  # fmt: skip
         finally:
             env.close()
-        for result in results:
-            result["batch"][1] = time.time()
-        return results
+        ended = time.time()
+        return [dict(result, batch=(began, ended)) for result in results]  # the batch's span, set-up included
 
 
 def proxy_actor(num_cpus: float = 0.5):

@@ -20,14 +20,19 @@ from raytool.teacher.lockstep import Episode, ScoreRequest
 from raytool.teacher.prompts import NEXT_TOOL_PREFIX, candidate_continuations, next_tool_prompt_messages
 
 
+def next_tool_request(env: ToolDeciderEnv) -> ScoreRequest:
+    """The teacher's next-tool question at the env's current state: its candidates, then `finish`, scored."""
+    tools = [env.specs[c] for c in env.candidates] + [STOP_TOOL]
+    messages = next_tool_prompt_messages(env.task.query, history_lines(env.made), tools)
+    return ScoreRequest(tuple(messages), NEXT_TOOL_PREFIX, tuple(candidate_continuations(tools)))
+
+
 def react_episode(env: ToolDeciderEnv, task_index: int) -> Episode:
     """ReAct on task `task_index` of `env` (module docstring); returns its `Outcome`."""
     env.reset(options={"task_index": task_index})
     decisions = 0
     while True:
-        tools = [env.specs[c] for c in env.candidates] + [STOP_TOOL]
-        messages = next_tool_prompt_messages(env.task.query, history_lines(env.made), tools)
-        logprobs = yield ScoreRequest(tuple(messages), NEXT_TOOL_PREFIX, tuple(candidate_continuations(tools)))
+        logprobs = yield next_tool_request(env)
         repeats = np.append(env.repeat_mask()[: len(env.candidates)], False)  # the scored options: candidates, finish
         best = int(np.argmax(np.where(repeats, -np.inf, logprobs)))
         decisions += 1

@@ -19,12 +19,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from raytool.agent.agent import job_payload, task_domains
 from raytool.decider.candidates import CANDIDATES_FILE, decider_env_config, write_candidates
 from raytool.planner.planner import rule_plan
-from raytool.tools.call import REF_KEY, ToolCall, is_result_ref
+from raytool.tools.call import REF_KEY, ToolCall, map_refs
 from raytool.tools.dataset import ToolDataset
 from raytool.tools.task import Task
 
@@ -33,21 +32,12 @@ def restrict_calls(calls: Sequence[ToolCall], keep: Sequence[int]) -> tuple[Tool
     """The calls at `keep` (in order) with references renumbered; None if one references a call left out."""
     position = {old: new for new, old in enumerate(keep)}
 
-    def renumber(value: Any) -> Any:
-        if is_result_ref(value):
-            return {**value, REF_KEY: position[value[REF_KEY]]}
-        if isinstance(value, dict):
-            return {k: renumber(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [renumber(v) for v in value]
-        return value
-
     out = []
     for old in keep:
         call = calls[old]
         if any(d not in position for d in call.depends_on):
             return None
-        arguments = None if call.arguments is None else renumber(call.arguments)
+        arguments = call.arguments and map_refs(call.arguments, lambda r: {**r, REF_KEY: position[r[REF_KEY]]})
         out.append(ToolCall(call.name, arguments, tuple(position[d] for d in call.depends_on), call.optional))
     return tuple(out)
 
@@ -75,8 +65,9 @@ def subtask_dataset(dataset: ToolDataset, router, proposer, out: Path, k: int = 
     if not subtasks:
         raise ValueError(f"no training sub-task could be made from {len(dataset.tasks)} tasks")
     info = {"format": "raytool_subtasks", "source": dataset.info.get("format", ""), "dropped_jobs": dropped}
-    ToolDataset(dataset.tools, subtasks, info).save(out)
-    write_candidates(proposer, ToolDataset.load(out), Path(out) / CANDIDATES_FILE, k=k, pools=job_pools)
+    subset = ToolDataset(dataset.tools, subtasks, info)
+    subset.save(out)
+    write_candidates(proposer, subset, Path(out) / CANDIDATES_FILE, k=k, pools=job_pools)
     by_domain = {d: sum(t.domain == d for t in subtasks) for d in pools}
     log(f"[agent] {len(subtasks)} training sub-tasks ({by_domain}) in {out}; {dropped} jobs left out (several jobs "
         "of one domain in a request, or references across domains)")  # fmt: skip

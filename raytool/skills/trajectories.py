@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from raytool.envs.reward import INVALID, MALFORMED, REPEATED, VALID
-from raytool.tools.call import REF_KEY, is_result_ref, iter_refs, result_ref
+from raytool.tools.call import REF_KEY, iter_refs, map_refs, result_ref
 from raytool.tools.errors import FieldError, RecordError, expect_type, require
 from raytool.tools.files import iter_jsonl
 
@@ -87,14 +87,11 @@ def valid_calls(trajectory: Trajectory) -> list[TrajectoryCall]:
 
 
 def _renumber(value: Any, index: dict[int, int]) -> Any:
-    if is_result_ref(value):
-        new = index.get(value[REF_KEY])
-        return None if new is None else result_ref(new, value.get("path", ""))
-    if isinstance(value, dict):
-        return {k: _renumber(v, index) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_renumber(v, index) for v in value]
-    return value
+    def move(ref: dict[str, Any]) -> Any:
+        new = index.get(ref[REF_KEY])
+        return None if new is None else result_ref(new, ref.get("path", ""))
+
+    return map_refs(value, move)
 
 
 def _call(record: Any, i: int) -> TrajectoryCall:

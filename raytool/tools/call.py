@@ -8,7 +8,7 @@ also inside lists and nested objects. Keeping references as plain JSON makes the
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +24,17 @@ def result_ref(call: int, path: str = "") -> dict[str, Any]:
 
 def is_result_ref(value: Any) -> bool:
     return isinstance(value, dict) and REF_KEY in value
+
+
+def map_refs(value: Any, fn: Callable[[dict[str, Any]], Any]) -> Any:
+    """`value` with every result reference inside it replaced by `fn(reference)`, depth first."""
+    if is_result_ref(value):
+        return fn(value)
+    if isinstance(value, dict):
+        return {k: map_refs(v, fn) for k, v in value.items()}
+    if isinstance(value, list):
+        return [map_refs(v, fn) for v in value]
+    return value
 
 
 def iter_refs(value: Any) -> Iterator[dict[str, Any]]:

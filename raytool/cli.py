@@ -3,6 +3,7 @@
 raytool data import --format seal_tools --src ../shared/data/seal_tools/dev.jsonl --out out/seal_dev
 raytool data stats out/seal_dev
 raytool decider fp --rank out/rank --out out/fp   # F_P on `raytool distill rank` labels
+raytool tune --config tune_configs/decider_guidance.yaml   # Ray Tune sweep over lambda1 / lambda2 / sigma
 raytool train            # the main job on the embedded default (grows with every stage of the pipeline)
 """
 
@@ -196,6 +197,16 @@ def _parser() -> argparse.ArgumentParser:
     mine.add_argument("--max-len", type=int, default=3, help="tools per skill at most")
     mine.set_defaults(run=_skills_mine)
 
+    tune = sub.add_parser("tune", help="Ray Tune sweep of the decider's guidance weights (lambda1, lambda2, sigma)")
+    tune.add_argument("--config", type=Path, required=True, help="sweep file (tune_configs/*.yaml; see docs/tune.md)")
+    again = tune.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true", help="restore an interrupted sweep and finish it")
+    again.add_argument("--fresh", action="store_true", help="delete the sweep's earlier results first")
+    tune.add_argument("--name", help="experiment name (default: the file's `name:`)")
+    tune.add_argument("--storage", help="experiments folder (default: the file's `storage:`, else $RAYTOOL_CACHE/tune)")
+    tune.add_argument("--samples", type=int, help="override search.num_samples")
+    tune.set_defaults(run=_tune)
+
     train = sub.add_parser("train", help="run the main job on the embedded default")
     train.add_argument("--data-dir", type=Path, help="shared benchmark data (default: shared/data beside the repo)")
     train.add_argument("--out", type=Path, help="where artifacts go (default: $RAYTOOL_CACHE/run)")
@@ -287,11 +298,16 @@ def _teacher(path: Path | None):
     record = yaml.safe_load(path.read_text()) if path else {}
     config = TeacherConfig.from_dict((record or {}).get("teacher", record or {}))
     if config.backend == "vllm":
-        import ray
-
-        if not ray.is_initialized():
-            ray.init(address=os.environ.get("RAY_ADDRESS") or "local", include_dashboard=False, log_to_driver=False)
+        _ray_init(log_to_driver=False)
     return config, make_teacher(config)
+
+
+def _ray_init(log_to_driver: bool = True) -> None:
+    """Connect to the cluster in RAY_ADDRESS (set for `ray job submit` jobs), else start a local one of our own."""
+    import ray
+
+    if not ray.is_initialized():
+        ray.init(address=os.environ.get("RAY_ADDRESS") or "local", include_dashboard=False, log_to_driver=log_to_driver)
 
 
 def _distill_synth(args: argparse.Namespace) -> int:
@@ -378,12 +394,9 @@ def _proposer_train(args: argparse.Namespace) -> int:
     data = prepare_data(tasks, catalogue, config, load_records(args.synth))
     print(f"[proposer] {len(tasks):,} tasks over {len(catalogue):,} tools; config: {config.to_dict()}")
     if args.workers:
-        import ray
-
         from raytool.proposer.ray_train import train_distributed
 
-        if not ray.is_initialized():
-            ray.init(address=os.environ.get("RAY_ADDRESS") or "local", include_dashboard=False)
+        _ray_init()
         result = train_distributed(data, config, args.out, num_workers=args.workers,
                                    cpus_per_worker=max(config.threads / args.workers, 0.5))  # fmt: skip
     else:
@@ -525,11 +538,8 @@ def _agent_config(args: argparse.Namespace):
 def _agent_runtime(args: argparse.Namespace, baselines: bool = False):
     """(agent config, teacher) with Ray started for the proxy actors. The teacher (a vLLM engine by default: tens of
     seconds to start) only when something asks it: the planner (unless `--planner never`) or a baseline."""
-    import ray
-
     config = _agent_config(args)
-    if not ray.is_initialized():
-        ray.init(address=os.environ.get("RAY_ADDRESS") or "local", include_dashboard=False, log_to_driver=False)
+    _ray_init(log_to_driver=False)
     return config, (_teacher(args.teacher)[1] if baselines or args.planner != "never" else None)
 
 
@@ -611,6 +621,28 @@ def _skills_mine(args: argparse.Namespace) -> int:
     summary = mine_command(args.trajectories, args.tools, args.out, args.min_support, args.max_len)
     for key, value in summary.items():
         print(f"{key}: {value}")
+    return 0
+
+
+def _tune(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from raytool.tune.space import load_sweep
+    from raytool.tune.sweep import SweepInterrupted, run_sweep
+
+    sweep = load_sweep(args.config)
+    search = {**sweep.search, **({"num_samples": args.samples} if args.samples else {})}
+    sweep = dataclasses.replace(sweep, name=args.name or sweep.name, storage=args.storage or sweep.storage,
+                                search=search)  # fmt: skip
+    _ray_init(log_to_driver=False)
+    try:
+        run_sweep(sweep, resume=args.resume, fresh=args.fresh)
+    except SweepInterrupted as err:
+        print(f"[tune] interrupted: {err}", file=sys.stderr)
+        return 130
+    except FileExistsError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     return 0
 
 

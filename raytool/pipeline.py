@@ -65,6 +65,7 @@ class AgentStages:
     train_tasks / test_tasks: level-`level` requests over all suites (level 4: two suites per request).
     methods: what stage 11 compares (`raytool eval agent --method`).
     decider: `DeciderRunConfig` fields of the proxies' decider (default: the `decider:` section's).
+    proxy_resources: Ray custom resources per proxy actor in stage 11 (e.g. {"proxy": 1}, see clusters/).
     """
 
     train_tasks: int = 60
@@ -72,6 +73,7 @@ class AgentStages:
     level: int = 4
     methods: tuple[str, ...] = ("proxy", "react")
     decider: dict[str, Any] | None = None
+    proxy_resources: dict[str, float] | None = None
 
     @classmethod
     def from_sections(cls, settings: dict[str, Any]) -> AgentStages:
@@ -149,7 +151,8 @@ def agent_eval_stage(out: Path, test_tasks: Path, run_dir: Path, stages: AgentSt
         return eval_dir
     dataset = ToolDataset.load(test_tasks)
     _say(11, f"{', '.join(stages.methods)} on {len(dataset.tasks)} held-out requests into {eval_dir}")
-    config = AgentConfig(proxy=ProxyConfig(proposer=str(out / "proposer"), decider=str(run_dir)))
+    config = AgentConfig(proxy=ProxyConfig(proposer=str(out / "proposer"), decider=str(run_dir)),
+                         proxy_resources=dict(stages.proxy_resources or {}))  # fmt: skip
     teacher = make_teacher()
     try:
         evaluate_agent(stages.methods, dataset, eval_dir, teacher, config,

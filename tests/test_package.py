@@ -12,6 +12,7 @@ import yaml
 PACKAGE = Path(__file__).resolve().parent.parent / "raytool"
 ROOT = PACKAGE.parent
 # tools <- envs <- teacher <- distill <- proposer <- decider <- skills <- planner <- agent <- serving <- evaluation
+#   <- tune
 ORDER = [
     "tools",
     "envs",
@@ -24,6 +25,7 @@ ORDER = [
     "agent",
     "serving",
     "evaluation",
+    "tune",
 ]
 
 

@@ -52,6 +52,7 @@ class AgentConfig:
     router: `proposer` (the proxy's proposer ranks all domains' tools) or `bm25`.
     parallel: one Ray actor per domain (True) or in-process proxies run one after another (False).
     proxy_cpus: Ray CPUs per proxy actor.
+    proxy_resources: Ray custom resources per proxy actor (e.g. {"proxy": 1}: the cluster's proxy nodes).
     decompose: False = no planner: every request goes whole to one proxy over all the tools (an ablation).
     """
 
@@ -61,6 +62,7 @@ class AgentConfig:
     router: str = "proposer"
     parallel: bool = True
     proxy_cpus: float = 0.5
+    proxy_resources: dict[str, float] = field(default_factory=dict)
     decompose: bool = True
 
     def __post_init__(self) -> None:
@@ -134,7 +136,7 @@ class ProxyAgent:
         if domain not in self._proxies:
             if self.config.parallel:
                 self._cpus = self._cpus or self._actor_cpus()
-                actor = proxy_actor(self._cpus)
+                actor = proxy_actor(self._cpus, self.config.proxy_resources)
                 self._proxies[domain] = actor.remote(domain, self.proxy_config(domain), str(self.work_dir))
             else:
                 self._proxies[domain] = ProxyModel(domain, self.proxy_config(domain), self.work_dir)

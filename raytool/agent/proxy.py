@@ -134,8 +134,9 @@ class ProxyModel:
         return [dict(result, batch=(began, ended)) for result in results]  # the batch's span, set-up included
 
 
-def proxy_actor(num_cpus: float = 0.5):
-    """`ProxyModel` as a Ray actor class with `num_cpus` (fractional on small machines)."""
+def proxy_actor(num_cpus: float = 0.5, resources: dict[str, float] | None = None):
+    """`ProxyModel` as a Ray actor class with `num_cpus` (fractional on small machines) and custom `resources`
+    (e.g. {"proxy": 1} to land on the cluster's proxy nodes, see clusters/)."""
     import ray
 
-    return ray.remote(num_cpus=num_cpus)(ProxyModel)
+    return ray.remote(num_cpus=num_cpus, resources=dict(resources or {}))(ProxyModel)

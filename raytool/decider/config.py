@@ -92,6 +92,10 @@ class DeciderConfig(AlgorithmConfig):
 
     def validate(self) -> None:
         super().validate()
+        self.check_guidance()
+
+    def check_guidance(self) -> None:
+        """The checks on this class's own fields (ValueError); `validate` runs them after RLlib's."""
         if self.target_update not in ("polyak", "hard"):
             raise ValueError(f"target_update must be 'polyak' or 'hard', got {self.target_update!r}")
         if min(self.lambda1, self.lambda2, self.sigma, self.entropy_coeff) < 0:

@@ -33,6 +33,8 @@ class DeciderRunConfig:
     iterations: training iterations (each samples `rollout_fragment_length` steps per env runner).
     checkpoint_every: iterations between checkpoints (and at the end).
     num_env_runners, cpus_per_env_runner: rollout workers and their fractional CPUs.
+    runner_resources: Ray custom resources per rollout worker (e.g. {"rollout": 0.5}: the cluster's rollout
+        nodes, see clusters/); empty on a plain local cluster.
     rollout_fragment_length: env steps per runner per iteration.
     hidden: width of the decider's networks.
     training: `DeciderConfig.training` fields (lambda1, lambda2, sigma, learning rates, ...); see config.py.
@@ -43,6 +45,7 @@ class DeciderRunConfig:
     checkpoint_every: int = 5
     num_env_runners: int = 2
     cpus_per_env_runner: float = 0.5
+    runner_resources: dict[str, float] = field(default_factory=dict)
     rollout_fragment_length: int = 64
     hidden: int = 64
     training: dict[str, Any] = field(default_factory=dict)
@@ -68,6 +71,7 @@ def decider_config(env_config: dict[str, Any], fp_path: str | Path | None, run: 
         .env_runners(
             num_env_runners=run.num_env_runners,
             num_cpus_per_env_runner=run.cpus_per_env_runner,
+            custom_resources_per_env_runner=dict(run.runner_resources),
             rollout_fragment_length=run.rollout_fragment_length,
         )
         .training(**run.training)

@@ -634,9 +634,8 @@ def _tune(args: argparse.Namespace) -> int:
     search = {**sweep.search, **({"num_samples": args.samples} if args.samples else {})}
     sweep = dataclasses.replace(sweep, name=args.name or sweep.name, storage=args.storage or sweep.storage,
                                 search=search)  # fmt: skip
-    _ray_init(log_to_driver=False)
     try:
-        run_sweep(sweep, resume=args.resume, fresh=args.fresh)
+        run_sweep(sweep, resume=args.resume, fresh=args.fresh, connect=lambda: _ray_init(log_to_driver=False))
     except SweepInterrupted as err:
         print(f"[tune] interrupted: {err}", file=sys.stderr)
         return 130

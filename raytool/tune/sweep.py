@@ -2,7 +2,8 @@
 
     storage/name/                 Tune's experiment folder: one folder per trial (params.json, progress.csv,
                                   result.json, TensorBoard events, checkpoints), experiment state for restore
-    storage/name/report/summary.md   the results table (one row per trial, best first)
+    storage/name/report/summary.md   the results table (one row per trial, best first; with seeds swept, also one
+                                  row per setting averaged over its seeds)
     storage/name/report/heatmap.png  the metric over lambda1 x lambda2 (other settings averaged out): all trials at
                                   the last iteration they all reached, and the longest-running ones at the end
     storage/name/report/best.yaml    the best trial's settings as a `decider:` section: `raytool train --config`
@@ -74,24 +75,28 @@ def trial_setup(sweep: SweepConfig) -> TrialSetup:
 
 
 def run_sweep(
-    sweep: SweepConfig, resume: bool = False, fresh: bool = False, log: Callable[[str], None] = print
-) -> dict[str, Any]:
-    """Run (or with `resume`, restore and finish) the sweep; writes and returns the report (module docstring)."""
+    sweep: SweepConfig, resume: bool = False, fresh: bool = False, log: Callable[[str], None] = print,
+    connect: Callable[[], None] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Run (or with `resume`, restore and finish) the sweep; writes and returns the report (module docstring).
+    `connect` starts or joins Ray once the data and the experiment folder have been checked."""
     from ray import tune
 
     exp = experiment_dir(sweep)
     setup = trial_setup(sweep)
-    trainable = tune.with_resources(tune.with_parameters(decider_trial, setup=setup), trial_resources(setup))
     local = "://" not in exp
+    if resume and not tune.Tuner.can_restore(exp):
+        raise FileNotFoundError(f"{exp}: no sweep to resume (start it without --resume)")
+    if not resume and local and Path(exp).exists() and not fresh:
+        raise FileExistsError(f"{exp} exists: --resume continues that sweep, --fresh deletes it first")
+    if connect:
+        connect()
+    trainable = tune.with_resources(tune.with_parameters(decider_trial, setup=setup), trial_resources(setup))
     if resume:
-        if not tune.Tuner.can_restore(exp):
-            raise FileNotFoundError(f"{exp}: no sweep to resume (start it without --resume)")
         log(f"[tune] resuming {exp}")
         tuner = tune.Tuner.restore(exp, trainable=trainable, resume_unfinished=True, resume_errored=True)
     else:
         if local and Path(exp).exists():
-            if not fresh:
-                raise FileExistsError(f"{exp} exists: --resume continues that sweep, --fresh deletes it first")
             shutil.rmtree(exp)
         dims = ", ".join(f"{k} ({d.kind})" for k, d in sweep.dimensions.items())
         log(f"[tune] sweep {sweep.name}: {dims}; search {sweep.algorithm}, scheduler "
@@ -175,6 +180,32 @@ def results_table(rows: list[dict[str, Any]], sweep: SweepConfig) -> str:
                                    *(r[m] for m in REPORT_METRICS)] for r in rows])  # fmt: skip
 
 
+def settings_table(rows: list[dict[str, Any]], sweep: SweepConfig) -> str | None:
+    """When `seed` is swept: one row per setting of the other keys, the metric averaged over its seeds at the last
+    iteration every trial reached, and over the seeds that ran the most iterations at the end."""
+    if "seed" not in sweep.dimensions:
+        return None
+    ran = [r for r in rows if r["iterations"] > 0]
+    common, most = min(r["iterations"] for r in ran), max(r["iterations"] for r in ran)
+    keys = [k for k in sweep.dimensions if k != "seed"]
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for row in ran:
+        groups.setdefault(tuple(row["config"][k] for k in keys), []).append(row)
+    lines = []
+    for setting, members in groups.items():
+        early = [m.get("curve", {}).get(common, math.nan) for m in members]
+        late = [m[sweep.metric] for m in members if m["iterations"] == most]
+        lines.append([*setting, len(members), _mean(early), len(late), _mean(late)])
+    lines.sort(key=lambda line: -_finite(line[-3], "max") if sweep.mode == "max" else _finite(line[-3], "min"))
+    headers = [*keys, "trials", f"{sweep.metric} @ {common}", f"ran {most}", f"{sweep.metric} @ {most}"]
+    return format_table(headers, lines)
+
+
+def _mean(values: list[float]) -> float:
+    kept = [v for v in values if v == v]
+    return sum(kept) / len(kept) if kept else math.nan
+
+
 def best_config_text(row: dict[str, Any], sweep: SweepConfig, exp: str) -> str:
     """best.yaml: the best trial's whole `DeciderRunConfig` as a `decider:` section."""
     run = asdict(sweep.trial_run(row["config"]))
@@ -192,6 +223,9 @@ def write_report(rows: list[dict[str, Any]], sweep: SweepConfig, exp: str, log: 
 
     best = best_row(rows, sweep)
     table = results_table(rows, sweep)
+    grouped = settings_table(rows, sweep)
+    if grouped:
+        table += f"\n\nBy setting (mean over seeds):\n\n{grouped}"
     report = Path(exp) / "report" if "://" not in exp else cache_dir() / "tune-reports" / sweep.name
     report.mkdir(parents=True, exist_ok=True)
     atomic_write_text(report / "summary.md", f"# Sweep {sweep.name}\n\n{table}\n")

@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.conftest import AGENT_DECIDER_TRAINING
+
 TINY_DECIDER = {
     "iterations": 4, "checkpoint_every": 2, "num_env_runners": 1, "cpus_per_env_runner": 0.5,
-    "rollout_fragment_length": 16, "hidden": 16,
-    "training": {"learning_starts": 16, "updates_per_iteration": 1, "train_batch_size": 16},
+    "rollout_fragment_length": 16, "hidden": 16, "training": AGENT_DECIDER_TRAINING,
 }  # fmt: skip
 
 
@@ -41,7 +42,7 @@ def write_sweep(path: Path, data: Path, storage: Path, **sections) -> Path:
         "name": path.stem, "storage": str(storage),
         "data": {"tasks": str(data / "train"), "test_tasks": str(data / "test"), "fp": str(data / "fp"),
                  "top_p": 4, "max_steps": 4},
-        "decider": dict(TINY_DECIDER),
+        "decider": dict(TINY_DECIDER),  # a tiny decider (tests/conftest.py's agent budget), 4 iterations
         "space": {"lambda1": {"grid": [0.0, 0.1, 0.5]}, "lambda2": {"grid": [0.0, 0.05]}, "sigma": 0.3},
         "search": {"algorithm": "grid", "max_concurrent": 2},
         "scheduler": {"type": "asha", "grace_period": 2, "reduction_factor": 2, "max_t": 4},

@@ -120,3 +120,15 @@ def test_unreadable_sweep_files(tmp_path: Path) -> None:
     (tmp_path / "list.yaml").write_text("- 1\n")
     with pytest.raises(SweepFileError, match="a sweep file is a mapping"):
         load_sweep(tmp_path / "list.yaml")
+
+
+@pytest.mark.parametrize("path", sorted(TUNE_CONFIGS.glob("*.yaml")), ids=lambda p: p.name)
+def test_placement_uses_only_the_cluster_roles(path: Path) -> None:
+    from raytool.tune.trainable import TrialSetup, trial_resources
+
+    sweep = load_sweep(path)
+    bundles = trial_resources(TrialSetup(sweep, {}, {}, None)).bundles
+    run = sweep.run_config()
+    assert len(bundles) == 1 + run.num_env_runners and bundles[0]["CPU"] == sweep.resources.get("trial_cpus", 0.5)
+    for bundle in bundles:
+        assert set(bundle) - {"CPU"} <= {"teacher", "rollout", "proxy"}, bundle

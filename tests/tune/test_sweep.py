@@ -16,7 +16,7 @@ import pytest
 
 from raytool.tune.space import load_sweep
 from raytool.tune.sweep import run_sweep
-from tests.tune.conftest import write_sweep
+from tests.tune.conftest import TINY_DECIDER, write_sweep
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 
@@ -76,9 +76,7 @@ def test_six_trial_sweep_reports_a_table_heatmap_and_a_best_config_train_accepts
 
 
 def test_a_killed_trial_is_retried_from_its_checkpoint(ray_local, sweep_data, tmp_path):
-    decider = {"iterations": 6, "checkpoint_every": 2, "num_env_runners": 1, "cpus_per_env_runner": 0.5,
-               "rollout_fragment_length": 16, "hidden": 16,
-               "training": {"learning_starts": 16, "updates_per_iteration": 1, "train_batch_size": 16}}  # fmt: skip
+    decider = {**TINY_DECIDER, "iterations": 6}
     path = write_sweep(
         tmp_path / "retry.yaml", sweep_data, tmp_path / "store", decider=decider,
         space={"lambda1": {"grid": [0.1]}, "lambda2": 0.05}, scheduler={"type": "fifo"}, failure={"max_failures": 2},

@@ -102,7 +102,7 @@ def train_decider(
         first = algo.training_iteration
         while algo.training_iteration < run.iterations:
             result = algo.train()
-            row = _row(result, algo.training_iteration)
+            row = result_row(result, algo.training_iteration)
             history.append(row)
             done = algo.training_iteration - first
             rate = (time.perf_counter() - start) / done
@@ -147,7 +147,8 @@ def load_module(out_dir: Path):
     return RLModule.from_checkpoint(str(path.resolve()))
 
 
-def _row(result: dict[str, Any], iteration: int) -> dict[str, Any]:
+def result_row(result: dict[str, Any], iteration: int) -> dict[str, Any]:
+    """The history line of one `algo.train()` result: env steps, guidance metrics, runner metrics (NaN if absent)."""
     learner = result.get("learners", {}).get("default_policy", {})
     runners = result.get("env_runners", {})
     row: dict[str, Any] = {"iteration": iteration, "env_steps": int(runners.get("num_env_steps_sampled_lifetime", 0))}

@@ -70,7 +70,8 @@ def trial_setup(sweep: SweepConfig) -> TrialSetup:
             )
     shape = (int(data.get("top_p", 5)), int(data.get("max_steps", 8)))
     env, test_env = decider_env_config(paths["tasks"], *shape), decider_env_config(paths["test_tasks"], *shape)
-    ToolDeciderEnv(env), ToolDeciderEnv(test_env)
+    for config in (env, test_env):  # fills the shared feature cache here, once, instead of in every trial
+        ToolDeciderEnv(config)
     return TrialSetup(sweep, env, test_env, str(paths["fp"]))
 
 

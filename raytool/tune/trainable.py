@@ -41,7 +41,7 @@ def decider_trial(config: dict[str, Any], setup: TrialSetup) -> None:
     import torch
     from ray import tune
 
-    from raytool.decider.train import _row, decider_config
+    from raytool.decider.train import decider_config, result_row
     from raytool.envs.decider_env import ToolDeciderEnv
     from raytool.evaluation.decider import module_policy, rollout
 
@@ -56,7 +56,7 @@ def decider_trial(config: dict[str, Any], setup: TrialSetup) -> None:
         test_env = ToolDeciderEnv(setup.test_env)
         held_out: dict[str, float] = {}
         while algo.training_iteration < run.iterations:
-            row = _row(algo.train(), algo.training_iteration)
+            row = result_row(algo.train(), algo.training_iteration)
             iteration = row["iteration"]
             metrics = {
                 "train_success": row["success_rate"], "train_reward": row["task_reward"], "env_steps": row["env_steps"],

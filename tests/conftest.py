@@ -57,6 +57,14 @@ def vllm_teacher(ray_local):
 
 AGENT_PROPOSER_SET = ["max_steps=1", "epochs=1", "batch_size=4", "threads=1", "hard_negatives=1", "train_layers=1"]
 AGENT_DECIDER_TRAINING = {"learning_starts": 16, "updates_per_iteration": 1, "train_batch_size": 16}
+# `raytool train --config` with tiny budgets for every stage (the full-size proposer stage is benchmarks/proposer.py's)
+TINY_TRAIN_CONFIG = (
+    "proposer: {max_steps: 2, batch_size: 8}\nevaluation: {limit: 10, baselines: [bm25]}\n"
+    "decider_stages: {train_tasks: 6, test_tasks: 4, rank_states: 12}\nfp: {epochs: 2}\n"
+    "decider: {iterations: 2, rollout_fragment_length: 16, hidden: 16,\n"
+    "          training: {learning_starts: 16, updates_per_iteration: 1, train_batch_size: 16}}\n"
+    "agent: {train_tasks: 4, test_tasks: 2}\n"
+)
 
 
 @pytest.fixture(scope="session")

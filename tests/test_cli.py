@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import TINY_TRAIN_CONFIG
+
 RAYTOOL = shutil.which("raytool") or str(Path(sys.executable).parent / "raytool")
 
 
@@ -46,14 +48,8 @@ def test_bad_arguments_exit_nonzero_with_message(tmp_path: Path) -> None:
 
 @pytest.mark.ray
 def test_train_main_job_runs(tmp_path: Path, shared_data: Path) -> None:
-    config = tmp_path / "train.yaml"  # tiny budgets: the full-size proposer stage is benchmarks/proposer.py's
-    config.write_text(
-        "proposer: {max_steps: 2, batch_size: 8}\nevaluation: {limit: 10, baselines: [bm25]}\n"
-        "decider_stages: {train_tasks: 6, test_tasks: 4, rank_states: 12}\nfp: {epochs: 2}\n"
-        "decider: {iterations: 2, rollout_fragment_length: 16, hidden: 16,\n"
-        "          training: {learning_starts: 16, updates_per_iteration: 1, train_batch_size: 16}}\n"
-        "agent: {train_tasks: 4, test_tasks: 2}\n"
-    )
+    config = tmp_path / "train.yaml"
+    config.write_text(TINY_TRAIN_CONFIG)
     done = _run("train", "--data-dir", str(shared_data), "--out", str(tmp_path / "run"), "--config", str(config))
     assert done.returncode == 0, done.stderr
     assert "seal_tools_dev" in done.stdout and "toolbench_g1" in done.stdout and "finance_l2" in done.stdout

@@ -11,7 +11,7 @@ A sweep file, every section optional except `space` (unknown keys are errors nam
       top_p: 5
       max_steps: 8
     decider: {iterations: 20, num_env_runners: 1, ...}   # fixed DeciderRunConfig fields of every trial
-    space:                        # what is swept: DeciderConfig.training fields or DeciderRunConfig fields
+    space:                        # what is swept: DeciderConfig.training fields, hidden, rollout_fragment_length, seed
       lambda1: {grid: [0.0, 0.1, 0.5]}
       sigma: {uniform: [0.1, 0.6]}
       actor_lr: {loguniform: [3.0e-4, 3.0e-3]}
@@ -49,7 +49,7 @@ from raytool.decider.train import DeciderRunConfig
 
 METRICS = ("success", "reward", "calls", "train_success", "train_reward", "js_to_llm", "kendall_tau_b")
 SAMPLERS = ("grid", "choice", "uniform", "loguniform", "randint")
-RUN_FIELDS = ("hidden", "rollout_fragment_length", "num_env_runners", "cpus_per_env_runner", "seed")
+RUN_FIELDS = ("hidden", "rollout_fragment_length", "seed")  # env runners stay in `decider:`: they size the trial
 LOGGERS = ("csv", "json", "tensorboard", "mlflow")
 OWN_SEARCHERS = ("grid", "random", "bayes")
 SECTIONS = {

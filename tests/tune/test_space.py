@@ -81,6 +81,7 @@ BAD = [
     ({"spaces": {}}, "spaces: unknown section"),
     ({"space": {}}, "space: a non-empty mapping"),
     ({"space": {"lambda3": 0.1}}, "space.lambda3: not a decider setting"),
+    ({"space": {"num_env_runners": {"grid": [1, 2]}}}, "space.num_env_runners: not a decider setting"),
     ({"space": {"lambda1": {"gaussian": [0, 1]}}}, "space.lambda1: a plain value or one sampler"),
     ({"space": {"lambda1": {"uniform": [1.0, 0.0]}}}, "space.lambda1.uniform: needs low < high"),
     ({"space": {"lambda1": {"loguniform": [0.0, 1.0]}}}, "and low > 0"),

@@ -1,0 +1,167 @@
+"""The Serve application: `Router` (FastAPI ingress) in front of one `ProxyDeployment` per domain.
+
+    POST /v1/solve   {"query": ..., "domain"?: ..., "tools"?: [...], "options"?: {...}}  -> tool calls (OpenAI shape)
+    GET  /healthz    the router's domains
+
+The router plans the request like the agent (`raytool.agent.agent.ProxyAgent`: rule plan + router, or the teacher
+when asked), sends each wave's jobs to the domains' proxy deployments through their handles (a job whose replica
+dies is retried once on another), merges the calls in order and answers. `build_app(args)` is the Serve config's
+`import_path` (`raytool.serving.app:build_app`); args: `proposer`, `decider` (checkpoints every proxy loads unless
+`proxies` names its own per domain), `domains` (default: the three executable suites), `token` (bearer auth),
+`router` (`proposer` | `bm25`).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from typing import Any
+
+from fastapi import FastAPI, Request
+from ray import serve
+
+from raytool.agent.agent import AgentConfig, ProxyAgent
+from raytool.agent.proxy import ProxyConfig, ProxyModel
+from raytool.planner.planner import PlannerConfig
+from raytool.serving.http import ApiError, check_token, harden
+from raytool.serving.schema import SolveRequest
+
+MAX_BODY_BYTES = 1_000_000
+RETRYABLE = ("ActorDiedError", "ActorUnavailableError", "RayActorError")
+
+app = harden(FastAPI(title="raytool", version="0.1.0"), MAX_BODY_BYTES)  # before @serve.ingress: Serve copies it
+
+
+@serve.deployment(ray_actor_options={"num_cpus": 0.25}, max_ongoing_requests=8)
+class ProxyDeployment:
+    """One domain's `ProxyModel`; `user_config` {"proposer", "decider"} swaps the checkpoint in place (the new
+    model is loaded first, then replaces the old in one assignment: requests in flight finish on the old one)."""
+
+    def __init__(self, domain: str, proposer: str, decider: str) -> None:
+        self.domain = domain
+        self.work_dir = tempfile.mkdtemp(prefix=f"raytool-serve-{domain}-")
+        self.model = ProxyModel(domain, ProxyConfig(proposer, decider), self.work_dir)
+        self.checkpoint = {"proposer": proposer, "decider": decider}
+
+    def reconfigure(self, user_config: dict[str, Any]) -> None:
+        wanted = {"proposer": user_config.get("proposer") or self.checkpoint["proposer"],
+                  "decider": user_config.get("decider") or self.checkpoint["decider"]}  # fmt: skip
+        if wanted != self.checkpoint:
+            model = ProxyModel(self.domain, ProxyConfig(wanted["proposer"], wanted["decider"]), self.work_dir)
+            self.model, self.checkpoint = model, wanted
+
+    def solve(self, jobs: list[dict[str, Any]], catalogue: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return self.model.solve(jobs, catalogue)
+
+    def info(self) -> dict[str, Any]:
+        import os
+
+        return {"domain": self.domain, "checkpoint": self.checkpoint, "pid": os.getpid()}
+
+
+class ServedAgent(ProxyAgent):
+    """`ProxyAgent` whose proxies are Serve deployment handles (one per domain) instead of actors it starts."""
+
+    def __init__(self, handles: dict[str, Any], timeout_s: float, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.handles, self.timeout_s, self.retries = handles, timeout_s, 0
+
+    def proxy(self, domain: str):
+        return self.handles[domain]
+
+    def _execute(self, by_domain):
+        keys = {d: [(t, j) for t, j, _ in items] for d, items in by_domain.items()}
+        jobs = {d: [sub for _, _, sub in items] for d, items in by_domain.items()}
+        deadline = time.monotonic() + self.timeout_s
+        calls = {d: self.handles[d].solve.remote(jobs[d], self._catalogue_dicts) for d in by_domain}
+        answers = {}
+        for domain, response in calls.items():
+            answers[domain] = self._result(domain, response, jobs[domain], deadline)
+        return {key: result for d in by_domain for key, result in zip(keys[d], answers[d], strict=True)}
+
+    def _result(self, domain: str, response, jobs, deadline: float):
+        try:
+            return response.result(timeout_s=max(deadline - time.monotonic(), 0.01))
+        except TimeoutError:
+            response.cancel()
+            raise ApiError(504, "timeout", f"the {domain} proxy did not answer within the request's budget") from None
+        except Exception as err:  # a replica died under the request: once more, on another replica
+            if type(err).__name__ not in RETRYABLE:
+                raise
+            self.retries += 1
+            again = self.handles[domain].solve.remote(jobs, self._catalogue_dicts)
+            return again.result(timeout_s=max(deadline - time.monotonic(), 0.01))
+
+
+def _catalogue(domains: list[str]):
+    from raytool.envs.suites import get_suite
+    from raytool.planner.router import domain_pools
+
+    catalogue = {t.name: t.spec for name in domains for t in get_suite(name).tools.values()}
+    return catalogue, domain_pools(list(catalogue.values()), domains)
+
+
+@serve.deployment(ray_actor_options={"num_cpus": 0.25}, max_ongoing_requests=32)
+@serve.ingress(app)
+class Router:
+    """The ingress (module docstring)."""
+
+    def __init__(self, proxies: dict[str, Any], proposer: str, token: str | None = None, router: str = "bm25"):
+        self.handles = proxies
+        self.token = token or None
+        self.catalogue, self.pools = _catalogue(sorted(proxies))
+        self.config = AgentConfig(proxy=ProxyConfig(proposer=proposer, decider=""), router=router, parallel=True)
+        self.work_dir = tempfile.mkdtemp(prefix="raytool-router-")
+
+    @app.get("/healthz")
+    def healthz(self) -> dict[str, Any]:
+        return {"status": "ok", "domains": sorted(self.handles)}
+
+    @app.post("/v1/solve")
+    def solve(self, request: Request, body: SolveRequest) -> dict[str, Any]:
+        check_token(request, self.token)
+        began = time.perf_counter()
+        if body.domain is not None and body.domain not in self.pools:
+            raise ApiError(422, "unknown_domain", f"domain {body.domain!r} is not served (served: "
+                                                  f"{', '.join(sorted(self.pools))})")  # fmt: skip
+        if body.tools is not None:
+            raise ApiError(422, "unsupported", "client tool catalogues are not served yet: send a domain or none")
+        pools = {body.domain: self.pools[body.domain]} if body.domain else self.pools
+        config = AgentConfig(proxy=self.config.proxy, router=self.config.router, parallel=True,
+                             planner=PlannerConfig(mode=body.options.planner))  # fmt: skip
+        agent = ServedAgent(self.handles, body.options.timeout_s, config=config, catalogue=self.catalogue,
+                            teacher=None, work_dir=self.work_dir, pools=pools, log=lambda _: None)  # fmt: skip
+        result = agent.run(body.query, world_seed=body.options.world_seed)
+        calls = result.outcome.calls
+        answer = {
+            "tool_calls": [{"id": f"call_{i}", "type": "function",
+                            "function": {"name": c["name"], "arguments": json.dumps(c["arguments"])}}
+                           for i, c in enumerate(calls)],  # fmt: skip
+            "domains": sorted({j["domain"] for j in result.jobs}),
+            "plan": result.plan.source,
+            "timings": {"total_s": round(time.perf_counter() - began, 4), "retries": float(agent.retries)},
+        }
+        if body.options.execute:
+            outputs = result.outcome.outputs
+            answer["results"] = [{"id": f"call_{i}", "status": c["status"], "output": outputs[i] if i < len(outputs)
+                                  else None} for i, c in enumerate(calls)]  # fmt: skip
+        return answer
+
+
+def build_app(args: dict[str, Any]):
+    """The application from Serve config `args` (module docstring)."""
+    from raytool.envs.suites import SUITE_NAMES
+
+    unknown = set(args) - {"proposer", "decider", "domains", "proxies", "token", "router"}
+    if unknown:
+        raise ValueError(f"build_app: unknown args {sorted(unknown)}")
+    domains = list(args.get("domains") or SUITE_NAMES)
+    own = args.get("proxies") or {}
+    proxies = {}
+    for domain in domains:
+        checkpoint = {"proposer": args["proposer"], "decider": args["decider"], **own.get(domain, {})}
+        proxies[domain] = ProxyDeployment.options(name=f"ProxyModel-{domain}").bind(
+            domain, checkpoint["proposer"], checkpoint["decider"]
+        )
+    return Router.bind(proxies, args["proposer"], args.get("token"), args.get("router", "bm25"))

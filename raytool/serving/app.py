@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -135,9 +136,14 @@ class Router:
         result = agent.run(body.query, world_seed=body.options.world_seed)
         calls = result.outcome.calls
         answer = {
-            "tool_calls": [{"id": f"call_{i}", "type": "function",
-                            "function": {"name": c["name"], "arguments": json.dumps(c["arguments"])}}
-                           for i, c in enumerate(calls)],  # fmt: skip
+            "tool_calls": [
+                {
+                    "id": f"call_{i}",
+                    "type": "function",
+                    "function": {"name": c["name"], "arguments": json.dumps(c["arguments"])},
+                }
+                for i, c in enumerate(calls)
+            ],  # fmt: skip
             "domains": sorted({j["domain"] for j in result.jobs}),
             "plan": result.plan.source,
             "timings": {"total_s": round(time.perf_counter() - began, 4), "retries": float(agent.retries)},
@@ -162,6 +168,11 @@ def build_app(args: dict[str, Any]):
     for domain in domains:
         checkpoint = {"proposer": args["proposer"], "decider": args["decider"], **own.get(domain, {})}
         proxies[domain] = ProxyDeployment.options(name=f"ProxyModel-{domain}").bind(
-            domain, checkpoint["proposer"], checkpoint["decider"]
+            domain, _path(checkpoint["proposer"]), _path(checkpoint["decider"])
         )
-    return Router.bind(proxies, args["proposer"], args.get("token"), args.get("router", "bm25"))
+    return Router.bind(proxies, _path(args["proposer"]), args.get("token"), args.get("router", "bm25"))
+
+
+def _path(value: str) -> str:
+    """Checkpoint paths as replicas see them: `~` expanded (relative ones are resolved by `raytool serve`)."""
+    return str(Path(value).expanduser())

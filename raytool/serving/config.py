@@ -1,0 +1,100 @@
+"""Serve config files (`serve/*.yaml`): Serve's own schema plus a strict key check, and deploying them.
+
+`ServeDeploySchema` accepts misspelled keys silently and keeps `autoscaling_config` a plain dict; `load_serve_config`
+rejects unknown keys at every level (naming the file and the key path) and validates autoscaling configs, and
+checks raytool applications' `args` against `build_app`'s. `deploy(config)` is what `serve run CONFIG` does
+(`serve_start` + `deploy_apps`): the only path that applies a changed `user_config` (a new checkpoint) to running
+replicas in place, without restarting them.
+"""
+
+from __future__ import annotations
+
+import typing
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+RAYTOOL_IMPORT = "raytool.serving.app:build_app"
+APP_ARGS = {"proposer", "decider", "domains", "proxies", "token", "router"}
+
+
+class ServeConfigError(ValueError):
+    """A serve config that cannot be used; the message names the file and the key path."""
+
+
+def _models_in(annotation: Any) -> list[type]:
+    from pydantic import BaseModel
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+
+
+def check_model_keys(model: type, data: dict[str, Any], where: str) -> None:
+    """Every key of `data` (and of its nested mappings) is a field of the pydantic `model`; nested mappings that
+    Serve keeps as plain dicts (autoscaling_config) are validated against their model too."""
+    from ray.serve.config import AutoscalingConfig
+
+    fields = model.model_fields
+    known = sorted(set(fields) | {f.alias for f in fields.values() if f.alias})
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise ServeConfigError(f"{where}: unknown key {unknown[0]!r} for {model.__name__} (known: {', '.join(known)})")
+    for key, value in data.items():
+        if key == "autoscaling_config" and isinstance(value, dict):
+            check_model_keys(AutoscalingConfig, value, f"{where}.{key}")
+            AutoscalingConfig.model_validate(value)
+            continue
+        models = _models_in(fields[key].annotation) if key in fields else []
+        if len(models) != 1:
+            continue
+        items = value if isinstance(value, list) else [value]
+        for i, item in enumerate(items):
+            if isinstance(item, dict):
+                check_model_keys(models[0], item, f"{where}.{key}" + (f"[{i}]" if isinstance(value, list) else ""))
+
+
+def check_serve_config(record: Any, where: str):
+    """The parsed `ServeDeploySchema` of `record` (a dict), or a ServeConfigError naming `where` and the key."""
+    from pydantic import ValidationError
+    from ray.serve.schema import ServeDeploySchema
+
+    if not isinstance(record, dict):
+        raise ServeConfigError(f"{where}: a Serve config is a mapping, got {type(record).__name__}")
+    try:
+        config = ServeDeploySchema.model_validate(record)
+    except ValidationError as err:
+        first = err.errors()[0]
+        raise ServeConfigError(f"{where}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    check_model_keys(ServeDeploySchema, record, where)
+    for i, app in enumerate(record["applications"]):
+        if app.get("import_path") == RAYTOOL_IMPORT:
+            unknown = sorted(set(app.get("args") or {}) - APP_ARGS)
+            if unknown:
+                raise ServeConfigError(f"{where}.applications[{i}].args: unknown key {unknown[0]!r} "
+                                       f"(known: {', '.join(sorted(APP_ARGS))})")  # fmt: skip
+            for key in ("proposer", "decider"):
+                if not (app.get("args") or {}).get(key):
+                    raise ServeConfigError(f"{where}.applications[{i}].args.{key}: required (a checkpoint directory)")
+    return config
+
+
+def load_serve_config(path: str | Path):
+    """Read and check a serve config file (module docstring)."""
+    path = Path(path)
+    try:
+        record = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ServeConfigError(f"{path}: no such serve config") from None
+    except yaml.YAMLError as err:
+        raise ServeConfigError(f"{path}: not valid YAML: {err}") from None
+    return check_serve_config(record, str(path))
+
+
+def deploy(config) -> None:
+    """Start Serve with the config's HTTP options and apply its applications (blocking until they run)."""
+    from ray.serve._private.api import serve_start  # what `serve run CONFIG` uses (ray 2.60, serve/scripts.py)
+
+    client = serve_start(http_options=config.http_options.model_dump(), proxy_location=config.proxy_location)
+    client.deploy_apps(config, _blocking=True)

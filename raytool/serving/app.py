@@ -1,6 +1,7 @@
 """The Serve application: `Router` (FastAPI ingress) in front of one `ProxyDeployment` per domain.
 
     POST /v1/solve   {"query": ..., "domain"?: ..., "tools"?: [...], "options"?: {...}}  -> tool calls (OpenAI shape)
+    POST /v1/echo    the same request through auth, validation and one proxy round trip, echoed (latency checks)
     GET  /healthz    the router's domains
 
 The router plans the request like the agent (`raytool.agent.agent.ProxyAgent`: rule plan + router, or the teacher
@@ -54,6 +55,9 @@ class ProxyDeployment:
 
     def solve(self, jobs: list[dict[str, Any]], catalogue: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return self.model.solve(jobs, catalogue)
+
+    def echo(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return payload
 
     def info(self) -> dict[str, Any]:
         import os
@@ -118,6 +122,13 @@ class Router:
     @app.get("/healthz")
     def healthz(self) -> dict[str, Any]:
         return {"status": "ok", "domains": sorted(self.handles)}
+
+    @app.post("/v1/echo")
+    async def echo(self, request: Request, body: SolveRequest) -> dict[str, Any]:
+        """The router's path without the models: auth, validation, one proxy round trip (latency checks)."""
+        check_token(request, self.token)
+        domain = body.domain if body.domain in self.handles else sorted(self.handles)[0]
+        return await self.handles[domain].echo.remote(body.model_dump())
 
     @app.post("/v1/solve")
     def solve(self, request: Request, body: SolveRequest) -> dict[str, Any]:

@@ -1,0 +1,150 @@
+"""Serving benchmark on this machine (loopback, bounded): latency and throughput of the Serve endpoint, the router's
+overhead against a bare echo deployment, autoscaling under load and after, and a replica killed under load.
+
+    python benchmarks/serve.py [--proposer DIR --decider DIR] [--requests 48] [--seconds 45]
+
+Default checkpoints: the main job's (`$RAYTOOL_CACHE/run/proposer`, `run/proxies/decider`). Every level sends at
+most `--requests` requests or runs at most `--seconds`, whichever ends first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import statistics
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from raytool.paths import cache_dir
+from raytool.tables import format_table
+
+QUERY = {"query": "how much did tenant t-1 spend on compute", "domain": "cpn"}
+LEVELS = (1, 8, 32)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def _load(url: str, body: dict, clients: int, requests: int, seconds: float) -> dict:
+    latencies, codes = [], []
+    deadline = time.monotonic() + seconds
+    sent = 0
+
+    async def client(http: httpx.AsyncClient) -> None:
+        nonlocal sent
+        while sent < requests and time.monotonic() < deadline:
+            sent += 1
+            t0 = time.perf_counter()
+            reply = await http.post(url, json=body)
+            latencies.append(time.perf_counter() - t0)
+            codes.append(reply.status_code)
+
+    began = time.perf_counter()
+    async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=clients)) as http:
+        await asyncio.gather(*(client(http) for _ in range(clients)))
+    took = time.perf_counter() - began
+    latencies.sort()
+    p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
+    return {"n": len(latencies), "ok": sum(c == 200 for c in codes), "p50_ms": 1000 * statistics.median(latencies),
+            "p99_ms": 1000 * p99, "rps": len(latencies) / took}  # fmt: skip
+
+
+def _replicas(name: str) -> dict:
+    from ray import serve
+
+    return dict(serve.status().applications["raytool"].deployments[name].replica_states)
+
+
+def main() -> None:
+    import ray
+    from ray import serve
+
+    from raytool.serving.config import check_serve_config, deploy
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--proposer", type=Path, default=cache_dir() / "run" / "proposer")
+    parser.add_argument("--decider", type=Path, default=cache_dir() / "run" / "proxies" / "decider")
+    parser.add_argument("--requests", type=int, default=48)
+    parser.add_argument("--seconds", type=float, default=45)
+    args = parser.parse_args()
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+    port = _free_port()
+    scaling = {"min_replicas": 1, "max_replicas": 3, "target_ongoing_requests": 2, "upscale_delay_s": 1,
+               "downscale_delay_s": 5, "metrics_interval_s": 0.5, "look_back_period_s": 2}  # fmt: skip
+    config = {
+        "proxy_location": "HeadOnly", "http_options": {"host": "127.0.0.1", "port": port},
+        "applications": [
+            {"name": "raytool", "route_prefix": "/", "import_path": "raytool.serving.app:build_app",
+             "args": {"proposer": str(args.proposer), "decider": str(args.decider), "domains": ["cpn"],
+                      "router": "bm25"},
+             "deployments": [{"name": "Router", "ray_actor_options": {"num_cpus": 0.25}, "max_ongoing_requests": 64},
+                             {"name": "ProxyModel-cpn", "ray_actor_options": {"num_cpus": 0.25},
+                              "max_ongoing_requests": 4, "autoscaling_config": scaling}]},
+            {"name": "echo", "route_prefix": "/echo", "import_path": "raytool.serving.echo:app",
+             "deployments": [{"name": "Echo", "ray_actor_options": {"num_cpus": 0.25}, "max_ongoing_requests": 64}]},
+        ],
+    }  # fmt: skip
+    deploy(check_serve_config(config, "benchmark"))
+    base = f"http://127.0.0.1:{port}"
+    rows, overhead = [], []
+    for clients in LEVELS:
+        echo = asyncio.run(_load(base + "/echo", QUERY, clients, args.requests, args.seconds))
+        route = asyncio.run(_load(base + "/v1/echo", QUERY, clients, args.requests, args.seconds))
+        echo2 = asyncio.run(_load(base + "/echo", QUERY, clients, args.requests, args.seconds))
+        bare = statistics.median([echo["p50_ms"], echo2["p50_ms"]])
+        overhead.append([clients, bare, route["p50_ms"], route["p50_ms"] / bare, echo["p99_ms"], route["p99_ms"]])
+    print("Router overhead: POST /v1/echo (auth, validation, one proxy round trip) vs a bare echo deployment")
+    print(format_table(["clients", "echo p50 ms", "router p50 ms", "ratio", "echo p99 ms", "router p99 ms"], overhead))
+    seen: list[dict] = []
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.is_set():
+            seen.append({"t": time.monotonic(), **_replicas("ProxyModel-cpn")})
+            time.sleep(0.5)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    for clients in LEVELS:
+        result = asyncio.run(_load(base + "/v1/solve", QUERY, clients, args.requests, args.seconds))
+        rows.append([clients, result["n"], result["ok"], result["p50_ms"], result["p99_ms"], result["rps"]])
+    peak = max(r.get("RUNNING", 0) for r in seen)
+    load_end = time.monotonic()
+    while time.monotonic() < load_end + 60 and _replicas("ProxyModel-cpn") != {"RUNNING": 1}:
+        time.sleep(1)
+    down_s = time.monotonic() - load_end
+    print("\nPOST /v1/solve (the real proxy: proposer + RLlib decider, tool calls executed)")
+    print(format_table(["clients", "requests", "200", "p50 ms", "p99 ms", "req/s"], rows))
+    print(f"\nAutoscaling ProxyModel-cpn: 1 -> {peak} running replicas under load; back to "
+          f"{_replicas('ProxyModel-cpn')} {down_s:.1f} s after it")  # fmt: skip
+    # fault: kill one of two replicas under 8 clients
+    results: dict = {}
+
+    def fault_load() -> None:
+        results.update(asyncio.run(_load(base + "/v1/solve", QUERY, 8, 10_000, 20)))
+
+    loader = threading.Thread(target=fault_load)
+    loader.start()
+    time.sleep(6)
+    client = serve.context._get_global_client()
+    replicas = client.get_serve_details()["applications"]["raytool"]["deployments"]["ProxyModel-cpn"]["replicas"]
+    os.kill(replicas[0]["pid"], signal.SIGKILL)
+    loader.join()
+    stop.set()
+    print(f"\nFault: killed replica pid {replicas[0]['pid']} of {len(replicas)} under 8 clients: "
+          f"{results['n']} requests, {results['n'] - results['ok']} lost")  # fmt: skip
+    serve.shutdown()
+    ray.shutdown()
+
+
+if __name__ == "__main__":
+    main()

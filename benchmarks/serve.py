@@ -4,7 +4,8 @@ overhead against a bare echo deployment, autoscaling under load and after, and a
     python benchmarks/serve.py [--proposer DIR --decider DIR] [--requests 48] [--seconds 45]
 
 Default checkpoints: the main job's (`$RAYTOOL_CACHE/run/proposer`, `run/proxies/decider`). Every level sends at
-most `--requests` requests or runs at most `--seconds`, whichever ends first.
+most `--requests` requests or runs at most `--seconds`, whichever ends first; the /v1/solve levels run
+`--solve-seconds` each (long enough for autoscaled replicas to start).
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ def main() -> None:
     parser.add_argument("--decider", type=Path, default=cache_dir() / "run" / "proxies" / "decider")
     parser.add_argument("--requests", type=int, default=48)
     parser.add_argument("--seconds", type=float, default=45)
+    parser.add_argument("--solve-seconds", type=float, default=20, help="seconds of load per level on /v1/solve")
     args = parser.parse_args()
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     port = _free_port()
@@ -114,8 +116,8 @@ def main() -> None:
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
-    for clients in LEVELS:
-        result = asyncio.run(_load(base + "/v1/solve", QUERY, clients, args.requests, args.seconds))
+    for clients in LEVELS:  # time-bound: long enough for new replicas to start (5-10 s here)
+        result = asyncio.run(_load(base + "/v1/solve", QUERY, clients, 100_000, args.solve_seconds))
         rows.append([clients, result["n"], result["ok"], result["p50_ms"], result["p99_ms"], result["rps"]])
     peak = max(r.get("RUNNING", 0) for r in seen)
     load_end = time.monotonic()

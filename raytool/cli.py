@@ -648,18 +648,18 @@ def _serve(args: argparse.Namespace) -> int:
                 own.update({k: str(Path(v).expanduser().resolve()) for k, v in own.items()})
     config = check_serve_config(record, str(args.config))
     _ray_init(log_to_driver=False)
-    deploy(config)
-    http = config.http_options
-    for app in config.applications:
-        print(f"[serve] {app.name}: http://{http.host}:{http.port}{app.route_prefix}", flush=True)
-    if args.detach:
-        return 0
     from ray import serve
 
     try:
+        deploy(config)
+        http = config.http_options
+        for app in config.applications:
+            print(f"[serve] {app.name}: http://{http.host}:{http.port}{app.route_prefix}", flush=True)
+        if args.detach:
+            return 0
         while True:
             time.sleep(1)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl+C while deploying or serving
         print("[serve] shutting down", flush=True)
         serve.shutdown()
     return 0

@@ -1,7 +1,7 @@
 """The Serve application: `Router` (FastAPI ingress) in front of one `ProxyDeployment` per domain.
 
     POST /v1/solve   {"query": ..., "domain"?: ..., "tools"?: [...], "options"?: {...}}  -> tool calls (OpenAI shape)
-    POST /v1/echo    the same request through auth, validation and one proxy round trip, echoed (latency checks)
+    POST /v1/echo    the same request through auth and validation (and `?through=proxy` one proxy hop), echoed
     GET  /healthz    the router's domains
 
 The router plans the request like the agent (`raytool.agent.agent.ProxyAgent`: rule plan + router, or the teacher
@@ -124,11 +124,15 @@ class Router:
         return {"status": "ok", "domains": sorted(self.handles)}
 
     @app.post("/v1/echo")
-    async def echo(self, request: Request, body: SolveRequest) -> dict[str, Any]:
-        """The router's path without the models: auth, validation, one proxy round trip (latency checks)."""
+    async def echo(self, request: Request, body: SolveRequest, through: str = "router") -> dict[str, Any]:
+        """The router's path without the models (latency checks): auth and validation, echoed by the router
+        (`through=router`) or after one proxy round trip (`through=proxy`)."""
         check_token(request, self.token)
+        payload = body.model_dump()
+        if through != "proxy":
+            return payload
         domain = body.domain if body.domain in self.handles else sorted(self.handles)[0]
-        return await self.handles[domain].echo.remote(body.model_dump())
+        return await self.handles[domain].echo.remote(payload)
 
     @app.post("/v1/solve")
     def solve(self, request: Request, body: SolveRequest) -> dict[str, Any]:

@@ -15,6 +15,7 @@ dies is retried once on another), merges the calls in order and answers. `build_
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -26,7 +27,7 @@ from ray import serve
 from raytool.agent.agent import AgentConfig, ProxyAgent
 from raytool.agent.proxy import ProxyConfig, ProxyModel
 from raytool.planner.planner import PlannerConfig
-from raytool.serving.http import ApiError, check_token, harden
+from raytool.serving.http import TOKEN_ENV, ApiError, check_token, harden
 from raytool.serving.schema import SolveRequest
 
 MAX_BODY_BYTES = 1_000_000
@@ -60,8 +61,6 @@ class ProxyDeployment:
         return payload
 
     def info(self) -> dict[str, Any]:
-        import os
-
         return {"domain": self.domain, "checkpoint": self.checkpoint, "pid": os.getpid()}
 
 
@@ -115,6 +114,8 @@ class Router:
     def __init__(self, proxies: dict[str, Any], proposer: str, token: str | None = None, router: str = "bm25"):
         self.handles = proxies
         self.token = token or None
+        if self.token:  # read by BearerAuth in this replica's process
+            os.environ[TOKEN_ENV] = self.token
         self.catalogue, self.pools = _catalogue(sorted(proxies))
         self.config = AgentConfig(proxy=ProxyConfig(proposer=proposer, decider=""), router=router, parallel=True)
         self.work_dir = tempfile.mkdtemp(prefix="raytool-router-")

@@ -10,6 +10,7 @@ a schema violation a 422, an oversized body a 413 (checked on Content-Length and
 from __future__ import annotations
 
 import hmac
+import os
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -58,6 +59,30 @@ class BodyLimit:
         return await self.app(scope, limited, send)
 
 
+class BearerAuth:
+    """Pure ASGI middleware: when `$RAYTOOL_SERVE_TOKEN` is set (by the router replica that serves this app, in its
+    own process: Serve unpickles the app with copies of module state, an environment variable is process-wide),
+    every path but the health checks needs `Authorization: Bearer <token>`, checked before the body is read."""
+
+    OPEN = ("/healthz", "/-/healthz", "/-/routes")
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        token = os.environ.get(TOKEN_ENV)
+        if scope["type"] != "http" or not token or scope.get("path", "") in self.OPEN:
+            return await self.app(scope, receive, send)
+        given = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+        if not given.startswith("Bearer ") or not hmac.compare_digest(given[7:].encode(), token.encode()):
+            reply = error(401, "unauthorized", "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
+            return await reply(scope, receive, send)
+        return await self.app(scope, receive, send)
+
+
+TOKEN_ENV = "RAYTOOL_SERVE_TOKEN"
+
+
 def check_token(request: Request, token: str | None) -> None:
     """Bearer auth when a token is configured (constant-time compare); ApiError 401 otherwise."""
     if not token:
@@ -68,8 +93,9 @@ def check_token(request: Request, token: str | None) -> None:
 
 
 def harden(app: FastAPI, max_body_bytes: int) -> FastAPI:
-    """Install the body limit and the JSON error handlers on `app` (module docstring)."""
+    """Install the body limit, bearer auth and the JSON error handlers on `app` (module docstring)."""
     app.add_middleware(BodyLimit, limit=max_body_bytes)
+    app.add_middleware(BearerAuth)  # added last = runs first: no body is read for an unauthorised request
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):

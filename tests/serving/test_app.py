@@ -87,4 +87,6 @@ def test_auth_and_health_after_the_bad_inputs(endpoint) -> None:
     assert _post(endpoint, {"query": "x"}, token=None).status_code == 401
     wrong = _post(endpoint, {"query": "x"}, token="nope")
     assert wrong.status_code == 401 and wrong.headers["www-authenticate"] == "Bearer"
-    assert httpx.get(endpoint + "/healthz", timeout=30).status_code == 200
+    unparsed = _post(endpoint, b'{"query": ', token=None, headers={"Content-Type": "application/json"})
+    assert unparsed.status_code == 401, "auth is checked before the body is parsed"
+    assert httpx.get(endpoint + "/healthz", timeout=30).status_code == 200  # open without a token

@@ -42,10 +42,15 @@ class ProxyDeployment:
     model is loaded first, then replaces the old in one assignment: requests in flight finish on the old one)."""
 
     def __init__(self, domain: str, proposer: str, decider: str) -> None:
+        from ray.serve.metrics import Counter, Histogram
+
         self.domain = domain
         self.work_dir = tempfile.mkdtemp(prefix=f"raytool-serve-{domain}-")
         self.model = ProxyModel(domain, ProxyConfig(proposer, decider), self.work_dir)
         self.checkpoint = {"proposer": proposer, "decider": decider}
+        self.jobs = Counter("raytool_proxy_jobs", description="sub-tasks solved by a proxy", tag_keys=("domain",))
+        self.seconds = Histogram("raytool_proxy_solve_seconds", description="a proxy's time per batch of sub-tasks",
+                                 boundaries=[0.01, 0.03, 0.1, 0.3, 1, 3, 10], tag_keys=("domain",))  # fmt: skip
 
     def reconfigure(self, user_config: dict[str, Any]) -> None:
         wanted = {"proposer": user_config.get("proposer") or self.checkpoint["proposer"],
@@ -55,7 +60,16 @@ class ProxyDeployment:
             self.model, self.checkpoint = model, wanted
 
     def solve(self, jobs: list[dict[str, Any]], catalogue: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return self.model.solve(jobs, catalogue)
+        began = time.perf_counter()
+        results = self.model.solve(jobs, catalogue)
+        self.jobs.inc(len(jobs), tags={"domain": self.domain})
+        self.seconds.observe(time.perf_counter() - began, tags={"domain": self.domain})
+        return results
+
+    def check_health(self) -> None:
+        """Serve's health check: the model is loaded (a replica failing it 3 times is replaced)."""
+        if self.model is None or self.model.module is None:
+            raise RuntimeError(f"{self.domain}: no model loaded")
 
     def echo(self, payload: dict[str, Any]) -> dict[str, Any]:
         return payload

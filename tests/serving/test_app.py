@@ -90,3 +90,17 @@ def test_auth_and_health_after_the_bad_inputs(endpoint) -> None:
     unparsed = _post(endpoint, b'{"query": ', token=None, headers={"Content-Type": "application/json"})
     assert unparsed.status_code == 401, "auth is checked before the body is parsed"
     assert httpx.get(endpoint + "/healthz", timeout=30).status_code == 200  # open without a token
+
+
+def test_prometheus_metrics_count_the_proxies_work(endpoint) -> None:
+    import time
+
+    import ray
+
+    port = ray.nodes()[0]["MetricsExportPort"]
+    deadline, text = time.monotonic() + 60, ""
+    while time.monotonic() < deadline and "ray_raytool_proxy_jobs_total" not in text:
+        time.sleep(2)
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    assert "ray_raytool_proxy_jobs_total" in text and "ray_raytool_proxy_solve_seconds_bucket" in text
+    assert "ray_serve_num_http_requests_total" in text

@@ -104,3 +104,10 @@ def test_prometheus_metrics_count_the_proxies_work(endpoint) -> None:
         text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
     assert "ray_raytool_proxy_jobs_total" in text and "ray_raytool_proxy_solve_seconds_bucket" in text
     assert "ray_serve_num_http_requests_total" in text
+
+
+def test_a_request_over_its_budget_is_a_json_504(endpoint) -> None:
+    reply = _post(endpoint, {"query": "how much did tenant t-1 spend on compute", "domain": "cpn",
+                             "options": {"timeout_s": 0.001}})  # fmt: skip
+    assert reply.status_code == 504 and reply.json()["error"] == "timeout", reply.text[:300]
+    assert httpx.get(endpoint + "/healthz", timeout=30).status_code == 200

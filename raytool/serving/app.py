@@ -156,6 +156,8 @@ class Router:
         if body.domain is not None and body.domain not in self.pools:
             raise ApiError(422, "unknown_domain", f"domain {body.domain!r} is not served (served: "
                                                   f"{', '.join(sorted(self.pools))})")  # fmt: skip
+        if body.options.planner != "never":
+            raise ApiError(422, "no_planner", "this server has no teacher to plan with: use options.planner 'never'")
         if body.tools is not None:
             raise ApiError(422, "unsupported", "client tool catalogues are not served yet: send a domain or none")
         pools = {body.domain: self.pools[body.domain]} if body.domain else self.pools

@@ -69,6 +69,8 @@ BAD = [
     ("1,000 tools", {"query": "x", "tools": [{"name": f"t{i}"} for i in range(1000)]}, {}, 422, "invalid_request"),
     ("10 MB body", {"query": "x" * 10_000_000}, {}, 413, "payload_too_large"),
     ("a JSON list", [1, 2], {}, 422, "invalid_request"),
+    ("planner without a teacher", {"query": "x", "options": {"planner": "always"}}, {}, 422, "no_planner"),
+    ("client tools (not yet)", {"query": "x", "tools": [{"name": "t"}]}, {}, 422, "unsupported"),
 ]
 
 

@@ -120,6 +120,24 @@ def _catalogue(domains: list[str]):
     return catalogue, domain_pools(list(catalogue.values()), domains)
 
 
+def _answer(calls: list[dict[str, Any]], domains: list[str], plan: str, timings: dict[str, float],
+                      execute: bool, outputs: list[Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    """The response body: the calls in the OpenAI tool-call shape (and, with `execute`, their results)."""
+    answer = {
+        "tool_calls": [{"id": f"call_{i}", "type": "function",
+                        "function": {"name": c["name"], "arguments": json.dumps(c["arguments"])}}
+                       for i, c in enumerate(calls)],  # fmt: skip
+        "domains": domains, "plan": plan, "timings": timings,
+    }  # fmt: skip
+    if execute:
+        outputs = outputs or []
+        answer["results"] = [{"id": f"call_{i}", "status": c["status"], "output": outputs[i] if i < len(outputs)
+                              else None} for i, c in enumerate(calls)]  # fmt: skip
+    return answer
+
+
+# Everything the router's routes use must be defined above: `@serve.ingress` pickles them with the globals
+# that exist when the class is decorated.
 @serve.deployment(ray_actor_options={"num_cpus": 0.25}, max_ongoing_requests=32)
 @serve.ingress(app)
 class Router:
@@ -159,32 +177,37 @@ class Router:
         if body.options.planner != "never":
             raise ApiError(422, "no_planner", "this server has no teacher to plan with: use options.planner 'never'")
         if body.tools is not None:
-            raise ApiError(422, "unsupported", "client tool catalogues are not served yet: send a domain or none")
+            return self._solve_catalogue(body, began)
         pools = {body.domain: self.pools[body.domain]} if body.domain else self.pools
         config = AgentConfig(proxy=self.config.proxy, router=self.config.router, parallel=True,
                              planner=PlannerConfig(mode=body.options.planner))  # fmt: skip
         agent = ServedAgent(self.handles, body.options.timeout_s, config=config, catalogue=self.catalogue,
                             teacher=None, work_dir=self.work_dir, pools=pools, log=lambda _: None)  # fmt: skip
         result = agent.run(body.query, world_seed=body.options.world_seed)
-        calls = result.outcome.calls
-        answer = {
-            "tool_calls": [
-                {
-                    "id": f"call_{i}",
-                    "type": "function",
-                    "function": {"name": c["name"], "arguments": json.dumps(c["arguments"])},
-                }
-                for i, c in enumerate(calls)
-            ],  # fmt: skip
-            "domains": sorted({j["domain"] for j in result.jobs}),
-            "plan": result.plan.source,
-            "timings": {"total_s": round(time.perf_counter() - began, 4), "retries": float(agent.retries)},
-        }
-        if body.options.execute:
-            outputs = result.outcome.outputs
-            answer["results"] = [{"id": f"call_{i}", "status": c["status"], "output": outputs[i] if i < len(outputs)
-                                  else None} for i, c in enumerate(calls)]  # fmt: skip
-        return answer
+        timings = {"total_s": round(time.perf_counter() - began, 4), "retries": float(agent.retries)}
+        return _answer(result.outcome.calls, sorted({j["domain"] for j in result.jobs}), result.plan.source,
+                                 timings, body.options.execute, result.outcome.outputs)  # fmt: skip
+
+    def _solve_catalogue(self, body: SolveRequest, began: float) -> dict[str, Any]:
+        """A client's own tools: one job, to the named domain's proxy (else the first), over those tools only; not
+        executable, and no argument values beyond what the binder finds (none from a bare query)."""
+        from raytool.tools.task import Task
+
+        names = [tool.name for tool in body.tools]
+        if len(set(names)) != len(names):
+            raise ApiError(422, "invalid_request", "tool names must be unique")
+        domain = body.domain or sorted(self.handles)[0]
+        task = Task(id="query", query=body.query, tools=tuple(names), source="query")
+        catalogue = [{"name": t.name, "description": t.description,
+                      "parameters": t.parameters or {"type": "object", "properties": {}, "required": []}}
+                     for t in body.tools]  # fmt: skip
+        agent = ServedAgent(self.handles, body.options.timeout_s, config=self.config, catalogue={}, teacher=None,
+                            work_dir=self.work_dir, pools={domain: []}, log=lambda _: None)  # fmt: skip
+        agent._catalogue_dicts = catalogue
+        (result,) = agent._execute({domain: [(0, 0, {"task": task.to_dict(), "pool": names})]}).values()
+        timings = {"total_s": round(time.perf_counter() - began, 4), "retries": float(agent.retries)}
+        return _answer(result["calls"], [domain], "client-tools", timings, body.options.execute,
+                                 [c.get("output") for c in result["calls"]])  # fmt: skip
 
 
 def build_app(args: dict[str, Any]):

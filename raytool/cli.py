@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.run(args) or 0
-    except (RecordError, ValueError, FileNotFoundError) as err:
+    except (RecordError, ValueError, FileNotFoundError, FileExistsError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 
@@ -680,9 +680,6 @@ def _tune(args: argparse.Namespace) -> int:
     except SweepInterrupted as err:
         print(f"[tune] interrupted: {err}", file=sys.stderr)
         return 130
-    except FileExistsError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
     return 0
 
 

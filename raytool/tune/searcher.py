@@ -1,6 +1,7 @@
 """`GaussianProcessSearch`: Bayesian optimisation for Tune with numpy and scipy only (no optuna / hyperopt needed).
 
-Every swept dimension is mapped to [0, 1] (`Dimension.to_unit`; log scale for loguniform). The first
+The search runs in the unit cube, one coordinate per swept dimension (`Dimension.from_unit` maps a coordinate
+to a value; log scale for loguniform). The first
 `initial_points` trials are scrambled-Sobol points; after that each suggestion is the candidate (of `candidates`
 fresh Sobol points) with the highest expected improvement under a Gaussian process fitted to the finished trials
 (RBF kernel, length scale chosen by marginal likelihood from a small grid, targets standardised). Trials still
@@ -25,24 +26,24 @@ def rbf(a: np.ndarray, b: np.ndarray, length: float) -> np.ndarray:
     return np.exp(-0.5 * d2 / length**2)
 
 
+def _factor(x: np.ndarray, y: np.ndarray, length: float, noise: float) -> tuple[np.ndarray, np.ndarray]:
+    """Cholesky factor L of K(x, x) + noise I and alpha = (K + noise I)^-1 y."""
+    chol = np.linalg.cholesky(rbf(x, x, length) + noise * np.eye(len(x)))
+    return chol, np.linalg.solve(chol.T, np.linalg.solve(chol, y))
+
+
 def gp_posterior(
     x: np.ndarray, y: np.ndarray, query: np.ndarray, length: float, noise: float = 1e-4
 ) -> tuple[np.ndarray, np.ndarray]:
     """Posterior mean and standard deviation at `query` of a zero-mean, unit-variance GP through (x, y)."""
-    k = rbf(x, x, length) + noise * np.eye(len(x))
-    chol = np.linalg.cholesky(k)
-    alpha = np.linalg.solve(chol.T, np.linalg.solve(chol, y))
+    chol, alpha = _factor(x, y, length, noise)
     ks = rbf(query, x, length)
-    mean = ks @ alpha
     v = np.linalg.solve(chol, ks.T)
-    var = np.clip(1.0 - (v**2).sum(0), 1e-12, None)
-    return mean, np.sqrt(var)
+    return ks @ alpha, np.sqrt(np.clip(1.0 - (v**2).sum(0), 1e-12, None))
 
 
 def log_marginal_likelihood(x: np.ndarray, y: np.ndarray, length: float, noise: float = 1e-4) -> float:
-    k = rbf(x, x, length) + noise * np.eye(len(x))
-    chol = np.linalg.cholesky(k)
-    alpha = np.linalg.solve(chol.T, np.linalg.solve(chol, y))
+    chol, alpha = _factor(x, y, length, noise)
     return float(-0.5 * y @ alpha - np.log(np.diag(chol)).sum() - 0.5 * len(x) * np.log(2 * np.pi))
 
 

@@ -97,17 +97,6 @@ class Dimension:
             return int(low + math.floor(u * (high - low)))
         return self.values[int(u * len(self.values))]
 
-    def to_unit(self, value: Any) -> float:
-        """The inverse of `from_unit` (centre of the bucket for discrete kinds)."""
-        if self.kind == "uniform":
-            return (value - self.values[0]) / (self.values[1] - self.values[0])
-        if self.kind == "loguniform":
-            low, high = math.log(self.values[0]), math.log(self.values[1])
-            return (math.log(value) - low) / (high - low)
-        if self.kind == "randint":
-            return (value - self.values[0] + 0.5) / (self.values[1] - self.values[0])
-        return (list(self.values).index(value) + 0.5) / len(self.values)
-
 
 @dataclass(frozen=True)
 class SweepConfig:
@@ -158,9 +147,9 @@ class SweepConfig:
     def param_space(self) -> dict[str, Any]:
         """Tune's `param_space`: every space key (a domain for swept keys; `bayes` and external searchers get
         their dimensions through `search_alg` instead, so only the fixed keys here)."""
-        own = self.algorithm in ("grid", "random")
-        return {k: (v.domain() if own else None) if isinstance(v, Dimension) else v for k, v in self.space.items()
-                if own or not isinstance(v, Dimension)}  # fmt: skip
+        if self.algorithm in ("grid", "random"):
+            return {k: v.domain() if isinstance(v, Dimension) else v for k, v in self.space.items()}
+        return {k: v for k, v in self.space.items() if not isinstance(v, Dimension)}
 
     def search_alg(self):
         """Tune's variant generator (`grid`, `random`; seeded), else the configured searcher, concurrency-limited."""
@@ -203,13 +192,14 @@ class SweepConfig:
             search_alg=self.search_alg(), scheduler=self.scheduler_obj(),
         )  # fmt: skip
 
-    def run_config_obj(self, storage: Path):
-        """`tune.RunConfig`: name, storage, stop, retries (`max_failures`), checkpoints kept, loggers."""
+    def run_config_obj(self, storage: str):
+        """`tune.RunConfig`: name, storage (a resolved local folder or a URI, `sweep.storage_dir`), stop, retries
+        (`max_failures`), checkpoints kept, loggers."""
         from ray import tune
 
         keep = self.checkpoint.get("num_to_keep", 2)
         return tune.RunConfig(
-            name=self.name, storage_path=str(Path(storage).resolve()), stop=dict(self.stop) or None,
+            name=self.name, storage_path=storage, stop=dict(self.stop) or None,
             failure_config=tune.FailureConfig(max_failures=int(self.failure.get("max_failures", 2))),
             checkpoint_config=tune.CheckpointConfig(num_to_keep=keep), callbacks=self.logger_callbacks(storage),
             verbose=1,
@@ -221,7 +211,7 @@ class SweepConfig:
         names = ("csv", "json", "tensorboard")
         return names + (("mlflow",) if importlib.util.find_spec("mlflow") else ())
 
-    def logger_callbacks(self, storage: Path) -> list:
+    def logger_callbacks(self, storage: str) -> list:
         from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback, TBXLoggerCallback
 
         made = {"csv": CSVLoggerCallback, "json": JsonLoggerCallback, "tensorboard": TBXLoggerCallback}
@@ -230,7 +220,7 @@ class SweepConfig:
             if name == "mlflow":
                 from ray.air.integrations.mlflow import MLflowLoggerCallback
 
-                uri = (Path(storage).resolve() / "mlruns").as_uri()
+                uri = f"{storage}/mlruns" if "://" in storage else (Path(storage) / "mlruns").as_uri()
                 callbacks.append(MLflowLoggerCallback(tracking_uri=uri, experiment_name=self.name))
             else:
                 callbacks.append(made[name]())

@@ -40,12 +40,16 @@ class SweepInterrupted(RuntimeError):
     """The sweep stopped before every trial finished (Ctrl+C or SIGUSR1); `--resume` continues it."""
 
 
-def experiment_dir(sweep: SweepConfig) -> str:
-    """Where Tune keeps the sweep: `storage/name` (storage may be a URI such as s3://bucket/path on clusters)."""
+def storage_dir(sweep: SweepConfig) -> str:
+    """Where Tune keeps experiments: the sweep's `storage` (a local folder, resolved, or a URI such as
+    s3://bucket/path on clusters), else $RAYTOOL_CACHE/tune."""
     storage = sweep.storage or str(cache_dir() / "tune")
-    if "://" not in storage:
-        storage = str(Path(storage).expanduser().resolve())
-    return f"{storage.rstrip('/')}/{sweep.name}"
+    return storage.rstrip("/") if "://" in storage else str(Path(storage).expanduser().resolve())
+
+
+def experiment_dir(sweep: SweepConfig) -> str:
+    """The sweep's experiment folder: `storage_dir/name`."""
+    return f"{storage_dir(sweep)}/{sweep.name}"
 
 
 def trial_setup(sweep: SweepConfig) -> TrialSetup:
@@ -102,9 +106,8 @@ def run_sweep(
         dims = ", ".join(f"{k} ({d.kind})" for k, d in sweep.dimensions.items())
         log(f"[tune] sweep {sweep.name}: {dims}; search {sweep.algorithm}, scheduler "
             f"{sweep.scheduler.get('type', 'asha')}, metric {sweep.metric} ({sweep.mode}) -> {exp}")  # fmt: skip
-        storage = exp.rsplit("/", 1)[0]
         tuner = tune.Tuner(trainable, param_space=sweep.param_space(), tune_config=sweep.tune_config(),
-                           run_config=sweep.run_config_obj(storage))  # fmt: skip
+                           run_config=sweep.run_config_obj(storage_dir(sweep)))  # fmt: skip
     grid, interrupted = _fit(tuner)
     if interrupted:
         raise SweepInterrupted(f"{exp}: stopped before every trial finished; `raytool tune --config {sweep.path} "
@@ -153,13 +156,23 @@ def trial_rows(grid, sweep: SweepConfig) -> list[dict[str, Any]]:
             row["curve"] = {int(i): float(v) for i, v in zip(frame["training_iteration"], frame[sweep.metric],
                                                              strict=True) if v == v}  # fmt: skip
         rows.append(row)
-    sign = -1 if sweep.mode == "max" else 1
-    rows.sort(key=lambda r: (-r["iterations"], sign * _finite(r[sweep.metric], sweep.mode)))
+    rows.sort(key=lambda r: (-r["iterations"], _rank(r[sweep.metric], sweep.mode)))
     return rows
 
 
 def _finite(value: float, mode: str) -> float:
     return value if value == value else (-math.inf if mode == "max" else math.inf)
+
+
+def _rank(value: float, mode: str) -> float:
+    """Sort key putting the best value first (NaN last)."""
+    return -_finite(value, mode) if mode == "max" else _finite(value, mode)
+
+
+def _reach(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int, int]:
+    """The trials that reported, the last iteration all of them reached, and the most any reached."""
+    ran = [r for r in rows if r["iterations"] > 0]
+    return ran, min(r["iterations"] for r in ran), max(r["iterations"] for r in ran)
 
 
 def best_row(rows: list[dict[str, Any]], sweep: SweepConfig) -> dict[str, Any]:
@@ -186,8 +199,7 @@ def settings_table(rows: list[dict[str, Any]], sweep: SweepConfig) -> str | None
     iteration every trial reached, and over the seeds that ran the most iterations at the end."""
     if "seed" not in sweep.dimensions:
         return None
-    ran = [r for r in rows if r["iterations"] > 0]
-    common, most = min(r["iterations"] for r in ran), max(r["iterations"] for r in ran)
+    ran, common, most = _reach(rows)
     keys = [k for k in sweep.dimensions if k != "seed"]
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for row in ran:
@@ -197,7 +209,7 @@ def settings_table(rows: list[dict[str, Any]], sweep: SweepConfig) -> str | None
         early = [m.get("curve", {}).get(common, math.nan) for m in members]
         late = [m[sweep.metric] for m in members if m["iterations"] == most]
         lines.append([*setting, len(members), _mean(early), len(late), _mean(late)])
-    lines.sort(key=lambda line: -_finite(line[-3], "max") if sweep.mode == "max" else _finite(line[-3], "min"))
+    lines.sort(key=lambda line: _rank(line[-3], sweep.mode))
     headers = [*keys, "trials", f"{sweep.metric} @ {common}", f"ran {most}", f"{sweep.metric} @ {most}"]
     return format_table(headers, lines)
 
@@ -245,9 +257,11 @@ def write_report(rows: list[dict[str, Any]], sweep: SweepConfig, exp: str, log: 
 def heatmap_panels(rows: list[dict[str, Any]], sweep: SweepConfig) -> list[dict[str, Any]]:
     """The metric over lambda1 x lambda2 at the last iteration every trial reached (all trials, like for like), and
     at the end for the trials that ran the most iterations (ASHA's survivors), when that is later."""
-    ran = [r for r in rows if r["iterations"] > 0]
-    common, most = min(r["iterations"] for r in ran), max(r["iterations"] for r in ran)
-    xs, ys = [_setting(r, "lambda1", sweep) for r in ran], [_setting(r, "lambda2", sweep) for r in ran]
+    from raytool.decider.config import DeciderConfig
+
+    ran, common, most = _reach(rows)
+    defaults = DeciderConfig()  # an RLlib config: built once, not per trial and axis
+    xs, ys = ([_setting(r, key, sweep, defaults) for r in ran] for key in ("lambda1", "lambda2"))
     panels = [{"title": f"{sweep.metric} at iteration {common} (all {len(ran)} trials)", "xs": xs, "ys": ys,
                "values": [r.get("curve", {}).get(common, math.nan) for r in ran]}]  # fmt: skip
     if most > common:
@@ -258,9 +272,7 @@ def heatmap_panels(rows: list[dict[str, Any]], sweep: SweepConfig) -> list[dict[
     return panels
 
 
-def _setting(row: dict[str, Any], key: str, sweep: SweepConfig) -> float:
+def _setting(row: dict[str, Any], key: str, sweep: SweepConfig, defaults) -> float:
     """A trial's value of a training field: swept or fixed in the space, the `decider:` section's, or the default."""
-    from raytool.decider.config import DeciderConfig
-
     value = sweep.trial_run(row["config"]).training.get(key)
-    return float(getattr(DeciderConfig(), key) if value is None else value)
+    return float(getattr(defaults, key) if value is None else value)

@@ -2,14 +2,17 @@
 
     POST /v1/solve   {"query": ..., "domain"?: ..., "tools"?: [...], "options"?: {...}}  -> tool calls (OpenAI shape)
     POST /v1/echo    the same request through auth and validation (and `?through=proxy` one proxy hop), echoed
-    GET  /healthz    the router's domains
+    GET  /healthz    the router's domains and whether it has a planner
 
 The router plans the request like the agent (`raytool.agent.agent.ProxyAgent`: rule plan + router, or the teacher
-when asked), sends each wave's jobs to the domains' proxy deployments through their handles (a job whose replica
-dies is retried once on another), merges the calls in order and answers. `build_app(args)` is the Serve config's
+in the `Planner` deployment when the app has one: `raytool.serving.planner`), sends each wave's jobs to the
+domains' proxy deployments through their handles (a job whose replica dies is retried once on another), merges the
+calls in order and answers. `build_app(args)` is the Serve config's
 `import_path` (`raytool.serving.app:build_app`); args: `proposer`, `decider` (checkpoints every proxy loads unless
 `proxies` names its own per domain), `domains` (default: the three executable suites), `token` (bearer auth),
-`router` (`proposer` | `bm25`).
+`router` (`proposer` | `bm25`), `teacher` (a `TeacherConfig` record: serve a `Planner` with that teacher) and
+`planner` (`PlannerConfig` fields other than `mode`, which each request chooses: `options.planner`, by default
+`auto` with a planner and `never` without).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import json
 import os
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +32,9 @@ from raytool.agent.agent import AgentConfig, ProxyAgent
 from raytool.agent.proxy import ProxyConfig, ProxyModel
 from raytool.planner.planner import PlannerConfig
 from raytool.serving.http import TOKEN_ENV, ApiError, check_token, harden
+from raytool.serving.planner import PlannerDeployment, ServedTeacher
 from raytool.serving.schema import SolveRequest
+from raytool.teacher.backend import TeacherConfig
 
 MAX_BODY_BYTES = 1_000_000
 RETRYABLE = ("ActorDiedError", "ActorUnavailableError", "RayActorError")
@@ -81,9 +87,9 @@ class ProxyDeployment:
 class ServedAgent(ProxyAgent):
     """`ProxyAgent` whose proxies are Serve deployment handles (one per domain) instead of actors it starts."""
 
-    def __init__(self, handles: dict[str, Any], timeout_s: float, **kwargs) -> None:
+    def __init__(self, handles: dict[str, Any], deadline: float, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.handles, self.timeout_s, self.retries = handles, timeout_s, 0
+        self.handles, self.deadline, self.retries = handles, deadline, 0
 
     def proxy(self, domain: str):
         return self.handles[domain]
@@ -91,11 +97,10 @@ class ServedAgent(ProxyAgent):
     def _execute(self, by_domain):
         keys = {d: [(t, j) for t, j, _ in items] for d, items in by_domain.items()}
         jobs = {d: [sub for _, _, sub in items] for d, items in by_domain.items()}
-        deadline = time.monotonic() + self.timeout_s
         calls = {d: self.handles[d].solve.remote(jobs[d], self._catalogue_dicts) for d in by_domain}
         answers = {}
         for domain, response in calls.items():
-            answers[domain] = self._result(domain, response, jobs[domain], deadline)
+            answers[domain] = self._result(domain, response, jobs[domain], self.deadline)
         return {key: result for d in by_domain for key, result in zip(keys[d], answers[d], strict=True)}
 
     def _result(self, domain: str, response, jobs, deadline: float):
@@ -143,8 +148,11 @@ def _answer(calls: list[dict[str, Any]], domains: list[str], plan: str, timings:
 class Router:
     """The ingress (module docstring)."""
 
-    def __init__(self, proxies: dict[str, Any], proposer: str, token: str | None = None, router: str = "bm25"):
+    def __init__(self, proxies: dict[str, Any], proposer: str, token: str | None = None, router: str = "bm25",
+                 planner=None, planner_config: dict[str, Any] | None = None) -> None:  # fmt: skip
         self.handles = proxies
+        self.planner = planner
+        self.planner_config = PlannerConfig(**(planner_config or {}))
         self.token = token or None
         if self.token:  # read by BearerAuth in this replica's process
             os.environ[TOKEN_ENV] = self.token
@@ -154,7 +162,7 @@ class Router:
 
     @app.get("/healthz")
     def healthz(self) -> dict[str, Any]:
-        return {"status": "ok", "domains": sorted(self.handles)}
+        return {"status": "ok", "domains": sorted(self.handles), "planner": self.planner is not None}
 
     @app.post("/v1/echo")
     async def echo(self, request: Request, body: SolveRequest, through: str = "router") -> dict[str, Any]:
@@ -174,21 +182,25 @@ class Router:
         if body.domain is not None and body.domain not in self.pools:
             raise ApiError(422, "unknown_domain", f"domain {body.domain!r} is not served (served: "
                                                   f"{', '.join(sorted(self.pools))})")  # fmt: skip
-        if body.options.planner != "never":
+        mode = body.options.planner or ("auto" if self.planner is not None else "never")
+        if mode != "never" and self.planner is None:
             raise ApiError(422, "no_planner", "this server has no teacher to plan with: use options.planner 'never'")
+        deadline = time.monotonic() + body.options.timeout_s
         if body.tools is not None:
-            return self._solve_catalogue(body, began)
+            return self._solve_catalogue(body, began, deadline)
         pools = {body.domain: self.pools[body.domain]} if body.domain else self.pools
         config = AgentConfig(proxy=self.config.proxy, router=self.config.router, parallel=True,
-                             planner=PlannerConfig(mode=body.options.planner))  # fmt: skip
-        agent = ServedAgent(self.handles, body.options.timeout_s, config=config, catalogue=self.catalogue,
-                            teacher=None, work_dir=self.work_dir, pools=pools, log=lambda _: None)  # fmt: skip
+                             planner=replace(self.planner_config, mode=mode))  # fmt: skip
+        teacher = ServedTeacher(self.planner, deadline) if self.planner is not None else None
+        agent = ServedAgent(self.handles, deadline, config=config, catalogue=self.catalogue, teacher=teacher,
+                            work_dir=self.work_dir, pools=pools, log=lambda _: None)  # fmt: skip
         result = agent.run(body.query, world_seed=body.options.world_seed)
-        timings = {"total_s": round(time.perf_counter() - began, 4), "retries": float(agent.retries)}
+        timings = {"total_s": round(time.perf_counter() - began, 4), "retries": float(agent.retries),
+                   "teacher_calls": float(result.ledger.teacher_calls)}  # fmt: skip
         return _answer(result.outcome.calls, sorted({j["domain"] for j in result.jobs}), result.plan.source,
                                  timings, body.options.execute, result.outcome.outputs)  # fmt: skip
 
-    def _solve_catalogue(self, body: SolveRequest, began: float) -> dict[str, Any]:
+    def _solve_catalogue(self, body: SolveRequest, began: float, deadline: float) -> dict[str, Any]:
         """A client's own tools: one job, to the named domain's proxy (else the first), over those tools only; not
         executable, and no argument values beyond what the binder finds (none from a bare query)."""
         from raytool.tools.task import Task
@@ -201,7 +213,7 @@ class Router:
         catalogue = [{"name": t.name, "description": t.description,
                       "parameters": t.parameters or {"type": "object", "properties": {}, "required": []}}
                      for t in body.tools]  # fmt: skip
-        agent = ServedAgent(self.handles, body.options.timeout_s, config=self.config, catalogue={}, teacher=None,
+        agent = ServedAgent(self.handles, deadline, config=self.config, catalogue={}, teacher=None,
                             work_dir=self.work_dir, pools={domain: []}, log=lambda _: None)  # fmt: skip
         agent._catalogue_dicts = catalogue
         (result,) = agent._execute({domain: [(0, 0, {"task": task.to_dict(), "pool": names})]}).values()
@@ -213,10 +225,9 @@ class Router:
 def build_app(args: dict[str, Any]):
     """The application from Serve config `args` (module docstring)."""
     from raytool.envs.suites import SUITE_NAMES
+    from raytool.serving.config import check_app_args
 
-    unknown = set(args) - {"proposer", "decider", "domains", "proxies", "token", "router"}
-    if unknown:
-        raise ValueError(f"build_app: unknown args {sorted(unknown)}")
+    check_app_args(args, "build_app args")
     domains = list(args.get("domains") or SUITE_NAMES)
     own = args.get("proxies") or {}
     proxies = {}
@@ -225,7 +236,13 @@ def build_app(args: dict[str, Any]):
         proxies[domain] = ProxyDeployment.options(name=f"ProxyModel-{domain}").bind(
             domain, _path(checkpoint["proposer"]), _path(checkpoint["decider"])
         )
-    return Router.bind(proxies, _path(args["proposer"]), args.get("token"), args.get("router", "bm25"))
+    planner = None
+    if args.get("teacher"):  # the replica gets the teacher's resources (a deployments entry may override them)
+        teacher = TeacherConfig.from_dict(args["teacher"])
+        resources = {"num_cpus": teacher.num_cpus, "num_gpus": teacher.num_gpus, "resources": teacher.resources}
+        planner = PlannerDeployment.options(ray_actor_options=resources).bind(args["teacher"])
+    return Router.bind(proxies, _path(args["proposer"]), args.get("token"), args.get("router", "bm25"), planner,
+                       args.get("planner"))  # fmt: skip
 
 
 def _path(value: str) -> str:

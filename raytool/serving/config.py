@@ -2,9 +2,9 @@
 
 `ServeDeploySchema` accepts misspelled keys silently and keeps `autoscaling_config` a plain dict; `load_serve_config`
 rejects unknown keys at every level (naming the file and the key path) and validates autoscaling configs, and
-checks raytool applications' `args` against `build_app`'s. `deploy(config)` is what `serve run CONFIG` does
-(`serve_start` + `deploy_apps`): the only path that applies a changed `user_config` (a new checkpoint) to running
-replicas in place, without restarting them.
+checks raytool applications' `args` (`check_app_args`, which `build_app` runs too). `deploy(config)` is what
+`serve run CONFIG` does (`serve_start` + `deploy_apps`): the only path that applies a changed `user_config` (a new
+checkpoint) to running replicas in place, without restarting them.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 RAYTOOL_IMPORT = "raytool.serving.app:build_app"
-APP_ARGS = {"proposer", "decider", "domains", "proxies", "token", "router"}
+APP_ARGS = {"proposer", "decider", "domains", "proxies", "token", "router", "teacher", "planner"}
 
 
 class ServeConfigError(ValueError):
@@ -70,14 +70,35 @@ def check_serve_config(record: Any, where: str):
     check_model_keys(ServeDeploySchema, record, where)
     for i, app in enumerate(record["applications"]):
         if app.get("import_path") == RAYTOOL_IMPORT:
-            unknown = sorted(set(app.get("args") or {}) - APP_ARGS)
-            if unknown:
-                raise ServeConfigError(f"{where}.applications[{i}].args: unknown key {unknown[0]!r} "
-                                       f"(known: {', '.join(sorted(APP_ARGS))})")  # fmt: skip
-            for key in ("proposer", "decider"):
-                if not (app.get("args") or {}).get(key):
-                    raise ServeConfigError(f"{where}.applications[{i}].args.{key}: required (a checkpoint directory)")
+            check_app_args(app.get("args") or {}, f"{where}.applications[{i}].args")
     return config
+
+
+def check_app_args(args: dict[str, Any], where: str) -> None:
+    """`build_app`'s args: known keys, both checkpoints, and `teacher` / `planner` records of the right fields."""
+    from raytool.planner.planner import PlannerConfig
+    from raytool.teacher.backend import TeacherConfig
+
+    if not isinstance(args, dict):
+        raise ServeConfigError(f"{where}: a mapping, got {type(args).__name__}")
+    unknown = sorted(set(args) - APP_ARGS)
+    if unknown:
+        raise ServeConfigError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(APP_ARGS))})")
+    for key in ("proposer", "decider"):
+        if not args.get(key):
+            raise ServeConfigError(f"{where}.{key}: required (a checkpoint directory)")
+    for key, model, fixed in (("teacher", TeacherConfig, set()), ("planner", PlannerConfig, {"mode"})):
+        record = args.get(key) or {}
+        if not isinstance(record, dict):
+            raise ServeConfigError(f"{where}.{key}: a mapping, got {type(record).__name__}")
+        known = set(model.__dataclass_fields__) - fixed
+        unknown = sorted(set(record) - known)
+        if unknown:
+            raise ServeConfigError(f"{where}.{key}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
+        try:
+            model(**record)
+        except (TypeError, ValueError) as err:
+            raise ServeConfigError(f"{where}.{key}: {err}") from None
 
 
 def load_serve_config(path: str | Path):

@@ -27,13 +27,14 @@ class ToolIn(BaseModel):
 
 class SolveOptions(BaseModel):
     """execute: return each call's status and output (calls run on the executable suites either way: the decider
-    chains on their outputs). planner: when to ask the teacher to decompose (`never` on servers without one).
+    chains on their outputs). planner: when to ask the teacher to decompose (`raytool.planner.planner`; by
+    default `auto` on servers with a planner, `never` otherwise).
     world_seed: the suites' world for bare requests. timeout_s: the request's budget inside the router."""
 
     model_config = ConfigDict(extra="forbid")
 
     execute: bool = False
-    planner: Literal["never", "auto", "always"] = "never"
+    planner: Literal["never", "auto", "always"] | None = None  # None: auto with a served planner, else never
     world_seed: int = Field(0, ge=0, le=2**31 - 1)
     timeout_s: float = Field(30.0, gt=0, le=120)
 

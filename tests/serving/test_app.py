@@ -54,7 +54,7 @@ def test_a_request_gets_openai_shaped_tool_calls(endpoint, agent_kit) -> None:
     one = _post(endpoint, {"query": task.query, "domain": body["domains"][0]})
     assert one.status_code == 200 and one.json()["domains"] == [body["domains"][0]]
     health = httpx.get(endpoint + "/healthz", timeout=30).json()
-    assert health == {"status": "ok", "domains": ["cpn", "finance", "travel"]}
+    assert health == {"status": "ok", "domains": ["cpn", "finance", "travel"], "planner": False}
 
 
 BAD = [

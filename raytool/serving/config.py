@@ -113,9 +113,35 @@ def load_serve_config(path: str | Path):
     return check_serve_config(record, str(path))
 
 
-def deploy(config) -> None:
-    """Start Serve with the config's HTTP options and apply its applications (blocking until they run)."""
+def deploy(config, timeout_s: float = 900.0, log=print) -> None:
+    """Start Serve with the config's HTTP options, apply its applications and wait until they run (Serve's own
+    blocking wait gives up after 60 s, less than a vLLM planner takes to start on a small CPU machine); progress
+    every 15 s; a ServeConfigError with Serve's message when an application fails to deploy."""
+    import time
+
+    from ray import serve
     from ray.serve._private.api import serve_start  # what `serve run CONFIG` uses (ray 2.60, serve/scripts.py)
+    from ray.serve.schema import ApplicationStatus
 
     client = serve_start(http_options=config.http_options.model_dump(), proxy_location=config.proxy_location)
-    client.deploy_apps(config, _blocking=True)
+    client.deploy_apps(config)
+    names = sorted(app.name for app in config.applications)
+    start = last = time.monotonic()
+    while True:
+        statuses = serve.status().applications
+        states = {name: statuses[name] for name in names if name in statuses}
+        if len(states) == len(names) and all(s.status == ApplicationStatus.RUNNING for s in states.values()):
+            break
+        for name, state in states.items():
+            if state.status in (ApplicationStatus.DEPLOY_FAILED, ApplicationStatus.UNHEALTHY):
+                why = [state.message] + [f"{d}: {s.message}" for d, s in state.deployments.items() if s.message]
+                raise ServeConfigError(f"application {name!r} {state.status.value}: {'; '.join(filter(None, why))}")
+        if time.monotonic() - start > timeout_s:
+            raise TimeoutError(f"Serve applications {names} not running after {timeout_s:g} s")
+        if time.monotonic() - last >= 15:
+            last = time.monotonic()
+            waiting = {d: s.status.value for st in states.values() for d, s in st.deployments.items()
+                       if s.status.value != "HEALTHY"}  # fmt: skip
+            log(f"[serve] deploying ({last - start:.0f} s): {waiting or 'starting'}")
+        time.sleep(1.0)
+    client.wait_for_proxies_serving(wait_for_applications_running=True)

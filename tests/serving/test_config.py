@@ -41,6 +41,10 @@ BAD = [
     (lambda r: r["applications"][0]["args"].update(checkpoint="x"), "args: unknown key 'checkpoint'"),
     (lambda r: r["applications"][0]["args"].pop("decider"), "args.decider: required"),
     (lambda r: r.pop("applications"), "applications"),
+    (lambda r: r["applications"][0]["args"].update(teacher={"backnd": "vllm"}), "args.teacher: unknown key 'backnd'"),
+    (lambda r: r["applications"][0]["args"].update(teacher={"backend": "tgi"}), "teacher.backend must be one of"),
+    (lambda r: r["applications"][0]["args"].update(planner={"mode": "always"}), "args.planner: unknown key 'mode'"),
+    (lambda r: r["applications"][0]["args"].update(planner=[1]), "args.planner: a mapping"),
 ]  # fmt: skip
 
 

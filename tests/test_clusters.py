@@ -165,7 +165,10 @@ def test_rayjob_validator_rejects(change: str, message: str) -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ("deps['ProxyModel-cpn']['autoscaling_confg'] = deps['ProxyModel-cpn'].pop('autoscaling_config')", "autoscaling_confg"),
+        (
+            "deps['ProxyModel-cpn']['autoscaling_confg'] = deps['ProxyModel-cpn'].pop('autoscaling_config')",
+            "autoscaling_confg",
+        ),
         ("deps['ProxyModel-cpn']['autoscaling_config']['max_replica'] = 16", "max_replica"),
         ("deps['ProxyModel-cpn']['autoscaling_config']['max_replicas'] = 0", "max_replicas"),
         ("deps['Router']['ray_actor_options']['num_cpu'] = 1", "num_cpu"),

@@ -57,7 +57,7 @@ def test_serve_command_serves_until_interrupted(agent_kit, tmp_path) -> None:
         while time.monotonic() < deadline and not any(line.startswith("[serve] raytool:") for line in lines):
             time.sleep(0.5)
         assert f"[serve] raytool: http://127.0.0.1:{port}/\n" in lines, lines
-        assert httpx.get(url + "/healthz", timeout=5).json() == {"status": "ok", "domains": ["cpn"]}
+        assert httpx.get(url + "/healthz", timeout=5).json() == {"status": "ok", "domains": ["cpn"], "planner": False}
         reply = httpx.post(url + "/v1/solve", json={"query": "how much did tenant t-1 spend", "domain": "cpn"},
                            timeout=120)  # fmt: skip
         assert reply.status_code == 200 and "tool_calls" in reply.json()

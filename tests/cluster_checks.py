@@ -12,11 +12,12 @@ from __future__ import annotations
 import copy
 import json
 import shlex
-import typing
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from raytool.serving.config import check_serve_config as raytool_check_serve_config
 
 ROOT = Path(__file__).resolve().parent.parent
 ROLES = frozenset({"teacher", "rollout", "proxy"})
@@ -213,39 +214,9 @@ def check_rayjob(record: dict[str, Any], where: str) -> tuple[dict[str, dict[str
 # ---------------------------------------------------------------------------------------------------- Ray Serve
 
 
-def _models_in(annotation: Any) -> list[type]:
-    from pydantic import BaseModel
-
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
-
-
-def check_model_keys(model: type, data: dict[str, Any], where: str) -> None:
-    """Every key of `data` (and of its nested mappings) is a field of the pydantic `model`; nested mappings that
-    Serve keeps as plain dicts (autoscaling_config) are validated against their model too."""
-    fields = model.model_fields
-    known = sorted(set(fields) | {f.alias for f in fields.values() if f.alias})
-    unknown = sorted(set(data) - set(known))
-    _require(not unknown, f"{where}: unknown key {unknown[:1]} for {model.__name__} (known: {', '.join(known)})")
-    for key, value in data.items():
-        models = _models_in(fields[key].annotation) if key in fields else []
-        if len(models) != 1:
-            continue
-        items = value if isinstance(value, list) else [value]
-        for i, item in enumerate(items):
-            if isinstance(item, dict):
-                at = f"{where}.{key}" + (f"[{i}]" if isinstance(value, list) else "")
-                check_model_keys(models[0], item, at)
-                models[0].model_validate(item)
-
-
 def check_serve_config(config: dict[str, Any], where: str) -> list[dict[str, float]]:
     """Serve's own schema plus the strict key check; returns each deployment's replica resource request."""
-    from ray.serve.schema import ServeDeploySchema
-
-    ServeDeploySchema.model_validate(config)  # pydantic's ValidationError is a ValueError
-    check_model_keys(ServeDeploySchema, config, where)
+    raytool_check_serve_config(config, where)  # `raytool serve`'s check (a ServeConfigError is a ValueError)
     requests = []
     for app in config["applications"]:
         if "runtime_env" in app:

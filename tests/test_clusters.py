@@ -69,10 +69,10 @@ def test_configs_ask_for_every_role_and_each_cluster_holds_them() -> None:
         assert len(placed) == 3, (name, placed)  # engines, runners and proxies each on their own node type
 
 
-def test_serve_replicas_land_on_proxy_nodes() -> None:
+def test_serve_replicas_land_on_their_role_nodes() -> None:
     groups, requests = check_rayservice(_load("kuberay-rayservice.yaml"), "kuberay-rayservice.yaml")
-    assert requests and all(r.get("proxy") for r in requests)
-    assert {fits(r, groups, "kuberay-rayservice.yaml") for r in requests} == {"proxy-cpu"}
+    placed = sorted(fits(r, groups, "kuberay-rayservice.yaml") for r in requests)
+    assert placed == ["proxy-cpu"] * 4 + ["teacher-gpu"], placed  # Router + 3 proxies; the Planner on a GPU node
 
 
 def test_train_roles_reach_the_code_paths() -> None:
@@ -165,14 +165,19 @@ def test_rayjob_validator_rejects(change: str, message: str) -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ("deps['ProxyModel']['autoscaling_confg'] = deps['ProxyModel'].pop('autoscaling_config')", "autoscaling_confg"),
-        ("deps['ProxyModel']['autoscaling_config']['max_replica'] = 16", "max_replica"),
-        ("deps['ProxyModel']['autoscaling_config']['max_replicas'] = 0", "max_replicas"),
+        (
+            "deps['ProxyModel-cpn']['autoscaling_confg'] = deps['ProxyModel-cpn'].pop('autoscaling_config')",
+            "autoscaling_confg",
+        ),
+        ("deps['ProxyModel-cpn']['autoscaling_config']['max_replica'] = 16", "max_replica"),
+        ("deps['ProxyModel-cpn']['autoscaling_config']['max_replicas'] = 0", "max_replicas"),
         ("deps['Router']['ray_actor_options']['num_cpu'] = 1", "num_cpu"),
         ("deps['Router']['ray_actor_options']['resources'] = {'proxi': 0.5}", "unknown role 'proxi'"),
         ("app['route_prefx'] = app.pop('route_prefix')", "route_prefx"),
         ("app['runtime_env']['env_var'] = app['runtime_env'].pop('env_vars')", "unknown runtime env key"),
         ("del app['import_path']", "import_path"),
+        ("deps['Router']['name'] = 'ProxyModel'", "'ProxyModel' is not one of the app's deployments"),
+        ("app['args']['teacher']['num_gpu'] = 1", "args.teacher: unknown key 'num_gpu'"),
         ("config['http_options']['hots'] = '0.0.0.0'", "hots"),
     ],
 )

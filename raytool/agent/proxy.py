@@ -3,13 +3,13 @@
     proxy = ProxyModel("travel", ProxyConfig(proposer="ckpt/proposer", decider="out/decider"), work_dir)
     results = proxy.solve(jobs, catalogue)       # one result per job, in order
 
-A job is a sub-task `Task` (its text as the query, the world of its suite) and its domain's tools. A batch of
-jobs becomes one small dataset on disk (`work_dir/<domain>-<n>/`): the proposer ranks each job's domain tools
-once (`candidates.jsonl`, the decider env's `file:` source), and one `ToolDeciderEnv` with the decider's own
-settings (top-p, max steps, encoder; read from its `decider.json`) and, optionally, mined skills runs every job:
-the decider acts greedily (skipping candidates whose call would exactly repeat an earlier one,
-`ToolDeciderEnv.repeat_mask`), the binder fills arguments, calls run on the suite's local tools. Each result keeps
-the calls (with outputs, so the agent can merge and score them), the decisions, and timed trace events.
+A job is a sub-task `Task` (its text as the query, the world of its suite) and its domain's tools. A batch of jobs
+becomes one small dataset on disk (`work_dir/<domain>-<pid>-<n>/`, removed when the batch is done): the proposer
+ranks each job's domain tools once (`candidates.jsonl`, the decider env's `file:` source), and one `ToolDeciderEnv`
+with the decider's own settings (top-p, max steps, encoder; read from its `decider.json`) and, optionally, mined
+skills runs every job: the decider acts greedily (skipping candidates whose call would exactly repeat an earlier
+one, `ToolDeciderEnv.repeat_mask`), the binder fills arguments, calls run on the suite's local tools. Each result
+keeps the calls (with outputs, so the agent can merge and score them), the decisions, and timed trace events.
 `proxy_actor()` gives the same class as a Ray actor, one per domain, so different domains' jobs run in parallel.
 """
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -130,6 +131,7 @@ class ProxyModel:
                 })  # fmt: skip
         finally:
             env.close()
+            shutil.rmtree(folder, ignore_errors=True)  # the batch's dataset is done with (long-running servers)
         ended = time.time()
         return [dict(result, batch=(began, ended)) for result in results]  # the batch's span, set-up included
 

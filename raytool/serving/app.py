@@ -1,0 +1,250 @@
+"""The Serve application: `Router` (FastAPI ingress) in front of one `ProxyDeployment` per domain.
+
+    POST /v1/solve   {"query": ..., "domain"?: ..., "tools"?: [...], "options"?: {...}}  -> tool calls (OpenAI shape)
+    POST /v1/echo    the same request through auth and validation (and `?through=proxy` one proxy hop), echoed
+    GET  /healthz    the router's domains and whether it has a planner
+
+The router plans the request like the agent (`raytool.agent.agent.ProxyAgent`: rule plan + router, or the teacher
+in the `Planner` deployment when the app has one: `raytool.serving.planner`), sends each wave's jobs to the
+domains' proxy deployments through their handles (a job whose replica dies is retried once on another), merges the
+calls in order and answers. `build_app(args)` is the Serve config's
+`import_path` (`raytool.serving.app:build_app`); args: `proposer`, `decider` (checkpoints every proxy loads unless
+`proxies` names its own per domain), `domains` (default: the three executable suites), `token` (bearer auth),
+`router` (`proposer` | `bm25`), `teacher` (a `TeacherConfig` record: serve a `Planner` with that teacher) and
+`planner` (`PlannerConfig` fields other than `mode`, which each request chooses: `options.planner`, by default
+`auto` with a planner and `never` without).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from ray import serve
+
+from raytool.agent.agent import AgentConfig, ProxyAgent
+from raytool.agent.proxy import ProxyConfig, ProxyModel
+from raytool.planner.planner import PlannerConfig
+from raytool.serving.http import TOKEN_ENV, ApiError, check_token, harden
+from raytool.serving.planner import PlannerDeployment, ServedTeacher
+from raytool.serving.schema import SolveRequest
+from raytool.teacher.backend import TeacherConfig
+
+MAX_BODY_BYTES = 1_000_000
+RETRYABLE = ("ActorDiedError", "ActorUnavailableError", "RayActorError")
+
+app = harden(FastAPI(title="raytool", version="0.1.0"), MAX_BODY_BYTES)  # before @serve.ingress: Serve copies it
+
+
+@serve.deployment(ray_actor_options={"num_cpus": 0.25}, max_ongoing_requests=8)
+class ProxyDeployment:
+    """One domain's `ProxyModel`; `user_config` {"proposer", "decider"} swaps the checkpoint in place (the new
+    model is loaded first, then replaces the old in one assignment: requests in flight finish on the old one)."""
+
+    def __init__(self, domain: str, proposer: str, decider: str) -> None:
+        from ray.serve.metrics import Counter, Histogram
+
+        self.domain = domain
+        self.work_dir = tempfile.mkdtemp(prefix=f"raytool-serve-{domain}-")
+        self.model = ProxyModel(domain, ProxyConfig(proposer, decider), self.work_dir)
+        self.checkpoint = {"proposer": proposer, "decider": decider}
+        self.jobs = Counter("raytool_proxy_jobs", description="sub-tasks solved by a proxy", tag_keys=("domain",))
+        self.seconds = Histogram("raytool_proxy_solve_seconds", description="a proxy's time per batch of sub-tasks",
+                                 boundaries=[0.01, 0.03, 0.1, 0.3, 1, 3, 10], tag_keys=("domain",))  # fmt: skip
+
+    def reconfigure(self, user_config: dict[str, Any]) -> None:
+        wanted = {"proposer": user_config.get("proposer") or self.checkpoint["proposer"],
+                  "decider": user_config.get("decider") or self.checkpoint["decider"]}  # fmt: skip
+        if wanted != self.checkpoint:
+            model = ProxyModel(self.domain, ProxyConfig(wanted["proposer"], wanted["decider"]), self.work_dir)
+            self.model, self.checkpoint = model, wanted
+
+    def solve(self, jobs: list[dict[str, Any]], catalogue: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        began = time.perf_counter()
+        results = self.model.solve(jobs, catalogue)
+        self.jobs.inc(len(jobs), tags={"domain": self.domain})
+        self.seconds.observe(time.perf_counter() - began, tags={"domain": self.domain})
+        return results
+
+    def check_health(self) -> None:
+        """Serve's health check: the model is loaded (a replica failing it 3 times is replaced)."""
+        if self.model is None or self.model.module is None:
+            raise RuntimeError(f"{self.domain}: no model loaded")
+
+    def echo(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return payload
+
+    def info(self) -> dict[str, Any]:
+        return {"domain": self.domain, "checkpoint": self.checkpoint, "pid": os.getpid()}
+
+
+class ServedAgent(ProxyAgent):
+    """`ProxyAgent` whose proxies are Serve deployment handles (one per domain) instead of actors it starts."""
+
+    def __init__(self, handles: dict[str, Any], deadline: float, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.handles, self.deadline, self.retries = handles, deadline, 0
+
+    def proxy(self, domain: str):
+        return self.handles[domain]
+
+    def _execute(self, by_domain):
+        keys = {d: [(t, j) for t, j, _ in items] for d, items in by_domain.items()}
+        jobs = {d: [sub for _, _, sub in items] for d, items in by_domain.items()}
+        calls = {d: self.handles[d].solve.remote(jobs[d], self._catalogue_dicts) for d in by_domain}
+        answers = {}
+        for domain, response in calls.items():
+            answers[domain] = self._result(domain, response, jobs[domain], self.deadline)
+        return {key: result for d in by_domain for key, result in zip(keys[d], answers[d], strict=True)}
+
+    def _result(self, domain: str, response, jobs, deadline: float):
+        try:
+            return response.result(timeout_s=max(deadline - time.monotonic(), 0.01))
+        except TimeoutError:
+            response.cancel()
+            raise ApiError(504, "timeout", f"the {domain} proxy did not answer within the request's budget") from None
+        except Exception as err:  # a replica died under the request: once more, on another replica
+            if type(err).__name__ not in RETRYABLE:
+                raise
+            self.retries += 1
+            again = self.handles[domain].solve.remote(jobs, self._catalogue_dicts)
+            return again.result(timeout_s=max(deadline - time.monotonic(), 0.01))
+
+
+def _catalogue(domains: list[str]):
+    from raytool.envs.suites import get_suite
+    from raytool.planner.router import domain_pools
+
+    catalogue = {t.name: t.spec for name in domains for t in get_suite(name).tools.values()}
+    return catalogue, domain_pools(list(catalogue.values()), domains)
+
+
+def _answer(calls: list[dict[str, Any]], domains: list[str], plan: str, timings: dict[str, float],
+                      execute: bool, outputs: list[Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    """The response body: the calls in the OpenAI tool-call shape (and, with `execute`, their results)."""
+    answer = {
+        "tool_calls": [{"id": f"call_{i}", "type": "function",
+                        "function": {"name": c["name"], "arguments": json.dumps(c["arguments"])}}
+                       for i, c in enumerate(calls)],  # fmt: skip
+        "domains": domains, "plan": plan, "timings": timings,
+    }  # fmt: skip
+    if execute:
+        outputs = outputs or []
+        answer["results"] = [{"id": f"call_{i}", "status": c["status"], "output": outputs[i] if i < len(outputs)
+                              else None} for i, c in enumerate(calls)]  # fmt: skip
+    return answer
+
+
+# Everything the router's routes use must be defined above: `@serve.ingress` pickles them with the globals
+# that exist when the class is decorated.
+@serve.deployment(ray_actor_options={"num_cpus": 0.25}, max_ongoing_requests=32)
+@serve.ingress(app)
+class Router:
+    """The ingress (module docstring)."""
+
+    def __init__(self, proxies: dict[str, Any], proposer: str, token: str | None = None, router: str = "bm25",
+                 planner=None, planner_config: dict[str, Any] | None = None) -> None:  # fmt: skip
+        self.handles = proxies
+        self.planner = planner
+        self.planner_config = PlannerConfig(**(planner_config or {}))
+        self.token = token or None
+        if self.token:  # read by BearerAuth in this replica's process
+            os.environ[TOKEN_ENV] = self.token
+        self.catalogue, self.pools = _catalogue(sorted(proxies))
+        self.config = AgentConfig(proxy=ProxyConfig(proposer=proposer, decider=""), router=router, parallel=True)
+        self.work_dir = tempfile.mkdtemp(prefix="raytool-router-")
+
+    @app.get("/healthz")
+    def healthz(self) -> dict[str, Any]:
+        return {"status": "ok", "domains": sorted(self.handles), "planner": self.planner is not None}
+
+    @app.post("/v1/echo")
+    async def echo(self, request: Request, body: SolveRequest, through: str = "router") -> dict[str, Any]:
+        """The router's path without the models (latency checks): auth and validation, echoed by the router
+        (`through=router`) or after one proxy round trip (`through=proxy`)."""
+        check_token(request, self.token)
+        payload = body.model_dump()
+        if through != "proxy":
+            return payload
+        domain = body.domain if body.domain in self.handles else sorted(self.handles)[0]
+        return await self.handles[domain].echo.remote(payload)
+
+    @app.post("/v1/solve")
+    def solve(self, request: Request, body: SolveRequest) -> dict[str, Any]:
+        check_token(request, self.token)
+        began = time.perf_counter()
+        if body.domain is not None and body.domain not in self.pools:
+            raise ApiError(422, "unknown_domain", f"domain {body.domain!r} is not served (served: "
+                                                  f"{', '.join(sorted(self.pools))})")  # fmt: skip
+        mode = body.options.planner or ("auto" if self.planner is not None else "never")
+        if mode != "never" and self.planner is None:
+            raise ApiError(422, "no_planner", "this server has no teacher to plan with: use options.planner 'never'")
+        deadline = time.monotonic() + body.options.timeout_s
+        if body.tools is not None:
+            return self._solve_catalogue(body, began, deadline)
+        pools = {body.domain: self.pools[body.domain]} if body.domain else self.pools
+        config = AgentConfig(proxy=self.config.proxy, router=self.config.router, parallel=True,
+                             planner=replace(self.planner_config, mode=mode))  # fmt: skip
+        teacher = ServedTeacher(self.planner, deadline) if self.planner is not None else None
+        agent = ServedAgent(self.handles, deadline, config=config, catalogue=self.catalogue, teacher=teacher,
+                            work_dir=self.work_dir, pools=pools, log=lambda _: None)  # fmt: skip
+        result = agent.run(body.query, world_seed=body.options.world_seed)
+        timings = {"total_s": round(time.perf_counter() - began, 4), "retries": float(agent.retries),
+                   "teacher_calls": float(result.ledger.teacher_calls)}  # fmt: skip
+        return _answer(result.outcome.calls, sorted({j["domain"] for j in result.jobs}), result.plan.source,
+                                 timings, body.options.execute, result.outcome.outputs)  # fmt: skip
+
+    def _solve_catalogue(self, body: SolveRequest, began: float, deadline: float) -> dict[str, Any]:
+        """A client's own tools: one job, to the named domain's proxy (else the first), over those tools only; not
+        executable, and no argument values beyond what the binder finds (none from a bare query)."""
+        from raytool.tools.task import Task
+
+        names = [tool.name for tool in body.tools]
+        if len(set(names)) != len(names):
+            raise ApiError(422, "invalid_request", "tool names must be unique")
+        domain = body.domain or sorted(self.handles)[0]
+        task = Task(id="query", query=body.query, tools=tuple(names), source="query")
+        catalogue = [{"name": t.name, "description": t.description,
+                      "parameters": t.parameters or {"type": "object", "properties": {}, "required": []}}
+                     for t in body.tools]  # fmt: skip
+        agent = ServedAgent(self.handles, deadline, config=self.config, catalogue={}, teacher=None,
+                            work_dir=self.work_dir, pools={domain: []}, log=lambda _: None)  # fmt: skip
+        agent._catalogue_dicts = catalogue
+        (result,) = agent._execute({domain: [(0, 0, {"task": task.to_dict(), "pool": names})]}).values()
+        timings = {"total_s": round(time.perf_counter() - began, 4), "retries": float(agent.retries)}
+        return _answer(result["calls"], [domain], "client-tools", timings, body.options.execute,
+                                 [c.get("output") for c in result["calls"]])  # fmt: skip
+
+
+def build_app(args: dict[str, Any]):
+    """The application from Serve config `args` (module docstring)."""
+    from raytool.envs.suites import SUITE_NAMES
+    from raytool.serving.config import check_app_args
+
+    check_app_args(args, "build_app args")
+    domains = list(args.get("domains") or SUITE_NAMES)
+    own = args.get("proxies") or {}
+    proxies = {}
+    for domain in domains:
+        checkpoint = {"proposer": args["proposer"], "decider": args["decider"], **own.get(domain, {})}
+        proxies[domain] = ProxyDeployment.options(name=f"ProxyModel-{domain}").bind(
+            domain, _path(checkpoint["proposer"]), _path(checkpoint["decider"])
+        )
+    planner = None
+    if args.get("teacher"):  # the replica gets the teacher's resources (a deployments entry may override them)
+        teacher = TeacherConfig.from_dict(args["teacher"])
+        resources = {"num_cpus": teacher.num_cpus, "num_gpus": teacher.num_gpus, "resources": teacher.resources}
+        planner = PlannerDeployment.options(ray_actor_options=resources).bind(args["teacher"])
+    return Router.bind(proxies, _path(args["proposer"]), args.get("token"), args.get("router", "bm25"), planner,
+                       args.get("planner"))  # fmt: skip
+
+
+def _path(value: str) -> str:
+    """Checkpoint paths as replicas see them: `~` expanded (relative ones are resolved by `raytool serve`)."""
+    return str(Path(value).expanduser())

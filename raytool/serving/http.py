@@ -1,0 +1,122 @@
+"""The router's HTTP hardening: a body size limit, bearer-token auth, and clean JSON errors for every failure.
+
+    app = FastAPI(); harden(app, max_body_bytes=1_000_000)   # before `@serve.ingress(app)`: Serve copies the app
+
+Every error body is {"error": code, "detail": ...}. Request validation errors do not echo the input back (FastAPI's
+default does, which would return a 10 MB body, and fails with a 500 on invalid UTF-8); malformed JSON is a 400,
+a schema violation a 422, an oversized body a 413 (checked on Content-Length and on the streamed bytes).
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class ApiError(Exception):
+    """An error with its HTTP status, raised by the router's handlers."""
+
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail = status, code, detail
+
+
+def error(status: int, code: str, detail, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": code, "detail": detail}, status_code=status, headers=headers)
+
+
+class BodyLimit:
+    """Pure ASGI middleware: 413 for a body over `limit` bytes (declared or streamed), 400 for a bad length."""
+
+    def __init__(self, app, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                return await error(400, "bad_request", "Content-Length is not a number")(scope, receive, send)
+            if int(declared) > self.limit:
+                return await error(413, "payload_too_large", f"body over {self.limit} bytes")(scope, receive, send)
+        seen = 0
+
+        async def limited():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise StarletteHTTPException(413, f"body over {self.limit} bytes")
+            return message
+
+        return await self.app(scope, limited, send)
+
+
+class BearerAuth:
+    """Pure ASGI middleware: when `$RAYTOOL_SERVE_TOKEN` is set (by the router replica that serves this app, in its
+    own process: Serve unpickles the app with copies of module state, an environment variable is process-wide),
+    every path but the health checks needs `Authorization: Bearer <token>`, checked before the body is read."""
+
+    OPEN = ("/healthz", "/-/healthz", "/-/routes")
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        token = os.environ.get(TOKEN_ENV)
+        if scope["type"] != "http" or not token or scope.get("path", "") in self.OPEN:
+            return await self.app(scope, receive, send)
+        given = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+        if not given.startswith("Bearer ") or not hmac.compare_digest(given[7:].encode(), token.encode()):
+            reply = error(401, "unauthorized", "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
+            return await reply(scope, receive, send)
+        return await self.app(scope, receive, send)
+
+
+TOKEN_ENV = "RAYTOOL_SERVE_TOKEN"
+
+
+def check_token(request: Request, token: str | None) -> None:
+    """Bearer auth when a token is configured (constant-time compare); ApiError 401 otherwise."""
+    if not token:
+        return
+    given = request.headers.get("authorization", "")
+    if not given.startswith("Bearer ") or not hmac.compare_digest(given[7:].encode(), token.encode()):
+        raise ApiError(401, "unauthorized", "missing or wrong bearer token")
+
+
+def harden(app: FastAPI, max_body_bytes: int) -> FastAPI:
+    """Install the body limit, bearer auth and the JSON error handlers on `app` (module docstring)."""
+    app.add_middleware(BodyLimit, limit=max_body_bytes)
+    app.add_middleware(BearerAuth)  # added last = runs first: no body is read for an unauthorised request
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        errors = [{"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", ""), "type": e.get("type", "")}
+                  for e in exc.errors()][:20]  # fmt: skip
+        if any(e["type"] == "json_invalid" for e in errors):
+            return error(400, "invalid_json", errors)
+        return error(422, "invalid_request", errors)
+
+    @app.exception_handler(ApiError)
+    async def _api(request: Request, exc: ApiError):
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return error(exc.status, exc.code, exc.detail, headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+        return error(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
+
+    @app.exception_handler(UnicodeDecodeError)
+    async def _utf8(request: Request, exc: UnicodeDecodeError):
+        return error(400, "invalid_utf8", "the body is not valid UTF-8")
+
+    return app

@@ -1,0 +1,74 @@
+"""Autoscaling on the real endpoint: a proxy deployment grows under load and shrinks back after it. The tiny test
+proxy answers in tens of milliseconds, so the router holds most of each request's time: a low target of ongoing
+requests per proxy replica makes 8 clients enough to scale it."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import httpx
+import pytest
+
+pytestmark = [pytest.mark.ray, pytest.mark.slow]
+SCALING = {"min_replicas": 1, "max_replicas": 3, "target_ongoing_requests": 0.25, "upscale_delay_s": 1,
+           "downscale_delay_s": 4, "metrics_interval_s": 0.5, "look_back_period_s": 2}  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _running(serve) -> int:
+    states = serve.status().applications["raytool"].deployments["ProxyModel-cpn"].replica_states
+    return int(states.get("RUNNING", 0))
+
+
+def test_proxy_replicas_go_up_under_load_and_down_after(agent_kit) -> None:
+    from ray import serve
+
+    from raytool.serving.config import check_serve_config, deploy
+
+    port = _free_port()
+    config = {
+        "proxy_location": "HeadOnly",
+        "http_options": {"host": "127.0.0.1", "port": port},
+        "applications": [{
+            "name": "raytool", "route_prefix": "/", "import_path": "raytool.serving.app:build_app",
+            "args": {"proposer": str(agent_kit["proposer"]), "decider": str(agent_kit["decider"]),
+                     "domains": ["cpn"], "router": "bm25"},
+            "deployments": [{"name": "Router", "ray_actor_options": {"num_cpus": 0.2}},
+                            {"name": "ProxyModel-cpn", "ray_actor_options": {"num_cpus": 0.2},
+                             "max_ongoing_requests": 2, "autoscaling_config": SCALING}],
+        }],
+    }  # fmt: skip
+    deploy(check_serve_config(config, "test"))
+    try:
+        url = f"http://127.0.0.1:{port}/v1/solve"
+        body = {"query": "how much did tenant t-1 spend on compute", "domain": "cpn"}
+        stop = threading.Event()
+
+        def load() -> None:
+            while not stop.is_set():
+                httpx.post(url, json=body, timeout=120)
+
+        threads = [threading.Thread(target=load) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        peak, deadline = 1, time.monotonic() + 60
+        while time.monotonic() < deadline and peak < 2:
+            peak = max(peak, _running(serve))
+            time.sleep(0.5)
+        stop.set()
+        for thread in threads:
+            thread.join()
+        assert peak >= 2, "no second replica within 60 s of load"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and _running(serve) > 1:
+            time.sleep(0.5)
+        assert _running(serve) == 1, "did not scale back down within 60 s"
+    finally:
+        serve.shutdown()

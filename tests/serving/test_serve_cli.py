@@ -1,0 +1,69 @@
+"""`raytool serve --config`: a real process serving the app on 127.0.0.1 until Ctrl+C; bad files refused."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+import pytest
+import yaml
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_a_bad_serve_file_is_refused_before_ray_starts(tmp_path) -> None:
+    record = yaml.safe_load((ROOT / "serve" / "raytool.yaml").read_text())
+    record["applications"][0]["deployments"][0]["num_replica"] = 2
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(record))
+    done = subprocess.run([sys.executable, "-m", "raytool", "serve", "--config", str(path)], capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 2 and "unknown key 'num_replica'" in done.stderr
+    assert "Started a local Ray" not in done.stderr
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+def test_serve_command_serves_until_interrupted(agent_kit, tmp_path) -> None:
+    port = _free_port()
+    record = yaml.safe_load((ROOT / "serve" / "raytool.yaml").read_text())
+    record["http_options"]["port"] = port
+    app = record["applications"][0]
+    app["args"].update(proposer=str(agent_kit["proposer"]), decider=str(agent_kit["decider"]), domains=["cpn"])
+    app["deployments"] = [d for d in app["deployments"] if d["name"] in ("Router", "ProxyModel-cpn")]
+    path = tmp_path / "serve.yaml"
+    path.write_text(yaml.safe_dump(record))
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    process = subprocess.Popen([sys.executable, "-m", "raytool", "serve", "--config", str(path)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True)
+    reader.start()
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and not any(line.startswith("[serve] raytool:") for line in lines):
+            time.sleep(0.5)
+        assert f"[serve] raytool: http://127.0.0.1:{port}/\n" in lines, lines
+        assert httpx.get(url + "/healthz", timeout=5).json() == {"status": "ok", "domains": ["cpn"], "planner": False}
+        reply = httpx.post(url + "/v1/solve", json={"query": "how much did tenant t-1 spend", "domain": "cpn"},
+                           timeout=120)  # fmt: skip
+        assert reply.status_code == 200 and "tool_calls" in reply.json()
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=120)
+        reader.join(timeout=10)
+    assert process.returncode == 0, process.stderr.read()[-3000:]
+    assert "[serve] shutting down\n" in lines

@@ -1,0 +1,78 @@
+"""A serve config deployed the declarative way (`raytool serve`'s path): a new checkpoint reaches the running
+proxy replicas in place (same processes) while requests keep flowing, none failing."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+
+import httpx
+import pytest
+
+pytestmark = [pytest.mark.ray, pytest.mark.slow]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _config(port: int, proposer: str, decider: str, user_decider: str | None = None) -> dict:
+    proxy = {"ray_actor_options": {"num_cpus": 0.2}, "max_ongoing_requests": 8}
+    if user_decider:
+        proxy["user_config"] = {"decider": user_decider}
+    return {
+        "proxy_location": "HeadOnly",
+        "http_options": {"host": "127.0.0.1", "port": port},
+        "applications": [{
+            "name": "raytool", "route_prefix": "/", "import_path": "raytool.serving.app:build_app",
+            "args": {"proposer": proposer, "decider": decider, "domains": ["cpn"], "router": "bm25"},
+            "deployments": [{"name": "Router", "ray_actor_options": {"num_cpus": 0.2}},
+                            {"name": "ProxyModel-cpn", **proxy}],
+        }],
+    }  # fmt: skip
+
+
+def test_a_new_checkpoint_is_applied_in_place_without_failed_requests(agent_kit, tmp_path) -> None:
+    from ray import serve
+
+    from raytool.serving.config import check_serve_config, deploy
+
+    port = _free_port()
+    proposer, decider = str(agent_kit["proposer"]), str(agent_kit["decider"])
+    second = tmp_path / "decider-v2"
+    shutil.copytree(decider, second)
+    deploy(check_serve_config(_config(port, proposer, decider), "test"))
+    try:
+        proxy = serve.get_deployment_handle("ProxyModel-cpn", "raytool")
+        before = proxy.info.remote().result()
+        assert before["checkpoint"]["decider"] == decider
+        url = f"http://127.0.0.1:{port}/v1/solve"
+        body = {"query": "how much did tenant t-1 spend on compute", "domain": "cpn"}
+        codes: list[int] = []
+        stop = threading.Event()
+
+        def load() -> None:
+            while not stop.is_set():
+                codes.append(httpx.post(url, json=body, timeout=60).status_code)
+
+        threads = [threading.Thread(target=load) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        time.sleep(3)
+        deploy(check_serve_config(_config(port, proposer, decider, user_decider=str(second)), "test"))
+        deadline = time.monotonic() + 60
+        while proxy.info.remote().result()["checkpoint"]["decider"] != str(second) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        time.sleep(3)
+        stop.set()
+        for thread in threads:
+            thread.join()
+        after = proxy.info.remote().result()
+        assert after["checkpoint"]["decider"] == str(second) and after["pid"] == before["pid"], (before, after)
+        assert codes and set(codes) == {200}, codes
+    finally:
+        serve.shutdown()

@@ -43,7 +43,7 @@ def _free_port() -> int:
 async def _load(url: str, body: dict | list[dict], clients: int, requests: int, seconds: float) -> dict:
     """`clients` concurrent clients send `body` (or the bodies in turn) until `requests` or `seconds` run out."""
     bodies = body if isinstance(body, list) else [body]
-    latencies, codes, plans = [], [], []
+    latencies, codes, plans, retries = [], [], [], []
     deadline = time.monotonic() + seconds
     sent = 0
 
@@ -55,8 +55,9 @@ async def _load(url: str, body: dict | list[dict], clients: int, requests: int, 
             reply = await http.post(url, json=bodies[sent % len(bodies)])
             latencies.append(time.perf_counter() - t0)
             codes.append(reply.status_code)
-            if reply.status_code == 200:
-                plans.append(reply.json().get("plan"))
+            if reply.status_code == 200 and url.endswith("/v1/solve"):
+                plans.append(reply.json()["plan"])
+                retries.append(reply.json()["timings"]["retries"])
 
     began = time.perf_counter()
     async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=clients)) as http:
@@ -65,7 +66,8 @@ async def _load(url: str, body: dict | list[dict], clients: int, requests: int, 
     latencies.sort()
     p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
     return {"n": len(latencies), "ok": sum(c == 200 for c in codes), "p50_ms": 1000 * statistics.median(latencies),
-            "p99_ms": 1000 * p99, "rps": len(latencies) / took, "llm_plans": plans.count("llm")}  # fmt: skip
+            "p99_ms": 1000 * p99, "rps": len(latencies) / took, "llm_plans": plans.count("llm"),
+            "retries": int(sum(retries))}  # fmt: skip
 
 
 def _replicas(name: str) -> dict:
@@ -165,8 +167,8 @@ def main() -> None:
     os.kill(replicas[0]["pid"], signal.SIGKILL)
     loader.join()
     stop.set()
-    print(f"\nFault: killed replica pid {replicas[0]['pid']} of {len(replicas)} under 8 clients: "
-          f"{results['n']} requests, {results['n'] - results['ok']} lost")  # fmt: skip
+    print(f"\nFault: killed replica pid {replicas[0]['pid']} of {len(replicas)} under 8 clients: {results['n']} "
+          f"requests, {results['n'] - results['ok']} lost, {results['retries']} retried once")  # fmt: skip
     serve.shutdown()
     ray.shutdown()
 

@@ -103,7 +103,7 @@ class ServedAgent(ProxyAgent):
             answers[domain] = self._result(domain, response, jobs[domain], self.deadline)
         return {key: result for d in by_domain for key, result in zip(keys[d], answers[d], strict=True)}
 
-    def _result(self, domain: str, response, jobs, deadline: float):
+    def _result(self, domain: str, response, jobs, deadline: float, retried: bool = False):
         try:
             return response.result(timeout_s=max(deadline - time.monotonic(), 0.01))
         except TimeoutError:
@@ -112,9 +112,11 @@ class ServedAgent(ProxyAgent):
         except Exception as err:  # a replica died under the request: once more, on another replica
             if type(err).__name__ not in RETRYABLE:
                 raise
+            if retried:
+                raise ApiError(503, "unavailable", f"the {domain} proxy died twice under the request") from None
             self.retries += 1
             again = self.handles[domain].solve.remote(jobs, self._catalogue_dicts)
-            return again.result(timeout_s=max(deadline - time.monotonic(), 0.01))
+            return self._result(domain, again, jobs, deadline, retried=True)
 
 
 def _catalogue(domains: list[str]):

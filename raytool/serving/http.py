@@ -4,7 +4,8 @@
 
 Every error body is {"error": code, "detail": ...}. Request validation errors do not echo the input back (FastAPI's
 default does, which would return a 10 MB body, and fails with a 500 on invalid UTF-8); malformed JSON is a 400,
-a schema violation a 422, an oversized body a 413 (checked on Content-Length and on the streamed bytes).
+a schema violation a 422, an oversized body a 413 (checked on Content-Length and on the streamed bytes); a server
+failure is still a JSON 500 naming only the exception's type.
 """
 
 from __future__ import annotations
@@ -114,6 +115,10 @@ def harden(app: FastAPI, max_body_bytes: int) -> FastAPI:
     async def _http(request: Request, exc: StarletteHTTPException):
         codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
         return error(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
+
+    @app.exception_handler(Exception)  # anything else: still a JSON body, naming only the exception's type
+    async def _internal(request: Request, exc: Exception):
+        return error(500, "internal_error", f"the server failed on this request ({type(exc).__name__})")
 
     @app.exception_handler(UnicodeDecodeError)
     async def _utf8(request: Request, exc: UnicodeDecodeError):

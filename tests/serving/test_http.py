@@ -1,0 +1,108 @@
+"""The router's hardening and retry rules without Serve: JSON errors for every failure, a dead replica's job retried
+once (then a 503), a retry bounded by the same deadline (504)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from raytool.agent.agent import AgentConfig
+from raytool.agent.proxy import ProxyConfig
+from raytool.serving.app import ServedAgent
+from raytool.serving.http import ApiError, harden
+from raytool.serving.schema import SolveRequest
+
+
+def _client() -> TestClient:
+    app = harden(FastAPI(), max_body_bytes=100)
+
+    @app.post("/echo")
+    def echo(body: SolveRequest) -> dict:
+        return body.model_dump()
+
+    @app.get("/boom")
+    def boom() -> dict:
+        raise RuntimeError("secret internals")
+
+    return TestClient(app, raise_server_exceptions=False)
+
+
+def test_errors_are_json_and_name_no_internals() -> None:
+    client = _client()
+    failed = client.get("/boom")
+    assert failed.status_code == 500 and failed.json() == {
+        "error": "internal_error", "detail": "the server failed on this request (RuntimeError)"}  # fmt: skip
+    assert client.post("/echo", json={"query": "x" * 200}).status_code == 413
+    assert client.post("/echo", content=b'{"query": ', headers={"Content-Type": "application/json"}).json()[
+        "error"] == "invalid_json"  # fmt: skip
+    missing = client.get("/nowhere")
+    assert missing.status_code == 404 and missing.json()["error"] == "not_found"
+    assert client.post("/echo", json={"query": "ok"}).json()["query"] == "ok"
+
+
+class ActorDiedError(Exception):  # matched by name, like Ray's
+    pass
+
+
+class _Response:
+    def __init__(self, outcome) -> None:
+        self.outcome, self.cancelled = outcome, False
+
+    def result(self, timeout_s: float):
+        if self.outcome == "late":
+            time.sleep(timeout_s)
+            raise TimeoutError
+        if isinstance(self.outcome, Exception):
+            raise self.outcome
+        return self.outcome
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class _Handle:
+    """A deployment handle whose `solve` calls answer with the given outcomes in turn."""
+
+    def __init__(self, *outcomes) -> None:
+        self.outcomes, self.calls = list(outcomes), 0
+        self.solve = self
+
+    def remote(self, jobs, catalogue):
+        self.calls += 1
+        return _Response(self.outcomes.pop(0))
+
+
+def _agent(handle: _Handle, tmp_path, budget_s: float = 5.0) -> ServedAgent:
+    config = AgentConfig(proxy=ProxyConfig("p", "d"))
+    return ServedAgent({"cpn": handle}, time.monotonic() + budget_s, config=config, catalogue={}, teacher=None,
+                       work_dir=tmp_path, pools={"cpn": []}, log=lambda _: None)  # fmt: skip
+
+
+def test_a_dead_replicas_job_is_retried_once(tmp_path) -> None:
+    handle = _Handle(ActorDiedError("replica gone"), ["answer"])
+    agent = _agent(handle, tmp_path)
+    assert agent._result("cpn", handle.remote([], []), [], agent.deadline) == ["answer"]
+    assert agent.retries == 1 and handle.calls == 2
+
+
+def test_a_second_death_is_a_503_and_other_errors_are_not_retried(tmp_path) -> None:
+    handle = _Handle(ActorDiedError("gone"), ActorDiedError("gone again"))
+    agent = _agent(handle, tmp_path)
+    with pytest.raises(ApiError) as err:
+        agent._result("cpn", handle.remote([], []), [], agent.deadline)
+    assert err.value.status == 503 and handle.calls == 2
+    bug = _Handle(ValueError("a bug in the proxy"))
+    with pytest.raises(ValueError):
+        agent._result("cpn", bug.remote([], []), [], agent.deadline)
+    assert bug.calls == 1
+
+
+def test_a_retry_past_the_deadline_is_a_504(tmp_path) -> None:
+    handle = _Handle(ActorDiedError("gone"), "late")
+    agent = _agent(handle, tmp_path, budget_s=0.2)
+    with pytest.raises(ApiError) as err:
+        agent._result("cpn", handle.remote([], []), [], agent.deadline)
+    assert err.value.status == 504 and agent.retries == 1

@@ -87,9 +87,10 @@ class ProxyDeployment:
 class ServedAgent(ProxyAgent):
     """`ProxyAgent` whose proxies are Serve deployment handles (one per domain) instead of actors it starts."""
 
-    def __init__(self, handles: dict[str, Any], deadline: float, **kwargs) -> None:
+    def __init__(self, handles: dict[str, Any], deadline: float, router=None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.handles, self.deadline, self.retries = handles, deadline, 0
+        self._router = router  # None: made on first use
 
     def proxy(self, domain: str):
         return self.handles[domain]
@@ -161,6 +162,7 @@ class Router:
         self.catalogue, self.pools = _catalogue(sorted(proxies))
         self.config = AgentConfig(proxy=ProxyConfig(proposer=proposer, decider=""), router=router, parallel=True)
         self.work_dir = tempfile.mkdtemp(prefix="raytool-router-")
+        self.router = None  # the multi-domain router (a `proposer` router holds the proposer), made once
 
     @app.get("/healthz")
     def healthz(self) -> dict[str, Any]:
@@ -194,8 +196,12 @@ class Router:
         config = AgentConfig(proxy=self.config.proxy, router=self.config.router, parallel=True,
                              planner=replace(self.planner_config, mode=mode))  # fmt: skip
         teacher = ServedTeacher(self.planner, deadline) if self.planner is not None else None
-        agent = ServedAgent(self.handles, deadline, config=config, catalogue=self.catalogue, teacher=teacher,
-                            work_dir=self.work_dir, pools=pools, log=lambda _: None)  # fmt: skip
+        shared = body.domain is None  # requests over all domains share one router
+        agent = ServedAgent(self.handles, deadline, router=self.router if shared else None, config=config,
+                            catalogue=self.catalogue, teacher=teacher, work_dir=self.work_dir, pools=pools,
+                            log=lambda _: None)  # fmt: skip
+        if shared and self.router is None:
+            self.router = agent.router
         result = agent.run(body.query, world_seed=body.options.world_seed)
         timings = {"total_s": round(time.perf_counter() - began, 4), "retries": float(agent.retries),
                    "teacher_calls": float(result.ledger.teacher_calls)}  # fmt: skip

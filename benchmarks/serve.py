@@ -203,12 +203,13 @@ def planner_benchmark(args: argparse.Namespace) -> None:
     rows = []
     for clients in (1, 8):
         for mode in ("never", "auto"):
-            before = len(planner.info.remote().result()["batches"])
+            before = planner.info.remote().result()["calls"]
             bodies = [{"query": t.query, "options": {"planner": mode, "world_seed": t.env["world_seed"]}}
                       for t in requests]  # fmt: skip
             result = asyncio.run(_load(f"http://127.0.0.1:{port}/v1/solve", bodies, clients, 100_000,
                                        args.planner_seconds))  # fmt: skip
-            batches = planner.info.remote().result()["batches"][before:]
+            info = planner.info.remote().result()
+            batches = info["batches"][max(0, len(info["batches"]) - (info["calls"] - before)) :]
             mean, most = (statistics.mean(batches), max(batches)) if batches else (0.0, 0)
             rows.append([clients, mode, result["n"], result["ok"], result["llm_plans"], result["p50_ms"],
                          result["p99_ms"], result["rps"], len(batches), mean, most])  # fmt: skip

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,7 +43,8 @@ class PlannerDeployment:
             torch.set_num_threads(max(1, int(config.num_cpus)))
             self.engine = make_teacher(config)
         self.model = config.model or "embedded SmolLM2-135M-Instruct"
-        self.batches: list[int] = []  # sizes of the engine calls (tests and the benchmark read them)
+        self.calls = 0  # engine calls so far
+        self.batches: deque[int] = deque(maxlen=1000)  # the last calls' sizes (tests and the benchmark read them)
         self.pending: list[tuple[tuple[str, Sampling], asyncio.Future]] = []
         self.max_batch, self.wait_s = max_batch, wait_s
         self._worker = self._wake = None
@@ -72,6 +74,7 @@ class PlannerDeployment:
             for (prompt, sampling), future in batch:
                 groups.setdefault(sampling, []).append((prompt, future))
             for sampling, rows in groups.items():
+                self.calls += 1
                 self.batches.append(len(rows))
                 try:
                     texts = await asyncio.to_thread(self.engine.generate, [p for p, _ in rows], sampling)
@@ -83,7 +86,7 @@ class PlannerDeployment:
                     future.done() or future.set_result(text)
 
     def info(self) -> dict[str, Any]:
-        return {"model": self.model, "batches": list(self.batches[-100:])}
+        return {"model": self.model, "calls": self.calls, "batches": list(self.batches)}
 
     def check_health(self) -> None:
         if self.engine is None:

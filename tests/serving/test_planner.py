@@ -25,13 +25,21 @@ def _free_port() -> int:
 def planned(agent_kit):
     from ray import serve
 
-    from raytool.serving.app import build_app
+    from raytool.serving.config import check_serve_config, deploy
 
     port = _free_port()
-    serve.start(http_options={"host": "127.0.0.1", "port": port})
-    args = {"proposer": str(agent_kit["proposer"]), "decider": str(agent_kit["decider"]),
-            "teacher": {"backend": "transformers", "num_cpus": 0.25}, "planner": {"max_tokens": 48}}  # fmt: skip
-    serve.run(build_app(args), name="raytool", route_prefix="/", blocking=False)
+    small = {"ray_actor_options": {"num_cpus": 0.1}}  # the session's Ray may hold other tests' actors (a teacher)
+    config = {
+        "http_options": {"host": "127.0.0.1", "port": port},
+        "applications": [{
+            "name": "raytool", "route_prefix": "/", "import_path": "raytool.serving.app:build_app",
+            "args": {"proposer": str(agent_kit["proposer"]), "decider": str(agent_kit["decider"]),
+                     "teacher": {"backend": "transformers", "num_cpus": 0.1}, "planner": {"max_tokens": 48}},
+            "deployments": [{"name": name, **small} for name in
+                            ("Router", "Planner", "ProxyModel-cpn", "ProxyModel-travel", "ProxyModel-finance")],
+        }],
+    }  # fmt: skip
+    deploy(check_serve_config(config, "test"), timeout_s=300)
     yield f"http://127.0.0.1:{port}"
     serve.shutdown()
 

@@ -12,8 +12,11 @@ import httpx
 import pytest
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
+# A 10 s look-back and downscale delay: on a busy machine (the CI session's Ray holds other tests' actors) the
+# router's metric pushes come late and new replicas take ~30 s to load; a 2 s window read that as no load and
+# cancelled the new replicas before they ran.
 SCALING = {"min_replicas": 1, "max_replicas": 3, "target_ongoing_requests": 0.25, "upscale_delay_s": 1,
-           "downscale_delay_s": 4, "metrics_interval_s": 0.5, "look_back_period_s": 2}  # fmt: skip
+           "downscale_delay_s": 10, "metrics_interval_s": 0.5, "look_back_period_s": 10}  # fmt: skip
 
 
 def _free_port() -> int:
@@ -58,17 +61,17 @@ def test_proxy_replicas_go_up_under_load_and_down_after(agent_kit) -> None:
         threads = [threading.Thread(target=load) for _ in range(8)]
         for thread in threads:
             thread.start()
-        peak, deadline = 1, time.monotonic() + 60
+        peak, deadline = 1, time.monotonic() + 120
         while time.monotonic() < deadline and peak < 2:
             peak = max(peak, _running(serve))
             time.sleep(0.5)
         stop.set()
         for thread in threads:
             thread.join()
-        assert peak >= 2, "no second replica within 60 s of load"
-        deadline = time.monotonic() + 60
+        assert peak >= 2, "no second running replica within 120 s of load"
+        deadline = time.monotonic() + 90
         while time.monotonic() < deadline and _running(serve) > 1:
             time.sleep(0.5)
-        assert _running(serve) == 1, "did not scale back down within 60 s"
+        assert _running(serve) == 1, "did not scale back down within 90 s"
     finally:
         serve.shutdown()

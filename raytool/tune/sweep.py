@@ -183,8 +183,9 @@ def best_row(rows: list[dict[str, Any]], sweep: SweepConfig) -> dict[str, Any]:
     most = max(r["iterations"] for r in done)
     sign = 1 if sweep.mode == "max" else -1
     tie = "reward" if sweep.metric != "reward" else "success"  # ties (common with few held-out tasks) by the other
-    return max((r for r in done if r["iterations"] == most),
-               key=lambda r: (sign * r[sweep.metric], _finite(r[tie], "max")))  # fmt: skip
+    # then by trial id: the same best trial however the rows are ordered (a run and its restore list them differently)
+    return min((r for r in done if r["iterations"] == most),
+               key=lambda r: (-sign * r[sweep.metric], -_finite(r[tie], "max"), r["trial"]))  # fmt: skip
 
 
 def results_table(rows: list[dict[str, Any]], sweep: SweepConfig) -> str:

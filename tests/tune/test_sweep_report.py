@@ -40,6 +40,11 @@ def test_best_is_among_the_longest_runs_and_ties_go_to_the_reward() -> None:
     assert decider["hidden"] == 32 and decider["iterations"] == 8 and text.startswith("# best trial d")
 
 
+def test_a_full_tie_goes_to_the_first_trial_id_in_any_row_order() -> None:
+    tied = [_row("t2", 0.0, 0, {8: 0.5}), _row("t1", 0.5, 0, {8: 0.5}), _row("t3", 0.5, 1, {8: 0.5})]
+    assert {best_row(order, SWEEP)["trial"] for order in (tied, tied[::-1], tied[1:] + tied[:1])} == {"t1"}
+
+
 def test_settings_average_their_seeds_at_the_common_iteration_and_at_the_end() -> None:
     table = settings_table(ROWS, SWEEP)
     lines = table.splitlines()

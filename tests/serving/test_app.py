@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import json
-import socket
 
 import httpx
 import pytest
 
+from tests.serving.helpers import free_port
+
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 TOKEN = "s3cret-token"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +19,7 @@ def endpoint(agent_kit):
 
     from raytool.serving.app import build_app
 
-    port = _free_port()
+    port = free_port()
     serve.start(http_options={"host": "127.0.0.1", "port": port})
     args = {"proposer": str(agent_kit["proposer"]), "decider": str(agent_kit["decider"]), "token": TOKEN,
             "router": "proposer"}  # fmt: skip

@@ -4,12 +4,13 @@ requests per proxy replica makes 8 clients enough to scale it."""
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 
 import httpx
 import pytest
+
+from tests.serving.helpers import free_port, one_domain_config
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 # A 10 s look-back and downscale delay: on a busy machine (the CI session's Ray holds other tests' actors) the
@@ -17,12 +18,6 @@ pytestmark = [pytest.mark.ray, pytest.mark.slow]
 # cancelled the new replicas before they ran.
 SCALING = {"min_replicas": 1, "max_replicas": 3, "target_ongoing_requests": 0.25, "upscale_delay_s": 1,
            "downscale_delay_s": 10, "metrics_interval_s": 0.5, "look_back_period_s": 10}  # fmt: skip
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _running(serve) -> int:
@@ -35,19 +30,10 @@ def test_proxy_replicas_go_up_under_load_and_down_after(agent_kit) -> None:
 
     from raytool.serving.config import check_serve_config, deploy
 
-    port = _free_port()
-    config = {
-        "proxy_location": "HeadOnly",
-        "http_options": {"host": "127.0.0.1", "port": port},
-        "applications": [{
-            "name": "raytool", "route_prefix": "/", "import_path": "raytool.serving.app:build_app",
-            "args": {"proposer": str(agent_kit["proposer"]), "decider": str(agent_kit["decider"]),
-                     "domains": ["cpn"], "router": "bm25"},
-            "deployments": [{"name": "Router", "ray_actor_options": {"num_cpus": 0.2}},
-                            {"name": "ProxyModel-cpn", "ray_actor_options": {"num_cpus": 0.2},
-                             "max_ongoing_requests": 2, "autoscaling_config": SCALING}],
-        }],
-    }  # fmt: skip
+    port = free_port()
+    config = one_domain_config(
+        port, str(agent_kit["proposer"]), str(agent_kit["decider"]), max_ongoing_requests=2, autoscaling_config=SCALING
+    )
     deploy(check_serve_config(config, "test"))
     try:
         url = f"http://127.0.0.1:{port}/v1/solve"

@@ -5,20 +5,15 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import threading
 import time
 
 import httpx
 import pytest
 
+from tests.serving.helpers import free_port, one_domain_config
+
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_killing_a_proxy_replica_under_load_loses_no_request(agent_kit) -> None:
@@ -26,18 +21,8 @@ def test_killing_a_proxy_replica_under_load_loses_no_request(agent_kit) -> None:
 
     from raytool.serving.config import check_serve_config, deploy
 
-    port = _free_port()
-    config = {
-        "proxy_location": "HeadOnly",
-        "http_options": {"host": "127.0.0.1", "port": port},
-        "applications": [{
-            "name": "raytool", "route_prefix": "/", "import_path": "raytool.serving.app:build_app",
-            "args": {"proposer": str(agent_kit["proposer"]), "decider": str(agent_kit["decider"]),
-                     "domains": ["cpn"], "router": "bm25"},
-            "deployments": [{"name": "Router", "ray_actor_options": {"num_cpus": 0.2}},
-                            {"name": "ProxyModel-cpn", "num_replicas": 2, "ray_actor_options": {"num_cpus": 0.2}}],
-        }],
-    }  # fmt: skip
+    port = free_port()
+    config = one_domain_config(port, str(agent_kit["proposer"]), str(agent_kit["decider"]), num_replicas=2)
     deploy(check_serve_config(config, "test"))
     try:
         url = f"http://127.0.0.1:{port}/v1/solve"

@@ -3,7 +3,6 @@ decompositions reach the engine in one batch; a planner that misses the budget i
 
 from __future__ import annotations
 
-import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -13,12 +12,7 @@ import pytest
 from raytool.serving.http import ApiError
 from raytool.serving.planner import ServedTeacher
 from raytool.teacher.backend import Sampling
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.serving.helpers import free_port
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +21,7 @@ def planned(agent_kit):
 
     from raytool.serving.config import check_serve_config, deploy
 
-    port = _free_port()
+    port = free_port()
     small = {"ray_actor_options": {"num_cpus": 0.1}}  # the session's Ray may hold other tests' actors (a teacher)
     config = {
         "http_options": {"host": "127.0.0.1", "port": port},

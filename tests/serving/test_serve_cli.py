@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -14,13 +13,9 @@ import httpx
 import pytest
 import yaml
 
+from tests.serving.helpers import free_port
+
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_a_bad_serve_file_is_refused_before_ray_starts(tmp_path) -> None:
@@ -37,7 +32,7 @@ def test_a_bad_serve_file_is_refused_before_ray_starts(tmp_path) -> None:
 @pytest.mark.ray
 @pytest.mark.slow
 def test_serve_command_serves_until_interrupted(agent_kit, tmp_path) -> None:
-    port = _free_port()
+    port = free_port()
     record = yaml.safe_load((ROOT / "serve" / "raytool.yaml").read_text())
     record["http_options"]["port"] = port
     app = record["applications"][0]

@@ -4,36 +4,20 @@ proxy replicas in place (same processes) while requests keep flowing, none faili
 from __future__ import annotations
 
 import shutil
-import socket
 import threading
 import time
 
 import httpx
 import pytest
 
+from tests.serving.helpers import free_port, one_domain_config
+
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _config(port: int, proposer: str, decider: str, user_decider: str | None = None) -> dict:
-    proxy = {"ray_actor_options": {"num_cpus": 0.2}, "max_ongoing_requests": 8}
-    if user_decider:
-        proxy["user_config"] = {"decider": user_decider}
-    return {
-        "proxy_location": "HeadOnly",
-        "http_options": {"host": "127.0.0.1", "port": port},
-        "applications": [{
-            "name": "raytool", "route_prefix": "/", "import_path": "raytool.serving.app:build_app",
-            "args": {"proposer": proposer, "decider": decider, "domains": ["cpn"], "router": "bm25"},
-            "deployments": [{"name": "Router", "ray_actor_options": {"num_cpus": 0.2}},
-                            {"name": "ProxyModel-cpn", **proxy}],
-        }],
-    }  # fmt: skip
+    user = {"user_config": {"decider": user_decider}} if user_decider else {}
+    return one_domain_config(port, proposer, decider, max_ongoing_requests=8, **user)
 
 
 def test_a_new_checkpoint_is_applied_in_place_without_failed_requests(agent_kit, tmp_path) -> None:
@@ -41,7 +25,7 @@ def test_a_new_checkpoint_is_applied_in_place_without_failed_requests(agent_kit,
 
     from raytool.serving.config import check_serve_config, deploy
 
-    port = _free_port()
+    port = free_port()
     proposer, decider = str(agent_kit["proposer"]), str(agent_kit["decider"])
     second = tmp_path / "decider-v2"
     shutil.copytree(decider, second)

@@ -76,7 +76,8 @@ def agent_kit(ray_local, tmp_path_factory) -> dict[str, Path]:
     from raytool.agent.agent import task_domains
     from raytool.agent.train import subtask_dataset, train_proxy_decider
     from raytool.cli import main
-    from raytool.decider.policy_checkpoint import save_policy_reconstruction
+    from raytool.decider.candidates import decider_env_config
+    from raytool.decider.policy_checkpoint import observation_settings, save_policy_reconstruction
     from raytool.decider.policy_model import PolicyReconstruction
     from raytool.decider.train import DeciderRunConfig
     from raytool.envs.build import BuildConfig, build_tasks
@@ -100,7 +101,8 @@ def agent_kit(ray_local, tmp_path_factory) -> dict[str, Path]:
         subtask_dataset(dataset, router, proposer, root / "subtasks", k=8, log=lambda _: None)
     dim = make_encoder("hashing-256").dim
     torch.manual_seed(0)
-    save_policy_reconstruction(PolicyReconstruction(dim, 4, width=16, heads=2, layers=1), {}, root / "fp")
+    env = observation_settings(decider_env_config(root / "subtasks", 4, 4))
+    save_policy_reconstruction(PolicyReconstruction(dim, 4, width=16, heads=2, layers=1), {"env": env}, root / "fp")
     run = DeciderRunConfig(iterations=1, rollout_fragment_length=16, hidden=16, training=AGENT_DECIDER_TRAINING)
     train_proxy_decider(root / "subtasks", root / "fp", run, root / "decider", top_p=4, max_steps=4, log=lambda _: None)
     return {"root": root, "requests": root / "requests", "proposer": root / "proposer", "decider": root / "decider",

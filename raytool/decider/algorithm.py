@@ -1,7 +1,7 @@
 """`Decider`: the RLlib Algorithm of the LLM-guided tool decider (new API stack), with its own `training_step`.
 
 One iteration: every env runner samples `rollout_fragment_length` steps with the current policy (in parallel);
-the episodes go into an `EpisodeReplayBuffer`; once `learning_starts` env steps were sampled, the learner group
+the episodes go into a `DeciderReplayBuffer` (exact n-step counts); once `learning_starts` env steps were sampled, the learner group
 runs `updates_per_iteration` updates on batches drawn from the buffer (`DeciderTorchLearner`), and the new
 weights are synced to the runners. The replay buffer is part of the algorithm's state, so a checkpoint restores
 it with the weights, the optimizers, the multiplier, the target network and the iteration count.
@@ -20,7 +20,8 @@ from ray.rllib.utils.metrics import (
     NUM_AGENT_STEPS_SAMPLED_LIFETIME,
     NUM_ENV_STEPS_SAMPLED_LIFETIME,
 )
-from ray.rllib.utils.replay_buffers.episode_replay_buffer import EpisodeReplayBuffer
+
+from raytool.decider.replay import DeciderReplayBuffer
 
 REPLAY_STATE = "decider_replay_buffer"
 
@@ -36,7 +37,7 @@ class Decider(Algorithm):
 
     def setup(self, config) -> None:
         super().setup(config)
-        self.replay = EpisodeReplayBuffer(capacity=self.config.replay_capacity)
+        self.replay = DeciderReplayBuffer(capacity=self.config.replay_capacity)
 
     def training_step(self) -> None:
         episodes, runner_metrics = synchronous_parallel_sample(

@@ -25,11 +25,12 @@ from ray.rllib.connectors.learner.add_next_observations_from_episodes_to_train_b
 from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 
 from raytool.decider.callbacks import DeciderMetrics
+from raytool.decider.losses import KENDALL_TEMPERATURE
 
 GUIDANCE_FIELDS = (
     "lambda1", "lambda2", "sigma", "entropy_coeff", "tau_temperature", "actor_lr", "critic_lr", "multiplier_lr",
     "tau", "target_update", "target_update_interval", "replay_capacity", "train_batch_size", "updates_per_iteration",
-    "learning_starts", "n_step", "guide_stop",
+    "learning_starts", "n_step", "guide_stop", "bootstrap_truncated", "multiplier_max",
 )  # fmt: skip
 
 
@@ -38,11 +39,15 @@ class DeciderConfig(AlgorithmConfig):
 
     lambda1: fixed weight of JS(pi || pi_LLM) in the actor loss (0 turns the JS guidance off).
     lambda2: weight of the smooth Kendall-tau term in the critic loss (0 turns the ranking guidance off).
-    sigma: the largest allowed mean JS (nats); a learned multiplier nu adds to lambda1 while E[JS] > sigma.
+    sigma: the largest allowed mean JS (nats); a learned multiplier nu >= 0 adds to lambda1 while E[JS] > sigma.
         sigma >= ln 2 never binds; with lambda1 = 0 and sigma >= ln 2 the multiplier has no effect.
     entropy_coeff: alpha of the soft (max-entropy) actor and value targets.
-    tau_temperature: T of the smooth Kendall tau (tanh((Q_i - Q_j) / T)).
-    actor_lr, critic_lr, multiplier_lr: Adam learning rates of the three optimizers.
+    tau_temperature: T of the smooth Kendall tau (tanh((Q_i - Q_j) / T)); see `losses.soft_kendall_tau` for why
+        0.1: the term breaks the critic's near-ties in the LLM's order and leaves clear gaps to the Bellman error.
+    actor_lr, critic_lr: Adam learning rates of the actor and of the critic (Q and V).
+    multiplier_lr: step size of the projected gradient ascent on nu: nu <- clip(nu + lr (E[JS] - sigma), 0, max)
+        per update (plain SGD on nu itself, so the step is proportional to the violation).
+    multiplier_max: the upper end of nu's range (keeps a long violation from making the JS term all there is).
     target_update: "polyak" (V_g <- tau V + (1 - tau) V_g after every update) or "hard" (copy every
         `target_update_interval` updates).
     replay_capacity: transitions kept in the replay buffer (FIFO).
@@ -51,6 +56,9 @@ class DeciderConfig(AlgorithmConfig):
     n_step: n-step returns drawn from the replay buffer.
     guide_stop: whether STOP enters the guidance terms (JS, Kendall tau); False: they compare the preferences
         among the candidate tools only, and stopping is learnt from the reward (see learner.py).
+    bootstrap_truncated: whether a transition that ends an episode by truncation bootstraps V_g(s_T). False: the
+        env's truncation is its `max_steps` limit, part of the task and visible in the observation, so the
+        value past it is 0 (True is for envs whose time limit the observation does not show).
     """
 
     def __init__(self, algo_class=None) -> None:
@@ -61,10 +69,11 @@ class DeciderConfig(AlgorithmConfig):
         self.lambda2 = 0.01
         self.sigma = 0.3
         self.entropy_coeff = 0.02
-        self.tau_temperature = 1.0
+        self.tau_temperature = KENDALL_TEMPERATURE
         self.actor_lr = 1e-3
         self.critic_lr = 1e-3
-        self.multiplier_lr = 1e-2
+        self.multiplier_lr = 0.1  # at a violation of 0.1 nats nu rises by 0.01 per update (0.32 per iteration)
+        self.multiplier_max = 10.0
         self.tau = 0.05
         self.target_update = "polyak"
         self.target_update_interval = 100
@@ -74,6 +83,7 @@ class DeciderConfig(AlgorithmConfig):
         self.learning_starts = 256
         self.n_step = 1
         self.guide_stop = False
+        self.bootstrap_truncated = False
         self.gamma = 0.95
         self.rollout_fragment_length = 64
         self.num_env_runners = 2
@@ -93,6 +103,11 @@ class DeciderConfig(AlgorithmConfig):
     def validate(self) -> None:
         super().validate()
         self.check_guidance()
+        fp_path = (self.model_config or {}).get("fp_path")
+        if fp_path:  # F_P must have been trained under the observation settings of the env it guides
+            from raytool.decider.policy_checkpoint import check_env_settings
+
+            check_env_settings(fp_path, dict(self.env_config or {}))
 
     def check_guidance(self) -> None:
         """The checks on this class's own fields (ValueError); `validate` runs them after RLlib's."""
@@ -102,6 +117,8 @@ class DeciderConfig(AlgorithmConfig):
             raise ValueError("lambda1, lambda2, sigma and entropy_coeff must be >= 0")
         if not 0 < self.tau <= 1 or self.target_update_interval < 1 or self.tau_temperature <= 0:
             raise ValueError("need 0 < tau <= 1, target_update_interval >= 1 and tau_temperature > 0")
+        if self.multiplier_lr <= 0 or self.multiplier_max <= 0:
+            raise ValueError("multiplier_lr and multiplier_max must be > 0")
 
     def get_default_rl_module_spec(self) -> RLModuleSpec:
         from raytool.decider.rl_module import DeciderTorchRLModule

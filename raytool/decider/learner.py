@@ -2,10 +2,15 @@
 
 Per batch of replayed transitions (s, a, r, s', done), with pi_LLM = F_P(s) and V_g the target value network:
 
-    critic  Huber(Q(s,a) - (r + gamma^n (1 - done) V_g(s'))) - lambda2 * soft_tau(Q(s,.), log pi_LLM(.|s))
+    critic  Huber(Q(s,a) - y) - lambda2 * soft_tau(Q(s,.), log pi_LLM(.|s)),  y = R^(k) + gamma^k (1 - done) V_g(s')
     value   Huber(V(s) - E_{a~pi}[Q(s,a) - alpha log pi(a|s)])                     (V_g tracks V)
     actor   E_{a~pi}[alpha log pi(a|s) - Q(s,a)] + (lambda1 + nu) JS(pi(.|s) || pi_LLM(.|s))
-    nu      -log_nu * (E[JS] - sigma)                        (dual ascent; off when sigma >= ln 2: it never binds)
+    nu      -nu * (E[JS] - sigma), then nu <- clip(nu, 0, multiplier_max)
+                                            (projected dual ascent; off when sigma >= ln 2: it never binds)
+
+done is terminated, or truncated by the env's step limit (`bootstrap_truncated=False`, the default: the limit is
+part of the task and the observation shows the step fraction, so nothing follows the last step). k is the number of
+transitions the replay buffer actually summed (`DeciderReplayBuffer`: fewer than n_step at an episode's end).
 
 Guidance (JS and the Kendall terms) compares the policy's and the LLM's preferences among the candidate tools:
 with `guide_stop=False` (the default) STOP is left out of both, JS is taken between the two distributions
@@ -30,7 +35,14 @@ import torch.nn.functional as F
 from ray.rllib.core.columns import Columns
 from ray.rllib.core.learner.torch.torch_learner import TorchLearner
 
-from raytool.decider.losses import actor_loss, critic_loss, kendall_tau_b, masked_log_softmax, multiplier_loss
+from raytool.decider.losses import (
+    actor_loss,
+    bellman_target,
+    critic_loss,
+    kendall_tau_b,
+    masked_log_softmax,
+    multiplier_loss,
+)
 from raytool.decider.rl_module import LLM_LOGITS, Q_VALUES, V_TARGET_NEXT, V_VALUES
 
 TAU_SAMPLE = 64
@@ -45,13 +57,15 @@ class DeciderTorchLearner(TorchLearner):
         groups = {
             "critic": (list(module.q.parameters()) + list(module.v.parameters()), config.critic_lr),
             "actor": (list(module.pi.parameters()), config.actor_lr),
-            "multiplier": ([module.log_nu], config.multiplier_lr),
+            "multiplier": ([module.nu], config.multiplier_lr),
         }
         for name, (params, lr) in groups.items():
+            # plain SGD on nu: its step is lr * (E[JS] - sigma), in proportion to the violation (losses.py)
+            optimizer = torch.optim.SGD(params) if name == "multiplier" else torch.optim.Adam(params)
             self.register_optimizer(
                 module_id=module_id,
                 optimizer_name=name,
-                optimizer=torch.optim.Adam(params),
+                optimizer=optimizer,
                 params=params,
                 lr_or_lr_schedule=lr,
             )
@@ -66,9 +80,13 @@ class DeciderTorchLearner(TorchLearner):
         q_values, logits, llm_logits = fwd_out[Q_VALUES], fwd_out[Columns.ACTION_DIST_INPUTS], fwd_out[LLM_LOGITS]
         llm_log_pi = masked_log_softmax(llm_logits, mask)
 
-        done = batch[Columns.TERMINATEDS].float()
-        n_step = batch.get("n_step", torch.ones_like(done))
-        target = batch[Columns.REWARDS].float() + (config.gamma**n_step) * (1.0 - done) * fwd_out[V_TARGET_NEXT]
+        terminated = batch[Columns.TERMINATEDS]
+        truncated = batch.get(Columns.TRUNCATEDS, torch.zeros_like(terminated))
+        n_step = batch.get("n_step", torch.ones_like(terminated, dtype=torch.float32))
+        target = bellman_target(
+            batch[Columns.REWARDS], fwd_out[V_TARGET_NEXT], terminated, truncated, n_step, config.gamma,
+            config.bootstrap_truncated,
+        )  # fmt: skip
         q_taken = q_values.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
         q_loss, soft_tau = critic_loss(
             q_taken, target, q_values, llm_log_pi, guided, config.lambda2, config.tau_temperature
@@ -79,9 +97,9 @@ class DeciderTorchLearner(TorchLearner):
         soft_value = (pi * (q_values - config.entropy_coeff * log_pi)).masked_fill(~mask, 0.0).sum(-1)
         v_loss = F.smooth_l1_loss(fwd_out[V_VALUES], soft_value.detach())
 
-        nu = module.log_nu.exp() if config.sigma < LN2 else torch.zeros(())  # sigma >= ln 2 never binds
+        nu = module.nu.detach() if config.sigma < LN2 else torch.zeros(())  # sigma >= ln 2 never binds
         pi_loss, js = actor_loss(logits, q_values, llm_logits, mask, config.lambda1, nu, config.entropy_coeff, guided)
-        nu_loss = multiplier_loss(module.log_nu, js.mean(), config.sigma)
+        nu_loss = multiplier_loss(module.nu, js.mean(), config.sigma)
 
         rows = slice(0, TAU_SAMPLE)
         tau_b = kendall_tau_b(
@@ -98,6 +116,7 @@ class DeciderTorchLearner(TorchLearner):
                 "actor_loss": pi_loss.item(),
                 "multiplier_loss": nu_loss.item(),
                 "q_mean": q_taken.mean().item(),
+                "q_target_mean": target.mean().item(),
                 "policy_entropy": -(pi * log_pi).masked_fill(~mask, 0.0).sum(-1).mean().item(),
             },
             key=module_id,
@@ -111,6 +130,7 @@ class DeciderTorchLearner(TorchLearner):
             config = self.config.get_config_for_module(module_id)
             module = self.module[module_id].unwrapped()
             module.num_updates += 1
+            module.project_multiplier(config.multiplier_max)
             if config.target_update == "polyak":
                 module.sync_target(config.tau)
             elif int(module.num_updates) % config.target_update_interval == 0:

@@ -5,9 +5,11 @@ before any softmax and their terms are zeroed explicitly, so every quantity and 
 
     JS(p || q)   = 1/2 KL(p || m) + 1/2 KL(q || m),  m = (p + q) / 2, in nats (0 <= JS <= ln 2)
     actor        = E_s[ sum_a pi(a|s) (alpha_ent log pi(a|s) - Q(s,a)) ] + (lambda1 + nu) E_s[JS(pi || pi_LLM)]
-    multiplier   : nu = exp(log_nu), loss_nu = -log_nu * (E[JS] - sigma).detach()   (dual ascent: nu grows while
-                   E[JS] > sigma, shrinks otherwise)
-    critic       = E[ huber(Q(s,a) - y) ] - lambda2 * soft_tau(Q(s,.), llm_scores),  y = r + gamma (1 - done) V_g(s')
+    multiplier   : loss_nu = -nu * (E[JS] - sigma).detach(), nu >= 0   (projected gradient ascent on nu itself: each
+                   step moves nu by lr * (E[JS] - sigma), in proportion to the violation, and clips it at 0)
+    target       : y = R^(k) + gamma^k (1 - done) V_g(s_{t+k}),  k = the transitions actually summed (<= n_step),
+                   done = terminated, or truncated by the env's own (observed) step limit
+    critic       = E[ huber(Q(s,a) - y) ] - lambda2 * soft_tau(Q(s,.), llm_scores)
     soft_tau     = sum_{i<j} tanh((Q_i - Q_j) / T) sign(l_i - l_j) / #pairs      (smooth Kendall-tau surrogate)
     L_FP         = -E_s[ sum_a pi_LLM(a|s) log F_P(a|s) ]                           (policy reconstruction)
 """
@@ -21,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 MASKED_LOGIT = -1e9
+KENDALL_TEMPERATURE = 0.1  # T of the smooth Kendall tau: Q gaps beyond ~3T are left to the Bellman error (see below)
 
 
 def masked_log_softmax(logits: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -46,6 +49,13 @@ def soft_kendall_tau(q_values: torch.Tensor, llm_scores: torch.Tensor, mask: tor
     Deliberate deviation from tau-b: sign(Q_i - Q_j) is replaced by tanh((Q_i - Q_j) / T) so that gradients
     reach Q; as T -> 0 it approaches tau-a over the pairs the LLM does not tie (tau-b when there are no ties).
     The LLM's scores are a target: detached.
+
+    T sets what the term acts on. Its gradient per pair is sech^2(dQ / T) / T: with T well below the Q gaps
+    that matter (rewards are F1 differences in [-1, 1]; T = 0.1 by default) it pulls pairs the critic holds
+    within ~T of each other into the LLM's order and leaves pairs it separates by more than ~3T to the Bellman
+    error (sech^2(3) = 0.01): a tie-breaker on order. At T = 1 tanh is nearly linear over those gaps and the
+    gradient on an already well-ordered pair is as large as on a tied one: it widens gaps without end (a pull
+    on scale, not on order).
     """
     llm_scores = llm_scores.detach()
     dq = q_values.unsqueeze(-1) - q_values.unsqueeze(-2)  # (B, A, A): Q_i - Q_j
@@ -99,9 +109,35 @@ def actor_loss(
     return loss, js
 
 
-def multiplier_loss(log_multiplier: torch.Tensor, mean_js: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Dual ascent on nu = exp(log_nu): minimising -log_nu (E[JS] - sigma) raises nu while E[JS] > sigma."""
-    return -log_multiplier * (mean_js.detach() - sigma)
+def multiplier_loss(multiplier: torch.Tensor, mean_js: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Dual ascent on nu itself: d loss / d nu = -(E[JS] - sigma), so a plain SGD step raises nu by lr * violation.
+
+    Deliberate deviation from a log-space multiplier: Adam on log nu moves it by about lr per step whatever the
+    size of the violation, so after a long slack phase nu sits at ~1e-7 and needs as many steps to come back.
+    Here nu responds in proportion to E[JS] - sigma; the learner projects it onto [0, max] after each step.
+    """
+    return -multiplier * (mean_js.detach() - sigma)
+
+
+def bellman_target(
+    rewards: torch.Tensor,
+    v_next: torch.Tensor,
+    terminated: torch.Tensor,
+    truncated: torch.Tensor,
+    n_step: torch.Tensor,
+    gamma: float,
+    bootstrap_truncated: bool = False,
+) -> torch.Tensor:
+    """y = R^(k) + gamma^k (1 - done) V_g(s_{t+k}); every argument (B,). Detached.
+
+    rewards: the discounted sum R^(k) of the k rewards actually replayed; n_step: that k (<= the configured n;
+    fewer where the episode or the stored chunk ends). done = terminated, or also truncated unless
+    `bootstrap_truncated`: the decider env's only truncation is its `max_steps` limit, which is part of the task
+    and visible in the observation (the step fraction), so a state at the limit has value 0, like a terminal one.
+    """
+    done = terminated.bool() if bootstrap_truncated else terminated.bool() | truncated.bool()
+    discount = gamma ** n_step.float()
+    return (rewards.float() + discount * (~done).float() * v_next).detach()
 
 
 def critic_loss(
@@ -111,7 +147,7 @@ def critic_loss(
     llm_scores: torch.Tensor,
     mask: torch.Tensor,
     lambda2: float,
-    temperature: float = 0.1,
+    temperature: float = KENDALL_TEMPERATURE,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(loss, soft tau per row). q_taken, target (B,); q_values, llm_scores, mask (B, A).
 

@@ -69,3 +69,37 @@ def load_policy_reconstruction(path: str | Path) -> tuple[PolicyReconstruction, 
     for param in model.parameters():
         param.requires_grad_(False)
     return model, meta
+
+
+def observation_settings(env_config: dict[str, Any]) -> dict[str, Any]:
+    """The decider-env settings that shape what F_P's input means: top_p, max_steps, encoder, candidate source kind.
+
+    The candidate source is compared by kind (`bm25`, `embedding`, `file`): training and held-out tasks read their
+    own `file:` rankings of one proposer.
+    """
+    from raytool.envs.decider_env import DeciderEnvConfig
+
+    defaults = DeciderEnvConfig.__dataclass_fields__
+    merged = {k: env_config.get(k, defaults[k].default) for k in ("top_p", "max_steps", "encoder", "candidate_source")}
+    merged["candidate_source"] = str(merged["candidate_source"]).split(":", 1)[0]
+    return merged
+
+
+def check_env_settings(path: str | Path, env_config: dict[str, Any]) -> None:
+    """ValueError unless the F_P checkpoint at `path` was trained on states of a decider env with the same
+    observation settings as `env_config` (`observation_settings`; fp.json's `env`, from `distill rank`)."""
+    meta = read_json(Path(path) / META_FILE)
+    recorded = meta.get("env")
+    if not isinstance(recorded, dict) or not recorded:
+        raise ValueError(
+            f"{Path(path) / META_FILE}: field 'env' is missing: the decider env settings F_P was trained under are "
+            "unknown (re-train F_P from a `distill rank` output, which records them)"
+        )
+    expected, trained = observation_settings(env_config), observation_settings(recorded)
+    for key, value in expected.items():
+        if trained[key] != value:
+            raise ValueError(
+                f"{Path(path) / META_FILE}: field 'env.{key}' is {trained[key]!r} but the decider env has {key}="
+                f"{value!r}: F_P's pi_LLM would be read off observations it was not trained on (label states with "
+                "`distill rank` under the decider's env settings and re-train F_P)"
+            )

@@ -5,16 +5,15 @@
     v, v_g    StateValue -> V(s) and its target copy V_g (updated by the learner: hard interval or Polyak)
     f_p       PolicyReconstruction (frozen): pi_LLM(.|s), loaded from `raytool decider fp` output; without
               one pi_LLM is uniform over the allowed actions (then lambda1 = lambda2 = 0 is the honest setting)
-    log_nu    the Lagrange multiplier nu = exp(log_nu) of the constraint E[JS] < sigma (own optimizer)
+    nu        the Lagrange multiplier nu >= 0 of the constraint E[JS] < sigma (own optimizer: projected SGD)
 
 Everything that learning changes lives here, so a checkpoint of the module restores the multiplier and the
 target network with the weights. model_config: `hidden` (width, default 64), `fp_path` (F_P checkpoint dir),
-`initial_multiplier` (default 0.1).
+`initial_multiplier` (default 0: the constraint starts slack).
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import torch
@@ -44,7 +43,7 @@ class DeciderTorchRLModule(TorchRLModule):
         self.v_target.load_state_dict(self.v.state_dict())
         self.v_target.requires_grad_(False)
         self.f_p = _load_policy(self.model_config.get("fp_path"), self.dim, self.top_p)
-        self.log_nu = torch.nn.Parameter(torch.tensor(math.log(self.model_config.get("initial_multiplier", 0.1))))
+        self.nu = torch.nn.Parameter(torch.tensor(float(self.model_config.get("initial_multiplier", 0.0))))
         self.register_buffer("num_updates", torch.zeros((), dtype=torch.long))
 
     # -- acting ----------------------------------------------------------------------------------------------
@@ -78,7 +77,12 @@ class DeciderTorchRLModule(TorchRLModule):
 
     @property
     def multiplier(self) -> torch.Tensor:
-        return self.log_nu.exp()
+        return self.nu.detach()
+
+    def project_multiplier(self, upper: float) -> None:
+        """nu <- clip(nu, 0, upper): the projection step of the dual ascent."""
+        with torch.no_grad():
+            self.nu.clamp_(0.0, upper)
 
     def sync_target(self, tau: float) -> None:
         """V_g <- tau V + (1 - tau) V_g (tau = 1: a hard copy)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from raytool.decider.policy_checkpoint import save_policy_reconstruction
+from raytool.decider.policy_checkpoint import observation_settings, save_policy_reconstruction
 from raytool.decider.policy_model import PolicyReconstruction
 from raytool.envs.build import BuildConfig, build_tasks
 from raytool.envs.decider_env import ToolDeciderEnv
@@ -21,5 +21,6 @@ def decider_setup(tmp_path_factory):
     env_config = {"tasks": str(root / "tasks"), "top_p": 4, "max_steps": 4, "feature_cache": str(root / "f")}
     env = ToolDeciderEnv(env_config)  # builds the feature cache once, in the driver; runners only load it
     torch.manual_seed(0)
-    save_policy_reconstruction(PolicyReconstruction(env.features.dim, 4, width=16, heads=2, layers=1), {}, root / "fp")
+    model = PolicyReconstruction(env.features.dim, 4, width=16, heads=2, layers=1)
+    save_policy_reconstruction(model, {"env": observation_settings(env_config)}, root / "fp")
     return root, env_config

@@ -20,7 +20,7 @@ def sweep_data(tmp_path_factory) -> Path:
     import torch
 
     from raytool.decider.candidates import decider_env_config
-    from raytool.decider.policy_checkpoint import save_policy_reconstruction
+    from raytool.decider.policy_checkpoint import observation_settings, save_policy_reconstruction
     from raytool.decider.policy_model import PolicyReconstruction
     from raytool.envs.build import BuildConfig, build_tasks
     from raytool.envs.decider_env import ToolDeciderEnv
@@ -30,9 +30,11 @@ def sweep_data(tmp_path_factory) -> Path:
     for split, seed in (("train", 3), ("test", 4)):
         config = BuildConfig(("cpn",), level=2, num_tasks=12, seed=seed, integration_walks=0)
         build_tasks(config, log=lambda _: None).save(root / split)
-    env = ToolDeciderEnv(decider_env_config(root / "train", 4, 4))
+    env_config = decider_env_config(root / "train", 4, 4)
+    env = ToolDeciderEnv(env_config)
     torch.manual_seed(0)
-    save_policy_reconstruction(PolicyReconstruction(env.features.dim, 4, width=16, heads=2, layers=1), {}, root / "fp")
+    model = PolicyReconstruction(env.features.dim, 4, width=16, heads=2, layers=1)
+    save_policy_reconstruction(model, {"env": observation_settings(env_config)}, root / "fp")
     return root
 
 

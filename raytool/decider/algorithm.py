@@ -1,10 +1,10 @@
 """`Decider`: the RLlib Algorithm of the LLM-guided tool decider (new API stack), with its own `training_step`.
 
 One iteration: every env runner samples `rollout_fragment_length` steps with the current policy (in parallel);
-the episodes go into a `DeciderReplayBuffer` (exact n-step counts); once `learning_starts` env steps were sampled, the learner group
-runs `updates_per_iteration` updates on batches drawn from the buffer (`DeciderTorchLearner`), and the new
-weights are synced to the runners. The replay buffer is part of the algorithm's state, so a checkpoint restores
-it with the weights, the optimizers, the multiplier, the target network and the iteration count.
+the episodes go into a `DeciderReplayBuffer` (exact n-step counts); once `learning_starts` env steps were sampled,
+the learner group runs `updates_per_iteration` updates on batches drawn from the buffer (`DeciderTorchLearner`),
+and the new weights are synced to the runners. The replay buffer is part of the algorithm's state, so a checkpoint
+restores it with the weights, the optimizers, the multiplier, the target network and the iteration count.
 """
 
 from __future__ import annotations

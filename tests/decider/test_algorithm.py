@@ -22,9 +22,7 @@ def _config(env_config: dict, fp_path: Path):
         DeciderConfig()
         .environment(ENV_NAME, env_config=env_config)
         .env_runners(num_env_runners=2, num_cpus_per_env_runner=0.5, rollout_fragment_length=32)
-        .training(
-            lambda1=0.5, lambda2=0.2, sigma=0.05, learning_starts=64, updates_per_iteration=2, train_batch_size=32
-        )
+        .training(lambda1=0.5, lambda2=0.2, sigma=0.0, learning_starts=64, updates_per_iteration=2, train_batch_size=32)
         .rl_module(model_config={"fp_path": str(fp_path), "hidden": 16})
         .debugging(seed=0)
     )
@@ -45,9 +43,8 @@ def test_train_with_two_env_runners_logs_finite_guidance_metrics(ray_local, deci
     for key in GUIDANCE:
         assert key in learner, key
         assert math.isfinite(float(learner[key])), (key, learner[key])
-    assert 0.0 <= learner["decider/js_to_llm"] <= math.log(2) + 1e-6
-    assert -1.0 <= learner["decider/kendall_tau_b"] <= 1.0
-    assert learner["decider/sigma_multiplier"] > 0
+    assert learner["decider/js_to_llm"] > 1e-4  # the policy and the random F_P differ: a JS of 0 is a wiring bug
+    assert learner["decider/sigma_multiplier"] > 0  # sigma = 0 is always violated: projected ascent must raise nu
     runners = result["env_runners"]
     assert runners["num_env_steps_sampled_lifetime"] >= 3 * 64
     for key in ("decider/success_rate", "decider/calls_per_task", "decider/task_reward"):
@@ -63,14 +60,14 @@ def test_resume_continues_from_iteration_k_with_replay_and_multiplier(ray_local,
             algo.train()
         checkpoint = algo.save_to_path(str(tmp_path / "ckpt"))
         module = algo.get_module()
-        saved_nu = float(module.log_nu.detach())
+        saved_nu = float(module.nu.detach())
         saved_weights = {k: v.clone() for k, v in module.state_dict().items()}
         saved_replay = algo.replay.get_num_timesteps()
         saved_updates = int(module.num_updates)
     finally:
         algo.stop()
     assert saved_replay >= 3 * 64
-    assert saved_nu != math.log(0.1)  # the multiplier moved in 3 iterations (E[JS] is far from sigma)
+    assert saved_nu > 0.0  # the multiplier rose from 0 in 3 iterations (sigma = 0 is violated)
 
     resumed = _config(env_config, root / "fp").build_algo()
     try:
@@ -78,7 +75,7 @@ def test_resume_continues_from_iteration_k_with_replay_and_multiplier(ray_local,
         assert resumed.training_iteration == 3
         assert resumed.replay.get_num_timesteps() == saved_replay
         module = resumed.get_module()
-        assert float(module.log_nu.detach()) == pytest.approx(saved_nu)
+        assert float(module.nu.detach()) == pytest.approx(saved_nu)
         for key, value in module.state_dict().items():
             assert torch.equal(value, saved_weights[key]), key
         assert int(module.num_updates) == saved_updates > 0  # the target network's update clock

@@ -63,7 +63,9 @@ def _episode(length: int, rewards, terminated=False, truncated=False, n_step=Non
 def _v_target(learner, obs: dict[str, np.ndarray]) -> float:
     module = learner.module["default_policy"].unwrapped()
     with torch.no_grad():
-        return float(module.v_target(torch.as_tensor(obs["observations"])[None], torch.as_tensor(obs["action_mask"])[None]))
+        return float(
+            module.v_target(torch.as_tensor(obs["observations"])[None], torch.as_tensor(obs["action_mask"])[None])
+        )
 
 
 def _sharpen(learner) -> None:
@@ -95,7 +97,9 @@ def test_target_masks_terminated_and_time_limit_ends_and_uses_v_g(terminated, tr
             param.add_(0.5)
     episode = _episode(1, [0.25], terminated=terminated, truncated=truncated)
     with torch.no_grad():
-        v = float(module.v(torch.as_tensor(_obs(1)["observations"])[None], torch.as_tensor(_obs(1)["action_mask"])[None]))
+        v = float(
+            module.v(torch.as_tensor(_obs(1)["observations"])[None], torch.as_tensor(_obs(1)["action_mask"])[None])
+        )
     v_g = _v_target(learner, _obs(1))
     assert abs(v_g - v) > 0.1
     expected = 0.25 + (GAMMA * v_g if bootstraps else 0.0)

@@ -11,6 +11,7 @@ from scipy.stats import kendalltau
 
 from raytool.decider.losses import (
     actor_loss,
+    bellman_target,
     critic_loss,
     js_divergence,
     kendall_tau_b,
@@ -73,15 +74,43 @@ def test_soft_tau_respects_masks_and_ties() -> None:
     assert soft_kendall_tau(q, tied, mask, 0.1).item() == 0.0
 
 
-def test_multiplier_grows_while_js_exceeds_sigma_and_shrinks_otherwise() -> None:
-    for mean_js, direction in ((torch.tensor(0.5), 1), (torch.tensor(0.01), -1)):
-        log_nu = torch.zeros((), requires_grad=True)
-        optimizer = torch.optim.Adam([log_nu], lr=0.1)
-        for _ in range(5):
-            optimizer.zero_grad()
-            multiplier_loss(log_nu, mean_js, sigma=0.1).backward()
-            optimizer.step()
-        assert direction * log_nu.item() > 0.3
+def test_multiplier_step_is_proportional_to_the_violation() -> None:
+    for mean_js, sigma in ((0.5, 0.1), (0.35, 0.3), (0.01, 0.3)):
+        nu = torch.tensor(1.0, requires_grad=True)
+        optimizer = torch.optim.SGD([nu], lr=0.5)
+        multiplier_loss(nu, torch.tensor(mean_js), sigma).backward()
+        optimizer.step()
+        assert nu.item() == pytest.approx(1.0 + 0.5 * (mean_js - sigma))  # up under violation, down under slack
+
+
+def test_bellman_target_masks_terminal_and_time_limit_ends_and_discounts_by_k() -> None:
+    rewards, v_next = torch.tensor([1.0, 1.0, 1.0, 1.0, 0.5]), torch.full((5,), 2.0)
+    terminated = torch.tensor([False, True, False, False, False])
+    truncated = torch.tensor([False, False, True, False, False])
+    n_step = torch.tensor([1, 1, 1, 3, 2])
+    y = bellman_target(rewards, v_next, terminated, truncated, n_step, gamma=0.5)
+    assert y.tolist() == pytest.approx([1.0 + 0.5 * 2.0, 1.0, 1.0, 1.0 + 0.125 * 2.0, 0.5 + 0.25 * 2.0])
+    y = bellman_target(rewards, v_next, terminated, truncated, n_step, gamma=0.5, bootstrap_truncated=True)
+    assert y[2].item() == pytest.approx(2.0)  # a time limit the observation does not show: bootstrapped
+
+
+def test_soft_tau_acts_on_order_at_the_default_temperature() -> None:
+    """At T = 0.1 a pair already ordered like the LLM by a clear gap gets (almost) no pull, a tied or misordered
+    pair within a few T gets a strong one; at T = 1 the ordered pair is pulled apart nearly as hard as a tied one."""
+    from raytool.decider.config import DeciderConfig
+    from raytool.decider.losses import KENDALL_TEMPERATURE
+
+    assert DeciderConfig().tau_temperature == KENDALL_TEMPERATURE == 0.1
+    llm, mask = torch.tensor([[1.0, 0.0]]), torch.ones(1, 2, dtype=torch.bool)
+
+    def pull(gap: float, temperature: float) -> float:
+        q = torch.tensor([[gap, 0.0]], requires_grad=True)
+        soft_kendall_tau(q, llm, mask, temperature).sum().backward()
+        return q.grad[0, 0].item()
+
+    tied, ordered, misordered = pull(0.0, 0.1), pull(0.5, 0.1), pull(-0.1, 0.1)
+    assert ordered < 0.01 * tied and misordered > 0.3 * tied > 0
+    assert pull(0.5, 1.0) > 0.7 * pull(0.0, 1.0)  # T = 1: a scale pull
 
 
 def test_actor_gradients_reach_only_the_policy_logits() -> None:

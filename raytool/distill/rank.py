@@ -45,6 +45,7 @@ from raytool.teacher.prompts import (
     next_tool_scoring_prompt,
     ranking_messages,
 )
+from raytool.teacher.synthetic import SyntheticTeacher
 from raytool.tools.files import atomic_write_text, read_json
 from raytool.tools.spec import ToolSpec
 
@@ -97,6 +98,8 @@ class DeciderState:
     """One decision of an episode: what the teacher is shown, and the env's observation of it.
 
     observation: the env's `observations` vector (rounded to 6 decimals); action_mask: its `action_mask`.
+    gold: the option the gold oracle takes here, as an index into [candidates..., STOP] (len(candidates) = STOP):
+        read only by a teacher of controlled quality (`teacher/synthetic.py`), never by an LLM's prompt.
     """
 
     task_id: str
@@ -107,6 +110,7 @@ class DeciderState:
     candidates: list[str]
     observation: list[float]
     action_mask: list[float]
+    gold: int = -1
 
 
 def sample_states(tasks_dir: Path, config: RankConfig, feature_cache: Path) -> list[DeciderState]:
@@ -121,16 +125,18 @@ def sample_states(tasks_dir: Path, config: RankConfig, feature_cache: Path) -> l
         done = truncated = False
         while not (done or truncated) and len(states) < config.num_states:
             names = env.candidate_names()
+            oracle = env.oracle_action()
             if len(names) >= min_candidates:
                 history = [m.name for m in env.made if m.status == "valid"]
                 observation = [round(float(x), 6) for x in obs["observations"]]
                 mask = [float(x) for x in obs["action_mask"]]
+                gold = oracle if oracle < len(names) else len(names)  # STOP is the option after the candidates
                 states.append(
                     DeciderState(env.task.id, env._task_index, env.steps, env.task.query, history, names,
-                                 observation, mask)
+                                 observation, mask, gold)
                 )  # fmt: skip
             allowed = np.flatnonzero(obs["action_mask"])
-            action = env.oracle_action() if rng.random() < config.oracle_rate else int(rng.choice(allowed))
+            action = oracle if rng.random() < config.oracle_rate else int(rng.choice(allowed))
             obs, _, done, truncated, _ = env.step(action)
         episode += 1
     env.close()
@@ -155,10 +161,19 @@ def rank_states(
                 )
     extra = [STOP_TOOL] if config.with_stop else []
     cache = PromptCache(Path(out_dir) / "cache")
+    synthetic = isinstance(teacher, SyntheticTeacher)
+    if synthetic and not config.with_stop:
+        raise ValueError("a synthetic teacher ranks STOP among the options: run `distill rank` with with_stop=True")
+    ids = [f"{s.task_id}/{s.step}/{i}" for i, s in enumerate(states)]
 
     def process(indices: list[int]) -> list[dict[str, Any]]:
         chunk = [states[i] for i in indices]
         tools = [[specs[n] for n in s.candidates] + extra for s in chunk]
+        if synthetic:  # a teacher of controlled quality: its scores come from the gold option, not from a prompt
+            logprobs = [teacher.rank_options(ids[i], len(t), states[i].gold, True)
+                        for i, t in zip(indices, tools, strict=True)]  # fmt: skip
+            return [_label(s, [t.name for t in ts], lp, None, config)
+                    for s, ts, lp in zip(chunk, tools, logprobs, strict=True)]  # fmt: skip
         prompts = teacher.chat(
             [next_tool_prompt_messages(s.query, s.history, t) for s, t in zip(chunk, tools, strict=True)]
         )
@@ -175,7 +190,6 @@ def rank_states(
         ]
 
     job = {"kind": "rank", "teacher": teacher.model_name, "config": asdict(config)}
-    ids = [f"{s.task_id}/{s.step}/{i}" for i, s in enumerate(states)]
     records = run_sharded(Path(out_dir), ids, config.shard_size, process, config.workers, job, log)
     summary = {
         "states": len(records),

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-BACKENDS = ("vllm", "transformers", "openai")
+BACKENDS = ("vllm", "transformers", "openai", "synthetic")
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,8 @@ class TeacherBackend(Protocol):
 class TeacherConfig:
     """Which teacher to run and how (YAML `teacher:` section; defaults run the embedded model on CPU).
 
-    backend: `vllm` (engines in Ray actors), `transformers` (in-process) or `openai` (HTTP server).
+    backend: `vllm` (engines in Ray actors), `transformers` (in-process), `openai` (HTTP server) or `synthetic` (a
+        teacher of controlled quality that only ranks decider states for `distill rank`; `teacher/synthetic.py`).
     model: a model directory or hub id the backend can load; "" = the embedded SmolLM2-135M-Instruct,
         converted once into `$RAYTOOL_CACHE/models/` (nothing is downloaded).
     num_actors: vLLM engine actors in the pool.
@@ -98,6 +99,8 @@ class TeacherConfig:
     resources: extra Ray custom resources per actor (e.g. {"teacher": 1} to land on teacher nodes).
     base_url / api_key / timeout_s / max_retries: the OpenAI-compatible server.
     batch_size: prompts per engine call when the client splits work.
+    quality / margin / seed: the synthetic teacher's probability of ranking the gold option first, the log-score
+        gap between its ranks, and its draw seed.
     """
 
     backend: str = "vllm"
@@ -118,6 +121,9 @@ class TeacherConfig:
     timeout_s: float = 60.0
     max_retries: int = 3
     batch_size: int = 64
+    quality: float = 1.0
+    margin: float = 1.0
+    seed: int = 0
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -137,6 +143,10 @@ class TeacherConfig:
 
 def make_teacher(config: TeacherConfig) -> TeacherBackend:
     """Build the configured backend (imports its dependencies on demand)."""
+    if config.backend == "synthetic":
+        from raytool.teacher.synthetic import SyntheticTeacher
+
+        return SyntheticTeacher(config.quality, config.margin, config.seed)
     if config.backend == "vllm":
         from raytool.teacher.vllm_backend import VLLMTeacher
 

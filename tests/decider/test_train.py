@@ -46,3 +46,34 @@ def test_unknown_run_setting_is_an_error() -> None:
 def test_load_module_without_checkpoint_names_the_path(tmp_path) -> None:
     with pytest.raises(FileNotFoundError, match="no decider module"):
         load_module(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"max_steps": 6}, "env.max_steps"),
+        ({"candidate_source": "embedding"}, "env.candidate_source"),
+        ({"encoder": "minilm"}, "env.encoder"),
+    ],
+)
+def test_fp_trained_under_other_env_settings_is_refused_at_build_time(decider_setup, change, field) -> None:
+    """F_P's pi_LLM is read off the decider's observations: a different step limit, candidate source or encoder
+    changes what they mean (the same length does not make them the same), so building the algorithm fails."""
+    from raytool.decider.train import decider_config
+
+    root, env_config = decider_setup
+    config = decider_config(env_config | change, root / "fp", DeciderRunConfig(num_env_runners=0))
+    with pytest.raises(ValueError, match=field.replace(".", r"\.")):
+        config.validate()
+    decider_config(env_config, root / "fp", DeciderRunConfig(num_env_runners=0)).validate()  # same settings: fine
+
+
+def test_fp_without_recorded_env_settings_is_refused(decider_setup, tmp_path) -> None:
+    from raytool.decider.policy_checkpoint import load_policy_reconstruction, save_policy_reconstruction
+    from raytool.decider.train import decider_config
+
+    root, env_config = decider_setup
+    model, _ = load_policy_reconstruction(root / "fp")
+    save_policy_reconstruction(model, {}, tmp_path / "fp")
+    with pytest.raises(ValueError, match="field 'env' is missing"):
+        decider_config(env_config, tmp_path / "fp", DeciderRunConfig(num_env_runners=0)).validate()

@@ -77,3 +77,25 @@ class RankingTeacher(FakeTeacher):
             names = re.findall(r"^- ([A-Za-z0-9_ .-]+?):", listed, flags=re.MULTILINE)
             out.append(json.dumps({"ranking": names[::-1]}))
         return out
+
+
+@pytest.mark.parametrize("quality", [1.0, 0.3])
+def test_a_synthetic_teacher_labels_states_through_the_same_path(tmp_path: Path, quality: float) -> None:
+    """The gold option recorded with each state is the oracle's action; the synthetic teacher's pi_LLM puts its
+    mode there at rate q, in the same records (and summary) an LLM's labels produce."""
+    from raytool.teacher.synthetic import SyntheticTeacher
+
+    data = build_tasks(BuildConfig(("travel",), 2, 10, seed=2, integration_walks=0), log=lambda _: None)
+    data.save(tmp_path / "tasks")
+    config = RankConfig(num_states=60, top_p=4, shard_size=20, oracle_rate=0.5)
+    states = sample_states(tmp_path / "tasks", config, tmp_path / "features")
+    env = ToolDeciderEnv({"tasks": str(tmp_path / "tasks"), "top_p": 4, "feature_cache": str(tmp_path / "features")})
+    state = states[0]
+    env.reset(options={"task_index": state.task_index})
+    oracle = env.oracle_action()
+    assert state.step == 0 and state.gold == (oracle if oracle < len(state.candidates) else len(state.candidates))
+    records = rank_states(states, data.tools, tmp_path / "out", SyntheticTeacher(quality), config, log=lambda _: None)
+    hits = [int(np.argmax(r["pi_llm"])) == r["gold"] for r in records]
+    assert len(records) == 60 and (np.mean(hits) == 1.0 if quality == 1.0 else 0.1 < np.mean(hits) < 0.55)
+    _, summary = load_rank_output(tmp_path / "out")
+    assert summary["teacher"] == f"synthetic-q{quality:g}" and summary["env"]["top_p"] == 4

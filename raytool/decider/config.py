@@ -30,7 +30,7 @@ from raytool.decider.losses import KENDALL_TEMPERATURE
 GUIDANCE_FIELDS = (
     "lambda1", "lambda2", "sigma", "entropy_coeff", "tau_temperature", "actor_lr", "critic_lr", "multiplier_lr",
     "tau", "target_update", "target_update_interval", "replay_capacity", "train_batch_size", "updates_per_iteration",
-    "learning_starts", "n_step", "guide_stop", "bootstrap_truncated", "multiplier_max",
+    "learning_starts", "n_step", "guide_stop", "bootstrap_truncated", "multiplier_max", "trust",
 )  # fmt: skip
 
 
@@ -56,6 +56,8 @@ class DeciderConfig(AlgorithmConfig):
     n_step: n-step returns drawn from the replay buffer.
     guide_stop: whether STOP enters the guidance terms (JS, Kendall tau); False: they compare the preferences
         among the candidate tools only, and stopping is learnt from the reward (see learner.py).
+    trust: "none" (the guidance terms act on every state) or "q_filter" (only on states where the critic rates
+        E_{pi_LLM}[Q] >= E_pi[Q]: guidance falls away where the teacher is worse than what the policy has learnt).
     bootstrap_truncated: whether a transition that ends an episode by truncation bootstraps V_g(s_T). False: the
         env's truncation is its `max_steps` limit, part of the task and visible in the observation, so the
         value past it is 0 (True is for envs whose time limit the observation does not show).
@@ -84,6 +86,7 @@ class DeciderConfig(AlgorithmConfig):
         self.n_step = 1
         self.guide_stop = False
         self.bootstrap_truncated = False
+        self.trust = "none"
         self.gamma = 0.95
         self.rollout_fragment_length = 64
         self.num_env_runners = 2
@@ -117,6 +120,8 @@ class DeciderConfig(AlgorithmConfig):
             raise ValueError("lambda1, lambda2, sigma and entropy_coeff must be >= 0")
         if not 0 < self.tau <= 1 or self.target_update_interval < 1 or self.tau_temperature <= 0:
             raise ValueError("need 0 < tau <= 1, target_update_interval >= 1 and tau_temperature > 0")
+        if self.trust not in ("none", "q_filter"):
+            raise ValueError(f"trust must be 'none' or 'q_filter', got {self.trust!r}")
         if self.multiplier_lr <= 0 or self.multiplier_max <= 0:
             raise ValueError("multiplier_lr and multiplier_max must be > 0")
 

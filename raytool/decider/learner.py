@@ -12,6 +12,10 @@ done is terminated, or truncated by the env's step limit (`bootstrap_truncated=F
 part of the task and the observation shows the step fraction, so nothing follows the last step). k is the number of
 transitions the replay buffer actually summed (`DeciderReplayBuffer`: fewer than n_step at an episode's end).
 
+Trust (`trust="q_filter"`): the JS and Kendall terms act per state only where the critic rates the LLM's
+distribution at least as high as the policy's (`losses.q_filter`), and E[JS] in the constraint is taken over those
+states; `trust="none"` guides every state.
+
 Guidance (JS and the Kendall terms) compares the policy's and the LLM's preferences among the candidate tools:
 with `guide_stop=False` (the default) STOP is left out of both, JS is taken between the two distributions
 renormalised over the candidates, and when to stop is learnt from the reward alone (docs/decider.md: the
@@ -42,6 +46,7 @@ from raytool.decider.losses import (
     kendall_tau_b,
     masked_log_softmax,
     multiplier_loss,
+    q_filter,
 )
 from raytool.decider.rl_module import LLM_LOGITS, Q_VALUES, V_TARGET_NEXT, V_VALUES
 
@@ -88,8 +93,12 @@ class DeciderTorchLearner(TorchLearner):
             config.bootstrap_truncated,
         )  # fmt: skip
         q_taken = q_values.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
+        # per-state trust in the LLM: all 1, or the Q-filter (guidance only where the critic rates pi_LLM >= pi)
+        trust = (
+            q_filter(q_values, llm_logits, logits, guided) if config.trust == "q_filter" else torch.ones_like(target)
+        )
         q_loss, soft_tau = critic_loss(
-            q_taken, target, q_values, llm_log_pi, guided, config.lambda2, config.tau_temperature
+            q_taken, target, q_values, llm_log_pi, guided, config.lambda2, config.tau_temperature, trust
         )  # fmt: skip
 
         log_pi = masked_log_softmax(logits, mask)
@@ -98,8 +107,11 @@ class DeciderTorchLearner(TorchLearner):
         v_loss = F.smooth_l1_loss(fwd_out[V_VALUES], soft_value.detach())
 
         nu = module.nu.detach() if config.sigma < LN2 else torch.zeros(())  # sigma >= ln 2 never binds
-        pi_loss, js = actor_loss(logits, q_values, llm_logits, mask, config.lambda1, nu, config.entropy_coeff, guided)
-        nu_loss = multiplier_loss(module.nu, js.mean(), config.sigma)
+        pi_loss, js = actor_loss(
+            logits, q_values, llm_logits, mask, config.lambda1, nu, config.entropy_coeff, guided, trust
+        )  # fmt: skip
+        trusted_js = (trust * js).sum() / trust.sum().clamp(min=1.0)  # the constraint holds where guidance acts
+        nu_loss = multiplier_loss(module.nu, trusted_js, config.sigma)
 
         rows = slice(0, TAU_SAMPLE)
         tau_b = kendall_tau_b(
@@ -110,6 +122,7 @@ class DeciderTorchLearner(TorchLearner):
                 "decider/js_to_llm": js.mean().item(),
                 "decider/kendall_tau_b": tau_b,
                 "decider/soft_tau": soft_tau.mean().item(),
+                "decider/trust": trust.mean().item(),
                 "decider/sigma_multiplier": nu.item(),
                 "critic_loss": q_loss.item(),
                 "value_loss": v_loss.item(),

@@ -95,18 +95,36 @@ def actor_loss(
     multiplier: torch.Tensor,
     alpha_entropy: float = 0.0,
     guided: torch.Tensor | None = None,
+    trust: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(loss, JS per row). logits, q_values, llm_logits, mask (B, A); multiplier: the Lagrange multiplier nu.
 
     Expected over pi: soft-Q objective alpha_ent log pi - Q; Q, pi_LLM and nu are detached (the actor moves pi only).
     guided (B, A): the actions JS compares, both distributions renormalised over them (default: `mask`).
+    trust (B,): per-state weight of the JS term (default 1; see `q_filter`).
     """
     log_pi = masked_log_softmax(logits, mask)
     pi = log_pi.exp()
     policy_term = (pi * (alpha_entropy * log_pi - q_values.detach())).masked_fill(~mask, 0.0).sum(-1)
     js = js_divergence(logits, llm_logits.detach(), mask if guided is None else guided)
-    loss = (policy_term + (lambda1 + multiplier.detach()) * js).mean()
+    weight = torch.ones_like(js) if trust is None else trust.detach()
+    loss = (policy_term + (lambda1 + multiplier.detach()) * weight * js).mean()
     return loss, js
+
+
+def q_filter(q_values: torch.Tensor, llm_logits: torch.Tensor, logits: torch.Tensor, guided: torch.Tensor):
+    """Per-state trust in the LLM: 1 where E_{a~pi_LLM}[Q(s,a)] >= E_{a~pi}[Q(s,a)], else 0. (B, A) each -> (B,).
+
+    Both distributions are renormalised over the guided actions. The Q-filter of learning from demonstrations
+    (Nair et al. 2018, "Overcoming exploration in RL with demonstrations": imitate only where the critic rates the
+    demonstrator's action above the policy's) applied to the teacher's distribution: guidance acts where the
+    critic, trained on the verifiable reward, says following the teacher would do at least as well as the policy,
+    and falls away where the policy has learnt better than the teacher. Everything is detached.
+    """
+    q = q_values.detach().masked_fill(~guided, 0.0)
+    p_llm = masked_log_softmax(llm_logits.detach(), guided).exp().masked_fill(~guided, 0.0)
+    p_pi = masked_log_softmax(logits.detach(), guided).exp().masked_fill(~guided, 0.0)
+    return ((p_llm * q).sum(-1) >= (p_pi * q).sum(-1)).float()
 
 
 def multiplier_loss(multiplier: torch.Tensor, mean_js: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -148,15 +166,18 @@ def critic_loss(
     mask: torch.Tensor,
     lambda2: float,
     temperature: float = KENDALL_TEMPERATURE,
+    trust: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(loss, soft tau per row). q_taken, target (B,); q_values, llm_scores, mask (B, A).
+    """(loss, soft tau per row). q_taken, target (B,); q_values, llm_scores, mask (B, A); trust (B,) weights the
+    ranking term per state (default 1).
 
     Huber instead of squared Bellman error (robust to the early, large TD errors of sparse rewards); the
     target y = r + gamma (1 - done) V_g(s') comes from the target network and is detached here.
     """
     bellman = F.smooth_l1_loss(q_taken, target.detach())
     tau = soft_kendall_tau(q_values, llm_scores, mask, temperature)
-    return bellman - lambda2 * tau.mean(), tau
+    weight = torch.ones_like(tau) if trust is None else trust.detach()
+    return bellman - lambda2 * (weight * tau).mean(), tau
 
 
 def policy_reconstruction_loss(logits: torch.Tensor, pi_llm: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

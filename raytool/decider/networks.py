@@ -80,7 +80,13 @@ class CandidateScorer(nn.Module):
 
 
 class StateValue(nn.Module):
-    """(obs, action mask) -> V(s) (B,), from the state summary and a soft maximum over per-candidate scores."""
+    """(obs, action mask) -> V(s) (B,): a soft maximum over per-action scores, log mean exp over the allowed actions.
+
+    Log *mean* exp rather than logsumexp: with near-equal scores at initialisation logsumexp sits at log(p + 1)
+    (1.8 for p = 5) against rewards in [-1, 1], and every bootstrapped target inherits that optimism until V has
+    been trained down through the whole horizon (calling one more tool then looks better than STOP). Subtracting
+    log(#allowed actions) starts V at ~0 and keeps it between the mean and the max of the scores.
+    """
 
     def __init__(self, dim: int, top_p: int, hidden: int = 64) -> None:
         super().__init__()
@@ -88,4 +94,4 @@ class StateValue(nn.Module):
 
     def forward(self, obs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         scores = self.scores(obs, mask).masked_fill(mask <= 0, -1e9)
-        return torch.logsumexp(scores, dim=-1)
+        return torch.logsumexp(scores, dim=-1) - torch.log((mask > 0).sum(-1).clamp(min=1).float())

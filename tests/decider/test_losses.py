@@ -182,3 +182,19 @@ def test_guidance_restricted_to_candidates_ignores_stop() -> None:
     assert js_all.item() > 0.1 and js_tools.item() == pytest.approx(0.0, abs=1e-7)
     loss.backward()
     assert torch.isfinite(logits.grad).all()
+
+
+def test_q_filter_trusts_the_llm_only_where_the_critic_rates_it_at_least_as_high() -> None:
+    from raytool.decider.losses import q_filter
+
+    q = torch.tensor([[1.0, 0.0, 0.0, 9.0], [1.0, 0.0, 0.0, 9.0]])  # STOP (last) is not guided: its Q is ignored
+    llm = torch.tensor([[5.0, 0.0, 0.0, 0.0], [0.0, 5.0, 0.0, 0.0]])  # the LLM prefers the best / a poor tool
+    policy = torch.zeros(2, 4)  # uniform over the candidates
+    guided = torch.tensor([[True, True, True, False]]).expand(2, -1)
+    assert q_filter(q, llm, policy, guided).tolist() == [1.0, 0.0]
+    # the weight reaches the JS term per state: an untrusted state adds no guidance gradient
+    logits = torch.zeros(2, 4, requires_grad=True)
+    loss, _ = actor_loss(logits, torch.zeros(2, 4), llm, torch.ones(2, 4, dtype=torch.bool), 1.0, torch.tensor(0.0),
+                         guided=guided, trust=torch.tensor([1.0, 0.0]))  # fmt: skip
+    loss.backward()
+    assert logits.grad[0].abs().sum() > 0 and logits.grad[1].abs().sum() == 0

@@ -55,3 +55,17 @@ def test_stop_and_value_ignore_masked_candidates() -> None:
     noisy[:, 2 * D + OBS_SCALARS + 2 * (D + OBS_PER_CANDIDATE) :] = 5.0  # garbage in the empty third slot
     assert torch.allclose(scorer(obs, mask)[:, 3], scorer(noisy, mask)[:, 3])
     assert torch.allclose(value(obs, mask), value(noisy, mask))
+
+
+def test_value_is_a_log_mean_exp_that_starts_near_zero() -> None:
+    """With equal scores V equals that score (not score + log(#actions), the old logsumexp's 1.8 bias at p = 5)."""
+    torch.manual_seed(0)
+    value = StateValue(D, P, hidden=8)
+    obs, mask = torch.randn(64, OBS), torch.tensor([[1.0, 1.0, 0.0, 1.0]]).expand(64, -1)
+    scores = value.scores(obs, mask)[:, [0, 1, 3]]
+    expected = torch.logsumexp(scores, -1) - torch.log(torch.tensor(3.0))
+    assert torch.allclose(value(obs, mask), expected, atol=1e-6)
+    assert (value(obs, mask) <= scores.max(-1).values + 1e-6).all() and (
+        value(obs, mask) >= scores.mean(-1) - 1e-6
+    ).all()
+    assert value(obs, mask).abs().mean() < 0.5  # initialised near 0, like the rewards' scale

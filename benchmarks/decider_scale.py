@@ -3,6 +3,7 @@ env runners placed on another node through the `rollout` custom resource.
 
     python benchmarks/decider_scale.py [--sections runners,learner,nodes] [--runners 1,2,4,8] [--iterations 3]
                                        [--repeats 40] [--batch-sizes 32,128,512] [--tasks 24] [--fragment 64]
+                                       [--updates 32]
 
 Task set (built in a temp dir, removed at the end): level-2 `cpn` tasks (`build_tasks`, no integration walks), a
 `ToolDeciderEnv` config with top_p 5, max_steps 8, BM25 candidates and hashing-256 features (the main job's
@@ -16,20 +17,21 @@ runners   num_env_runners in --runners on a local Ray cluster of 2 CPUs, each ru
           in the warm-up iteration (learning_starts = n x fragment); --updates updates of 128 per iteration.
           After one warm-up iteration, --iterations `algo.train()` calls are timed; medians over them. `Decider`'s
           `training_step` logs none of RLlib's phase timers (env_runner_sampling_timer, learner_update_timer), so
-          the phases are timed by wrapping the algorithm's `learner_group.update` and `env_runner_group.sync_weights`
-          (instance attributes, nothing in raytool changed); sampling = iteration wall time - learning - weight
-          sync (it includes adding the episodes to the replay buffer). `runner sample() s` is RLlib's own timer
-          inside each runner (`env_runners/sample`, a smoothed mean over runners): what sampling costs without the
-          driver's waiting and transfers.
+          the phases are timed by wrapping the algorithm's `learner_group.update`, `replay.add` / `replay.sample`
+          and `env_runner_group.sync_weights` (instance attributes; nothing in raytool changed); sampling =
+          iteration wall time - learning - replay - weight sync. `runner sample() s (EMA)` is RLlib's own
+          timer inside each runner (`env_runners/sample`): an EMA with coefficient 0.01 that still carries the
+          slower warm-up iteration, so it can read above `sample s`; shown because it is RLlib's, not as the rate.
 learner   one `DeciderTorchLearner.update(episodes=..., timesteps=...)` on a fixed batch of B hand-built one-step
           episodes (what the replay buffer hands it) against the same update in plain torch: copies of the
           module's pi, q, v, v_target and F_P, the functions of raytool/decider/losses.py wired as learner.py wires
           them, Adam (q + v), Adam (pi), SGD (nu), one backward, three steps, the projection of nu and the Polyak
-          sync. Both start from the same weights; their parameters after one update are compared (the `max weight diff`
-          column: the plain update is the same computation). `RLlib, tensor batch` is the learner fed the batch
-          its connector made once (`update(batch=...)`): the difference to `RLlib update` is the learner
-          connector. Timed alternately (RLlib, plain, RLlib, ...) so background load hits both alike; medians
-          after 5 warm-up updates. torch uses 1 thread.
+          sync. Both start from the same weights; `max weight diff` compares their parameters after one update
+          (the plain update is the same computation). `RLlib, tensor batch` feeds the learner the batch its
+          connector made once (`update(batch=...)`): its gap to `RLlib update` is the learner connector.
+          `tau-b metric` is the Kendall tau-b that learner.py logs on every update (numpy; part of the RLlib
+          time, not of the plain one, which computes the losses only). Timed alternately (RLlib, RLlib on a
+          batch, plain, ...) so background load hits all alike; medians after 5 warm-up updates; 1 torch thread.
 nodes     a `ray.cluster_utils.Cluster` with a head node (1 CPU, no `rollout`) and a second node (1 CPU,
           `rollout: 2`); the algorithm, unchanged, with 2 runners asking for {"rollout": 0.5}
           (`DeciderRunConfig.runner_resources`), trains --iterations iterations; each runner reports the node it
@@ -88,11 +90,12 @@ RUNNER_COLUMNS = {  # table header: results key
     "env steps/iter": "env_steps",
     "iter s": "wall_s",
     "sample s": "sample_s",
-    "runner sample() s": "runner_sample_s",
+    "runner sample() s (EMA)": "runner_sample_s",
     "env steps/s": "env_steps_per_s",
     "updates/iter": "updates",
     "learn s": "learn_s",
     "updates/s": "updates_per_s",
+    "replay s": "replay_s",
     "sync s": "sync_s",
     "build s": "build_s",
 }
@@ -142,12 +145,14 @@ def run_config(num_runners: int, args: argparse.Namespace, **extra: Any):
 
 # -- runner scaling ----------------------------------------------------------------------------------------------
 class PhaseClock:
-    """Seconds spent in the algorithm's learner updates and weight syncs, by wrapping those two bound methods."""
+    """Seconds the algorithm spends in learner updates, replay (add, sample) and weight syncs: wrapped methods."""
 
     def __init__(self, algo) -> None:
-        self.seconds = {"learn": 0.0, "sync": 0.0}
+        self.seconds = {"learn": 0.0, "replay": 0.0, "sync": 0.0}
         self.updates = 0
         algo.learner_group.update = self._timed(algo.learner_group.update, "learn")
+        algo.replay.add = self._timed(algo.replay.add, "replay")
+        algo.replay.sample = self._timed(algo.replay.sample, "replay")
         algo.env_runner_group.sync_weights = self._timed(algo.env_runner_group.sync_weights, "sync")
 
     def _timed(self, method, phase: str):
@@ -167,7 +172,7 @@ class PhaseClock:
 
 
 def time_iterations(algo, iterations: int) -> list[dict[str, float]]:
-    """One warm-up `algo.train()`, then per timed iteration: wall, sample, learn, sync seconds, steps, updates."""
+    """One warm-up `algo.train()`, then per timed iteration: wall, sample, learn, replay, sync s, steps, updates."""
     clock = PhaseClock(algo)
     algo.train()
     rows = []
@@ -181,8 +186,9 @@ def time_iterations(algo, iterations: int) -> list[dict[str, float]]:
             {
                 "wall_s": wall,
                 "learn_s": clock.seconds["learn"],
+                "replay_s": clock.seconds["replay"],
                 "sync_s": clock.seconds["sync"],
-                "sample_s": wall - clock.seconds["learn"] - clock.seconds["sync"],
+                "sample_s": wall - sum(clock.seconds.values()),
                 "env_steps": int(runners["num_env_steps_sampled"]),
                 "updates": clock.updates,
                 "runner_sample_s": float(runners.get("sample", float("nan"))),

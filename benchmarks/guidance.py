@@ -1,0 +1,200 @@
+"""When does LLM guidance pay off? The decider guided by teachers of controlled quality, against unguided RL.
+
+    python benchmarks/guidance.py [--suites l2,l3,l4,seal] [--teachers 0.2,0.4,0.6,0.8,0.95,embedded]
+                                  [--variants unguided,js,tau,both] [--seeds 0,1,2] [--iterations 32]
+
+A teacher of quality q (`raytool.teacher.synthetic.SyntheticTeacher`) ranks the gold next option first with
+probability q, else a plausible wrong candidate. Its labels go through the same path as a real LLM's: `distill rank`
+on sampled training states (`raytool.pipeline.label_states`), F_P trained on them (`train_fp`), and the RLlib
+decider guided by that F_P. `embedded` is the real embedded teacher (SmolLM2-135M on vLLM; the F_P of
+`benchmarks/decider.py`, built there when missing). Variants, as in `benchmarks/decider.py`:
+
+    unguided  lambda1 = lambda2 = 0 (multiplier off)            js    lambda1 = 0.1, sigma = 0.3
+    tau       lambda2 = 0.01                                     both  the `DeciderConfig` defaults
+    both+qf   the defaults with trust = "q_filter"
+
+Suites and tasks are `benchmarks/decider.py`'s (the trained proposer's candidates; the main job's proposer must
+exist). The unguided runs do not read F_P and are shared by all teachers (and with `benchmarks/decider.py`).
+Per run: greedy held-out success every `--eval-every` iterations. Reported per (suite, teacher, variant): final
+held-out success mean and std over seeds, and the env steps at which the seed-mean curve first reaches unguided's
+final mean success, over unguided's total env steps ("steps ratio"; target <= 0.6 for q >= 0.6), plus how well the
+teacher and F_P agree with the gold option on held-out training states. Runs are cached under
+$RAYTOOL_CACHE/bench/guidance/ (resumable; `--fresh` reruns); `results.json` and `guidance.png` go there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import decider as decider_bench  # noqa: E402  (benchmarks/decider.py: suites, runs, step ratios)
+
+from raytool.paths import cache_dir  # noqa: E402
+
+ROOT = cache_dir() / "bench" / "guidance"
+VARIANTS = dict(decider_bench.VARIANTS) | {"both+qf": {**decider_bench.VARIANTS["both"], "trust": "q_filter"}}
+
+
+def teacher_fp(suite: str, teacher: str, train: Path) -> tuple[Path, dict]:
+    """F_P of a teacher on a suite's training states, and the teacher's / F_P's agreement with the gold option."""
+    from raytool.pipeline import DeciderStages, label_states, train_fp
+    from raytool.teacher.backend import TeacherConfig, make_teacher
+    from raytool.teacher.synthetic import SyntheticTeacher
+
+    if teacher == "embedded":
+        fp_dir = decider_bench.label_and_fit(suite, train, lambda: make_teacher(TeacherConfig()))
+        rank_dir = fp_dir.parent / "rank"
+    else:
+        out = ROOT / suite / f"q{teacher}"
+        stages = DeciderStages(rank_states=300)
+        rank_dir = label_states(out, train, stages, lambda: SyntheticTeacher(float(teacher), seed=0))
+        fp_dir = train_fp(out, rank_dir, stages)
+    return fp_dir, agreement(rank_dir, fp_dir)
+
+
+def agreement(rank_dir: Path, fp_dir: Path) -> dict:
+    """Share of labelled states whose pi_LLM mode (teacher) and F_P mode (on F_P's held-out tasks) are the gold
+    option; NaN where the records predate the `gold` field."""
+    import torch
+
+    from raytool.decider.policy_checkpoint import load_policy_reconstruction
+    from raytool.decider.policy_train import policy_data, split_by_task
+    from raytool.distill.rank import load_rank_output
+    from raytool.tools.files import read_json
+
+    records, _ = load_rank_output(rank_dir)
+    if not records or records[0].get("gold", -1) < 0:
+        return {"teacher_gold_top1": math.nan, "fp_gold_top1": math.nan}
+    teacher = float(np.mean([int(np.argmax(r["pi_llm"])) == r["gold"] for r in records]))
+    model, meta = load_policy_reconstruction(fp_dir)
+    config = meta.get("config", {})
+    data = policy_data(records)
+    _, held = split_by_task(data.task_ids, config.get("holdout", 0.2), config.get("seed", 0))
+    hits = []
+    with torch.no_grad():
+        logits = model(data.obs[held], data.mask[held])[0]
+    for action, index in zip(logits.argmax(-1).tolist(), held, strict=True):
+        record = records[index]
+        k, stop = len(record["candidates"]), len(record["action_mask"]) - 1
+        gold_action = record["gold"] if record["gold"] < k else stop  # option k (STOP) is the env's last action
+        hits.append(action == gold_action)
+    fp_top1 = read_json(fp_dir / "fp.json").get("metrics", {}).get("top1_agreement", math.nan)
+    return {"teacher_gold_top1": teacher, "fp_gold_top1": float(np.mean(hits)) if hits else math.nan,
+            "fp_teacher_top1": fp_top1}  # fmt: skip
+
+
+def run(suite, teacher, variant, seed, train, test, fp_dir, args) -> dict:
+    """One cached RLlib run (`benchmarks/decider.py`'s loop); unguided runs are shared across teachers."""
+    decider_bench.VARIANTS.setdefault(variant, VARIANTS[variant])
+    if variant == "unguided":
+        return decider_bench.run_variant(suite, variant, seed, train, test, fp_dir, args.iterations, args.eval_every,
+                                         args.fresh)  # fmt: skip
+    saved_root = decider_bench.ROOT
+    decider_bench.ROOT = ROOT / "runs" / f"q{teacher}"  # run_variant caches under ROOT/<suite>/runs/
+    try:
+        return decider_bench.run_variant(suite, variant, seed, train, test, fp_dir, args.iterations,
+                                         args.eval_every, args.fresh)  # fmt: skip
+    finally:
+        decider_bench.ROOT = saved_root
+
+
+def summarise(runs: dict[str, list[dict]]) -> dict[str, dict]:
+    """Per variant: final success mean/std and the steps ratio to unguided's final mean success."""
+    base = runs["unguided"]
+    target = float(np.mean([r["final"]["success"] for r in base]))
+    total = float(np.mean([r["final"]["env_steps"] for r in base]))
+    out = {}
+    for variant, group in runs.items():
+        final = [r["final"]["success"] for r in group]
+        points = len(min((r["curve"] for r in group), key=len))
+        mean = [float(np.mean([r["curve"][i]["success"] for r in group])) for i in range(points)]
+        steps = [float(np.mean([r["curve"][i]["env_steps"] for r in group])) for i in range(points)]
+        hit = next((s for s, m in zip(steps, mean, strict=True) if m >= target), None)
+        out[variant] = {
+            "success": float(np.mean(final)),
+            "std": float(np.std(final)),
+            "seeds": len(group),
+            "steps_ratio": None if hit is None else hit / total,
+            "calls": float(np.mean([r["final"]["calls"] for r in group])),
+        }
+    return out
+
+
+def plot(results: dict, path: Path) -> None:
+    """Final held-out success vs teacher quality per suite: one line per guided variant, unguided dashed."""
+    from plotting import line_panels
+
+    panels = []
+    for suite, by_teacher in results.items():
+        qs = sorted(t for t in by_teacher if t != "embedded")
+        variants = sorted({v for t in qs for v in by_teacher[t]["summary"]} - {"unguided"})
+        lines = [{"label": v, "x": [float(q) for q in qs], "y": [by_teacher[q]["summary"][v]["success"] for q in qs]}
+                 for v in variants if all(v in by_teacher[q]["summary"] for q in qs)]  # fmt: skip
+        unguided = next(iter(by_teacher.values()))["summary"]["unguided"]["success"]
+        hlines = [{"label": f"unguided {unguided:.2f}", "y": unguided}]
+        if "embedded" in by_teacher and "both" in by_teacher["embedded"]["summary"]:
+            value = by_teacher["embedded"]["summary"]["both"]["success"]
+            hlines.append({"label": f"embedded teacher, both {value:.2f}", "y": value})
+        panels.append({"title": suite, "xlabel": "teacher quality q", "ylabel": "held-out success", "lines": lines,
+                       "hlines": hlines})  # fmt: skip
+    line_panels(path, panels)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--suites", default="l2,l3,l4,seal")
+    parser.add_argument("--teachers", default="0.2,0.4,0.6,0.8,0.95,embedded")
+    parser.add_argument("--variants", default="unguided,js,tau,both")
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--iterations", type=int, default=32)
+    parser.add_argument("--eval-every", type=int, default=4)
+    parser.add_argument("--fresh", action="store_true", help="rerun RL runs even when their results exist")
+    args = parser.parse_args()
+
+    import ray
+    import torch
+
+    from raytool.proposer.proposer import ToolProposer
+    from raytool.tables import format_table
+
+    torch.set_num_threads(1)
+    ray.init(address="local", include_dashboard=False, log_to_driver=False)
+    proposer = ToolProposer.load(cache_dir() / "run" / "proposer")
+    seeds = [int(s) for s in args.seeds.split(",")]
+    variants = args.variants.split(",")
+    results: dict = {}
+    rows = []
+    for suite in args.suites.split(","):
+        train, test = decider_bench.build_suite(suite, proposer)
+        results[suite] = {}
+        for teacher in args.teachers.split(","):
+            fp_dir, agree = teacher_fp(suite, teacher, train)
+            runs = {v: [run(suite, teacher, v, s, train, test, fp_dir, args) for s in seeds] for v in variants}
+            summary = summarise(runs) if "unguided" in runs else {}
+            results[suite][teacher] = {"agreement": agree, "summary": summary, "runs": runs}
+            for variant, row in summary.items():
+                ratio = row["steps_ratio"]
+                rows.append([
+                    suite, teacher, f"{agree['teacher_gold_top1']:.2f}", f"{agree['fp_gold_top1']:.2f}", variant,
+                    f"{row['success']:.3f} ± {row['std']:.3f}", f"{row['calls']:.2f}",
+                    "-" if variant == "unguided" else ("not reached" if ratio is None else f"{ratio:.2f}"),
+                ])  # fmt: skip
+            ROOT.mkdir(parents=True, exist_ok=True)
+            (ROOT / "results.json").write_text(json.dumps(results, indent=1))
+    headers = ["suite", "teacher", "teacher gold@1", "F_P gold@1", "variant", "held-out success", "calls/task",
+               "steps to unguided"]  # fmt: skip
+    print(format_table(headers, rows))
+    print(f"mean ± std over seeds {seeds}; {args.iterations} iterations x 128 env steps per run")
+    plot(results, ROOT / "guidance.png")
+    print(f"wrote {ROOT / 'results.json'} and {ROOT / 'guidance.png'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -71,6 +71,7 @@ from raytool.decider.losses import (
     kendall_tau_b,
     masked_log_softmax,
     multiplier_loss,
+    q_filter,
 )
 from raytool.decider.policy_checkpoint import observation_settings, save_policy_reconstruction
 from raytool.decider.policy_model import PolicyReconstruction
@@ -309,13 +310,16 @@ class PlainDeciderUpdate:
         )
         q_taken = q_values.gather(-1, b["actions"].unsqueeze(-1)).squeeze(-1)
         llm_log_pi = masked_log_softmax(llm_logits, mask)
-        q_loss, _ = critic_loss(q_taken, target, q_values, llm_log_pi, guided, c.lambda2, c.tau_temperature)
+        # per-state trust in the LLM, as learner.py: all 1 (trust="none", the default) or the Q-filter
+        trust = q_filter(q_values, llm_logits, logits, guided) if c.trust == "q_filter" else torch.ones_like(target)
+        q_loss, _ = critic_loss(q_taken, target, q_values, llm_log_pi, guided, c.lambda2, c.tau_temperature, trust)
         log_pi = masked_log_softmax(logits, mask)
         soft_value = (log_pi.exp() * (q_values - c.entropy_coeff * log_pi)).masked_fill(~mask, 0.0).sum(-1)
         v_loss = torch.nn.functional.smooth_l1_loss(v_values, soft_value.detach())  # learner.py's value loss
         nu = self.nu.detach() if c.sigma < LN2 else torch.zeros(())
-        pi_loss, js = actor_loss(logits, q_values, llm_logits, mask, c.lambda1, nu, c.entropy_coeff, guided)
-        return q_loss + v_loss + pi_loss + multiplier_loss(self.nu, js.mean(), c.sigma)
+        pi_loss, js = actor_loss(logits, q_values, llm_logits, mask, c.lambda1, nu, c.entropy_coeff, guided, trust)
+        trusted_js = (trust * js).sum() / trust.sum().clamp(min=1.0)
+        return q_loss + v_loss + pi_loss + multiplier_loss(self.nu, trusted_js, c.sigma)
 
     def __call__(self, batch: dict[str, torch.Tensor]) -> None:
         for optimizer in self.optimizers:

@@ -99,3 +99,18 @@ def test_a_synthetic_teacher_labels_states_through_the_same_path(tmp_path: Path,
     assert len(records) == 60 and (np.mean(hits) == 1.0 if quality == 1.0 else 0.1 < np.mean(hits) < 0.55)
     _, summary = load_rank_output(tmp_path / "out")
     assert summary["teacher"] == f"synthetic-q{quality:g}" and summary["env"]["top_p"] == 4
+
+
+def test_cli_ranks_with_a_synthetic_teacher_file(tmp_path: Path, monkeypatch, capsys) -> None:
+    """`raytool distill rank --teacher FILE` with `backend: synthetic`: no LLM, labels at the stated quality."""
+    from raytool.cli import main
+
+    monkeypatch.setenv("RAYTOOL_CACHE", str(tmp_path / "cache"))
+    build_tasks(BuildConfig(("finance",), 2, 8, seed=4, integration_walks=0), log=lambda _: None).save(tmp_path / "t")
+    (tmp_path / "teacher.yaml").write_text("teacher:\n  backend: synthetic\n  quality: 1.0\n")
+    args = ["distill", "rank", "--tasks", str(tmp_path / "t"), "--out", str(tmp_path / "rank"), "--states", "20",
+            "--teacher", str(tmp_path / "teacher.yaml")]  # fmt: skip
+    assert main(args) == 0
+    records, summary = load_rank_output(tmp_path / "rank")
+    assert summary["teacher"] == "synthetic-q1" and len(records) == 20
+    assert all(int(np.argmax(r["pi_llm"])) == r["gold"] for r in records)

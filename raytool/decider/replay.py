@@ -24,6 +24,8 @@ class DeciderReplayBuffer(EpisodeReplayBuffer):
 
     def sample(self, num_items: int | None = None, *, n_step: int = 1, **kwargs):
         episodes = super().sample(num_items=num_items, n_step=n_step, **kwargs)
+        if n_step == 1:  # one-step slices never run past an episode's end: RLlib's counts and flags are exact
+            return episodes
         for episode in episodes:
             stored = self.episodes[self.episode_id_to_index[episode.id_] - self._num_episodes_evicted]
             left = len(stored) - int(episode.t_started)

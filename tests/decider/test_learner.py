@@ -132,6 +132,9 @@ def test_replay_buffer_records_the_tail_length_at_an_episode_end() -> None:
     assert seen[0] == (3, pytest.approx(1.0 + 0.5 * 2.0 + 0.25 * 4.0), True)
     assert seen[1] == (2, pytest.approx(2.0 + 0.5 * 4.0), True)  # RLlib's own buffer says (3, ..., False) here
     assert seen[2] == (1, pytest.approx(4.0), True)
+    one_step = {int(item.t_started): item.is_terminated for item in buffer.sample(num_items=64, n_step=1, gamma=0.5,
+                                                                                   sample_episodes=True)}  # fmt: skip
+    assert one_step == {0: False, 1: False, 2: True}  # n = 1 is left to RLlib: its last slice keeps the end flag
 
 
 @pytest.mark.parametrize("mode", ["polyak", "hard"])

@@ -88,7 +88,7 @@ def env_config(tasks: Path) -> dict:
 
 
 def label_and_fit(name: str, train: Path, teacher_factory) -> Path:
-    """F_P for the suite: the main job's when the suite is its tasks, else `raytool train`'s stages 6-7 into ROOT/<suite>/{rank,fp}."""
+    """F_P for the suite: the main job's when the suite is its tasks, else stages 6-7 into ROOT/<suite>/{rank,fp}."""
     main_job = cache_dir() / "run"
     if train == main_job / "envs" / "decider_train" and (main_job / "fp" / "fp.json").exists():
         return main_job / "fp"  # the main job's F_P was trained on these very tasks

@@ -43,7 +43,7 @@ def _panel(draw: ImageDraw.ImageDraw, left: int, panel: dict, y_range: tuple[flo
         x = lo_x + (hi_x - lo_x) * i / 4
         qx, _ = px(x, lo_y)
         draw.line([qx, y1, qx, y1 + 3], fill="black")
-        draw.text((qx - 12, y1 + 5), f"{x:,.0f}", fill="black")
+        draw.text((qx - 12, y1 + 5), f"{x:,.0f}" if hi_x - lo_x >= 10 else f"{x:.2f}", fill="black")
     draw.text((left + W // 2 - 40, 8), panel["title"], fill="black")
     draw.text((left + W // 2 - 30, y1 + 20), panel.get("xlabel", ""), fill="black")
     draw.text((left + 4, 8), panel.get("ylabel", ""), fill="black")

@@ -96,16 +96,19 @@ def label_and_fit(name: str, train: Path, teacher_factory) -> Path:
     return train_fp(ROOT / name, label_states(ROOT / name, train, stages, teacher_factory), stages)
 
 
-def run_variant(name, variant, seed, train, test, fp_dir, iterations, eval_every, fresh) -> dict:
-    """One RLlib run; greedy held-out success every `eval_every` iterations."""
+def run_variant(
+    name, variant, seed, train, test, fp_dir, iterations, eval_every, fresh, root=None, training=None
+) -> dict:
+    """One RLlib run; greedy held-out success every `eval_every` iterations. Cached in `root` (default ROOT)
+    `/<suite>/runs/`; `training`: the variant's settings (default VARIANTS[variant])."""
     from raytool.decider.train import DeciderRunConfig, decider_config
     from raytool.envs.decider_env import ToolDeciderEnv
     from raytool.evaluation.decider import module_policy, rollout
 
-    out = ROOT / name / "runs" / f"{variant}-s{seed}.json"
+    out = (root or ROOT) / name / "runs" / f"{variant}-s{seed}.json"
     if out.exists() and not fresh:
         return json.loads(out.read_text())
-    run = DeciderRunConfig(iterations=iterations, training=VARIANTS[variant], seed=seed)
+    run = DeciderRunConfig(iterations=iterations, training=training or VARIANTS[variant], seed=seed)
     algo = decider_config(env_config(train), fp_dir, run).build_algo()
     test_env = ToolDeciderEnv(env_config(test))
     curve, start = [], time.perf_counter()
@@ -195,27 +198,37 @@ def plot(results: dict, path: Path) -> None:
     line_panels(path, panels)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments every decider benchmark shares: suites, seeds, iterations, eval interval, --fresh."""
     parser.add_argument("--suites", default="l2,l3,l4,seal")
     parser.add_argument("--seeds", default="0,1,2")
-    parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--iterations", type=int, default=32)
     parser.add_argument("--eval-every", type=int, default=4)
     parser.add_argument("--fresh", action="store_true", help="rerun RL runs even when their results exist")
-    args = parser.parse_args()
 
+
+def start(args: argparse.Namespace):
+    """(the main job's proposer, the seeds): one thread, a local Ray of our own."""
     import ray
     import torch
 
     from raytool.proposer.proposer import ToolProposer
-    from raytool.tables import format_table
-    from raytool.teacher.backend import TeacherConfig, make_teacher
 
     torch.set_num_threads(1)
     ray.init(address="local", include_dashboard=False, log_to_driver=False)
-    proposer = ToolProposer.load(cache_dir() / "run" / "proposer")
-    seeds = [int(s) for s in args.seeds.split(",")]
+    return ToolProposer.load(cache_dir() / "run" / "proposer"), [int(s) for s in args.seeds.split(",")]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_run_arguments(parser)
+    parser.add_argument("--variants", default=",".join(VARIANTS))
+    args = parser.parse_args()
+
+    from raytool.tables import format_table
+    from raytool.teacher.backend import TeacherConfig, make_teacher
+
+    proposer, seeds = start(args)
     results = {}
     for suite in args.suites.split(","):
         train, test = build_suite(suite, proposer)

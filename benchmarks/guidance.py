@@ -93,17 +93,9 @@ def agreement(rank_dir: Path, fp_dir: Path) -> dict:
 
 def run(suite, teacher, variant, seed, train, test, fp_dir, args) -> dict:
     """One cached RLlib run (`benchmarks/decider.py`'s loop); unguided runs are shared across teachers."""
-    decider_bench.VARIANTS.setdefault(variant, VARIANTS[variant])
-    if variant == "unguided":
-        return decider_bench.run_variant(suite, variant, seed, train, test, fp_dir, args.iterations, args.eval_every,
-                                         args.fresh)  # fmt: skip
-    saved_root = decider_bench.ROOT
-    decider_bench.ROOT = ROOT / "runs" / f"q{teacher}"  # run_variant caches under ROOT/<suite>/runs/
-    try:
-        return decider_bench.run_variant(suite, variant, seed, train, test, fp_dir, args.iterations,
-                                         args.eval_every, args.fresh)  # fmt: skip
-    finally:
-        decider_bench.ROOT = saved_root
+    root = None if variant == "unguided" else ROOT / "runs" / f"q{teacher}"
+    return decider_bench.run_variant(suite, variant, seed, train, test, fp_dir, args.iterations, args.eval_every,
+                                     args.fresh, root=root, training=VARIANTS[variant])  # fmt: skip
 
 
 def summarise(runs: dict[str, list[dict]]) -> dict[str, dict]:
@@ -150,25 +142,14 @@ def plot(results: dict, path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--suites", default="l2,l3,l4,seal")
+    decider_bench.add_run_arguments(parser)
     parser.add_argument("--teachers", default="0.2,0.4,0.6,0.8,0.95,embedded")
     parser.add_argument("--variants", default="unguided,js,tau,both")
-    parser.add_argument("--seeds", default="0,1,2")
-    parser.add_argument("--iterations", type=int, default=32)
-    parser.add_argument("--eval-every", type=int, default=4)
-    parser.add_argument("--fresh", action="store_true", help="rerun RL runs even when their results exist")
     args = parser.parse_args()
 
-    import ray
-    import torch
-
-    from raytool.proposer.proposer import ToolProposer
     from raytool.tables import format_table
 
-    torch.set_num_threads(1)
-    ray.init(address="local", include_dashboard=False, log_to_driver=False)
-    proposer = ToolProposer.load(cache_dir() / "run" / "proposer")
-    seeds = [int(s) for s in args.seeds.split(",")]
+    proposer, seeds = decider_bench.start(args)
     variants = args.variants.split(",")
     results: dict = {}
     rows = []

@@ -32,6 +32,7 @@ GUIDANCE_FIELDS = (
     "tau", "target_update", "target_update_interval", "replay_capacity", "train_batch_size", "updates_per_iteration",
     "learning_starts", "n_step", "guide_stop", "bootstrap_truncated", "multiplier_max", "trust",
 )  # fmt: skip
+TRUST_MODES = ("none", "q_filter", "referee")
 
 
 class DeciderConfig(AlgorithmConfig):
@@ -56,8 +57,10 @@ class DeciderConfig(AlgorithmConfig):
     n_step: n-step returns drawn from the replay buffer.
     guide_stop: whether STOP enters the guidance terms (JS, Kendall tau); False: they compare the preferences
         among the candidate tools only, and stopping is learnt from the reward (see learner.py).
-    trust: "none" (the guidance terms act on every state) or "q_filter" (only on states where the critic rates
-        E_{pi_LLM}[Q] >= E_pi[Q]: guidance falls away where the teacher is worse than what the policy has learnt).
+    trust: "none" (the guidance terms act on every state), "q_filter" (only on states where the critic rates
+        E_{pi_LLM}[Q] >= E_pi[Q]: guidance falls away where the teacher is worse than what the policy has learnt)
+        or "referee" (the same filter judged by a second critic trained on the reward alone, not pulled toward
+        the LLM's order by the Kendall term; see learner.py).
     bootstrap_truncated: whether a transition that ends an episode by truncation bootstraps V_g(s_T). False: the
         env's truncation is its `max_steps` limit, part of the task and visible in the observation, so the
         value past it is 0 (True is for envs whose time limit the observation does not show).
@@ -120,8 +123,8 @@ class DeciderConfig(AlgorithmConfig):
             raise ValueError("lambda1, lambda2, sigma and entropy_coeff must be >= 0")
         if not 0 < self.tau <= 1 or self.target_update_interval < 1 or self.tau_temperature <= 0:
             raise ValueError("need 0 < tau <= 1, target_update_interval >= 1 and tau_temperature > 0")
-        if self.trust not in ("none", "q_filter"):
-            raise ValueError(f"trust must be 'none' or 'q_filter', got {self.trust!r}")
+        if self.trust not in TRUST_MODES:
+            raise ValueError(f"trust must be one of {TRUST_MODES}, got {self.trust!r}")
         if self.multiplier_lr <= 0 or self.multiplier_max <= 0:
             raise ValueError("multiplier_lr and multiplier_max must be > 0")
 

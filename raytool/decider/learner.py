@@ -14,7 +14,12 @@ transitions the replay buffer actually summed (`DeciderReplayBuffer`: fewer than
 
 Trust (`trust="q_filter"`): the JS and Kendall terms act per state only where the critic rates the LLM's
 distribution at least as high as the policy's (`losses.q_filter`), and E[JS] in the constraint is taken over those
-states; `trust="none"` guides every state.
+states; `trust="none"` guides every state. `trust="referee"` applies the same filter with a second critic, Q_ref,
+trained on the Bellman error alone: the guided Q is pulled toward the LLM's order by the Kendall term, so it
+cannot referee that same LLM (with a poor teacher it keeps rating the teacher's choices up). Q_ref shares the
+target y (V_g is trained on the guided Q, but only through an expectation under pi) and the critic's optimizer.
+
+    referee Huber(Q_ref(s,a) - y)                  trust(s) = 1[E_{pi_LLM}[Q_ref(s,.)] >= E_pi[Q_ref(s,.)]]
 
 Guidance (JS and the Kendall terms) compares the policy's and the LLM's preferences among the candidate tools:
 with `guide_stop=False` (the default) STOP is left out of both, JS is taken between the two distributions
@@ -23,7 +28,7 @@ embedded teacher almost never picks STOP, and pulling Q's ranking of STOP toward
 stopping). `guide_stop=True` compares all p + 1 actions.
 
 Each term reaches only its own parameters (the others' outputs are detached), so the summed loss back-propagates
-exactly these gradients, and each group has its own optimizer: `critic` (Q and V), `actor`, `multiplier`.
+exactly these gradients, and each group has its own optimizer: `critic` (Q, Q_ref and V), `actor`, `multiplier`.
 After every update V_g moves toward V: Polyak with `tau`, or a hard copy every `target_update_interval` updates.
 Logged: decider/js_to_llm (nats), decider/kendall_tau_b (scipy, on up to 64 states), decider/sigma_multiplier,
 decider/soft_tau, and the losses.
@@ -60,7 +65,10 @@ class DeciderTorchLearner(TorchLearner):
     def configure_optimizers_for_module(self, module_id, config=None) -> None:
         module = self._module[module_id]
         groups = {
-            "critic": (list(module.q.parameters()) + list(module.v.parameters()), config.critic_lr),
+            "critic": (
+                list(module.q.parameters()) + list(module.q_ref.parameters()) + list(module.v.parameters()),
+                config.critic_lr,
+            ),
             "actor": (list(module.pi.parameters()), config.actor_lr),
             "multiplier": ([module.nu], config.multiplier_lr),
         }
@@ -93,10 +101,17 @@ class DeciderTorchLearner(TorchLearner):
             config.bootstrap_truncated,
         )  # fmt: skip
         q_taken = q_values.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
-        # per-state trust in the LLM: all 1, or the Q-filter (guidance only where the critic rates pi_LLM >= pi)
-        trust = (
-            q_filter(q_values, llm_logits, logits, guided) if config.trust == "q_filter" else torch.ones_like(target)
-        )
+        # per-state trust in the LLM: all 1, or the Q-filter (guidance only where a critic rates pi_LLM >= pi),
+        # judged by the guided critic itself or by the referee (trained on the reward alone)
+        ref_loss = torch.zeros(())
+        if config.trust == "referee":
+            q_ref = module.referee_q(batch[Columns.OBS])
+            ref_loss = F.smooth_l1_loss(q_ref.gather(-1, actions.unsqueeze(-1)).squeeze(-1), target)
+            trust = q_filter(q_ref, llm_logits, logits, guided)
+        elif config.trust == "q_filter":
+            trust = q_filter(q_values, llm_logits, logits, guided)
+        else:
+            trust = torch.ones_like(target)
         q_loss, soft_tau = critic_loss(
             q_taken, target, q_values, llm_log_pi, guided, config.lambda2, config.tau_temperature, trust
         )  # fmt: skip
@@ -123,6 +138,7 @@ class DeciderTorchLearner(TorchLearner):
                 "decider/kendall_tau_b": tau_b,
                 "decider/soft_tau": soft_tau.mean().item(),
                 "decider/trust": trust.mean().item(),
+                "referee_loss": ref_loss.item(),
                 "decider/sigma_multiplier": nu.item(),
                 "critic_loss": q_loss.item(),
                 "value_loss": v_loss.item(),
@@ -135,7 +151,7 @@ class DeciderTorchLearner(TorchLearner):
             key=module_id,
             window=1,
         )
-        return q_loss + v_loss + pi_loss + nu_loss
+        return q_loss + ref_loss + v_loss + pi_loss + nu_loss
 
     def after_gradient_based_update(self, *, timesteps: dict[str, Any]) -> None:
         super().after_gradient_based_update(timesteps=timesteps)

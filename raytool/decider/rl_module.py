@@ -2,6 +2,8 @@
 
     pi        CandidateScorer -> masked logits over the p candidates + STOP (acting: sample / argmax)
     q         CandidateScorer -> Q(s, a) for every action
+    q_ref     CandidateScorer -> Q_ref(s, a), the referee: trained on the Bellman error alone (no Kendall term), it
+              judges where to trust the LLM with `trust="referee"` (untrained and unused otherwise)
     v, v_g    StateValue -> V(s) and its target copy V_g (updated by the learner: hard interval or Polyak)
     f_p       PolicyReconstruction (frozen): pi_LLM(.|s), loaded from `raytool decider fp` output; without
               one pi_LLM is uniform over the allowed actions (then lambda1 = lambda2 = 0 is the honest setting)
@@ -38,6 +40,7 @@ class DeciderTorchRLModule(TorchRLModule):
         hidden = int(self.model_config.get("hidden", 64))
         self.pi = CandidateScorer(self.dim, self.top_p, hidden)
         self.q = CandidateScorer(self.dim, self.top_p, hidden)
+        self.q_ref = CandidateScorer(self.dim, self.top_p, hidden)
         self.v = StateValue(self.dim, self.top_p, hidden)
         self.v_target = StateValue(self.dim, self.top_p, hidden)
         self.v_target.load_state_dict(self.v.state_dict())
@@ -68,6 +71,11 @@ class DeciderTorchRLModule(TorchRLModule):
             V_TARGET_NEXT: v_next,
             LLM_LOGITS: llm_logits,
         }
+
+    def referee_q(self, batch_obs: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Q_ref(s, .) (B, p + 1) of a batch's observations (computed only by a learner with `trust="referee"`)."""
+        obs, mask = _unpack(batch_obs)
+        return self.q_ref(obs, mask)
 
     def llm_logits(self, obs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """pi_LLM's logits (B, p + 1): F_P's, or zeros (uniform) without one."""

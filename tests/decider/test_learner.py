@@ -219,3 +219,51 @@ def test_guide_stop_decides_whether_stop_enters_the_js(guide_stop: bool) -> None
 def test_sigma_at_ln2_switches_the_multiplier_off() -> None:
     learner = _learner(lambda1=0.1, sigma=math.log(2), initial_multiplier=3.0)
     assert _metric(_update(learner, [_episode(2, [0.0, 1.0], terminated=True)]), "decider/sigma_multiplier") == 0.0
+
+
+def _referee_disagrees(learner) -> None:
+    """pi := a sharpened copy of Q, so E_pi[Q] > E_uniform[Q] on every state (the guided-Q filter trusts the uniform
+    pi_LLM nowhere); Q_ref's output layers zeroed, so every action ties under Q_ref (its filter trusts everywhere)."""
+    module = learner.module["default_policy"].unwrapped()
+    with torch.no_grad():
+        module.pi.load_state_dict(module.q.state_dict())
+        for head in (module.pi.candidate[-1], module.pi.stop[-1]):
+            head.weight.mul_(50.0)
+        for head in (module.q_ref.candidate[-1], module.q_ref.stop[-1]):
+            head.weight.zero_()
+            head.bias.zero_()
+
+
+def test_referee_is_trained_on_the_bellman_error_alone_and_decides_the_trust() -> None:
+    """trust="referee": Q_ref moves with the critic's optimizer on the Bellman error only (the Kendall term's
+    gradient never reaches it), and the trust is the Q-filter judged by Q_ref, not by the guided Q."""
+    episodes = [_episode(4, [0.0, 0.0, 0.5, 1.0], terminated=True)]
+    learner = _learner(lambda1=0.1, lambda2=5.0, trust="referee")
+    _referee_disagrees(learner)
+    module = learner.module["default_policy"].unwrapped()
+    before = [p.clone() for p in module.q_ref.parameters()]
+    result = _update(learner, episodes)
+    assert _metric(result, "decider/trust") == 1.0  # Q_ref ties every action: pi_LLM is never rated below pi
+    assert _metric(result, "referee_loss") > 0.0
+    assert any(not torch.equal(a, b) for a, b in zip(before, module.q_ref.parameters(), strict=True))
+
+    judged_by_q = _learner(lambda1=0.1, lambda2=5.0, trust="q_filter")
+    _referee_disagrees(judged_by_q)
+    assert _metric(_update(judged_by_q, episodes), "decider/trust") == 0.0  # the guided Q rates pi above pi_LLM
+
+    # the same update without the Kendall term moves Q_ref identically: it sees the Bellman error alone
+    plain = _learner(lambda1=0.1, lambda2=0.0, trust="referee")
+    _referee_disagrees(plain)
+    _update(plain, episodes)
+    plain_module = plain.module["default_policy"].unwrapped()
+    for a, b in zip(module.q_ref.parameters(), plain_module.q_ref.parameters(), strict=True):
+        assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_without_referee_trust_the_referee_is_left_untouched() -> None:
+    learner = _learner(lambda1=0.1, lambda2=0.01, trust="q_filter")
+    module = learner.module["default_policy"].unwrapped()
+    before = [p.clone() for p in module.q_ref.parameters()]
+    result = _update(learner, [_episode(3, [0.0, 0.5, 1.0], terminated=True)])
+    assert _metric(result, "referee_loss") == 0.0
+    assert all(torch.equal(a, b) for a, b in zip(before, module.q_ref.parameters(), strict=True))

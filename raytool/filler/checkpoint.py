@@ -1,0 +1,36 @@
+"""Filler checkpoints: a directory written atomically — `model.safetensors` (the `FillerScorer`) and
+`filler.json` ({"dim", "hidden", "encoder", ...the training config and metrics})."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from raytool.filler.model import FillerScorer
+from raytool.tools.files import atomic_dir, read_json
+
+WEIGHTS_FILE = "model.safetensors"
+META_FILE = "filler.json"
+
+
+def save_scorer(scorer: FillerScorer, meta: dict[str, Any], out_dir: str | Path) -> Path:
+    from safetensors.torch import save_file
+
+    with atomic_dir(out_dir) as tmp:
+        save_file({k: v.contiguous() for k, v in scorer.state_dict().items()}, str(tmp / WEIGHTS_FILE))
+        record = {**meta, "dim": scorer.dim, "hidden": scorer.hidden}
+        (tmp / META_FILE).write_text(json.dumps(record, indent=2, default=str) + "\n")
+    return Path(out_dir)
+
+
+def load_scorer(path: str | Path) -> tuple[FillerScorer, dict[str, Any]]:
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    if not (path / META_FILE).exists():
+        raise FileNotFoundError(f"{path}: no {META_FILE} (train one with `raytool filler train`)")
+    meta = read_json(path / META_FILE)
+    scorer = FillerScorer(int(meta["dim"]), int(meta["hidden"]))
+    scorer.load_state_dict(load_file(str(path / WEIGHTS_FILE)))
+    return scorer.eval(), meta

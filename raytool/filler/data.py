@@ -1,0 +1,108 @@
+"""Training examples for the filler from tasks with gold calls (Seal-Tools dev, the suites' verified tasks, ...).
+
+Per gold call with arguments, per parameter of its tool, the positive options (`options.py`):
+
+    the gold value is a reference {"$ref": j, "path": f}   every option referring to call j (the benchmark's
+                                                           metric and the executor need the call; f when listed)
+    a value                                               every candidate whose normalised value (or text)
+                                                           equals it as a string (ISO dates included)
+    the parameter is not among the gold arguments         "absent"
+
+Parameters whose gold value no candidate yields (values the request never states: about 10% on Seal-Tools) give
+no example; they are counted (`skipped`). Earlier calls are the gold calls before (teacher forcing).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from raytool.filler.features import RequestFeatures
+from raytool.filler.normalise import normalise
+from raytool.filler.options import EarlierCall, param_text, parameter_options
+from raytool.filler.spans import extract
+from raytool.tools.call import is_result_ref
+from raytool.tools.spec import ToolSpec
+from raytool.tools.task import Task
+
+
+@dataclass
+class RequestExample:
+    """All parameter examples of one request: (P, D) parameter vectors; per parameter its option vectors (N_i, D),
+    features (N_i, F) and positives (N_i,) bool."""
+
+    task_id: str
+    params: np.ndarray
+    vectors: list[np.ndarray]
+    features: list[np.ndarray]
+    positives: list[np.ndarray]
+
+
+def positives_for(options, gold, schema: dict, name: str) -> np.ndarray:
+    """Which options yield the gold value (module docstring); an all-False row when none does."""
+    out = np.zeros(len(options), bool)
+    if gold is _ABSENT:
+        out[0] = True
+        return out
+    if is_result_ref(gold):
+        for k, option in enumerate(options):
+            if option.kind == "ref" and option.ref_call == gold["$ref"]:
+                out[k] = True
+        return out
+    want = str(gold)
+    for k, option in enumerate(options):
+        if option.kind != "value":
+            continue
+        cand = option.candidate
+        text = cand.as_value if cand.kind == "date" else cand.text
+        value, reason = normalise(text, schema, name)
+        if text == want or (reason is None and str(value) == want):
+            out[k] = True
+    return out
+
+
+_ABSENT = object()
+
+
+def request_examples(
+    tasks: Iterable[Task], tools: dict[str, ToolSpec], encoder, counts: Counter | None = None
+) -> list[RequestExample]:
+    """One `RequestExample` per task with at least one usable parameter; `counts` tallies what was used/skipped."""
+    counts = Counter() if counts is None else counts
+    out = []
+    for task in tasks:
+        cands = None
+        params, vectors, features, positives = [], [], [], []
+        for i, call in enumerate(task.calls):
+            spec = tools.get(call.name)
+            if spec is None or call.arguments is None:
+                continue
+            if cands is None:
+                extracted = extract(task.query)
+                span_vectors = encoder.spans(extracted.text, extracted.items)
+                cands = RequestFeatures(extracted)
+            earlier = [EarlierCall(j, tools[c.name]) for j, c in enumerate(task.calls[:i]) if c.name in tools]
+            props = spec.properties
+            for name, schema in props.items():
+                schema = schema if isinstance(schema, dict) else {}
+                options, vecs, feats = parameter_options(
+                    name, schema, name in spec.required, cands, span_vectors, earlier,
+                    lambda text: encoder.texts([text])[0],
+                )  # fmt: skip
+                gold = call.arguments.get(name, _ABSENT)
+                pos = positives_for(options, gold, schema, name)
+                kind = "absent" if gold is _ABSENT else "ref" if is_result_ref(gold) else "value"
+                if not pos.any():
+                    counts[f"skipped_{kind}"] += 1
+                    continue
+                counts[f"used_{kind}"] += 1
+                params.append(param_text(name, schema))
+                vectors.append(vecs)
+                features.append(feats)
+                positives.append(pos)
+        if params:
+            out.append(RequestExample(task.id, encoder.texts(params), vectors, features, positives))
+    return out

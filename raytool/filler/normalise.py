@@ -1,0 +1,92 @@
+"""Typed normalisation: the text a request gives for a parameter -> the JSON value its schema asks for.
+
+    integer   "85", "1,200", "-3" -> int; "85.0" -> 85; "eighty" -> not a value
+    number    "40.7", "1,200.5", "3e-4", "15%" -> float (the percent sign dropped, the number kept as written:
+              tools state what a percentage means in their own description)
+    boolean   true/false/yes/no/on/off/enabled/disabled -> bool
+    string    the text itself; for a date-like parameter (`format: date`, or "date" in its name) a date
+              candidate gives its ISO form
+    enum      the enum member equal to the text (case-insensitive), else the member the text contains or that
+              contains it; no match -> not a value ("enum"), never the first member by default
+    array     "a, b and c" -> ["a", "b", "c"], each item normalised by `items`
+    object    not read from text (not a value)
+
+`normalise` returns (value, None) or (None, reason); the reasons name why the text is not a value of that type,
+and the filler reports them instead of making a value up. Pure functions.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_NUMBER = re.compile(r"^[-+]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?([eE][-+]?\d+)?$|^[-+]?\.\d+$")
+_TRUE = {"true", "yes", "on", "enabled", "enable", "y", "1"}
+_FALSE = {"false", "no", "off", "disabled", "disable", "n", "0"}
+_SPLIT = re.compile(r"\s*(?:,|;|\band\b|\bor\b)\s*")
+
+
+def param_type(schema: dict[str, Any]) -> str:
+    """The parameter's JSON type; "string" when the schema gives none (or a list of types: the first)."""
+    kind = schema.get("type", "string")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "string")
+    return kind if isinstance(kind, str) else "string"
+
+
+def is_date_param(name: str, schema: dict[str, Any]) -> bool:
+    text = f"{name} {schema.get('format', '')} {schema.get('description', '')}".lower()
+    return schema.get("format") in ("date", "date-time") or "date" in name.lower() or "yyyy-mm-dd" in text
+
+
+def as_number(text: str) -> float | None:
+    text = text.strip().rstrip("%").strip()
+    if not _NUMBER.match(text):
+        return None
+    return float(text.replace(",", ""))
+
+
+def normalise(text: str, schema: dict[str, Any], name: str = "") -> tuple[Any, str | None]:
+    """(value, None) or (None, reason): see the module docstring."""
+    text = text.strip()
+    if not text:
+        return None, "empty"
+    if isinstance(schema.get("enum"), list) and schema["enum"]:
+        return _enum(text, schema["enum"])
+    kind = param_type(schema)
+    if kind == "integer":
+        number = as_number(text)
+        if number is None or number != int(number):
+            return None, "not an integer"
+        return int(number), None
+    if kind == "number":
+        number = as_number(text)
+        return (None, "not a number") if number is None else (number, None)
+    if kind == "boolean":
+        low = text.lower()
+        if low in _TRUE or low in _FALSE:
+            return low in _TRUE, None
+        return None, "not a boolean"
+    if kind == "array":
+        items = [item for item in _SPLIT.split(text) if item]
+        out = []
+        for item in items:
+            value, reason = normalise(item, schema.get("items", {}) or {}, name)
+            if reason:
+                return None, f"item {item!r}: {reason}"
+            out.append(value)
+        return out, None
+    if kind == "object":
+        return None, "an object is not read from text"
+    return text, None
+
+
+def _enum(text: str, members: list[Any]) -> tuple[Any, str | None]:
+    low = text.lower()
+    by_text = {str(m).lower(): m for m in members}
+    if low in by_text:
+        return by_text[low], None
+    inside = [m for key, m in by_text.items() if key and (key in low or low in key)]
+    if len(inside) == 1:
+        return inside[0], None
+    return None, "enum"

@@ -1,0 +1,46 @@
+"""Pair features: the vectorised per-request table against what each feature means on a hand-checked request."""
+
+from __future__ import annotations
+
+import pytest
+
+from raytool.filler.features import FEATURES, RequestFeatures, stems
+from raytool.filler.spans import extract
+
+COL = {name: i for i, name in enumerate(FEATURES)}
+TEXT = 'Book a facial at Tranquil Wellness Center for traveller "TR-7" on June 24, 2002 for 86 minutes.'
+
+
+def _row(table, cands, text, kind="span"):
+    return table[next(i for i, c in enumerate(cands.items) if c.text == text and c.kind == kind)]
+
+
+def test_stems_split_names_and_drop_function_words() -> None:
+    assert stems("travellerId") == ["trave", "id"]
+    assert stems("the_start_date") == ["start", "date"]
+
+
+def test_feature_columns_mean_what_they_say() -> None:
+    cands = extract(TEXT)
+    feats = RequestFeatures(cands)
+    ident = feats.for_param("traveller_id", {"type": "string", "description": "the traveller"})
+    row = _row(ident, cands, "TR-7", kind="quoted")
+    assert row[COL["is_quoted"]] == 1 and row[COL["has_digit"]] == 1 and row[COL["name_before"]] == 0.5
+    assert row[COL["desc_before"]] == 1.0 and row[COL["after_of"]] == 0  # "traveller" precedes; not a preposition
+
+    minutes = feats.for_param("duration", {"type": "integer"})
+    assert _row(minutes, cands, "86")[COL["type_ok"]] == 1
+    assert _row(minutes, cands, "Tranquil Wellness Center")[COL["type_ok"]] == 0
+    assert _row(minutes, cands, "86")[COL["after_of"]] == 1  # "for 86"
+
+    date = feats.for_param("start_date", {"type": "string"})
+    row = _row(date, cands, "June 24, 2002", kind="date")
+    assert row[COL["date_param"]] == 1 and row[COL["date_match"]] == 1 and row[COL["is_date"]] == 1
+    assert _row(date, cands, "a facial")[COL["stop_edge"]] == 1
+
+
+@pytest.mark.parametrize(("enum", "expected"), [(["facial", "massage"], 1.0), (["massage", "sauna"], 0.0)])
+def test_enum_match_column(enum, expected) -> None:
+    cands = extract(TEXT)
+    table = RequestFeatures(cands).for_param("treatment", {"type": "string", "enum": enum})
+    assert _row(table, cands, "facial")[COL["enum_match"]] == expected

@@ -1,0 +1,50 @@
+"""Typed normalisation: values of the declared type, or a reason — never a made-up value."""
+
+from __future__ import annotations
+
+import pytest
+
+from raytool.filler.normalise import normalise
+
+
+@pytest.mark.parametrize(
+    ("text", "schema", "value"),
+    [
+        ("85", {"type": "integer"}, 85),
+        ("1,200", {"type": "integer"}, 1200),
+        ("85.0", {"type": "integer"}, 85),
+        ("40.7", {"type": "number"}, 40.7),
+        ("15%", {"type": "number"}, 15.0),
+        ("0.2907590418481535", {"type": "number"}, 0.2907590418481535),
+        ("Yes", {"type": "boolean"}, True),
+        ("off", {"type": "boolean"}, False),
+        ("red, green and blue", {"type": "array", "items": {"type": "string"}}, ["red", "green", "blue"]),
+        ("1, 2", {"type": "array", "items": {"type": "integer"}}, [1, 2]),
+        ("economy", {"type": "string", "enum": ["Economy", "Business"]}, "Economy"),
+        ("business class", {"enum": ["economy", "business"]}, "business"),
+        ("hXQ7qFFt", {}, "hXQ7qFFt"),  # no type: a string
+    ],
+)
+def test_values_of_the_declared_type(text, schema, value) -> None:
+    assert normalise(text, schema) == (value, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "schema", "reason"),
+    [
+        ("eighty", {"type": "integer"}, "not an integer"),
+        ("85.5", {"type": "integer"}, "not an integer"),
+        ("many", {"type": "number"}, "not a number"),
+        ("maybe", {"type": "boolean"}, "not a boolean"),
+        ("first", {"type": "string", "enum": ["economy", "business"]}, "enum"),
+        ("{}", {"type": "object"}, "an object is not read from text"),
+        ("   ", {"type": "string"}, "empty"),
+    ],
+)
+def test_text_that_is_not_a_value_gives_a_reason(text, schema, reason) -> None:
+    assert normalise(text, schema) == (None, reason)
+
+
+def test_an_enum_never_defaults_to_a_member() -> None:
+    value, reason = normalise("window", {"enum": ["aisle", "middle"]})
+    assert value is None and reason == "enum"

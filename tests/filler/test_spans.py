@@ -1,0 +1,35 @@
+"""Candidate values of a request: words, spans, quotes and dates, with exact character offsets."""
+
+from __future__ import annotations
+
+from raytool.filler.spans import extract, iso_date, words
+
+
+def test_words_trim_surrounding_punctuation_and_keep_inner_punctuation() -> None:
+    text = 'Deploy "app.py" to 192.168.77.71, (ID: x-9).'
+    assert [text[a:b] for a, b in words(text)] == ["Deploy", "app.py", "to", "192.168.77.71", "ID", "x-9"]
+
+
+def test_spans_are_original_substrings_and_quotes_give_their_content() -> None:
+    text = 'Provide the marketing insights for the film "Avengers: Endgame" on Facebook.'
+    cands = extract(text)
+    by_text = {c.text: c for c in cands.items}
+    assert "Avengers: Endgame" in by_text
+    for cand in cands.items:
+        assert text[cand.start : cand.end] == cand.text
+    quoted = [c for c in cands.items if c.kind == "quoted"]
+    assert [c.text for c in quoted] == ["Avengers: Endgame"]
+    assert max(c.words for c in cands.items if c.kind == "span") == 6
+
+
+def test_dates_get_their_iso_value_and_impossible_dates_none() -> None:
+    text = "Find rooms from November 25, 2013, to 7 January 2006 or 02/30/2020."
+    dates = {c.text: c.value for c in extract(text).items if c.kind == "date"}
+    assert dates == {"November 25, 2013": "2013-11-25", "7 January 2006": "2006-01-07"}
+    assert iso_date(2020, 2, 30) is None
+
+
+def test_long_requests_are_cut_and_say_so() -> None:
+    cands = extract("word " * 5000, max_chars=2000)
+    assert cands.truncated
+    assert max(c.end for c in cands.items) <= 2000

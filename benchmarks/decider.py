@@ -7,8 +7,10 @@ teacher pi_LLM labels on training states (`distill rank`, the embedded teacher o
 trained on them. Then, per seed, four RLlib `Decider` runs on the training tasks with the same budget:
 
     unguided  lambda1 = lambda2 = 0 (multiplier off: sigma = ln 2)
-    js        lambda1 = 0.1, sigma = 0.3 (learned multiplier)     tau   lambda2 = 0.01 (T = 1)
+    js        lambda1 = 0.1, sigma = 0.3 (learned multiplier)     tau   lambda2 = 0.01
     both      lambda1 = 0.1, lambda2 = 0.01, sigma = 0.3          (the `DeciderConfig` defaults)
+    js, tau and both with the default trust (the referee, `trust="referee"`); `both-untrusted`: both with
+    trust = "none" (guidance on every state: the decider before the referee), an ablation
 
 and the fixed baselines teacher-only (argmax pi_LLM via F_P) and proposer-greedy (threshold fitted on the
 training tasks). Success is measured greedily on the held-out tasks after every `--eval-every` iterations (the
@@ -41,11 +43,12 @@ from raytool.pipeline import DeciderStages, label_states, train_fp
 sys.path.insert(0, str(Path(__file__).parent))
 
 ROOT = cache_dir() / "bench" / "decider"
-VARIANTS = {
-    "unguided": {"lambda1": 0.0, "lambda2": 0.0, "sigma": math.log(2)},
-    "js": {"lambda1": 0.1, "lambda2": 0.0, "sigma": 0.3},
-    "tau": {"lambda1": 0.0, "lambda2": 0.01, "sigma": math.log(2)},
-    "both": {"lambda1": 0.1, "lambda2": 0.01, "sigma": 0.3},
+VARIANTS = {  # trust is explicit, so cached runs keep their meaning if the default changes
+    "unguided": {"lambda1": 0.0, "lambda2": 0.0, "sigma": math.log(2), "trust": "none"},
+    "js": {"lambda1": 0.1, "lambda2": 0.0, "sigma": 0.3, "trust": "referee"},
+    "tau": {"lambda1": 0.0, "lambda2": 0.01, "sigma": math.log(2), "trust": "referee"},
+    "both": {"lambda1": 0.1, "lambda2": 0.01, "sigma": 0.3, "trust": "referee"},
+    "both-untrusted": {"lambda1": 0.1, "lambda2": 0.01, "sigma": 0.3, "trust": "none"},
 }
 LEVELS = {"l2": 2, "l3": 3, "l4": 4}
 
@@ -132,6 +135,7 @@ def run_variant(
     record = {
         "variant": variant,
         "seed": seed,
+        "training": dict(run.training),
         "curve": curve,
         "final": curve[-1],
         "seconds": round(time.perf_counter() - start, 1),
@@ -222,7 +226,7 @@ def start(args: argparse.Namespace):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_run_arguments(parser)
-    parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--variants", default="unguided,js,tau,both")
     args = parser.parse_args()
 
     from raytool.tables import format_table

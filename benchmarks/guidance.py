@@ -11,7 +11,8 @@ decider guided by that F_P. `embedded` is the real embedded teacher (SmolLM2-135
 
     unguided  lambda1 = lambda2 = 0 (multiplier off)            js    lambda1 = 0.1, sigma = 0.3
     tau       lambda2 = 0.01                                     both  the `DeciderConfig` defaults
-    both+qf   the defaults with trust = "q_filter"      both+ref  the defaults with trust = "referee"
+    both-untrusted  both with trust = "none"              both+qf  both with trust = "q_filter" (the guided critic
+                                                                   judges; see `DeciderConfig.trust`)
 
 Suites and tasks are `benchmarks/decider.py`'s (the trained proposer's candidates; the main job's proposer must
 exist). The unguided runs do not read F_P and are shared by all teachers (and with `benchmarks/decider.py`).
@@ -40,10 +41,7 @@ import decider as decider_bench  # noqa: E402  (benchmarks/decider.py: suites, r
 from raytool.paths import cache_dir  # noqa: E402
 
 ROOT = cache_dir() / "bench" / "guidance"
-VARIANTS = dict(decider_bench.VARIANTS) | {
-    "both+qf": {**decider_bench.VARIANTS["both"], "trust": "q_filter"},
-    "both+ref": {**decider_bench.VARIANTS["both"], "trust": "referee"},
-}
+VARIANTS = dict(decider_bench.VARIANTS) | {"both+qf": {**decider_bench.VARIANTS["both"], "trust": "q_filter"}}
 
 
 def teacher_fp(suite: str, teacher: str, train: Path) -> tuple[Path, dict]:

@@ -129,6 +129,15 @@ def _parser() -> argparse.ArgumentParser:
     dtrain.add_argument("--resume", action="store_true", help="continue from the run directory's checkpoint")
     dtrain.set_defaults(run=_decider_train)
 
+    filler = sub.add_parser("filler", help="the argument filler").add_subparsers(title="filler commands")
+    ftrain = filler.add_parser("train", help="train the argument filler on the gold calls of dataset directories")
+    ftrain.add_argument("--data", required=True, type=Path, nargs="+", help="dataset dirs with gold arguments")
+    ftrain.add_argument("--out", required=True, type=Path, help="checkpoint directory (replaced atomically)")
+    ftrain.add_argument("--epochs", type=int, help="training epochs (default: FillerTrainConfig's)")
+    ftrain.add_argument("--encoder", choices=["minilm", "hashing"], default="minilm")
+    ftrain.add_argument("--seed", type=int, default=0)
+    ftrain.set_defaults(run=_filler_train)
+
     evaluate = sub.add_parser("eval", help="evaluate trained components").add_subparsers(title="eval commands")
     deval = evaluate.add_parser("decider", help="a trained decider vs teacher-only / proposer-greedy / oracle")
     deval.add_argument("--run-dir", required=True, type=Path, help="decider run directory (`decider train --out`)")
@@ -162,6 +171,22 @@ def _parser() -> argparse.ArgumentParser:
     aeval.add_argument("--k", default="1,3,5", help="comma-separated Recall@k / Complete@k cut-offs")
     aeval.add_argument("--max-steps", type=int, default=8, help="calls per task for the baselines")
     aeval.set_defaults(run=_eval_agent)
+    ceval = evaluate.add_parser(
+        "calls", help="request -> complete calls, Seal-Tools' official metrics, methods side by side"
+    )
+    ceval.add_argument("--data", required=True, type=Path, help="benchmark file (or dataset dir with --format raytool)")
+    ceval.add_argument("--format", required=True, choices=(*FORMATS, "raytool"))
+    ceval.add_argument("--tools", type=Path, help="tool file or folder, for formats that keep tools apart")
+    ceval.add_argument("--candidates", choices=["pool", "given"], default="given",
+                       help="pool: the whole catalogue; given: the benchmark's own candidates per query")  # fmt: skip
+    ceval.add_argument("--given", type=Path, help="Seal-Tools for_finetune/<split>.json (default: found beside --data)")
+    ceval.add_argument("--method", default="proposer+filler,oracle-tools", help="comma-separated methods")
+    ceval.add_argument("--proposer", type=Path, help="proposer checkpoint (default: the main job's)")
+    ceval.add_argument("--filler", type=Path, help="filler checkpoint (default: the main job's)")
+    ceval.add_argument("--theta", type=float, default=0.5, help="call every tool with P(needed) >= theta")
+    ceval.add_argument("--limit", type=int, help="first N tasks (default: all)")
+    ceval.add_argument("--out", required=True, type=Path, help="output dir: summary.md, summary.json, predictions")
+    ceval.set_defaults(run=_eval_calls)
     ablate = evaluate.add_parser("ablation", help="the proxy agent with one part taken out at a time")
     ablate.add_argument("--data", required=True, type=Path, help="benchmark file (or dataset dir, --format raytool)")
     ablate.add_argument("--format", required=True, choices=(*FORMATS, "raytool"))
@@ -442,6 +467,26 @@ def _decider_fp(args: argparse.Namespace) -> int:
     return 0
 
 
+def _filler_train(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from raytool.filler.train import FillerTrainConfig, train_filler
+
+    config = FillerTrainConfig(seed=args.seed)
+    if args.epochs is not None:
+        config = dataclasses.replace(config, epochs=args.epochs)
+    metrics = train_filler(args.data, args.out, config, args.encoder)
+    held = metrics["heldout_accuracy"]
+    print(
+        f"[filler] {metrics['train_requests']:,} train / {metrics['heldout_requests']:,} held-out requests; "
+        f"held-out option accuracy {held.get('all', float('nan')):.3f} (value {held.get('value', float('nan')):.3f}, "
+        f"absent {held.get('absent', float('nan')):.3f}); examples {metrics['examples']}; "
+        f"{metrics['prepare_seconds'] + metrics['seconds']:.0f}s"
+    )
+    print(f"wrote {args.out}")
+    return 0
+
+
 def _decider_train(args: argparse.Namespace) -> int:
     import dataclasses
 
@@ -565,6 +610,55 @@ def _eval_agent(args: argparse.Namespace) -> int:
                    EvalConfig(ks=ks, max_steps=args.max_steps, seed=args.seed), meta)  # fmt: skip
     print((args.out / "summary.md").read_text())
     return 0
+
+
+def _eval_calls(args: argparse.Namespace) -> int:
+    from raytool.evaluation.calls import OracleTools, ProposerFiller, evaluate_calls, given_candidates
+    from raytool.evaluation.proposer import load_eval_data
+    from raytool.filler.filler import ArgumentFiller
+    from raytool.paths import cache_dir
+
+    torch_threads()
+    dataset = load_eval_data(args.data, args.format, args.tools, args.limit)
+    filler = ArgumentFiller.load(args.filler or cache_dir() / "run" / "filler")
+    methods, names = [], [m.strip() for m in args.method.split(",") if m.strip()]
+    if args.candidates == "given":
+        given_file = args.given or args.data.parent / "for_finetune" / f"{args.data.stem}.json"
+        if given_file.exists():
+            given = given_candidates(given_file)
+            missing = [t.id for t in dataset.tasks if t.id not in given]
+            if missing:
+                raise SystemExit(f"{given_file}: no candidates for {len(missing)} tasks, e.g. {missing[0]!r}")
+            unknown = sorted({n for t in dataset.tasks for n in given[t.id] if n not in dataset.tools})
+            if unknown:
+                raise SystemExit(f"{given_file}: candidates not in the catalogue, e.g. {unknown[0]!r}")
+            candidates = lambda task: given[task.id]  # noqa: E731
+        elif all(t.tools for t in dataset.tasks):
+            candidates = lambda task: task.tools  # noqa: E731
+        else:
+            raise SystemExit(f"--candidates given: no {given_file} and the tasks list no candidates; use pool")
+    else:
+        pool = sorted(dataset.tools)
+        candidates = lambda task: pool  # noqa: E731
+    for name in names:
+        if name == "proposer+filler":
+            from raytool.proposer.proposer import ToolProposer
+
+            proposer = ToolProposer.load(args.proposer or cache_dir() / "run" / "proposer")
+            methods.append(ProposerFiller(proposer, filler, dataset.tools, candidates, args.theta))
+        elif name == "oracle-tools":
+            methods.append(OracleTools(filler, dataset.tools))
+        else:
+            raise SystemExit(f"unknown method {name!r}; use proposer+filler, oracle-tools")
+    evaluate_calls(methods, dataset, args.out)
+    print((args.out / "summary.md").read_text())
+    return 0
+
+
+def torch_threads() -> None:
+    import torch
+
+    torch.set_num_threads(1)
 
 
 def _eval_ablation(args: argparse.Namespace) -> int:
@@ -713,6 +807,7 @@ def _train(args: argparse.Namespace) -> int:
     print(summary_table(summary))
     settings = _train_config(args.config)
     _train_proposer_stage(datasets, out, settings)
+    _train_filler_stage(out, settings, data_dir)
     _train_decider_stages(out, settings, args)
     print(f"[train] done: artifacts in {out}")
     return 0
@@ -741,11 +836,47 @@ def _train_config(path: Path | None) -> dict:
     import yaml
 
     record = (yaml.safe_load(path.read_text()) if path else None) or {}
-    known = ("proposer", "evaluation", "decider_stages", "fp", "decider", "agent")
+    known = ("proposer", "filler", "evaluation", "decider_stages", "fp", "decider", "agent")
     unknown = sorted(set(record) - set(known))
     if unknown:
         raise ValueError(f"{path}: unknown section {unknown[0]!r} (known: {', '.join(known)})")
     return record
+
+
+def _train_filler_stage(out: Path, settings: dict, data_dir: Path) -> None:
+    """Stage 4 (cont.): the argument filler on the gold calls of Seal-Tools dev and the level-2 suite tasks (skipped
+    when its checkpoint exists), then its calls on Seal-Tools test_in_domain (given candidates, and gold tools as an
+    oracle row)."""
+    from raytool.evaluation.calls import OracleTools, ProposerFiller, evaluate_calls, given_candidates
+    from raytool.filler.filler import ArgumentFiller
+    from raytool.filler.train import FillerTrainConfig, train_filler
+    from raytool.proposer.proposer import ToolProposer
+    from raytool.tools.dataset import ToolDataset
+
+    ckpt = out / "filler"
+    data = [out / "datasets" / "seal_tools_dev"] + [out / "envs" / f"{s}_l2" for s in ("cpn", "finance", "travel")]
+    if (ckpt / "filler.json").exists():
+        print(f"[train] stage 4/{STAGES}: filler checkpoint {ckpt} exists, skipping training")
+    else:
+        print(
+            f"[train] stage 4/{STAGES}: train the argument filler on the gold calls of {len(data)} datasets into {ckpt}"
+        )
+        train_filler(data, ckpt, FillerTrainConfig(**(settings.get("filler") or {})))
+    test = ToolDataset.load(out / "datasets" / "seal_tools_test")
+    limit = (settings.get("evaluation") or {}).get("limit") or len(test.tasks)
+    test = ToolDataset(test.tools, test.tasks[:limit])
+    given_file = data_dir / "seal_tools" / "for_finetune" / "test_in_domain.json"
+    given = given_candidates(given_file)
+    filler = ArgumentFiller.load(ckpt)
+    methods = [
+        ProposerFiller(ToolProposer.load(out / "proposer"), filler, test.tools, lambda task: given[task.id]),
+        OracleTools(filler, test.tools),
+    ]
+    print(
+        f"[train] complete calls on Seal-Tools test_in_domain ({len(test.tasks)} tasks, the benchmark's 5 candidates)"
+    )
+    evaluate_calls(methods, test, out / "calls_eval")
+    print((out / "calls_eval" / "summary.md").read_text())
 
 
 def _train_proposer_stage(datasets: dict, out: Path, settings: dict) -> None:

@@ -89,7 +89,7 @@ class DeciderConfig(AlgorithmConfig):
         self.n_step = 1
         self.guide_stop = False
         self.bootstrap_truncated = False
-        self.trust = "none"
+        self.trust = "referee"
         self.gamma = 0.95
         self.rollout_fragment_length = 64
         self.num_env_runners = 2

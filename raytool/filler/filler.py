@@ -104,7 +104,7 @@ class ArgumentFiller:
         """Softmax over each parameter's options: one (N_i,) array per parameter."""
         params = torch.as_tensor(self.encoder.texts(param_texts))
         width = max(v.shape[0] for v, _ in options)
-        vecs = torch.zeros(len(options), width, params.shape[1])
+        vecs = torch.zeros(len(options), width, options[0][0].shape[1])
         feats = torch.zeros(len(options), width, options[0][1].shape[1])
         mask = torch.zeros(len(options), width, dtype=torch.bool)
         for i, (v, f) in enumerate(options):

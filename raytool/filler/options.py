@@ -57,10 +57,10 @@ def parameter_options(
     earlier: Sequence[EarlierCall],
     field_vector,
 ) -> tuple[list[Option], np.ndarray, np.ndarray]:
-    """(options, vectors (N, D), features (N, F)) of one parameter. `cands`: the request's candidates with their
+    """(options, vectors (N, 2D), features (N, F)) of one parameter. `cands`: the request's candidates with their
     parameter-independent features; `span_vectors` (one row per candidate) their vectors; `field_vector(text) ->
     (D,)` embeds a result field's text."""
-    dim = span_vectors.shape[1] if span_vectors.ndim == 2 else 384
+    dim = span_vectors.shape[1] if span_vectors.ndim == 2 else 2 * 384
     base = len(FEATURES)
     options = [Option("absent")]
     vectors = [np.zeros(dim, np.float32)]
@@ -71,7 +71,7 @@ def parameter_options(
     for call in earlier:
         for path, text in result_fields(call.spec):
             options.append(Option("ref", ref_call=call.index, ref_path=path))
-            vectors.append(field_vector(text))
+            vectors.append(np.tile(field_vector(text), 2))
             row = np.zeros(NUM_FEATURES, np.float32)
             overlap = len(name_stems & set(stems(text.split(":")[0] or call.spec.name))) / max(len(name_stems), 1)
             row[base + 1], row[base + 2], row[base + 3] = 1.0, overlap, float(required)

@@ -28,24 +28,24 @@ class FillerTrainConfig:
     requests held out for the reported accuracy; seed: shuffling and initialisation; weight_decay (AdamW) and
     dropout (on the embedding product) keep the 384-d product from memorising the training requests."""
 
-    epochs: int = 12
+    epochs: int = 10
     lr: float = 2e-3
-    weight_decay: float = 1e-4
-    dropout: float = 0.1
+    weight_decay: float = 0.01
+    dropout: float = 0.5
     hidden: int = 64
     holdout: float = 0.1
     seed: int = 0
 
 
 def _batch(example: RequestExample):
-    width = max(len(v) for v in example.vectors)
-    p = len(example.vectors)
-    dim = example.params.shape[1]
-    vecs = torch.zeros(p, width, dim)
+    width = max(len(f) for f in example.features)
+    p = len(example.features)
+    vecs = torch.zeros(p, width, example.spans.shape[1])
     feats = torch.zeros(p, width, example.features[0].shape[1])
     mask = torch.zeros(p, width, dtype=torch.bool)
     pos = torch.zeros(p, width, dtype=torch.bool)
-    for i, (v, f, y) in enumerate(zip(example.vectors, example.features, example.positives, strict=True)):
+    for i, (f, y) in enumerate(zip(example.features, example.positives, strict=True)):
+        v = example.vectors(i)
         vecs[i, : len(v)], feats[i, : len(f)] = torch.as_tensor(v), torch.as_tensor(f)
         mask[i, : len(v)], pos[i, : len(y)] = True, torch.as_tensor(y)
     return torch.as_tensor(example.params), vecs, feats, mask, pos
@@ -79,13 +79,14 @@ def train_scorer(examples: list[RequestExample], config: FillerTrainConfig, log=
     dim = examples[0].params.shape[1]
     scorer = FillerScorer(dim, config.hidden, config.dropout)
     optimizer = torch.optim.AdamW(scorer.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    batches = [_batch(e) for e in train]
+    batches = train  # built per step: a request's (P, N, 2D) option tensor is not kept
     start, losses = time.perf_counter(), []
     for epoch in range(config.epochs):
         scorer.train()
         rng.shuffle(batches)
         total = 0.0
-        for params, vecs, feats, mask, pos in batches:
+        for example in batches:
+            params, vecs, feats, mask, pos = _batch(example)
             loss = multi_positive_loss(scorer(params, vecs, feats, mask), pos)
             optimizer.zero_grad()
             loss.backward()
@@ -103,3 +104,34 @@ def train_scorer(examples: list[RequestExample], config: FillerTrainConfig, log=
         "seconds": time.perf_counter() - start,
     }
     return scorer.eval(), metrics
+
+
+def train_filler(
+    data_dirs: list, out_dir, config: FillerTrainConfig | None = None, encoder: str = "minilm", log=print
+) -> dict:
+    """Train on the gold calls of dataset directories (`raytool data import` / `envs build` output) and write a
+    checkpoint to `out_dir` (atomically); returns the metrics (also in its filler.json)."""
+    from collections import Counter
+    from pathlib import Path
+
+    from raytool.filler.checkpoint import save_scorer
+    from raytool.filler.data import request_examples
+    from raytool.filler.encoder import HashSpanEncoder, SpanEncoder
+    from raytool.tools.dataset import ToolDataset
+
+    torch.set_num_threads(1)
+    config = config or FillerTrainConfig()
+    text_encoder = SpanEncoder() if encoder == "minilm" else HashSpanEncoder()
+    examples, counts, start = [], Counter(), time.perf_counter()
+    for data_dir in data_dirs:
+        dataset = ToolDataset.load(data_dir)
+        found = request_examples(dataset.tasks, dataset.tools, text_encoder, counts)
+        log(f"[filler] {Path(data_dir).name}: {len(found):,} requests with gold arguments")
+        examples.extend(found)
+    if not examples:
+        raise ValueError(f"no task in {[str(d) for d in data_dirs]} has gold calls with arguments to learn from")
+    prepare = time.perf_counter() - start
+    scorer, metrics = train_scorer(examples, config, log)
+    metrics.update(examples=dict(counts), prepare_seconds=prepare, data=[str(d) for d in data_dirs])
+    save_scorer(scorer, {"encoder": "hashing" if encoder != "minilm" else "minilm", "metrics": metrics}, out_dir)
+    return metrics

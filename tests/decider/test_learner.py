@@ -36,7 +36,7 @@ TIMESTEPS = {NUM_ENV_STEPS_SAMPLED_LIFETIME: 1000}
 
 def _learner(initial_multiplier: float = 0.0, **training):
     torch.manual_seed(0)
-    settings = {"lambda1": 0.0, "lambda2": 0.0, "gamma": GAMMA} | training
+    settings = {"lambda1": 0.0, "lambda2": 0.0, "gamma": GAMMA, "trust": "none"} | training
     model = {"hidden": 8, "initial_multiplier": initial_multiplier}
     config = DeciderConfig().training(**settings).rl_module(model_config=model)
     return config.build_learner(spaces={"default_policy": (OBS_SPACE, ACT_SPACE)})

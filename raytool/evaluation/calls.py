@@ -1,0 +1,174 @@
+"""`raytool eval calls`: from the request alone to the ordered list of complete calls, scored with Seal-Tools'
+official metrics (`seal_metrics.py`: Format ACC, Tool P/R/F1, Parameter P/R/F1), methods side by side.
+
+    raytool eval calls --data PATH --format FORMAT [--tools PATH] [--candidates pool|given] --out DIR
+
+Settings: `pool` = the whole catalogue (the proxies' real job); `given` = the benchmark's own candidate tools per
+query (Seal-Tools: the 5 `api_list` tools of `for_finetune/<split>.json`, `--given FILE`; otherwise the task's own
+`tools` list). Methods:
+
+    proposer+filler   the proposer ranks the candidates; every tool with calibrated P(needed) >= `theta` (0.5) is
+                      called, best first (none above: no call); the filler writes each call's arguments from the
+                      request, earlier calls available as references
+    oracle-tools      ORACLE: the gold tool sequence, arguments from the filler (isolates the filler; never a headline)
+
+Per method: the official metrics, the same split by single- / multi-call query, parameter recall per gold
+parameter type, the share of calls with a required value reported missing, and latency per request (p50/p99).
+Out: DIR/summary.md, summary.json, DIR/<method>/predictions.jsonl (task id, calls in the benchmark's shape).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from raytool.evaluation.seal_metrics import seal_calls, seal_scores
+from raytool.tools.call import ToolCall
+from raytool.tools.dataset import ToolDataset
+from raytool.tools.errors import RecordError
+from raytool.tools.files import atomic_write_text
+from raytool.tools.task import Task
+
+ORACLE = "oracle-tools"
+
+
+def given_candidates(path: str | Path) -> dict[str, list[str]]:
+    """Task id -> the candidate tool names the benchmark's own prompt lists (Seal-Tools `for_finetune` files:
+    `api_list = [...]` in the first human turn, a Python literal)."""
+    path = Path(path)
+    records = json.loads(path.read_text(encoding="utf-8"))
+    out = {}
+    for i, record in enumerate(records):
+        try:
+            prompt = next(t["value"] for t in record["conversations"] if t.get("from") == "human")
+            literal = prompt.split("api_list = ", 1)[1].split("\n", 1)[0]
+            out[str(record["id"])] = [tool["api_name"] for tool in ast.literal_eval(literal)]
+        except (KeyError, IndexError, StopIteration, ValueError, SyntaxError, TypeError) as error:
+            raise RecordError(str(path), f"index {i}", "conversations", f"no readable api_list: {error}") from None
+    return out
+
+
+class ProposerFiller:
+    """proposer+filler (module docstring). `candidates(task)` gives the tool names to rank."""
+
+    name = "proposer+filler"
+
+    def __init__(self, proposer, filler, tools: dict, candidates: Callable[[Task], Sequence[str]], theta=0.5):
+        self.proposer, self.filler, self.tools, self.candidates, self.theta = proposer, filler, tools, candidates, theta
+        self._indexes: dict[tuple[str, ...], Any] = {}
+        self.counts: dict[str, int] = {}
+
+    def predict(self, task: Task) -> list[ToolCall]:
+        names = tuple(self.candidates(task))
+        if names not in self._indexes:
+            if len(self._indexes) > 4096:
+                self._indexes.clear()
+            self._indexes[names] = self.proposer.index([self.tools[n] for n in names], cache=len(names) > 64)
+        proposal = self.proposer.propose(task.query, self._indexes[names], k=min(5, len(names)))
+        chosen = [n for n, p in zip(proposal.names, proposal.probs, strict=True) if p >= self.theta]
+        return fill_calls(self.filler, task.query, [self.tools[n] for n in chosen], self.counts)
+
+
+class OracleTools:
+    """ORACLE: the gold tools in order, the filler's arguments."""
+
+    name = ORACLE
+
+    def __init__(self, filler, tools: dict) -> None:
+        self.filler, self.tools = filler, tools
+        self.counts: dict[str, int] = {}
+
+    def predict(self, task: Task) -> list[ToolCall]:
+        return fill_calls(self.filler, task.query, [self.tools[c.name] for c in task.calls], self.counts)
+
+
+def fill_calls(filler, query: str, specs: Sequence, counts: dict | None = None) -> list[ToolCall]:
+    """The filler's complete calls for `specs`; `counts` tallies calls and calls with a required value missing."""
+    calls = []
+    for spec, fill in zip(specs, filler.fill_plan(query, specs), strict=True):
+        calls.append(ToolCall.with_inferred_deps(spec.name, fill.arguments))
+        if counts is not None:
+            counts["calls"] = counts.get("calls", 0) + 1
+            counts["missing"] = counts.get("missing", 0) + int(bool(fill.missing))
+    return calls
+
+
+def evaluate_calls(methods: Sequence, dataset: ToolDataset, out_dir: str | Path, log=print) -> dict[str, Any]:
+    """Run every method on every task; write the outputs (module docstring) and return the summary."""
+    out_dir = Path(out_dir)
+    golds = [seal_calls(t.calls) for t in dataset.tasks]
+    summary: dict[str, Any] = {"tasks": len(dataset.tasks), "methods": {}}
+    for method in methods:
+        predictions, seconds = [], []
+        for task in dataset.tasks:
+            start = time.perf_counter()
+            calls = method.predict(task)
+            seconds.append(time.perf_counter() - start)
+            predictions.append(None if calls is None else seal_calls(calls))
+        result = seal_scores(predictions, golds)
+        single = [i for i, t in enumerate(dataset.tasks) if len(t.calls) == 1]
+        multi = [i for i, t in enumerate(dataset.tasks) if len(t.calls) > 1]
+        for label, rows in (("single", single), ("multi", multi)):
+            if rows:
+                part = seal_scores([predictions[i] for i in rows], [golds[i] for i in rows])
+                result[label] = {"tasks": len(rows), "tool_f1": part["tool"]["f1"], "param_f1": part["parameter"]["f1"]}
+        result["param_recall_by_type"] = recall_by_type(dataset, predictions)
+        result["latency_ms"] = {
+            "p50": 1000 * float(np.median(seconds)),
+            "p99": 1000 * float(np.percentile(seconds, 99)),
+        }
+        result["oracle"] = method.name == ORACLE
+        counts = getattr(method, "counts", {})
+        result["calls_missing_a_value"] = counts.get("missing", 0) / max(counts.get("calls", 0), 1)
+        summary["methods"][method.name] = result
+        lines = (
+            json.dumps({"id": t.id, "calls": p}, ensure_ascii=False)
+            for t, p in zip(dataset.tasks, predictions, strict=True)
+        )
+        atomic_write_text(out_dir / method.name / "predictions.jsonl", "\n".join(lines) + "\n")
+        log(f"[eval calls] {method.name}: tool F1 {result['tool']['f1']:.3f}, parameter F1 "
+            f"{result['parameter']['f1']:.3f}, p50 {result['latency_ms']['p50']:.1f} ms")  # fmt: skip
+    atomic_write_text(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
+    atomic_write_text(out_dir / "summary.md", summary_table(summary) + "\n")
+    return summary
+
+
+def recall_by_type(dataset: ToolDataset, predictions: Sequence[list | None]) -> dict[str, dict[str, float]]:
+    """Per gold parameter type: gold count and the share the prediction got right (official matching rules)."""
+    hits: dict[str, list[float]] = defaultdict(list)
+    for task, pred in zip(dataset.tasks, predictions, strict=True):
+        pred = pred or []
+        for gold_call, gold in zip(task.calls, seal_calls(task.calls), strict=True):
+            props = dataset.tools[gold_call.name].properties if gold_call.name in dataset.tools else {}
+            match = next((p for p in pred if p.get("api") == gold["api"]), None)
+            for name, value in gold["parameters"].items():
+                kind = "reference" if str(value).startswith("API_call_") else str(props.get(name, {}).get("type"))
+                ok = match is not None and name in match["parameters"] and str(match["parameters"][name]) == str(value)
+                hits[kind].append(float(ok))
+    return {k: {"gold": len(v), "recall": float(np.mean(v))} for k, v in sorted(hits.items())}
+
+
+def summary_table(summary: dict[str, Any]) -> str:
+    rows = [
+        "| method | Format ACC | Tool P | Tool R | Tool F1 | Param P | Param R | Param F1 | single: tool / param F1 | "
+        "multi: tool / param F1 | p50 / p99 ms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in summary["methods"].items():
+        label = f"{name} (oracle)" if r.get("oracle") else name
+        parts = [f"{r.get(k, {}).get('tool_f1', float('nan')):.3f} / {r.get(k, {}).get('param_f1', float('nan')):.3f}"
+                 for k in ("single", "multi")]  # fmt: skip
+        rows.append(
+            f"| {label} | {r['format_acc']:.3f} | {r['tool']['precision']:.3f} | {r['tool']['recall']:.3f} | "
+            f"{r['tool']['f1']:.3f} | {r['parameter']['precision']:.3f} | {r['parameter']['recall']:.3f} | "
+            f"{r['parameter']['f1']:.3f} | {parts[0]} | {parts[1]} | "
+            f"{r['latency_ms']['p50']:.1f} / {r['latency_ms']['p99']:.1f} |"
+        )
+    return "\n".join(rows) + f"\n\n{summary['tasks']} tasks; oracle rows use gold tools (never a headline)."

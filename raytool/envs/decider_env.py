@@ -66,6 +66,11 @@ class DeciderEnvConfig:
     feature_cache: directory of cached features (default `$RAYTOOL_CACHE/features`).
     seed: episode order; each env runner offsets it by its worker index.
     skills: a skills file (`raytool skills mine` output) whose skills are offered as macro-actions; "" = none.
+    arguments: where argument values come from. `gold`: the task's gold calls (`binder.task_slots`; an ORACLE,
+        for ablations and task generation); `predicted`: the argument filler (`raytool.filler`) reads each tool's
+        values from the request text (cached per task, tool and the calls made so far, which the filler may
+        reference; a chosen reference is left to the binder's kind match). A real request carries no gold calls.
+    filler: the filler checkpoint for `arguments="predicted"` (default `$RAYTOOL_CACHE/run/filler`).
     """
 
     tasks: str
@@ -78,10 +83,14 @@ class DeciderEnvConfig:
     feature_cache: str = ""
     seed: int = 0
     skills: str = ""
+    arguments: str = "gold"
+    filler: str = ""
 
     def __post_init__(self) -> None:
         if self.top_p < 1 or self.max_steps < 1:
             raise ValueError("top_p and max_steps must be >= 1")
+        if self.arguments not in ("gold", "predicted"):
+            raise ValueError(f"arguments must be gold or predicted, got {self.arguments!r}")
         if self.executor not in ("inline", "process", "none"):
             raise ValueError(f"executor must be inline, process or none, got {self.executor!r}")
 
@@ -116,6 +125,7 @@ class ToolDeciderEnv(gym.Env):
         norms = np.linalg.norm(self.features.tool_vecs, axis=1)
         self._unit_vecs = bool(len(norms)) and bool(np.allclose(norms, 1.0, atol=1e-3))
         self.executor = _make_executor(self.config.executor)
+        self.filler = _load_filler(self.config.filler) if self.config.arguments == "predicted" else None
         p, d = self.config.top_p, self.features.dim
         self.obs_dim = 2 * d + OBS_SCALARS + p * (d + OBS_PER_CANDIDATE)
         self.observation_space = gym.spaces.Dict(
@@ -141,7 +151,8 @@ class ToolDeciderEnv(gym.Env):
         self.executes = self.executor is not None and self.task.env is not None
         if self.executes:
             self.executor.reset(self.task.env["suites"], self.task.env["world_seed"])
-        self.slots = task_slots(self.task)
+        self.slots = task_slots(self.task) if self.filler is None else {}
+        self._predicted: dict[tuple, dict[str, Any]] = {}
         self.made: list[MadeCall] = []
         self.history: list[PastCall] = []
         self.outputs: list[Any] = []
@@ -219,7 +230,7 @@ class ToolDeciderEnv(gym.Env):
         cand = self.candidates[slot]
         spec = self.dataset.tools[self._macro(cand).tools[0]] if self.is_macro(slot) else self.specs[cand]
         mapping = self.breakdown.gold_to_trajectory
-        arguments = bind_arguments(spec, slots_for(self.slots, spec.name), self.history, mapping)
+        arguments = bind_arguments(spec, self._slots(spec), self.history, mapping)
         resolved = arguments
         if self.executes:
             try:
@@ -230,7 +241,7 @@ class ToolDeciderEnv(gym.Env):
 
     def _call(self, spec) -> None:
         mapping = self.breakdown.gold_to_trajectory
-        arguments = bind_arguments(spec, slots_for(self.slots, spec.name), self.history, mapping)
+        arguments = bind_arguments(spec, self._slots(spec), self.history, mapping)
         output, status, resolved = None, VALID, arguments
         try:
             if self.executes:
@@ -322,10 +333,24 @@ class ToolDeciderEnv(gym.Env):
         vec = self.features.tool_vecs[[self.tool_index[t] for t in macro.tools]].mean(0)
         return vec / max(float(np.linalg.norm(vec)), 1e-9) if self._unit_vecs else vec
 
+    def _slots(self, spec: ToolSpec) -> dict[str, Any]:
+        """The values a call of `spec` binds from: the gold slots, or the filler's reading of the request."""
+        if self.filler is None:
+            return slots_for(self.slots, spec.name)
+        from raytool.filler.options import EarlierCall
+
+        earlier = tuple(h.spec.name for h in self.history)
+        key = (spec.name, earlier)
+        if key not in self._predicted:  # the calls made so far are the filler's reference options
+            history = [EarlierCall(j, h.spec) for j, h in enumerate(self.history)]
+            fill = self.filler.fill(self.task.query, spec, history)
+            self._predicted[key] = {k: v for k, v in fill.arguments.items() if not is_result_ref(v)}
+        return self._predicted[key]
+
     def _fillable(self, spec) -> float:
         if not spec.required:
             return 1.0
-        args = bind_arguments(spec, slots_for(self.slots, spec.name), self.history, self.breakdown.gold_to_trajectory)
+        args = bind_arguments(spec, self._slots(spec), self.history, self.breakdown.gold_to_trajectory)
         return sum(p in args for p in spec.required) / len(spec.required)
 
     # -- baselines -------------------------------------------------------------------------------------------
@@ -356,6 +381,12 @@ def _checked_macros(path: str, tools: dict[str, int]) -> list[Macro]:
     if clash:
         raise ValueError(f"{path}: skills {clash[:3]} are named like tools of the dataset; rename them")
     return macros
+
+
+def _load_filler(path: str):
+    from raytool.filler.filler import ArgumentFiller
+
+    return ArgumentFiller.load(path or cache_dir() / "run" / "filler")
 
 
 def _make_executor(kind: str):

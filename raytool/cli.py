@@ -564,6 +564,9 @@ def _agent_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--proposer", type=Path, help="proposer checkpoint (default: CHECKPOINT/proposer)")
     parser.add_argument("--decider", type=Path, help="decider run dir (default: CHECKPOINT/proxies/decider)")
     parser.add_argument("--skills", type=Path, help="skills file the decider may choose from (`skills mine`)")
+    parser.add_argument("--filler", type=Path, help="argument filler (default: CHECKPOINT/filler when it exists)")
+    parser.add_argument("--gold-arguments", action="store_true",
+                        help="ORACLE: argument values from the tasks' gold calls instead of the filler")  # fmt: skip
     parser.add_argument("--teacher", type=Path, help="teacher config YAML (default: the embedded model on vLLM)")
     parser.add_argument("--planner", default="auto", choices=("auto", "always", "never"),
                         help="ask the teacher to decompose: with several domains (auto), always, never")  # fmt: skip
@@ -582,11 +585,22 @@ def _agent_config(args: argparse.Namespace):
         proposer=str(args.proposer or root / "proposer"),
         decider=str(args.decider or (decider if decider.is_dir() else root / "decider")),
         skills=str(args.skills or ""),
+        filler=_filler_path(args, root),
     )
     for what, path in (("proposer", proxy.proposer), ("decider", proxy.decider)):
         if not Path(path).is_dir():
             raise FileNotFoundError(f"{path}: no {what} checkpoint (run `raytool train` or pass --{what})")
     return AgentConfig(proxy=proxy, planner=PlannerConfig(mode=args.planner), parallel=not args.sequential)
+
+
+def _filler_path(args: argparse.Namespace, root: Path) -> str:
+    """The filler the proxies read argument values with: --filler, else the main job's; "" with --gold-arguments."""
+    if getattr(args, "gold_arguments", False):
+        return ""
+    path = args.filler or root / "filler"
+    if args.filler and not (Path(path) / "filler.json").exists():
+        raise FileNotFoundError(f"{path}: no filler checkpoint (run `raytool filler train`)")
+    return str(path) if (Path(path) / "filler.json").exists() else ""
 
 
 def _agent_runtime(args: argparse.Namespace, baselines: bool = False):
@@ -736,8 +750,9 @@ def _serve(args: argparse.Namespace) -> int:
     record = config.model_dump(exclude_unset=True)
     for app in record["applications"]:  # checkpoint paths as absolute paths: replicas run elsewhere
         if app.get("import_path") == RAYTOOL_IMPORT:
-            for key in ("proposer", "decider"):
-                app["args"][key] = str(Path(app["args"][key]).expanduser().resolve())
+            for key in ("proposer", "decider", "filler"):
+                if app["args"].get(key):
+                    app["args"][key] = str(Path(app["args"][key]).expanduser().resolve())
             for own in (app["args"].get("proxies") or {}).values():
                 own.update({k: str(Path(v).expanduser().resolve()) for k, v in own.items()})
     config = check_serve_config(record, str(args.config))
@@ -861,7 +876,9 @@ def _train_filler_stage(out: Path, settings: dict, data_dir: Path) -> None:
         print(
             f"[train] stage 4/{STAGES}: train the argument filler on the gold calls of {len(data)} datasets into {ckpt}"
         )
-        train_filler(data, ckpt, FillerTrainConfig(**(settings.get("filler") or {})))
+        section = dict(settings.get("filler") or {})
+        max_tasks = section.pop("max_tasks", None)  # per dataset (tests); the rest are FillerTrainConfig fields
+        train_filler(data, ckpt, FillerTrainConfig(**section), max_tasks=max_tasks)
     test = ToolDataset.load(out / "datasets" / "seal_tools_test")
     limit = (settings.get("evaluation") or {}).get("limit") or len(test.tasks)
     test = ToolDataset(test.tools, test.tasks[:limit])

@@ -60,6 +60,7 @@ AGENT_DECIDER_TRAINING = {"learning_starts": 16, "updates_per_iteration": 1, "tr
 # `raytool train --config` with tiny budgets for every stage (the full-size proposer stage is benchmarks/proposer.py's)
 TINY_TRAIN_CONFIG = (
     "proposer: {max_steps: 2, batch_size: 8}\nevaluation: {limit: 10, baselines: [bm25]}\n"
+    "filler: {max_tasks: 20, epochs: 2}\n"
     "decider_stages: {train_tasks: 6, test_tasks: 4, rank_states: 12}\nfp: {epochs: 2}\n"
     "decider: {iterations: 2, rollout_fragment_length: 16, hidden: 16,\n"
     "          training: {learning_starts: 16, updates_per_iteration: 1, train_batch_size: 16}}\n"
@@ -105,5 +106,9 @@ def agent_kit(ray_local, tmp_path_factory) -> dict[str, Path]:
     save_policy_reconstruction(PolicyReconstruction(dim, 4, width=16, heads=2, layers=1), {"env": env}, root / "fp")
     run = DeciderRunConfig(iterations=1, rollout_fragment_length=16, hidden=16, training=AGENT_DECIDER_TRAINING)
     train_proxy_decider(root / "subtasks", root / "fp", run, root / "decider", top_p=4, max_steps=4, log=lambda _: None)
+    from raytool.filler.train import FillerTrainConfig, train_filler
+
+    train_filler([root / "requests"], root / "filler", FillerTrainConfig(epochs=4, holdout=0.0), "hashing",
+                 log=lambda _: None)  # fmt: skip
     return {"root": root, "requests": root / "requests", "proposer": root / "proposer", "decider": root / "decider",
-            "subtasks": root / "subtasks", "fp": root / "fp"}  # fmt: skip
+            "subtasks": root / "subtasks", "fp": root / "fp", "filler": root / "filler"}  # fmt: skip

@@ -180,7 +180,8 @@ class ProxyAgent:
     # -- running ---------------------------------------------------------------------------------------------------
     def run(self, query: str, world_seed: int = 0, task: Task | None = None) -> AgentResult:
         """One request (or a dataset `task`) end to end. A bare request runs on the suites' world from `world_seed`,
-        its argument values read off the text (`raytool.agent.slots`)."""
+        its argument values read from the text by the proxies' filler (`ProxyConfig.filler`), or without one off
+        the suites' question templates (`raytool.agent.slots`)."""
         if task is None:
             from raytool.agent.slots import request_calls
             from raytool.envs.suites import SUITE_NAMES, get_suite
@@ -188,7 +189,8 @@ class ProxyAgent:
             suites = [d for d in self.pools if d in SUITE_NAMES]
             env = {"suites": suites, "world_seed": world_seed, "level": 0} if suites else None
             tools = [t for name in suites for t in get_suite(name).tools.values() if t.name in self.catalogue]
-            task = Task(id="query", query=query, calls=request_calls(query, tools), env=env, source=QUERY_SOURCE)
+            calls = () if self.config.proxy.filler else request_calls(query, tools)
+            task = Task(id="query", query=query, calls=calls, env=env, source=QUERY_SOURCE)
         return self.run_tasks([task])[0]
 
     def run_tasks(self, tasks: Sequence[Task]) -> list[AgentResult]:

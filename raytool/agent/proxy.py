@@ -44,12 +44,15 @@ class ProxyConfig:
     skills: a `raytool skills mine` file the decider may choose from ("" = tools only); the decider should have
         been trained with the same file.
     executor: `inline` or `process` (sandboxed tool calls).
+    filler: a `raytool filler train` checkpoint: argument values are read from the request by it (the decider env's
+        `arguments="predicted"`); "" = from the task's calls (dataset tasks' gold calls: an ORACLE).
     """
 
     proposer: str
     decider: str
     skills: str = ""
     executor: str = "inline"
+    filler: str = ""
 
 
 class ProxyModel:
@@ -100,6 +103,7 @@ class ProxyModel:
             "encoder": self.env_settings.get("encoder", "hashing-256"),
             "candidate_source": f"file:{folder / CANDIDATES_FILE}", "executor": self.config.executor,
             "feature_cache": str(self.work_dir / "features"), "skills": self.config.skills,
+            **({"arguments": "predicted", "filler": self.config.filler} if self.config.filler else {}),
         })  # fmt: skip
         setup = (time.time() - began) / len(tasks)  # dataset, candidates and env, shared by the batch's jobs
         results = []
@@ -126,14 +130,21 @@ class ProxyModel:
                 results.append({
                     "id": task.id, "domain": self.domain, "decisions": decisions, "start": start, "end": time.time(),
                     "setup_s": setup, "pid": os.getpid(), "events": events,
-                    "calls": [{"name": m.name, "arguments": m.arguments, "status": m.status, "output": m.output}
-                              for m in env.made],
+                    "calls": [{"name": m.name, "arguments": m.arguments, "status": m.status, "output": m.output,
+                               "missing": _missing(specs.get(m.name), m.arguments)} for m in env.made],
                 })  # fmt: skip
         finally:
             env.close()
             shutil.rmtree(folder, ignore_errors=True)  # the batch's dataset is done with (long-running servers)
         ended = time.time()
         return [dict(result, batch=(began, ended)) for result in results]  # the batch's span, set-up included
+
+
+def _missing(spec: ToolSpec | None, arguments: dict[str, Any] | None) -> list[str]:
+    """Required parameters a call was made without (the request did not give them): reported, never invented."""
+    if spec is None:
+        return []
+    return [name for name in spec.required if name not in (arguments or {})]
 
 
 def proxy_actor(num_cpus: float = 0.5, resources: dict[str, float] | None = None):

@@ -68,8 +68,8 @@ class DeciderEnvConfig:
     skills: a skills file (`raytool skills mine` output) whose skills are offered as macro-actions; "" = none.
     arguments: where argument values come from. `gold`: the task's gold calls (`binder.task_slots`; an ORACLE,
         for ablations and task generation); `predicted`: the argument filler (`raytool.filler`) reads each tool's
-        values from the request text (cached per task, tool and the calls made so far, which the filler may
-        reference; a chosen reference is left to the binder's kind match). A real request carries no gold calls.
+        values from the request text, once per task and tool (values only: a value produced by an earlier call is
+        the binder's kind match on that call's output). A real request carries no gold calls.
     filler: the filler checkpoint for `arguments="predicted"` (default `$RAYTOOL_CACHE/run/filler`).
     """
 
@@ -152,7 +152,7 @@ class ToolDeciderEnv(gym.Env):
         if self.executes:
             self.executor.reset(self.task.env["suites"], self.task.env["world_seed"])
         self.slots = task_slots(self.task) if self.filler is None else {}
-        self._predicted: dict[tuple, dict[str, Any]] = {}
+        self._predicted: dict[str, dict[str, Any]] = {}
         self.made: list[MadeCall] = []
         self.history: list[PastCall] = []
         self.outputs: list[Any] = []
@@ -337,15 +337,10 @@ class ToolDeciderEnv(gym.Env):
         """The values a call of `spec` binds from: the gold slots, or the filler's reading of the request."""
         if self.filler is None:
             return slots_for(self.slots, spec.name)
-        from raytool.filler.options import EarlierCall
-
-        earlier = tuple(h.spec.name for h in self.history)
-        key = (spec.name, earlier)
-        if key not in self._predicted:  # the calls made so far are the filler's reference options
-            history = [EarlierCall(j, h.spec) for j, h in enumerate(self.history)]
-            fill = self.filler.fill(self.task.query, spec, history)
-            self._predicted[key] = {k: v for k, v in fill.arguments.items() if not is_result_ref(v)}
-        return self._predicted[key]
+        if spec.name not in self._predicted:  # once per task and tool: the observation asks at every step
+            fill = self.filler.fill(self.task.query, spec)
+            self._predicted[spec.name] = {k: v for k, v in fill.arguments.items() if not is_result_ref(v)}
+        return self._predicted[spec.name]
 
     def _fillable(self, spec) -> float:
         if not spec.required:

@@ -67,7 +67,11 @@ def accuracy(scorer: FillerScorer, examples: list[RequestExample]) -> dict[str, 
     return {k: float(np.mean(v)) for k, v in sorted(hits.items())} | {"n": len(hits["all"])}
 
 
-def train_scorer(examples: list[RequestExample], config: FillerTrainConfig, log=print):
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def train_scorer(examples: list[RequestExample], config: FillerTrainConfig, log=_say):
     """(scorer, metrics): metrics hold the config, held-out accuracy, epochs' mean losses and seconds."""
     torch.manual_seed(config.seed)
     rng = random.Random(config.seed)
@@ -107,10 +111,16 @@ def train_scorer(examples: list[RequestExample], config: FillerTrainConfig, log=
 
 
 def train_filler(
-    data_dirs: list, out_dir, config: FillerTrainConfig | None = None, encoder: str = "minilm", log=print
+    data_dirs: list,
+    out_dir,
+    config: FillerTrainConfig | None = None,
+    encoder: str = "minilm",
+    log=_say,
+    max_tasks: int | None = None,
 ) -> dict:
-    """Train on the gold calls of dataset directories (`raytool data import` / `envs build` output) and write a
-    checkpoint to `out_dir` (atomically); returns the metrics (also in its filler.json)."""
+    """Train on the gold calls of dataset directories (`raytool data import` / `envs build` output; the first
+    `max_tasks` of each) and write a checkpoint to `out_dir` (atomically); returns the metrics (also in its
+    filler.json)."""
     from collections import Counter
     from pathlib import Path
 
@@ -125,7 +135,7 @@ def train_filler(
     examples, counts, start = [], Counter(), time.perf_counter()
     for data_dir in data_dirs:
         dataset = ToolDataset.load(data_dir)
-        found = request_examples(dataset.tasks, dataset.tools, text_encoder, counts)
+        found = request_examples(dataset.tasks[:max_tasks], dataset.tools, text_encoder, counts)
         log(f"[filler] {Path(data_dir).name}: {len(found):,} requests with gold arguments")
         examples.extend(found)
     if not examples:

@@ -47,22 +47,22 @@ class ProxyDeployment:
     """One domain's `ProxyModel`; `user_config` {"proposer", "decider"} swaps the checkpoint in place (the new
     model is loaded first, then replaces the old in one assignment: requests in flight finish on the old one)."""
 
-    def __init__(self, domain: str, proposer: str, decider: str) -> None:
+    def __init__(self, domain: str, proposer: str, decider: str, filler: str = "") -> None:
         from ray.serve.metrics import Counter, Histogram
 
         self.domain = domain
         self.work_dir = tempfile.mkdtemp(prefix=f"raytool-serve-{domain}-")
-        self.model = ProxyModel(domain, ProxyConfig(proposer, decider), self.work_dir)
-        self.checkpoint = {"proposer": proposer, "decider": decider}
+        self.model = ProxyModel(domain, ProxyConfig(proposer, decider, filler=filler), self.work_dir)
+        self.checkpoint = {"proposer": proposer, "decider": decider, "filler": filler}
         self.jobs = Counter("raytool_proxy_jobs", description="sub-tasks solved by a proxy", tag_keys=("domain",))
         self.seconds = Histogram("raytool_proxy_solve_seconds", description="a proxy's time per batch of sub-tasks",
                                  boundaries=[0.01, 0.03, 0.1, 0.3, 1, 3, 10], tag_keys=("domain",))  # fmt: skip
 
     def reconfigure(self, user_config: dict[str, Any]) -> None:
-        wanted = {"proposer": user_config.get("proposer") or self.checkpoint["proposer"],
-                  "decider": user_config.get("decider") or self.checkpoint["decider"]}  # fmt: skip
+        wanted = {key: user_config.get(key) or self.checkpoint[key] for key in ("proposer", "decider", "filler")}
         if wanted != self.checkpoint:
-            model = ProxyModel(self.domain, ProxyConfig(wanted["proposer"], wanted["decider"]), self.work_dir)
+            config = ProxyConfig(wanted["proposer"], wanted["decider"], filler=wanted["filler"])
+            model = ProxyModel(self.domain, config, self.work_dir)
             self.model, self.checkpoint = model, wanted
 
     def solve(self, jobs: list[dict[str, Any]], catalogue: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -128,14 +128,27 @@ def _catalogue(domains: list[str]):
     return catalogue, domain_pools(list(catalogue.values()), domains)
 
 
-def _answer(calls: list[dict[str, Any]], domains: list[str], plan: str, timings: dict[str, float],
-                      execute: bool, outputs: list[Any] | None = None) -> dict[str, Any]:  # fmt: skip
-    """The response body: the calls in the OpenAI tool-call shape (and, with `execute`, their results)."""
+def _answer(
+    calls: list[dict[str, Any]],
+    domains: list[str],
+    plan: str,
+    timings: dict[str, float],
+    execute: bool,
+    outputs: list[Any] | None = None,
+    specs: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The response body: the calls in the OpenAI tool-call shape, the required values each call lacks (`missing`;
+    from the proxy, else from `specs`), and, with `execute`, their results."""
+    for call in calls:
+        if "missing" not in call and specs and call["name"] in specs:
+            call["missing"] = [p for p in specs[call["name"]].required if p not in (call.get("arguments") or {})]
     answer = {
         "tool_calls": [{"id": f"call_{i}", "type": "function",
                         "function": {"name": c["name"], "arguments": json.dumps(c["arguments"])}}
                        for i, c in enumerate(calls)],  # fmt: skip
         "domains": domains, "plan": plan, "timings": timings,
+        "missing": [{"id": f"call_{i}", "parameters": list(c["missing"])} for i, c in enumerate(calls)
+                    if c.get("missing")],
     }  # fmt: skip
     if execute:
         outputs = outputs or []
@@ -152,7 +165,7 @@ class Router:
     """The ingress (module docstring)."""
 
     def __init__(self, proxies: dict[str, Any], proposer: str, token: str | None = None, router: str = "bm25",
-                 planner=None, planner_config: dict[str, Any] | None = None) -> None:  # fmt: skip
+                 planner=None, planner_config: dict[str, Any] | None = None, filler: str = "") -> None:  # fmt: skip
         self.handles = proxies
         self.planner = planner
         self.planner_config = PlannerConfig(**(planner_config or {}))
@@ -160,7 +173,9 @@ class Router:
         if self.token:  # read by BearerAuth in this replica's process
             os.environ[TOKEN_ENV] = self.token
         self.catalogue, self.pools = _catalogue(sorted(proxies))
-        self.config = AgentConfig(proxy=ProxyConfig(proposer=proposer, decider=""), router=router, parallel=True)
+        # the proxies read argument values with `filler` (the router only needs to know that there is one)
+        self.config = AgentConfig(proxy=ProxyConfig(proposer=proposer, decider="", filler=filler), router=router,
+                                  parallel=True)  # fmt: skip
         self.work_dir = tempfile.mkdtemp(prefix="raytool-router-")
         self.router = None  # the multi-domain router (a `proposer` router holds the proposer), made once
 
@@ -206,11 +221,11 @@ class Router:
         timings = {"total_s": round(time.perf_counter() - began, 4), "retries": float(agent.retries),
                    "teacher_calls": float(result.ledger.teacher_calls)}  # fmt: skip
         return _answer(result.outcome.calls, sorted({j["domain"] for j in result.jobs}), result.plan.source,
-                                 timings, body.options.execute, result.outcome.outputs)  # fmt: skip
+                       timings, body.options.execute, result.outcome.outputs, self.catalogue)  # fmt: skip
 
     def _solve_catalogue(self, body: SolveRequest, began: float, deadline: float) -> dict[str, Any]:
         """A client's own tools: one job, to the named domain's proxy (else the first), over those tools only; not
-        executable, and no argument values beyond what the binder finds (none from a bare query)."""
+        executable. Argument values come from the proxy's filler (none without one: the binder has no gold)."""
         from raytool.tools.task import Task
 
         names = [tool.name for tool in body.tools]
@@ -240,17 +255,19 @@ def build_app(args: dict[str, Any]):
     own = args.get("proxies") or {}
     proxies = {}
     for domain in domains:
-        checkpoint = {"proposer": args["proposer"], "decider": args["decider"], **own.get(domain, {})}
+        checkpoint = {"proposer": args["proposer"], "decider": args["decider"], "filler": args.get("filler") or "",
+                      **own.get(domain, {})}  # fmt: skip
         proxies[domain] = ProxyDeployment.options(name=f"ProxyModel-{domain}").bind(
-            domain, _path(checkpoint["proposer"]), _path(checkpoint["decider"])
-        )
+            domain, _path(checkpoint["proposer"]), _path(checkpoint["decider"]),
+            _path(checkpoint["filler"]) if checkpoint["filler"] else "",
+        )  # fmt: skip
     planner = None
     if args.get("teacher"):  # the replica gets the teacher's resources (a deployments entry may override them)
         teacher = TeacherConfig.from_dict(args["teacher"])
         resources = {"num_cpus": teacher.num_cpus, "num_gpus": teacher.num_gpus, "resources": teacher.resources}
         planner = PlannerDeployment.options(ray_actor_options=resources).bind(args["teacher"])
     return Router.bind(proxies, _path(args["proposer"]), args.get("token"), args.get("router", "bm25"), planner,
-                       args.get("planner"))  # fmt: skip
+                       args.get("planner"), _path(args["filler"]) if args.get("filler") else "")  # fmt: skip
 
 
 def _path(value: str) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 RAYTOOL_IMPORT = "raytool.serving.app:build_app"
-APP_ARGS = {"proposer", "decider", "domains", "proxies", "token", "router", "teacher", "planner"}
+APP_ARGS = {"proposer", "decider", "filler", "domains", "proxies", "token", "router", "teacher", "planner"}
 
 
 class ServeConfigError(ValueError):

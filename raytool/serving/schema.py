@@ -74,9 +74,17 @@ class CallResult(BaseModel):
     output: Any = None
 
 
+class MissingValues(BaseModel):
+    """A call made without required values the request does not give: reported, never invented."""
+
+    id: str
+    parameters: list[str]
+
+
 class SolveResponse(BaseModel):
     tool_calls: list[ToolCall]
     domains: list[str]
     plan: str
+    missing: list[MissingValues] = []
     results: list[CallResult] | None = None
     timings: dict[str, float]

@@ -36,7 +36,8 @@ def test_serve_command_serves_until_interrupted(agent_kit, tmp_path) -> None:
     record = yaml.safe_load((ROOT / "serve" / "raytool.yaml").read_text())
     record["http_options"]["port"] = port
     app = record["applications"][0]
-    app["args"].update(proposer=str(agent_kit["proposer"]), decider=str(agent_kit["decider"]), domains=["cpn"])
+    app["args"].update(proposer=str(agent_kit["proposer"]), decider=str(agent_kit["decider"]), domains=["cpn"],
+                       filler=str(agent_kit["filler"]))  # fmt: skip
     app["deployments"] = [d for d in app["deployments"] if d["name"] in ("Router", "ProxyModel-cpn")]
     path = tmp_path / "serve.yaml"
     path.write_text(yaml.safe_dump(record))

@@ -9,20 +9,29 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 MAX_QUERY_CHARS = 4000
 MAX_TOOLS = 256
 
 
 class ToolIn(BaseModel):
-    """A tool of a client-supplied catalogue (OpenAI function shape, flattened)."""
+    """A tool of a client-supplied catalogue: the OpenAI tools entry `{"type": "function", "function": {name,
+    description, parameters}}` as clients send it to chat completions, or its flattened `{name, description,
+    parameters}`."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.\-]+$")
     description: str = Field("", max_length=2000)
     parameters: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unwrap_openai(cls, value: Any) -> Any:
+        if isinstance(value, dict) and value.get("type") == "function" and set(value) == {"type", "function"}:
+            return value["function"]
+        return value
 
 
 class SolveOptions(BaseModel):

@@ -62,16 +62,13 @@ class ProposerFiller:
 
     def __init__(self, proposer, filler, tools: dict, candidates: Callable[[Task], Sequence[str]], theta=0.5):
         self.proposer, self.filler, self.tools, self.candidates, self.theta = proposer, filler, tools, candidates, theta
-        self._indexes: dict[tuple[str, ...], Any] = {}
+        self.catalogue_index = proposer.index(list(tools.values()))  # once; a query is ranked within its candidates
         self.counts: dict[str, int] = {}
 
     def predict(self, task: Task) -> list[ToolCall]:
-        names = tuple(self.candidates(task))
-        if names not in self._indexes:
-            if len(self._indexes) > 4096:
-                self._indexes.clear()
-            self._indexes[names] = self.proposer.index([self.tools[n] for n in names], cache=len(names) > 64)
-        proposal = self.proposer.propose(task.query, self._indexes[names], k=min(5, len(names)))
+        names = list(self.candidates(task))
+        pool = None if len(names) == len(self.tools) else [names]
+        (proposal,) = self.proposer.rank([task.query], self.catalogue_index, k=min(5, len(names)), pools=pool)
         chosen = [n for n, p in zip(proposal.names, proposal.probs, strict=True) if p >= self.theta]
         return fill_calls(self.filler, task.query, [self.tools[n] for n in chosen], self.counts)
 

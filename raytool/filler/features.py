@@ -13,6 +13,11 @@ Per pair (`FEATURES`, in this order):
     desc_before    share of the description's content words among the 4 words before the candidate
     position       start offset / request length     one_word    a single word
     after_of       the word before is of / for / to / in / with / as / by / at / on / from
+    name_after     share of the name's words among the 2 words after the candidate ("85 minutes" for duration)
+    desc_inside    share of the description's content words inside the candidate (its examples: "e.g., DNA")
+    desc_after     share of the description's content words among the 2 words after the candidate
+    prev_in_desc   the word right before the candidate, function words included, is a word of the parameter's
+                   name or description ("from Paris" for "city the flight leaves from")
 
 Words are compared lower-cased on their first 5 letters (a crude stem: "location" ~ "locat"), names split on
 snake_case and camelCase. `RequestFeatures` computes what does not depend on the parameter once per request
@@ -33,7 +38,7 @@ from raytool.filler.spans import Candidates
 FEATURES = (
     "type_ok", "is_number", "is_quoted", "is_date", "date_param", "date_match", "enum_match", "has_digit",
     "capitalised", "words", "stop_edge", "name_before", "name_inside", "desc_before", "position", "one_word",
-    "after_of",
+    "after_of", "name_after", "desc_inside", "desc_after", "prev_in_desc",
 )  # fmt: skip
 STOP = frozenset(
     "a an the of for to in on at by with from and or as is are be this that these those my me i you your it its "
@@ -42,13 +47,20 @@ STOP = frozenset(
 _PREPOSITIONS = frozenset("of for to in with as by at on from".split())
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _TOKEN = re.compile(r"[a-z0-9]+")
+_WORDS = re.compile(r"[a-z0-9]+")
 _TRUTH = frozenset("true yes on enabled enable y 1 false no off disabled disable n 0".split())
 
 
 def stems(text: str) -> list[str]:
-    """Lower-cased word stems (first 5 letters) of `text`, snake_case and camelCase split, function words out."""
+    """Lower-cased word stems (first 5 letters) of `text`, snake_case and camelCase split, function words and
+    single letters ("e.g.") out."""
     text = _CAMEL.sub(" ", text).replace("_", " ").lower()
-    return [t[:5] for t in _TOKEN.findall(text) if t not in STOP]
+    return [t[:5] for t in _TOKEN.findall(text) if t not in STOP and (len(t) > 1 or t.isdigit())]
+
+
+def after_stems(text: str, end: int, window: int = 2) -> list[str]:
+    """Stems of the `window` words after offset `end` (function words dropped)."""
+    return stems(" ".join(text[end:].split()[: 2 * window]))[:window]
 
 
 def before_stems(text: str, start: int, window: int = 4) -> list[str]:
@@ -70,7 +82,8 @@ class RequestFeatures:
         self.is_date = np.array([c.kind == "date" for c in items], np.float32)
         base = np.zeros((len(items), len(FEATURES)), np.float32)
         vocab: dict[str, int] = {}
-        before_rows, inside_rows = [], []
+        before_rows, inside_rows, after_rows = [], [], []
+        self.prev_words: list[str] = []
         for i, c in enumerate(items):
             first_last = c.text.split()
             edges = (
@@ -87,11 +100,14 @@ class RequestFeatures:
             base[i, 14] = c.start / max(len(text), 1)
             base[i, 15] = c.words == 1
             base[i, 16] = bool(preceding) and preceding[-1].lower().strip("\"'(,") in _PREPOSITIONS
+            self.prev_words.append(preceding[-1].lower().strip("\"'(,:;.") if preceding else "")
             before_rows.append([vocab.setdefault(s, len(vocab)) for s in before_stems(text, c.start)])
             inside_rows.append([vocab.setdefault(s, len(vocab)) for s in stems(c.text)])
+            after_rows.append([vocab.setdefault(s, len(vocab)) for s in after_stems(text, c.end)])
         self.base, self.vocab = base, vocab
         self.before = _indicator(before_rows, len(vocab))
         self.inside = _indicator(inside_rows, len(vocab))
+        self.after = _indicator(after_rows, len(vocab))
 
     def for_param(self, name: str, schema: dict[str, Any]) -> np.ndarray:
         """(N, len(FEATURES)) features of every candidate for parameter `name` with `schema`."""
@@ -119,6 +135,13 @@ class RequestFeatures:
         out[:, 11] = self.before @ name_vec[0] / name_vec[1]
         out[:, 12] = self.inside @ name_vec[0] / name_vec[1]
         out[:, 13] = self.before @ desc_vec[0] / desc_vec[1]
+        out[:, 17] = self.after @ name_vec[0] / name_vec[1]
+        out[:, 18] = self.inside @ desc_vec[0] / desc_vec[1]
+        out[:, 19] = self.after @ desc_vec[0] / desc_vec[1]
+        words = set(
+            _WORDS.findall(f"{_CAMEL.sub(' ', name)} {schema.get('description', '')}".replace("_", " ").lower())
+        )
+        out[:, 20] = [bool(w) and w in words for w in self.prev_words]
         return out
 
     def _stem_vector(self, words: list[str]) -> tuple[np.ndarray, float]:

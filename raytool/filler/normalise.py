@@ -1,8 +1,9 @@
 """Typed normalisation: the text a request gives for a parameter -> the JSON value its schema asks for.
 
     integer   "85", "1,200", "-3" -> int; "85.0" -> 85; "eighty" -> not a value
-    number    "40.7", "1,200.5", "3e-4", "15%" -> float (the percent sign dropped, the number kept as written:
-              tools state what a percentage means in their own description)
+    number    "40.7", "1,200.5", "3e-4", "15%" -> float; "45" -> 45 (an integral number stays an int: JSON does
+              not tell 45 from 45.0, and "45.0" would misquote the request); the percent sign is dropped, the
+              number kept as written (tools state what a percentage means in their own description)
     boolean   true/false/yes/no/on/off/enabled/disabled -> bool
     string    the text itself; for a date-like parameter (`format: date`, or "date" in its name) a date
               candidate gives its ISO form
@@ -61,7 +62,10 @@ def normalise(text: str, schema: dict[str, Any], name: str = "") -> tuple[Any, s
         return int(number), None
     if kind == "number":
         number = as_number(text)
-        return (None, "not a number") if number is None else (number, None)
+        if number is None:
+            return None, "not a number"
+        integral = not any(c in text for c in ".eE") and number == int(number)
+        return (int(number) if integral else number), None
     if kind == "boolean":
         low = text.lower()
         if low in _TRUE or low in _FALSE:

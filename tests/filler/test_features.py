@@ -44,3 +44,12 @@ def test_enum_match_column(enum, expected) -> None:
     cands = extract(TEXT)
     table = RequestFeatures(cands).for_param("treatment", {"type": "string", "enum": enum})
     assert _row(table, cands, "facial")[COL["enum_match"]] == expected
+
+
+def test_words_after_and_description_examples() -> None:
+    text = "Book a treatment of 86 minutes using DNA analysis."
+    cands = extract(text)
+    table = RequestFeatures(cands).for_param("duration", {"type": "integer", "description": "length in minutes"})
+    assert _row(table, cands, "86")[COL["desc_after"]] == 0.5  # "minutes" follows; the description: length, minut
+    kind = RequestFeatures(cands).for_param("evidence_type", {"description": "the evidence (e.g., DNA, fibers)"})
+    assert _row(kind, cands, "DNA")[COL["desc_inside"]] == pytest.approx(1 / 3)  # of evide, dna, fiber

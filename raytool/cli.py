@@ -184,6 +184,7 @@ def _parser() -> argparse.ArgumentParser:
     ceval.add_argument("--proposer", type=Path, help="proposer checkpoint (default: the main job's)")
     ceval.add_argument("--filler", type=Path, help="filler checkpoint (default: the main job's)")
     ceval.add_argument("--theta", type=float, default=0.5, help="call every tool with P(needed) >= theta")
+    ceval.add_argument("--teacher", type=Path, help="teacher config YAML for --method teacher (default: embedded)")
     ceval.add_argument("--limit", type=int, help="first N tasks (default: all)")
     ceval.add_argument("--out", required=True, type=Path, help="output dir: summary.md, summary.json, predictions")
     ceval.set_defaults(run=_eval_calls)
@@ -627,7 +628,7 @@ def _eval_agent(args: argparse.Namespace) -> int:
 
 
 def _eval_calls(args: argparse.Namespace) -> int:
-    from raytool.evaluation.calls import OracleTools, ProposerFiller, evaluate_calls, given_candidates
+    from raytool.evaluation.calls import OracleTools, ProposerFiller, TeacherCalls, evaluate_calls, given_candidates
     from raytool.evaluation.proposer import load_eval_data
     from raytool.filler.filler import ArgumentFiller
     from raytool.paths import cache_dir
@@ -662,11 +663,34 @@ def _eval_calls(args: argparse.Namespace) -> int:
             methods.append(ProposerFiller(proposer, filler, dataset.tools, candidates, args.theta))
         elif name == "oracle-tools":
             methods.append(OracleTools(filler, dataset.tools))
+        elif name == "teacher":
+            methods.append(TeacherCalls(_teacher(args.teacher)[1], _teacher_prompt(args, dataset, candidates)))
         else:
-            raise SystemExit(f"unknown method {name!r}; use proposer+filler, oracle-tools")
+            raise SystemExit(f"unknown method {name!r}; use proposer+filler, teacher, oracle-tools")
     evaluate_calls(methods, dataset, args.out)
     print((args.out / "summary.md").read_text())
     return 0
+
+
+def _teacher_prompt(args: argparse.Namespace, dataset, candidates):
+    """The teacher's prompt per task: the benchmark's own (`given` with a for_finetune file), else Seal-Tools'
+    format over the candidates (the proposer's top 5 for `pool`)."""
+    from raytool.evaluation.calls import given_prompts, seal_prompt
+
+    given_file = args.given or args.data.parent / "for_finetune" / f"{args.data.stem}.json"
+    if args.candidates == "given" and given_file.exists():
+        prompts = given_prompts(given_file)
+        return lambda task: prompts[task.id]
+    if args.candidates == "given":
+        return lambda task: seal_prompt(task.query, [dataset.tools[n] for n in candidates(task)])
+    from raytool.paths import cache_dir
+    from raytool.proposer.proposer import ToolProposer
+
+    proposer = ToolProposer.load(args.proposer or cache_dir() / "run" / "proposer")
+    index = proposer.index(list(dataset.tools.values()))
+    return lambda task: seal_prompt(
+        task.query, [dataset.tools[n] for n in proposer.propose(task.query, index, 5).names]
+    )
 
 
 def torch_threads() -> None:

@@ -10,6 +10,10 @@ query (Seal-Tools: the 5 `api_list` tools of `for_finetune/<split>.json`, `--giv
     proposer+filler   the proposer ranks the candidates; every tool with calibrated P(needed) >= `theta` (0.5) is
                       called, best first (none above: no call); the filler writes each call's arguments from the
                       request, earlier calls available as references
+    teacher           the teacher alone writes the JSON call list (names and arguments) from the same candidates,
+                      one generation per request: the benchmark's own prompt (`given`), or that prompt over the
+                      proposer's top 5 (`pool`); all requests go to the engine as one batch, so its latency is the
+                      batch's time per request
     oracle-tools      ORACLE: the gold tool sequence, arguments from the filler (isolates the filler; never a headline)
 
 Per method: the official metrics, the same split by single- / multi-call query, parameter recall per gold
@@ -37,6 +41,69 @@ from raytool.tools.files import atomic_write_text
 from raytool.tools.task import Task
 
 ORACLE = "oracle-tools"
+
+
+def given_prompts(path: str | Path) -> dict[str, str]:
+    """Task id -> the benchmark's own prompt (Seal-Tools `for_finetune`: the first human turn)."""
+    records = json.loads(Path(path).read_text(encoding="utf-8"))
+    return {str(r["id"]): next(t["value"] for t in r["conversations"] if t.get("from") == "human") for r in records}
+
+
+def seal_prompt(query: str, specs: Sequence) -> str:
+    """Seal-Tools' own prompt format over `specs` (for candidates the benchmark does not list, e.g. the pool's)."""
+    tools = []
+    for spec in specs:
+        props = spec.properties
+        tools.append({"api_name": spec.name, "api_description": spec.description, "parameters": {
+            k: {"type": (v or {}).get("type", "string"), "description": (v or {}).get("description", "")}
+            for k, v in props.items()}, "required": spec.required,
+            "responses": (spec.returns or {}).get("properties", {})})  # fmt: skip
+    return (
+        "Please chooose the needed apis and return api_calling list according to the task_instruction.\n"
+        'Output format: [{"api": "", "parameters": {"": ""}, "responses": ["API_call_0","API_call_1"]},'
+        '{"api": "", "parameters": {"": ""}, "responses": ["API_call_2"]}]\n'
+        "Responses can be used as parameter value. The number of responses depends on information in api_list.\n\n"
+        f"Input:\napi_list = {tools!r}\ntask_instruction = {query}\n"
+    )
+
+
+def parse_call_list(text: str) -> list[dict] | None:
+    """The first JSON (or Python-literal) list in a model's output, as calls {"api", "parameters"}; None if none."""
+    start, end = text.find("["), text.rfind("]")
+    if start < 0 or end <= start:
+        return None
+    chunk = text[start : end + 1]
+    for parse in (json.loads, ast.literal_eval):
+        try:
+            value = parse(chunk)
+        except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError):
+            continue
+        if isinstance(value, list) and all(isinstance(c, dict) for c in value):
+            return [{"api": c.get("api"), "parameters": c.get("parameters") or {}} for c in value if c.get("api")]
+    return None
+
+
+class TeacherCalls:
+    """teacher (module docstring): `prepare` generates every request's call list in one batch."""
+
+    name = "teacher"
+
+    def __init__(self, teacher, prompt: Callable[[Task], str], max_tokens: int = 384) -> None:
+        self.teacher, self.prompt, self.max_tokens = teacher, prompt, max_tokens
+        self.outputs: dict[str, list[dict] | None] = {}
+        self.batch_seconds = 0.0
+
+    def prepare(self, tasks: Sequence[Task]) -> None:
+        from raytool.teacher.backend import Sampling
+
+        start = time.perf_counter()
+        prompts = self.teacher.chat([[{"role": "user", "content": self.prompt(t)}] for t in tasks])
+        texts = self.teacher.generate(prompts, Sampling(max_tokens=self.max_tokens))
+        self.outputs = {t.id: parse_call_list(text) for t, text in zip(tasks, texts, strict=True)}
+        self.batch_seconds = time.perf_counter() - start
+
+    def predict(self, task: Task) -> list[dict] | None:
+        return self.outputs.get(task.id)
 
 
 def given_candidates(path: str | Path) -> dict[str, list[str]]:
@@ -104,11 +171,16 @@ def evaluate_calls(methods: Sequence, dataset: ToolDataset, out_dir: str | Path,
     summary: dict[str, Any] = {"tasks": len(dataset.tasks), "methods": {}}
     for method in methods:
         predictions, seconds = [], []
+        if hasattr(method, "prepare"):  # batch methods: the batch's time per request
+            method.prepare(dataset.tasks)
         for task in dataset.tasks:
             start = time.perf_counter()
             calls = method.predict(task)
             seconds.append(time.perf_counter() - start)
-            predictions.append(None if calls is None else seal_calls(calls))
+            shaped = calls is None or not calls or isinstance(calls[0], dict)
+            predictions.append(calls if shaped else seal_calls(calls))
+        if hasattr(method, "batch_seconds"):
+            seconds = [method.batch_seconds / max(len(dataset.tasks), 1)] * len(dataset.tasks)
         result = seal_scores(predictions, golds)
         single = [i for i, t in enumerate(dataset.tasks) if len(t.calls) == 1]
         multi = [i for i, t in enumerate(dataset.tasks) if len(t.calls) > 1]

@@ -41,3 +41,22 @@ def test_references_compare_as_api_call_strings() -> None:
 def test_misaligned_inputs_are_an_error() -> None:
     with pytest.raises(ValueError, match="1 predictions for 2 queries"):
         seal_scores([[]], GOLD)
+
+
+@pytest.mark.parametrize(
+    ("text", "parsed"),
+    [
+        (
+            'Sure: [{"api": "a", "parameters": {"x": "1"}, "responses": ["API_call_0"]}] done',
+            [{"api": "a", "parameters": {"x": "1"}}],
+        ),
+        ("[{'api': 'b', 'parameters': {}}]", [{"api": "b", "parameters": {}}]),  # a Python literal
+        ("```json\n[]\n```", []),
+        ("I cannot help with that.", None),
+        ('[{"api": "a", "parameters": {"x": ', None),  # cut off
+    ],
+)
+def test_teacher_outputs_parse_or_count_as_format_misses(text, parsed) -> None:
+    from raytool.evaluation.calls import parse_call_list
+
+    assert parse_call_list(text) == parsed

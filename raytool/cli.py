@@ -185,6 +185,10 @@ def _parser() -> argparse.ArgumentParser:
     ceval.add_argument("--filler", type=Path, help="filler checkpoint (default: the main job's)")
     ceval.add_argument("--theta", type=float, default=0.5, help="call every tool with P(needed) >= theta")
     ceval.add_argument("--teacher", type=Path, help="teacher config YAML for --method teacher (default: embedded)")
+    ceval.add_argument("--irrelevant", type=Path, nargs="*", default=None, metavar="DATA:FORMAT",
+                       help="other benchmarks' queries (e.g. metatool.csv:metatool) + built-in chit-chat: the share "
+                            "answered with no call; no values: chit-chat only")  # fmt: skip
+    ceval.add_argument("--irrelevant-limit", type=int, default=200, help="queries taken from each --irrelevant file")
     ceval.add_argument("--limit", type=int, help="first N tasks (default: all)")
     ceval.add_argument("--out", required=True, type=Path, help="output dir: summary.md, summary.json, predictions")
     ceval.set_defaults(run=_eval_calls)
@@ -647,7 +651,12 @@ def _eval_calls(args: argparse.Namespace) -> int:
             unknown = sorted({n for t in dataset.tasks for n in given[t.id] if n not in dataset.tools})
             if unknown:
                 raise SystemExit(f"{given_file}: candidates not in the catalogue, e.g. {unknown[0]!r}")
-            candidates = lambda task: given[task.id]  # noqa: E731
+            stand_in = [t.id for t in dataset.tasks]  # an irrelevant request gets a real request's 5 candidates
+
+            def candidates(task):
+                if task.id.startswith("irrelevant-"):
+                    return given[stand_in[int(task.id.split("-")[1]) % len(stand_in)]]
+                return given[task.id]
         elif all(t.tools for t in dataset.tasks):
             candidates = lambda task: task.tools  # noqa: E731
         else:
@@ -667,7 +676,17 @@ def _eval_calls(args: argparse.Namespace) -> int:
             methods.append(TeacherCalls(_teacher(args.teacher)[1], _teacher_prompt(args, dataset, candidates)))
         else:
             raise SystemExit(f"unknown method {name!r}; use proposer+filler, teacher, oracle-tools")
-    evaluate_calls(methods, dataset, args.out)
+    irrelevant = None
+    if args.irrelevant is not None:
+        from raytool.evaluation.calls import CHIT_CHAT, irrelevant_tasks
+
+        queries = list(CHIT_CHAT)
+        for item in args.irrelevant:
+            path, _, fmt = str(item).rpartition(":")
+            other = load_eval_data(Path(path), fmt, None, args.irrelevant_limit)
+            queries += [t.query for t in other.tasks]
+        irrelevant = irrelevant_tasks(queries)
+    evaluate_calls(methods, dataset, args.out, irrelevant=irrelevant or ())
     print((args.out / "summary.md").read_text())
     return 0
 
@@ -680,7 +699,9 @@ def _teacher_prompt(args: argparse.Namespace, dataset, candidates):
     given_file = args.given or args.data.parent / "for_finetune" / f"{args.data.stem}.json"
     if args.candidates == "given" and given_file.exists():
         prompts = given_prompts(given_file)
-        return lambda task: prompts[task.id]
+        return lambda task: (
+            prompts.get(task.id) or seal_prompt(task.query, [dataset.tools[n] for n in candidates(task)])
+        )
     if args.candidates == "given":
         return lambda task: seal_prompt(task.query, [dataset.tools[n] for n in candidates(task)])
     from raytool.paths import cache_dir

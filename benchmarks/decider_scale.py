@@ -286,10 +286,13 @@ class PlainDeciderUpdate:
     def __init__(self, module, config) -> None:
         self.config = config
         self.pi, self.q, self.v = copy.deepcopy(module.pi), copy.deepcopy(module.q), copy.deepcopy(module.v)
+        self.q_ref = copy.deepcopy(module.q_ref)
         self.v_target, self.f_p = copy.deepcopy(module.v_target), copy.deepcopy(module.f_p)
         self.nu = torch.nn.Parameter(module.nu.detach().clone())
         self.optimizers = [
-            torch.optim.Adam([*self.q.parameters(), *self.v.parameters()], lr=config.critic_lr),
+            torch.optim.Adam(
+                [*self.q.parameters(), *self.q_ref.parameters(), *self.v.parameters()], lr=config.critic_lr
+            ),
             torch.optim.Adam(self.pi.parameters(), lr=config.actor_lr),
             torch.optim.SGD([self.nu], lr=config.multiplier_lr),
         ]
@@ -310,8 +313,18 @@ class PlainDeciderUpdate:
         )
         q_taken = q_values.gather(-1, b["actions"].unsqueeze(-1)).squeeze(-1)
         llm_log_pi = masked_log_softmax(llm_logits, mask)
-        # per-state trust in the LLM, as learner.py: all 1 (trust="none", the default) or the Q-filter
-        trust = q_filter(q_values, llm_logits, logits, guided) if c.trust == "q_filter" else torch.ones_like(target)
+        # per-state trust in the LLM, as learner.py: the referee's Q-filter (the default), the guided Q's, or all 1
+        ref_loss = torch.zeros(())
+        if c.trust == "referee":
+            q_ref = self.q_ref(b["obs"], b["mask"])
+            ref_loss = torch.nn.functional.smooth_l1_loss(
+                q_ref.gather(-1, b["actions"].unsqueeze(-1)).squeeze(-1), target
+            )
+            trust = q_filter(q_ref, llm_logits, logits, guided)
+        elif c.trust == "q_filter":
+            trust = q_filter(q_values, llm_logits, logits, guided)
+        else:
+            trust = torch.ones_like(target)
         q_loss, _ = critic_loss(q_taken, target, q_values, llm_log_pi, guided, c.lambda2, c.tau_temperature, trust)
         log_pi = masked_log_softmax(logits, mask)
         soft_value = (log_pi.exp() * (q_values - c.entropy_coeff * log_pi)).masked_fill(~mask, 0.0).sum(-1)
@@ -319,7 +332,7 @@ class PlainDeciderUpdate:
         nu = self.nu.detach() if c.sigma < LN2 else torch.zeros(())
         pi_loss, js = actor_loss(logits, q_values, llm_logits, mask, c.lambda1, nu, c.entropy_coeff, guided, trust)
         trusted_js = (trust * js).sum() / trust.sum().clamp(min=1.0)
-        return q_loss + v_loss + pi_loss + multiplier_loss(self.nu, trusted_js, c.sigma)
+        return q_loss + ref_loss + v_loss + pi_loss + multiplier_loss(self.nu, trusted_js, c.sigma)
 
     def __call__(self, batch: dict[str, torch.Tensor]) -> None:
         for optimizer in self.optimizers:

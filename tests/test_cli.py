@@ -58,6 +58,9 @@ def test_train_main_job_runs(tmp_path: Path, shared_data: Path) -> None:
     assert len(list((tmp_path / "run" / "synth" / "shards").glob("shard-*.jsonl"))) == 5
     assert "stage 4/11" in done.stdout and (tmp_path / "run" / "proposer" / "model.safetensors").is_file()
     assert "| proposer " in done.stdout and "| bm25 " in done.stdout
+    # the argument filler and the complete-call table (Seal-Tools' official metrics)
+    assert (tmp_path / "run" / "filler" / "filler.json").is_file()
+    assert "| proposer+filler |" in done.stdout and "| oracle-tools (oracle) |" in done.stdout
     # the decider half: proposer candidates, teacher labels, F_P, RLlib decider, results table
     assert (tmp_path / "run" / "envs" / "decider_test" / "candidates.jsonl").is_file()
     assert (tmp_path / "run" / "rank" / "summary.json").is_file() and (tmp_path / "run" / "fp" / "fp.json").is_file()
@@ -73,7 +76,7 @@ def test_train_main_job_runs(tmp_path: Path, shared_data: Path) -> None:
     assert "stage 11/11" in done.stdout and "| proxy" in done.stdout and "| react" in done.stdout
     again = _run("train", "--data-dir", str(shared_data), "--out", str(tmp_path / "run"), "--config", str(config))
     assert again.returncode == 0, again.stderr
-    for stage in ("stage 4/11: proposer checkpoint", "stage 6/11: " + str(tmp_path / "run" / "rank") + " exists",
+    for stage in ("stage 4/11: proposer checkpoint", "stage 4/11: filler checkpoint", "stage 6/11: " + str(tmp_path / "run" / "rank") + " exists",
                   "stage 7/11: F_P", "stage 8/11: decider", "stage 10/11: proxy decider",
                   "stage 11/11: " + str(tmp_path / "run" / "agent_eval") + " exists"):  # fmt: skip
         assert stage in again.stdout, stage

@@ -149,6 +149,7 @@ def _answer(
         "domains": domains, "plan": plan, "timings": timings,
         "missing": [{"id": f"call_{i}", "parameters": list(c["missing"])} for i, c in enumerate(calls)
                     if c.get("missing")],
+        "no_tool": not calls,  # the proxies answered that no served tool fits the request
     }  # fmt: skip
     if execute:
         outputs = outputs or []

@@ -95,5 +95,6 @@ class SolveResponse(BaseModel):
     domains: list[str]
     plan: str
     missing: list[MissingValues] = []
+    no_tool: bool = False
     results: list[CallResult] | None = None
     timings: dict[str, float]

@@ -65,7 +65,7 @@ def test_a_client_catalogue_gets_values_read_from_the_request(endpoint) -> None:
     calls = _arguments(body)
     assert calls and calls[0][0] == "get_weather", body
     assert calls[0][1] == {"city": "Lisbon", "units": "celsius"}, body
-    assert body["missing"] == []
+    assert body["missing"] == [] and body["no_tool"] is False
 
 
 def test_a_request_without_the_required_value_reports_it_missing(endpoint) -> None:

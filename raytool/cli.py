@@ -184,6 +184,9 @@ def _parser() -> argparse.ArgumentParser:
     ceval.add_argument("--proposer", type=Path, help="proposer checkpoint (default: the main job's)")
     ceval.add_argument("--filler", type=Path, help="filler checkpoint (default: the main job's)")
     ceval.add_argument("--theta", type=float, default=0.5, help="call every tool with P(needed) >= theta")
+    ceval.add_argument("--fit-theta", type=Path, metavar="DEV_DATA",
+                       help="fit theta for the best Tool F1 on a dev file of the same format (its given candidates "
+                            "beside it, as for --data); never the test file")  # fmt: skip
     ceval.add_argument("--teacher", type=Path, help="teacher config YAML for --method teacher (default: embedded)")
     ceval.add_argument("--irrelevant", type=Path, nargs="*", default=None, metavar="DATA:FORMAT",
                        help="other benchmarks' queries (e.g. metatool.csv:metatool) + built-in chit-chat: the share "
@@ -669,7 +672,11 @@ def _eval_calls(args: argparse.Namespace) -> int:
             from raytool.proposer.proposer import ToolProposer
 
             proposer = ToolProposer.load(args.proposer or cache_dir() / "run" / "proposer")
-            methods.append(ProposerFiller(proposer, filler, dataset.tools, candidates, args.theta))
+            method = ProposerFiller(proposer, filler, dataset.tools, candidates, args.theta)
+            if args.fit_theta:
+                dev, dev_candidates = _dev_candidates(args, dataset)
+                print(f"[eval calls] theta fitted on {args.fit_theta}: {method.fit_theta(dev.tasks, dev_candidates)}")
+            methods.append(method)
         elif name == "oracle-tools":
             methods.append(OracleTools(filler, dataset.tools))
         elif name == "teacher":
@@ -689,6 +696,22 @@ def _eval_calls(args: argparse.Namespace) -> int:
     evaluate_calls(methods, dataset, args.out, irrelevant=irrelevant or ())
     print((args.out / "summary.md").read_text())
     return 0
+
+
+def _dev_candidates(args: argparse.Namespace, dataset):
+    """(the --fit-theta dataset, its candidates per task: its given file's, its tasks' own lists, or the pool)."""
+    from raytool.evaluation.calls import given_candidates
+    from raytool.evaluation.proposer import load_eval_data
+
+    dev = load_eval_data(args.fit_theta, args.format, args.tools)
+    if dev.tools.keys() != dataset.tools.keys():
+        raise SystemExit(f"{args.fit_theta}: its catalogue differs from --data's")
+    dev_file = args.fit_theta.parent / "for_finetune" / f"{args.fit_theta.stem}.json"
+    if args.candidates == "given" and dev_file.exists():
+        given = given_candidates(dev_file)
+        return dev, lambda task: given[task.id]
+    pool = sorted(dev.tools)
+    return dev, lambda task: task.tools if args.candidates == "given" and task.tools else pool
 
 
 def _teacher_prompt(args: argparse.Namespace, dataset, candidates):

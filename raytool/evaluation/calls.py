@@ -134,10 +134,25 @@ class ProposerFiller:
         self.catalogue_index = proposer.index(list(tools.values()))  # once; a query is ranked within its candidates
         self.counts: dict[str, int] = {}
 
-    def predict(self, task: Task) -> list[ToolCall]:
-        names = list(self.candidates(task))
+    def propose(self, task: Task, candidates: Callable[[Task], Sequence[str]] | None = None):
+        names = list((candidates or self.candidates)(task))
         pool = None if len(names) == len(self.tools) else [names]
-        (proposal,) = self.proposer.rank([task.query], self.catalogue_index, k=min(5, len(names)), pools=pool)
+        return self.proposer.rank([task.query], self.catalogue_index, k=min(5, len(names)), pools=pool)[0]
+
+    def fit_theta(self, tasks: Sequence[Task], candidates: Callable[[Task], Sequence[str]]) -> float:
+        """The threshold with the best Tool F1 (Seal-Tools' rules) on `tasks` (a dev split, never the test set)."""
+        proposals = [self.propose(t, candidates) for t in tasks]
+        golds = [[{"api": c.name, "parameters": {}} for c in t.calls] for t in tasks]
+        best = (-1.0, self.theta)
+        for theta in np.round(np.arange(0.05, 0.96, 0.05), 2):
+            preds = [[{"api": n, "parameters": {}} for n, p in zip(q.names, q.probs, strict=True) if p >= theta]
+                     for q in proposals]  # fmt: skip
+            best = max(best, (seal_scores(preds, golds)["tool"]["f1"], float(theta)))
+        self.theta = best[1]
+        return self.theta
+
+    def predict(self, task: Task) -> list[ToolCall]:
+        proposal = self.propose(task)
         chosen = [n for n, p in zip(proposal.names, proposal.probs, strict=True) if p >= self.theta]
         return fill_calls(self.filler, task.query, [self.tools[n] for n in chosen], self.counts)
 

@@ -56,3 +56,21 @@ def test_given_candidates_read_the_benchmarks_prompt_and_name_bad_records(tmp_pa
     (tmp_path / "bad.json").write_text(json.dumps(bad))
     with pytest.raises(RecordError, match="index 1"):
         given_candidates(tmp_path / "bad.json")
+
+
+def test_theta_is_fitted_for_the_best_tool_f1_on_dev() -> None:
+    from types import SimpleNamespace
+
+    from raytool.evaluation.calls import ProposerFiller
+
+    class Proposer:  # a needed tool at P = 0.7, an unneeded one at 0.4 and 0.2: any theta in (0.4, 0.7] is best
+        def index(self, specs):
+            return None
+
+        def rank(self, queries, index, k, pools=None):
+            return [SimpleNamespace(names=["a", "b", "c"], probs=[0.7, 0.4, 0.2])]
+
+    tools = {"a": SPEC, "b": SPEC_B, "c": ToolSpec("c", "tool c")}
+    method = ProposerFiller(Proposer(), None, tools, lambda task: ["a", "b", "c"], theta=0.1)
+    theta = method.fit_theta([Task("d1", "q", (ToolCall("a", {"x": 1}),))], lambda task: ["a", "b", "c"])
+    assert 0.4 < theta <= 0.7 and method.theta == theta

@@ -945,8 +945,9 @@ def _train_filler_stage(out: Path, settings: dict, data_dir: Path) -> None:
             f"[train] stage 4/{STAGES}: train the argument filler on the gold calls of {len(data)} datasets into {ckpt}"
         )
         section = dict(settings.get("filler") or {})
-        max_tasks = section.pop("max_tasks", None)  # per dataset (tests); the rest are FillerTrainConfig fields
-        train_filler(data, ckpt, FillerTrainConfig(**section), max_tasks=max_tasks)
+        max_tasks = section.pop("max_tasks", None)  # per dataset (tests); encoder: minilm or hashing (tests)
+        encoder = section.pop("encoder", "minilm")  # the rest are FillerTrainConfig fields
+        train_filler(data, ckpt, FillerTrainConfig(**section), encoder, max_tasks=max_tasks)
     test = ToolDataset.load(out / "datasets" / "seal_tools_test")
     limit = (settings.get("evaluation") or {}).get("limit") or len(test.tasks)
     test = ToolDataset(test.tools, test.tasks[:limit])

@@ -14,8 +14,8 @@ from tests.conftest import TINY_TRAIN_CONFIG
 RAYTOOL = shutil.which("raytool") or str(Path(sys.executable).parent / "raytool")
 
 
-def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([RAYTOOL, *args], capture_output=True, text=True, timeout=900)
+def _run(*args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+    return subprocess.run([RAYTOOL, *args], capture_output=True, text=True, timeout=timeout)
 
 
 def test_data_import_then_stats(tmp_path: Path, shared_data: Path) -> None:
@@ -50,7 +50,9 @@ def test_bad_arguments_exit_nonzero_with_message(tmp_path: Path) -> None:
 def test_train_main_job_runs(tmp_path: Path, shared_data: Path) -> None:
     config = tmp_path / "train.yaml"
     config.write_text(TINY_TRAIN_CONFIG)
-    done = _run("train", "--data-dir", str(shared_data), "--out", str(tmp_path / "run"), "--config", str(config))
+    # the whole main job at tiny budgets: about 13 minutes on 2 cores when nothing else runs
+    done = _run("train", "--data-dir", str(shared_data), "--out", str(tmp_path / "run"), "--config", str(config),
+                timeout=1800)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "seal_tools_dev" in done.stdout and "toolbench_g1" in done.stdout and "finance_l2" in done.stdout
     assert (tmp_path / "run" / "datasets" / "metatool_single" / "tasks.jsonl").is_file()
@@ -74,7 +76,8 @@ def test_train_main_job_runs(tmp_path: Path, shared_data: Path) -> None:
     for method in ("proxy", "react"):
         assert (tmp_path / "run" / "agent_eval" / method / "metrics.json").is_file(), method
     assert "stage 11/11" in done.stdout and "| proxy" in done.stdout and "| react" in done.stdout
-    again = _run("train", "--data-dir", str(shared_data), "--out", str(tmp_path / "run"), "--config", str(config))
+    again = _run("train", "--data-dir", str(shared_data), "--out", str(tmp_path / "run"), "--config", str(config),
+                 timeout=1800)  # fmt: skip
     assert again.returncode == 0, again.stderr
     for stage in ("stage 4/11: proposer checkpoint", "stage 4/11: filler checkpoint", "stage 6/11: " + str(tmp_path / "run" / "rank") + " exists",
                   "stage 7/11: F_P", "stage 8/11: decider", "stage 10/11: proxy decider",

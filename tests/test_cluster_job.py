@@ -22,7 +22,7 @@ from tests.conftest import TINY_TRAIN_CONFIG
 
 ROOT = Path(__file__).resolve().parent.parent
 RAY = str(Path(sys.executable).parent / "ray")
-JOB_TIMEOUT_S = 1200
+JOB_TIMEOUT_S = 1800
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,8 @@ def test_train_main_job_runs(tmp_path: Path, shared_data: Path) -> None:
     again = _run("train", "--data-dir", str(shared_data), "--out", str(tmp_path / "run"), "--config", str(config),
                  timeout=1800)  # fmt: skip
     assert again.returncode == 0, again.stderr
-    for stage in ("stage 4/11: proposer checkpoint", "stage 4/11: filler checkpoint", "stage 6/11: " + str(tmp_path / "run" / "rank") + " exists",
+    for stage in ("stage 4/11: proposer checkpoint", "stage 4/11: filler checkpoint",
+                  "stage 6/11: " + str(tmp_path / "run" / "rank") + " exists",
                   "stage 7/11: F_P", "stage 8/11: decider", "stage 10/11: proxy decider",
                   "stage 11/11: " + str(tmp_path / "run" / "agent_eval") + " exists"):  # fmt: skip
         assert stage in again.stdout, stage

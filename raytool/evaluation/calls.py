@@ -94,15 +94,27 @@ class TeacherCalls:
         self.teacher, self.prompt, self.max_tokens = teacher, prompt, max_tokens
         self.outputs: dict[str, list[dict] | None] = {}
         self.batch_seconds = 0.0
+        self.failed = 0  # prompts the engine refused (counted as outputs that do not parse)
 
     def prepare(self, tasks: Sequence[Task]) -> None:
         from raytool.teacher.backend import Sampling
 
         start = time.perf_counter()
         prompts = self.teacher.chat([[{"role": "user", "content": self.prompt(t)}] for t in tasks])
-        texts = self.teacher.generate(prompts, Sampling(max_tokens=self.max_tokens))
+        sampling = Sampling(max_tokens=self.max_tokens)
+        try:
+            texts = self.teacher.generate(prompts, sampling)
+        except Exception:  # e.g. a prompt past the engine's context: one by one, a failing one yields no output
+            texts = [self._one(prompt, sampling) for prompt in prompts]
         self.outputs = {t.id: parse_call_list(text) for t, text in zip(tasks, texts, strict=True)}
         self.batch_seconds = time.perf_counter() - start
+
+    def _one(self, prompt: str, sampling) -> str:
+        try:
+            return self.teacher.generate([prompt], sampling)[0]
+        except Exception:
+            self.failed += 1
+            return ""
 
     def predict(self, task: Task) -> list[dict] | None:
         return self.outputs.get(task.id)

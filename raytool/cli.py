@@ -602,13 +602,16 @@ def _agent_config(args: argparse.Namespace):
 
 
 def _filler_path(args: argparse.Namespace, root: Path) -> str:
-    """The filler the proxies read argument values with: --filler, else the main job's; "" with --gold-arguments."""
+    """The filler the proxies read argument values with: --filler (which must exist), else the main job's when it
+    exists; "" with --gold-arguments."""
     if getattr(args, "gold_arguments", False):
         return ""
-    path = args.filler or root / "filler"
-    if args.filler and not (Path(path) / "filler.json").exists():
-        raise FileNotFoundError(f"{path}: no filler checkpoint (run `raytool filler train`)")
-    return str(path) if (Path(path) / "filler.json").exists() else ""
+    path = Path(args.filler or root / "filler")
+    if not (path / "filler.json").exists():
+        if args.filler:
+            raise FileNotFoundError(f"{path}: no filler checkpoint (run `raytool filler train`)")
+        return ""
+    return str(path)
 
 
 def _agent_runtime(args: argparse.Namespace, baselines: bool = False):
@@ -635,38 +638,18 @@ def _eval_agent(args: argparse.Namespace) -> int:
 
 
 def _eval_calls(args: argparse.Namespace) -> int:
-    from raytool.evaluation.calls import OracleTools, ProposerFiller, TeacherCalls, evaluate_calls, given_candidates
+    from raytool.evaluation.calls import OracleTools, ProposerFiller, TeacherCalls, evaluate_calls
     from raytool.evaluation.proposer import load_eval_data
+    from raytool.filler.checkpoint import default_dir
     from raytool.filler.filler import ArgumentFiller
     from raytool.paths import cache_dir
 
     torch_threads()
     dataset = load_eval_data(args.data, args.format, args.tools, args.limit)
-    filler = ArgumentFiller.load(args.filler or cache_dir() / "run" / "filler")
+    given_file = args.given or _given_file(args.data)
+    candidates = _call_candidates(dataset, args.candidates, given_file)
+    filler = ArgumentFiller.load(args.filler or default_dir())
     methods, names = [], [m.strip() for m in args.method.split(",") if m.strip()]
-    if args.candidates == "given":
-        given_file = args.given or args.data.parent / "for_finetune" / f"{args.data.stem}.json"
-        if given_file.exists():
-            given = given_candidates(given_file)
-            missing = [t.id for t in dataset.tasks if t.id not in given]
-            if missing:
-                raise SystemExit(f"{given_file}: no candidates for {len(missing)} tasks, e.g. {missing[0]!r}")
-            unknown = sorted({n for t in dataset.tasks for n in given[t.id] if n not in dataset.tools})
-            if unknown:
-                raise SystemExit(f"{given_file}: candidates not in the catalogue, e.g. {unknown[0]!r}")
-            stand_in = [t.id for t in dataset.tasks]  # an irrelevant request gets a real request's 5 candidates
-
-            def candidates(task):
-                if task.id.startswith("irrelevant-"):
-                    return given[stand_in[int(task.id.split("-")[1]) % len(stand_in)]]
-                return given[task.id]
-        elif all(t.tools for t in dataset.tasks):
-            candidates = lambda task: task.tools  # noqa: E731
-        else:
-            raise SystemExit(f"--candidates given: no {given_file} and the tasks list no candidates; use pool")
-    else:
-        pool = sorted(dataset.tools)
-        candidates = lambda task: pool  # noqa: E731
     for name in names:
         if name == "proposer+filler":
             from raytool.proposer.proposer import ToolProposer
@@ -674,13 +657,17 @@ def _eval_calls(args: argparse.Namespace) -> int:
             proposer = ToolProposer.load(args.proposer or cache_dir() / "run" / "proposer")
             method = ProposerFiller(proposer, filler, dataset.tools, candidates, args.theta)
             if args.fit_theta:
-                dev, dev_candidates = _dev_candidates(args, dataset)
+                dev = load_eval_data(args.fit_theta, args.format, args.tools)
+                if dev.tools.keys() != dataset.tools.keys():
+                    raise SystemExit(f"{args.fit_theta}: its catalogue differs from --data's")
+                dev_candidates = _call_candidates(dev, args.candidates, _given_file(args.fit_theta))
                 print(f"[eval calls] theta fitted on {args.fit_theta}: {method.fit_theta(dev.tasks, dev_candidates)}")
             methods.append(method)
         elif name == "oracle-tools":
             methods.append(OracleTools(filler, dataset.tools))
         elif name == "teacher":
-            methods.append(TeacherCalls(_teacher(args.teacher)[1], _teacher_prompt(args, dataset, candidates)))
+            prompt = _teacher_prompt(args, dataset, candidates, given_file)
+            methods.append(TeacherCalls(_teacher(args.teacher)[1], prompt))
         else:
             raise SystemExit(f"unknown method {name!r}; use proposer+filler, teacher, oracle-tools")
     irrelevant = None
@@ -698,35 +685,54 @@ def _eval_calls(args: argparse.Namespace) -> int:
     return 0
 
 
-def _dev_candidates(args: argparse.Namespace, dataset):
-    """(the --fit-theta dataset, its candidates per task: its given file's, its tasks' own lists, or the pool)."""
+def _given_file(data: Path) -> Path:
+    """Where a benchmark file's own candidate lists are: Seal-Tools' `for_finetune/<split>.json` beside it."""
+    return data.parent / "for_finetune" / f"{data.stem}.json"
+
+
+def _call_candidates(dataset, setting: str, given_file: Path):
+    """The tool names a task's calls are chosen from: `pool` (the catalogue); `given`: the benchmark's own lists
+    (`given_file`, checked against the tasks and the catalogue), else the tasks' own `tools`. An irrelevant request
+    (`irrelevant-<i>`) gets a real request's candidates."""
     from raytool.evaluation.calls import given_candidates
-    from raytool.evaluation.proposer import load_eval_data
 
-    dev = load_eval_data(args.fit_theta, args.format, args.tools)
-    if dev.tools.keys() != dataset.tools.keys():
-        raise SystemExit(f"{args.fit_theta}: its catalogue differs from --data's")
-    dev_file = args.fit_theta.parent / "for_finetune" / f"{args.fit_theta.stem}.json"
-    if args.candidates == "given" and dev_file.exists():
-        given = given_candidates(dev_file)
-        return dev, lambda task: given[task.id]
-    pool = sorted(dev.tools)
-    return dev, lambda task: task.tools if args.candidates == "given" and task.tools else pool
+    if setting == "pool":
+        pool = sorted(dataset.tools)
+        return lambda task: pool
+    if given_file.exists():
+        given = given_candidates(given_file)
+        missing = [t.id for t in dataset.tasks if t.id not in given]
+        if missing:
+            raise SystemExit(f"{given_file}: no candidates for {len(missing)} tasks, e.g. {missing[0]!r}")
+        unknown = sorted({n for t in dataset.tasks for n in given[t.id] if n not in dataset.tools})
+        if unknown:
+            raise SystemExit(f"{given_file}: candidates not in the catalogue, e.g. {unknown[0]!r}")
+        real = [t.id for t in dataset.tasks]
+
+        def candidates(task):
+            if task.id.startswith("irrelevant-"):
+                return given[real[int(task.id.split("-")[1]) % len(real)]]
+            return given[task.id]
+
+        return candidates
+    if not all(t.tools for t in dataset.tasks):
+        raise SystemExit(f"--candidates given: no {given_file} and the tasks list no candidates; use pool")
+    own = {t.id: t.tools for t in dataset.tasks}
+    real = [t.id for t in dataset.tasks]
+    return lambda task: own.get(task.id) or own[real[int(task.id.split("-")[1]) % len(real)]]
 
 
-def _teacher_prompt(args: argparse.Namespace, dataset, candidates):
+def _teacher_prompt(args: argparse.Namespace, dataset, candidates, given_file: Path):
     """The teacher's prompt per task: the benchmark's own (`given` with a for_finetune file), else Seal-Tools'
     format over the candidates (the proposer's top 5 for `pool`)."""
     from raytool.evaluation.calls import given_prompts, seal_prompt
 
-    given_file = args.given or args.data.parent / "for_finetune" / f"{args.data.stem}.json"
-    if args.candidates == "given" and given_file.exists():
-        prompts = given_prompts(given_file)
-        return lambda task: (
-            prompts.get(task.id) or seal_prompt(task.query, [dataset.tools[n] for n in candidates(task)])
-        )
+    def own(task):
+        return seal_prompt(task.query, [dataset.tools[n] for n in candidates(task)])
+
     if args.candidates == "given":
-        return lambda task: seal_prompt(task.query, [dataset.tools[n] for n in candidates(task)])
+        prompts = given_prompts(given_file) if given_file.exists() else {}
+        return lambda task: prompts.get(task.id) or own(task)
     from raytool.paths import cache_dir
     from raytool.proposer.proposer import ToolProposer
 

@@ -131,7 +131,7 @@ class ProxyModel:
                     "id": task.id, "domain": self.domain, "decisions": decisions, "start": start, "end": time.time(),
                     "setup_s": setup, "pid": os.getpid(), "events": events,
                     "calls": [{"name": m.name, "arguments": m.arguments, "status": m.status, "output": m.output,
-                               "missing": _missing(specs.get(m.name), m.arguments)} for m in env.made],
+                               "missing": missing_values(specs.get(m.name), m.arguments)} for m in env.made],
                 })  # fmt: skip
         finally:
             env.close()
@@ -140,7 +140,7 @@ class ProxyModel:
         return [dict(result, batch=(began, ended)) for result in results]  # the batch's span, set-up included
 
 
-def _missing(spec: ToolSpec | None, arguments: dict[str, Any] | None) -> list[str]:
+def missing_values(spec: ToolSpec | None, arguments: dict[str, Any] | None) -> list[str]:
     """Required parameters a call was made without (the request did not give them): reported, never invented."""
     if spec is None:
         return []

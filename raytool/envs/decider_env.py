@@ -379,9 +379,10 @@ def _checked_macros(path: str, tools: dict[str, int]) -> list[Macro]:
 
 
 def _load_filler(path: str):
+    from raytool.filler.checkpoint import default_dir
     from raytool.filler.filler import ArgumentFiller
 
-    return ArgumentFiller.load(path or cache_dir() / "run" / "filler")
+    return ArgumentFiller.load(path or default_dir())
 
 
 def _make_executor(kind: str):

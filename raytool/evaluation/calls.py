@@ -157,16 +157,19 @@ class ProposerFiller:
         golds = [[{"api": c.name, "parameters": {}} for c in t.calls] for t in tasks]
         best = (-1.0, self.theta)
         for theta in np.round(np.arange(0.05, 0.96, 0.05), 2):
-            preds = [[{"api": n, "parameters": {}} for n, p in zip(q.names, q.probs, strict=True) if p >= theta]
-                     for q in proposals]  # fmt: skip
+            preds = [[{"api": n, "parameters": {}} for n in called(q, theta)] for q in proposals]
             best = max(best, (seal_scores(preds, golds)["tool"]["f1"], float(theta)))
         self.theta = best[1]
         return self.theta
 
     def predict(self, task: Task) -> list[ToolCall]:
-        proposal = self.propose(task)
-        chosen = [n for n, p in zip(proposal.names, proposal.probs, strict=True) if p >= self.theta]
+        chosen = called(self.propose(task), self.theta)
         return fill_calls(self.filler, task.query, [self.tools[n] for n in chosen], self.counts)
+
+
+def called(proposal, theta: float) -> list[str]:
+    """The proposal's tools with P(needed) >= theta, best first (none: no call)."""
+    return [n for n, p in zip(proposal.names, proposal.probs, strict=True) if p >= theta]
 
 
 class OracleTools:
@@ -232,19 +235,19 @@ def evaluate_calls(
             if rows:
                 part = seal_scores([predictions[i] for i in rows], [golds[i] for i in rows])
                 result[label] = {"tasks": len(rows), "tool_f1": part["tool"]["f1"], "param_f1": part["parameter"]["f1"]}
-        result["param_recall_by_type"] = recall_by_type(dataset, predictions)
+        result["param_recall_by_type"] = recall_by_type(dataset, predictions, golds)
         result["latency_ms"] = {
             "p50": 1000 * float(np.median(seconds)),
             "p99": 1000 * float(np.percentile(seconds, 99)),
         }
         result["oracle"] = method.name == ORACLE
+        counts = getattr(method, "counts", {})  # before the irrelevant requests add theirs
+        result["calls_missing_a_value"] = counts.get("missing", 0) / max(counts.get("calls", 0), 1)
         if irrelevant:
             if hasattr(method, "prepare"):
                 method.prepare(irrelevant)
             silent = [not method.predict(task) for task in irrelevant]
             result["irrelevant"] = {"requests": len(irrelevant), "no_call": sum(silent) / len(silent)}
-        counts = getattr(method, "counts", {})
-        result["calls_missing_a_value"] = counts.get("missing", 0) / max(counts.get("calls", 0), 1)
         summary["methods"][method.name] = result
         lines = (
             json.dumps({"id": t.id, "calls": p}, ensure_ascii=False)
@@ -258,12 +261,15 @@ def evaluate_calls(
     return summary
 
 
-def recall_by_type(dataset: ToolDataset, predictions: Sequence[list | None]) -> dict[str, dict[str, float]]:
-    """Per gold parameter type: gold count and the share the prediction got right (official matching rules)."""
+def recall_by_type(
+    dataset: ToolDataset, predictions: Sequence[list | None], golds: Sequence[list[dict]]
+) -> dict[str, dict[str, float]]:
+    """Per gold parameter type: gold count and the share the prediction got right (official matching rules);
+    `golds`: the tasks' calls in the benchmark's shape (`seal_calls`)."""
     hits: dict[str, list[float]] = defaultdict(list)
-    for task, pred in zip(dataset.tasks, predictions, strict=True):
+    for task, pred, shaped in zip(dataset.tasks, predictions, golds, strict=True):
         pred = pred or []
-        for gold_call, gold in zip(task.calls, seal_calls(task.calls), strict=True):
+        for gold_call, gold in zip(task.calls, shaped, strict=True):
             props = dataset.tools[gold_call.name].properties if gold_call.name in dataset.tools else {}
             match = next((p for p in pred if p.get("api") == gold["api"]), None)
             for name, value in gold["parameters"].items():

@@ -14,6 +14,13 @@ WEIGHTS_FILE = "model.safetensors"
 META_FILE = "filler.json"
 
 
+def default_dir() -> Path:
+    """Where the main job writes the filler (and where its users look when given none)."""
+    from raytool.paths import cache_dir
+
+    return cache_dir() / "run" / "filler"
+
+
 def save_scorer(scorer: FillerScorer, meta: dict[str, Any], out_dir: str | Path) -> Path:
     from safetensors.torch import save_file
 

@@ -47,7 +47,6 @@ STOP = frozenset(
 _PREPOSITIONS = frozenset("of for to in with as by at on from".split())
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _TOKEN = re.compile(r"[a-z0-9]+")
-_WORDS = re.compile(r"[a-z0-9]+")
 _TRUTH = frozenset("true yes on enabled enable y 1 false no off disabled disable n 0".split())
 
 
@@ -139,7 +138,7 @@ class RequestFeatures:
         out[:, 18] = self.inside @ desc_vec[0] / desc_vec[1]
         out[:, 19] = self.after @ desc_vec[0] / desc_vec[1]
         words = set(
-            _WORDS.findall(f"{_CAMEL.sub(' ', name)} {schema.get('description', '')}".replace("_", " ").lower())
+            _TOKEN.findall(f"{_CAMEL.sub(' ', name)} {schema.get('description', '')}".replace("_", " ").lower())
         )
         out[:, 20] = [bool(w) and w in words for w in self.prev_words]
         return out

@@ -159,6 +159,5 @@ def decide(
                 missing.append(name)
             continue
         arguments[name], scores[name] = value, prob
-        rejected.pop(name, None)
-    rejected = {k: v for k, v in rejected.items() if k in missing or k not in arguments}
+        rejected.pop(name, None)  # a parameter filled in the end keeps no reason
     return Fill(arguments, tuple(missing), rejected, scores)

@@ -29,7 +29,7 @@ from fastapi import FastAPI, Request
 from ray import serve
 
 from raytool.agent.agent import AgentConfig, ProxyAgent
-from raytool.agent.proxy import ProxyConfig, ProxyModel
+from raytool.agent.proxy import ProxyConfig, ProxyModel, missing_values
 from raytool.planner.planner import PlannerConfig
 from raytool.serving.http import TOKEN_ENV, ApiError, check_token, harden
 from raytool.serving.planner import PlannerDeployment, ServedTeacher
@@ -139,16 +139,14 @@ def _answer(
 ) -> dict[str, Any]:
     """The response body: the calls in the OpenAI tool-call shape, the required values each call lacks (`missing`;
     from the proxy, else from `specs`), and, with `execute`, their results."""
-    for call in calls:
-        if "missing" not in call and specs and call["name"] in specs:
-            call["missing"] = [p for p in specs[call["name"]].required if p not in (call.get("arguments") or {})]
+    missing = [c["missing"] if "missing" in c else missing_values((specs or {}).get(c["name"]), c.get("arguments"))
+               for c in calls]  # fmt: skip
     answer = {
         "tool_calls": [{"id": f"call_{i}", "type": "function",
                         "function": {"name": c["name"], "arguments": json.dumps(c["arguments"])}}
                        for i, c in enumerate(calls)],  # fmt: skip
         "domains": domains, "plan": plan, "timings": timings,
-        "missing": [{"id": f"call_{i}", "parameters": list(c["missing"])} for i, c in enumerate(calls)
-                    if c.get("missing")],
+        "missing": [{"id": f"call_{i}", "parameters": list(m)} for i, m in enumerate(missing) if m],
         "no_tool": not calls,  # the proxies answered that no served tool fits the request
     }  # fmt: skip
     if execute:

@@ -7,7 +7,9 @@ Per call of about `--calls` gold calls spread over Seal-Tools test_in_domain (th
 reference options), with the tools' parameter vectors cached (a served catalogue's steady state; a warm-up pass
 fills the cache): `first call` = a new request (candidates, one MiniLM forward over the request, one over its
 candidates' own texts) plus the call's scoring; `next call` = a further call of the same request (its encoding
-reused). Prints p50 / p99 in ms (median over `--repeats` passes) and calls/s, one thread.
+reused). Prints p50 / p99 in ms (median over `--repeats` passes) and calls/s, one thread. Then the batched path
+(`fill_batch`): the same calls in batches of `--batches` calls (whole requests, new to the filler), one MiniLM
+forward and one scorer pass per batch: ms per batch and per call, calls/s, measured in the same run.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ def main() -> None:
     parser.add_argument("--data", default=str(cache_dir() / "run" / "datasets" / "seal_tools_test"))
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--batches", default="8,32", help="comma-separated batch sizes (calls) for fill_batch")
     args = parser.parse_args()
     torch.set_num_threads(1)
     filler = ArgumentFiller.load(args.filler)
@@ -65,6 +68,33 @@ def main() -> None:
     print("| filler call | calls | p50 ms | p99 ms | calls/s at p50 |\n|---|---:|---:|---:|---:|")
     print("\n".join(rows))
     print(f"median of {args.repeats} passes; {args.filler}; one thread")
+    print(batch_table(filler, jobs, [int(b) for b in args.batches.split(",") if b], args.repeats))
+
+
+def batch_table(filler, jobs, sizes: list[int], repeats: int) -> str:
+    """`fill_batch` over consecutive batches of `size` calls (a request's calls stay together)."""
+    rows = ["| batch (calls) | batches | p50 ms / batch | p99 ms / batch | ms / call | calls/s |",
+            "|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for size in sizes:
+        batches, current = [], []
+        for query, spec, earlier, is_first in jobs:
+            if is_first and len(current) >= size:
+                batches.append(current)
+                current = []
+            current.append((query, spec, earlier))
+        batches += [current] if current else []
+        passes = []
+        for _ in range(repeats):
+            times, calls = [], 0
+            for batch in batches:
+                start = time.perf_counter()
+                filler.fill_batch(batch)
+                times.append(1000 * (time.perf_counter() - start))
+                calls += len(batch)
+            passes.append((np.percentile(times, 50), np.percentile(times, 99), sum(times) / calls))
+        p50, p99, per_call = (float(np.median([p[i] for p in passes])) for i in range(3))
+        rows.append(f"| {size} | {len(batches)} | {p50:.1f} | {p99:.1f} | {per_call:.1f} | {1000 / per_call:.0f} |")
+    return "\n".join(rows)
 
 
 if __name__ == "__main__":

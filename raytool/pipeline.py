@@ -4,11 +4,13 @@
                         (other seeds), each with the trained proposer's candidates (`candidates.jsonl`)
     6  pi_LLM labels    `distill rank` on the training tasks with the teacher (STOP scored), into `rank/`
     7  F_P              policy reconstruction trained on them, into `fp/` (top-1 agreement and KL printed)
-    8  decider          the RLlib `Decider` with 2 env runners, into `decider/` (`--resume` continues it)
-    9  evaluation       decider vs teacher-only vs proposer-greedy vs oracle on the held-out tasks
+    8  decider          the RLlib `Decider` with 2 env runners, into `decider/` (`--resume` continues it); argument
+                        values from the stage-4 filler (`decider_stages.arguments: predicted`, the default)
+    9  evaluation       decider vs teacher-only vs proposer-greedy vs oracle on the held-out tasks, and the same
+                        decider given the tasks' gold values (an ORACLE row)
     10 proxies          verified level-4 requests (two suites each; `envs/agent_train`, `envs/agent_test`), decomposed
                         into per-domain sub-tasks (`agent/subtasks`) on which the proxies' decider is trained
-                        (`proxies/decider`; `raytool run` loads `proposer/` and it)
+                        (`proxies/decider`; `raytool run` loads `proposer/`, it and `filler/`)
     11 agent eval       the proxy agent vs single-LLM ReAct (same teacher, tools, candidates) on the held-out
                         requests: `agent_eval/summary.md`, metrics with 95% CIs, plots
 
@@ -39,8 +41,13 @@ class DeciderStages:
     top_p: int = 5
     max_steps: int = 8
     rank_states: int = 300
+    arguments: str = "predicted"
     decider: dict[str, Any] | None = None
     fp: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.arguments not in ("predicted", "gold"):
+            raise ValueError(f"section 'decider_stages': arguments must be predicted or gold, got {self.arguments!r}")
 
     @classmethod
     def from_sections(cls, settings: dict[str, Any]) -> DeciderStages:
@@ -134,11 +141,15 @@ def train_proxies_stage(
         subtask_dataset(dataset, router, proposer, subtasks, k=decider.top_p + decider.max_steps)
     run = DeciderRunConfig.from_dict(stages.decider or {})
     _say(10, f"train the proxies' decider ({run.iterations} iterations) on the sub-tasks into {run_dir}")
-    return train_proxy_decider(subtasks, fp_dir, run, run_dir, decider.top_p, decider.max_steps)
+    filler = str(out / "filler") if decider.arguments == "predicted" else ""
+    return train_proxy_decider(subtasks, fp_dir, run, run_dir, decider.top_p, decider.max_steps, filler=filler)
 
 
-def agent_eval_stage(out: Path, test_tasks: Path, run_dir: Path, stages: AgentStages, make_teacher) -> Path:
-    """Stage 11: the proxy agent against the single-LLM baselines on the held-out requests."""
+def agent_eval_stage(
+    out: Path, test_tasks: Path, run_dir: Path, stages: AgentStages, make_teacher, arguments: str = "predicted"
+) -> Path:
+    """Stage 11: the proxy agent against the single-LLM baselines on the held-out requests; the proxies read
+    argument values with the stage-4 filler (`arguments="predicted"`) or take the tasks' gold values ("gold")."""
     from raytool.agent.agent import AgentConfig
     from raytool.agent.proxy import ProxyConfig
     from raytool.evaluation.agent import evaluate_agent
@@ -151,7 +162,8 @@ def agent_eval_stage(out: Path, test_tasks: Path, run_dir: Path, stages: AgentSt
         return eval_dir
     dataset = ToolDataset.load(test_tasks)
     _say(11, f"{', '.join(stages.methods)} on {len(dataset.tasks)} held-out requests into {eval_dir}")
-    config = AgentConfig(proxy=ProxyConfig(proposer=str(out / "proposer"), decider=str(run_dir)),
+    filler = str(out / "filler") if arguments == "predicted" else ""
+    config = AgentConfig(proxy=ProxyConfig(proposer=str(out / "proposer"), decider=str(run_dir), filler=filler),
                          proxy_resources=dict(stages.proxy_resources or {}))  # fmt: skip
     teacher = make_teacher()
     try:
@@ -191,10 +203,14 @@ def build_decider_tasks(out: Path, proposer_dir: Path, stages: DeciderStages) ->
     return paths
 
 
-def env_config(tasks: Path, stages: DeciderStages) -> dict[str, Any]:
+def env_config(tasks: Path, stages: DeciderStages, out: Path, arguments: str = "") -> dict[str, Any]:
+    """The decider env of `tasks`: the proposer's candidates, and argument values from the stage-4 filler at
+    `out/filler` (`arguments="predicted"`, the default) or the tasks' gold calls ("gold": an ORACLE)."""
     from raytool.decider.candidates import decider_env_config
 
-    return decider_env_config(tasks, stages.top_p, stages.max_steps)
+    arguments = arguments or stages.arguments
+    config = decider_env_config(tasks, stages.top_p, stages.max_steps) | {"arguments": arguments}
+    return config | ({"filler": str(out / "filler")} if arguments == "predicted" else {})
 
 
 def label_states(out: Path, tasks: Path, stages: DeciderStages, make_teacher) -> Path:
@@ -255,7 +271,7 @@ def train_decider_stage(out: Path, tasks: Path, fp_dir: Path, stages: DeciderSta
         return run_dir
     run = DeciderRunConfig.from_dict(stages.decider or {})
     _say(8, f"train the decider ({run.iterations} iterations, {run.num_env_runners} env runners) into {run_dir}")
-    summary = train_decider(env_config(tasks, stages), fp_dir, run, run_dir, resume=resume)
+    summary = train_decider(env_config(tasks, stages, out), fp_dir, run, run_dir, resume=resume)
     print(
         f"[train] decider trained in {summary['train_seconds']:.0f} s; last iteration: {json.dumps(summary['final'])}"
     )
@@ -268,12 +284,16 @@ def evaluate_stage(paths: dict[str, Path], fp_dir: Path, run_dir: Path, stages: 
     from raytool.envs.decider_env import ToolDeciderEnv
     from raytool.evaluation.decider import baseline_policies, decider_table, evaluate_policies, module_policy
 
-    test_env = ToolDeciderEnv(env_config(paths["test"], stages))
-    baselines, threshold = baseline_policies(ToolDeciderEnv(env_config(paths["train"], stages)), fp_dir)
-    results = evaluate_policies(
-        test_env, {"decider (RL, LLM-guided)": module_policy(load_module(run_dir)), **baselines}
-    )
-    _say(9, f"decider vs baselines on {len(test_env.tasks)} held-out level-{stages.level} tasks")
+    out = run_dir.parent
+    test_env = ToolDeciderEnv(env_config(paths["test"], stages, out))
+    baselines, threshold = baseline_policies(ToolDeciderEnv(env_config(paths["train"], stages, out)), fp_dir)
+    module = load_module(run_dir)
+    results = evaluate_policies(test_env, {"decider (RL, LLM-guided)": module_policy(module), **baselines})
+    if stages.arguments == "predicted":  # the same decider with the tasks' gold values: what argument errors cost
+        gold_env = ToolDeciderEnv(env_config(paths["test"], stages, out, arguments="gold"))
+        results |= evaluate_policies(gold_env, {"decider, gold arguments (ORACLE)": module_policy(module)})
+    _say(9, f"decider vs baselines on {len(test_env.tasks)} held-out level-{stages.level} tasks, "
+            f"{stages.arguments} arguments")  # fmt: skip
     print(decider_table(results))
     print(f"teacher-only: argmax of F_P's pi_LLM; proposer-greedy: threshold {threshold} fitted on the training tasks")
     return results

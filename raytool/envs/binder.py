@@ -22,6 +22,7 @@ from typing import Any
 
 from raytool.envs.docgen import KIND_KEY
 from raytool.tools.call import REF_KEY, is_result_ref, result_ref
+from raytool.tools.errors import FieldError
 from raytool.tools.spec import ToolSpec
 from raytool.tools.task import Task
 
@@ -114,16 +115,28 @@ def resolve_path(value: Any, path: str) -> Any:
     return value
 
 
-def resolve_arguments(arguments: dict[str, Any], outputs: Sequence[Any]) -> dict[str, Any]:
-    """Replace result references by the values they point at (`outputs[i]` is call i's output)."""
+class UnresolvedReference(FieldError, LookupError):
+    """An argument refers to an output that does not hold it: `field` names the argument, the message the call
+    and the path. A `LookupError`, so a rollout counts the call as malformed like any bad lookup."""
 
-    def resolve(value: Any) -> Any:
+
+def resolve_arguments(arguments: dict[str, Any], outputs: Sequence[Any]) -> dict[str, Any]:
+    """Replace result references by the values they point at (`outputs[i]` is call i's output); a reference to a
+    call not made yet or to a field its output lacks raises `UnresolvedReference` naming the argument."""
+
+    def resolve(value: Any, where: str) -> Any:
         if is_result_ref(value):
-            return resolve_path(outputs[value[REF_KEY]], value.get("path", ""))
+            index, path = value[REF_KEY], value.get("path", "")
+            if not isinstance(index, int) or not 0 <= index < len(outputs):
+                raise UnresolvedReference(where, f"refers to call {index!r}; {len(outputs)} calls have outputs")
+            try:
+                return resolve_path(outputs[index], path)
+            except (LookupError, TypeError, ValueError):
+                raise UnresolvedReference(where, f"call {index}'s output has no field {path!r}") from None
         if isinstance(value, list):
-            return [resolve(v) for v in value]
+            return [resolve(v, f"{where}[{i}]") for i, v in enumerate(value)]
         if isinstance(value, dict):
-            return {k: resolve(v) for k, v in value.items()}
+            return {k: resolve(v, f"{where}.{k}") for k, v in value.items()}
         return value
 
-    return resolve(arguments)
+    return {k: resolve(v, f"arguments.{k}") for k, v in arguments.items()}

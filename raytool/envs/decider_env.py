@@ -126,6 +126,7 @@ class ToolDeciderEnv(gym.Env):
         self._unit_vecs = bool(len(norms)) and bool(np.allclose(norms, 1.0, atol=1e-3))
         self.executor = _make_executor(self.config.executor)
         self.filler = _load_filler(self.config.filler) if self.config.arguments == "predicted" else None
+        self._predicted: dict[tuple[int, str], dict[str, Any]] = {}  # (task, tool) -> the filler's values
         p, d = self.config.top_p, self.features.dim
         self.obs_dim = 2 * d + OBS_SCALARS + p * (d + OBS_PER_CANDIDATE)
         self.observation_space = gym.spaces.Dict(
@@ -152,7 +153,6 @@ class ToolDeciderEnv(gym.Env):
         if self.executes:
             self.executor.reset(self.task.env["suites"], self.task.env["world_seed"])
         self.slots = task_slots(self.task) if self.filler is None else {}
-        self._predicted: dict[str, dict[str, Any]] = {}
         self.made: list[MadeCall] = []
         self.history: list[PastCall] = []
         self.outputs: list[Any] = []
@@ -337,10 +337,11 @@ class ToolDeciderEnv(gym.Env):
         """The values a call of `spec` binds from: the gold slots, or the filler's reading of the request."""
         if self.filler is None:
             return slots_for(self.slots, spec.name)
-        if spec.name not in self._predicted:  # once per task and tool: the observation asks at every step
+        key = (self._task_index, spec.name)
+        if key not in self._predicted:  # once per task and tool, across episodes: the reading is deterministic
             fill = self.filler.fill(self.task.query, spec)
-            self._predicted[spec.name] = {k: v for k, v in fill.arguments.items() if not is_result_ref(v)}
-        return self._predicted[spec.name]
+            self._predicted[key] = {k: v for k, v in fill.arguments.items() if not is_result_ref(v)}
+        return self._predicted[key]
 
     def _fillable(self, spec) -> float:
         if not spec.required:

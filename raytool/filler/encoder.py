@@ -57,6 +57,27 @@ class SpanEncoder:
             own[clean] = self._static([candidates[i].text for i in clean])
         return np.concatenate([self._context(text, candidates), own], axis=1)
 
+    def spans_many(self, texts: Sequence[str], candidates: Sequence[Sequence[Candidate]]) -> list[np.ndarray]:
+        """`spans` of several requests with one padded MiniLM forward (the batched path)."""
+        if not texts:
+            return []
+        torch = self._torch
+        batch = self.tokenizer(
+            list(texts), padding=True, truncation=True, max_length=self.max_length, return_offsets_mapping=True,
+            return_tensors="pt",
+        )  # fmt: skip
+        offsets = batch.pop("offset_mapping").numpy()  # padding pieces are (0, 0): pool_spans skips them
+        with torch.inference_mode():
+            hidden = self.model(**batch).last_hidden_state.numpy()
+        out = []
+        for row, cands in enumerate(candidates):
+            own = np.zeros((len(cands), DIM), np.float32)
+            clean = [i for i, c in enumerate(cands) if is_clean(c)]
+            if clean:
+                own[clean] = self._static([cands[i].text for i in clean])
+            out.append(np.concatenate([pool_spans(hidden[row], offsets[row], cands), own], axis=1))
+        return out
+
     def _static(self, texts: list[str]) -> np.ndarray:
         """Mean input word-piece embedding of each text (no special tokens), L2-normalised: (N, 384)."""
         ids = self.tokenizer(texts, add_special_tokens=False, truncation=True, max_length=32)["input_ids"]
@@ -134,6 +155,9 @@ class HashSpanEncoder:
         contexts = self._hash.encode([text[max(0, c.start - 30) : c.end] for c in candidates])
         own = self._hash.encode([c.text if is_clean(c) else "" for c in candidates])
         return np.concatenate([contexts, own], axis=1)
+
+    def spans_many(self, texts: Sequence[str], candidates: Sequence[Sequence[Candidate]]) -> list[np.ndarray]:
+        return [self.spans(t, c) for t, c in zip(texts, candidates, strict=True)]
 
     def texts(self, texts: Sequence[str]) -> np.ndarray:
         return self._hash.encode(list(texts)) if texts else np.zeros((0, DIM), np.float32)

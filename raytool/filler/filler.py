@@ -5,6 +5,7 @@
     fill.arguments   {"fare_id": "FR-1", "traveller": {"$ref": 0, "path": "traveller_id"}}
     fill.missing     ("date",)          required parameters the request does not give
     fill.rejected    {"cabin": "enum"}  text was found but is not a value of the parameter's type
+    fills = filler.fill_batch([(request, spec, earlier), ...])   # one encoder and one scorer pass for all
 
 Per call: the request's candidates (`spans.py`) are encoded once (one MiniLM forward, cached for the next call of
 the same request), every parameter's options (absent / reference / value, `options.py`) are scored
@@ -78,20 +79,44 @@ class ArgumentFiller:
         return self._request[1], self._request[2]
 
     def fill(self, request: str, spec: ToolSpec, earlier: Sequence[EarlierCall] = ()) -> Fill:
-        props = spec.properties
-        if not props:
+        if not spec.properties:
             return Fill({})
         cands, span_vectors = self.candidates(request)
-        names = list(props)
-        laid_out = [
-            parameter_options(
+        laid_out = self._lay_out(spec, cands, span_vectors, earlier)
+        scores = self.score([text for text, _ in laid_out], [(v, f) for _, (_, v, f) in laid_out])
+        return self._decide(spec, laid_out, scores)
+
+    def fill_batch(self, jobs: Sequence[tuple[str, ToolSpec, Sequence[EarlierCall]]]) -> list[Fill]:
+        """`fill` of many (request, spec, earlier) calls at once: the distinct requests' candidates in one padded
+        MiniLM forward, every parameter of every call in one scorer pass (the served, batched path)."""
+        requests = list(dict.fromkeys(request for request, _, _ in jobs))
+        extracted = [extract(r, max_chars=self.max_chars) for r in requests]
+        vectors = self.encoder.spans_many([c.text for c in extracted], [c.items for c in extracted])
+        encoded = {r: (RequestFeatures(c), v) for r, c, v in zip(requests, extracted, vectors, strict=True)}
+        laid = [self._lay_out(spec, *encoded[request], earlier) for request, spec, earlier in jobs]
+        flat = [param for params in laid for param in params]
+        scores = self.score([text for text, _ in flat], [(v, f) for _, (_, v, f) in flat]) if flat else []
+        fills, at = [], 0
+        for (_, spec, _), params in zip(jobs, laid, strict=True):
+            fills.append(self._decide(spec, params, scores[at : at + len(params)]) if params else Fill({}))
+            at += len(params)
+        return fills
+
+    def _lay_out(self, spec: ToolSpec, cands: RequestFeatures, span_vectors: np.ndarray, earlier) -> list[tuple]:
+        """Per parameter: (its text, (options, vectors, features))."""
+        props = spec.properties
+        return [
+            (param_text(n, props[n] or {}), parameter_options(
                 n, props[n] if isinstance(props[n], dict) else {}, n in spec.required, cands, span_vectors, earlier,
                 self._field_vector,
-            )
-            for n in names
+            ))
+            for n in props
         ]  # fmt: skip
-        scores = self.score([param_text(n, props[n] or {}) for n in names], [(v, f) for _, v, f in laid_out])
-        return decide(names, props, spec.required, [o for o, _, _ in laid_out], scores)
+
+    @staticmethod
+    def _decide(spec: ToolSpec, laid_out: list[tuple], scores: list[np.ndarray]) -> Fill:
+        options = [opts for _, (opts, _, _) in laid_out]
+        return decide(list(spec.properties), spec.properties, spec.required, options, scores)
 
     def fill_plan(self, request: str, specs: Sequence[ToolSpec]) -> list[Fill]:
         """Arguments for a sequence of calls of one request; call i may reference calls j < i."""

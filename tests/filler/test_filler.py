@@ -138,3 +138,32 @@ def test_a_trained_scorer_fills_held_out_requests() -> None:
         for t in _tasks(40, seed=2)
     ]  # fmt: skip
     assert np.mean(baseline) < 0.3
+
+
+def test_the_batched_path_fills_like_one_call_at_a_time() -> None:
+    """`fill_batch` over calls of several requests (repeats, a no-parameter tool, references) = `fill` per call."""
+    torch.set_num_threads(1)
+    filler = _filler(seed=3)
+    ping = ToolSpec("ping", "no parameters")
+    jobs = []
+    for task in _tasks(6, seed=4):
+        jobs += [(task.query, BOOK, []), (task.query, PAY, [EarlierCall(0, BOOK)]), (task.query, ping, [])]
+    batched = filler.fill_batch(jobs)
+    single = [filler.fill(request, spec, earlier) for request, spec, earlier in jobs]
+    assert [f.to_dict() for f in batched] == [f.to_dict() for f in single]
+    assert any(f.arguments for f in batched) and filler.fill_batch([]) == []
+
+
+def test_real_encoder_spans_are_the_same_batched_and_alone() -> None:
+    """One padded MiniLM forward over requests of different lengths pools each candidate as the single pass does."""
+    from raytool.filler.encoder import SpanEncoder
+    from raytool.filler.spans import extract
+
+    torch.set_num_threads(1)
+    encoder = SpanEncoder()
+    texts = ["Book 3 seats from Paris to Lima on 2024-05-01.", "Pay it.", "Find the 'blue whale' facts for Oslo " * 4]
+    cands = [extract(t).items for t in texts]
+    alone = [encoder.spans(t, c) for t, c in zip(texts, cands, strict=True)]
+    for single, batched in zip(alone, encoder.spans_many(texts, cands), strict=True):
+        assert single.shape == batched.shape and np.abs(single).sum() > 0
+        np.testing.assert_allclose(batched, single, atol=1e-4)

@@ -73,6 +73,8 @@ def _parser() -> argparse.ArgumentParser:
     synth.add_argument("--limit", type=int, help="only the first N tasks")
     synth.add_argument("--shard-size", type=int, default=25)
     synth.add_argument("--num-candidates", type=int, default=8)
+    synth.add_argument("--no-arguments", action="store_true",
+                       help="no teacher-written call arguments (teacher_calls/)")  # fmt: skip
     synth.set_defaults(run=_distill_synth)
     rank = distill.add_parser("rank", help="pi_LLM labels for sampled decider states")
     rank.add_argument("--tasks", required=True, type=Path, help="a dataset directory")
@@ -360,7 +362,7 @@ def _distill_synth(args: argparse.Namespace) -> int:
     config, teacher = _teacher(args.teacher)
     try:
         synth = SynthConfig(num_candidates=args.num_candidates, shard_size=args.shard_size, limit=args.limit,
-                            workers=config.num_actors)  # fmt: skip
+                            workers=config.num_actors, arguments=not args.no_arguments)  # fmt: skip
         summary = synthesize(dataset, args.out, teacher, synth)
     finally:
         teacher.close()
@@ -890,7 +892,9 @@ def _train(args: argparse.Namespace) -> int:
 
     config, teacher = _teacher(args.teacher)
     try:
-        summary = synthesize(datasets["seal_tools_dev"], out / "synth", teacher, SynthConfig(limit=50, shard_size=10))
+        # arguments=False: Seal-Tools dev has gold arguments, which the filler (stage 4) trains on
+        synth = SynthConfig(limit=50, shard_size=10, arguments=False)
+        summary = synthesize(datasets["seal_tools_dev"], out / "synth", teacher, synth)
     finally:
         teacher.close()
     print(summary_table(summary))

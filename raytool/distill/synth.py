@@ -11,6 +11,9 @@ task's pool, `num_candidates` in all, in a deterministic shuffled order) and is 
   rationale    a rationale for the gold tools (prompt (b)), the target of the proposer's rationale head.
   likelihood   for parse failures only: the summed log-likelihood of each candidate as the first tool
                (prompt (c)); prompt log-probabilities over long prompts are the costly call on CPU.
+  arguments    (`arguments=True`) per chosen tool, the call's arguments as a JSON object (prompt (d)), kept only
+               where the request states the value (`call_arguments.py`): the record's `teacher_calls`, and
+               `teacher_calls/`, a dataset the argument filler trains on where a dataset has no gold arguments.
 
 Records go to sharded JSONL (`raytool.distill.shards`); every teacher call goes through the prompt cache.
 `summary.json` reports parse failures and the teacher's accuracy against gold.
@@ -30,12 +33,14 @@ from typing import Any
 import numpy as np
 
 from raytool.distill.cache import PromptCache, cached_generate, cached_scores
+from raytool.distill.call_arguments import ARGUMENTS_PREFIX, parse_arguments, stated_arguments, teacher_call_dataset
 from raytool.distill.shards import run_sharded
 from raytool.envs.retrieval import BM25Retriever, top_k
 from raytool.tables import format_table
 from raytool.teacher.backend import Sampling, TeacherBackend
 from raytool.teacher.parsing import ToolSelection, parse_rationale, parse_tool_selection
 from raytool.teacher.prompts import (
+    call_arguments_messages,
     candidate_continuations,
     next_tool_prompt_messages,
     next_tool_scoring_prompt,
@@ -50,6 +55,7 @@ from raytool.tools.task import Task
 # stops at its closing quote), then the tool list (stops at "]"); the pieces are joined and parsed as JSON.
 RATIONALE_PREFIX = '{"rationale": "'
 TOOLS_PREFIX = '", "tools": ["'
+TEACHER_CALLS = "teacher_calls"
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,7 @@ class SynthConfig:
     shard_size: tasks per shard (the unit of resumption).
     limit: only the first `limit` tasks (None: all).
     workers: shards processed at once (match the teacher's actor count).
+    arguments: also have the teacher write each chosen tool's arguments (one more generation per call).
     """
 
     num_candidates: int = 8
@@ -68,6 +75,7 @@ class SynthConfig:
     shard_size: int = 25
     limit: int | None = None
     workers: int = 1
+    arguments: bool = True
 
 
 def synthesize(
@@ -109,14 +117,36 @@ def synthesize(
             ):
                 scores[i] = row
         rows = zip(chunk, candidates, selections, answers, rationales, scores, strict=True)
-        return [_record(*row) for row in rows]
+        records = [_record(*row) for row in rows]
+        if config.arguments:
+            _write_arguments(records, dataset, teacher, cache)
+        return records
 
     job = {"kind": "synth", "teacher": teacher.model_name, "config": asdict(config)}
     records = run_sharded(Path(out_dir), [t.id for t in tasks], config.shard_size, process, config.workers, job, log)
     summary = summarize(records) | {"seconds": round(time.perf_counter() - start, 1), "teacher": teacher.model_name,
                                    "cache_hits": cache.hits, "cache_misses": cache.misses}  # fmt: skip
+    if config.arguments:
+        teacher_call_dataset(records, dataset.tools, teacher.model_name).save(Path(out_dir) / TEACHER_CALLS)
     atomic_write_text(Path(out_dir) / "summary.json", json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+def _write_arguments(records: list[dict[str, Any]], dataset: ToolDataset, teacher, cache: PromptCache) -> None:
+    """Prompt (d) for every chosen tool of every record, one batch; adds `teacher_calls` to each record."""
+    jobs = [(r, name) for r in records for name in r["teacher_tools"] if name in dataset.tools]
+    prompts = [
+        p + ARGUMENTS_PREFIX
+        for p in teacher.chat([call_arguments_messages(r["query"], dataset.tools[name]) for r, name in jobs])
+    ]  # fmt: skip
+    written = cached_generate(teacher, cache, prompts, Sampling(max_tokens=64, stop=("\n",))) if prompts else []
+    for record in records:
+        record["teacher_calls"] = []
+    for (record, name), text in zip(jobs, written, strict=True):
+        raw = parse_arguments(text)
+        kept, dropped = stated_arguments(raw, dataset.tools[name], record["query"]) if raw is not None else ({}, {})
+        record["teacher_calls"].append({"name": name, "arguments": kept, "dropped": dropped, "parsed": raw is not None,
+                                        "raw": ARGUMENTS_PREFIX + text})  # fmt: skip
 
 
 def _candidates(task: Task, dataset: ToolDataset, retriever: BM25Retriever, k: int) -> list:
@@ -147,6 +177,7 @@ def _record(
         "query": task.query,
         "candidates": names,
         "gold": task.tool_names,
+        "gold_calls": [{"name": c.name, "arguments": c.arguments} for c in task.calls],
         "teacher_tools": tools,
         "scanned_tools": selection.tools,
         "teacher_rationale": selection.rationale,
@@ -179,6 +210,35 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
         "chance_first_tool_accuracy": float(np.mean([1 / len(r["candidates"]) for r in records])) if records else 0.0,
         "mean_tools_predicted": predicted / n,
         "mean_tools_gold": gold / n,
+    } | _argument_summary(records)
+
+
+def _argument_summary(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Parse failures of the teacher's argument objects, values kept / dropped (by reason), and the kept values'
+    agreement with the gold call of the same tool where the task has one."""
+    calls = [c for r in records for c in r.get("teacher_calls") or ()]
+    if not calls:
+        return {}
+    dropped: dict[str, int] = {}
+    for call in calls:
+        for reason in call["dropped"].values():
+            dropped[reason] = dropped.get(reason, 0) + 1
+    agree, compared = 0, 0
+    for record in records:
+        gold = {c["name"]: c.get("arguments") or {} for c in record.get("gold_calls") or ()}
+        for call in record.get("teacher_calls") or ():
+            for name, value in call["arguments"].items():
+                if call["name"] in gold and name in gold[call["name"]]:
+                    compared += 1
+                    agree += str(value) == str(gold[call["name"]][name])
+    kept = sum(len(c["arguments"]) for c in calls)
+    return {
+        "argument_calls": len(calls),
+        "argument_parse_failure_rate": sum(not c["parsed"] for c in calls) / len(calls),
+        "argument_values_kept": kept,
+        "argument_values_dropped": sum(dropped.values()),
+        "argument_dropped_by_reason": dropped,
+        "argument_kept_gold_agreement": agree / compared if compared else None,
     }
 
 

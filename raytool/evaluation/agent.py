@@ -93,13 +93,16 @@ def prepare_tasks(dataset: ToolDataset, work_dir: Path, proposer, config: EvalCo
     return folder
 
 
-def baseline_env(tasks_dir: Path, config: EvalConfig, feature_cache: Path):
+def baseline_env(tasks_dir: Path, config: EvalConfig, feature_cache: Path, filler: str = ""):
+    """The single-LLM baselines' env: the proxies' candidates and tools, and their argument source (`filler`, the
+    proxies' filler checkpoint; "" = the tasks' gold values, as for proxies without a filler: an ORACLE)."""
     from raytool.decider.candidates import CANDIDATES_FILE
     from raytool.envs.decider_env import ToolDeciderEnv
 
     return ToolDeciderEnv({
         "tasks": str(tasks_dir), "top_p": config.top_p, "max_steps": config.max_steps,
         "candidate_source": f"file:{Path(tasks_dir) / CANDIDATES_FILE}", "feature_cache": str(feature_cache),
+        **({"arguments": "predicted", "filler": str(filler)} if filler else {}),
     })  # fmt: skip
 
 
@@ -246,7 +249,8 @@ def evaluate_agent(
         if method in ("react", "cot", "dfs"):
             if env is None:
                 proposer = ToolProposer.load(agent_config.proxy.proposer, threads=1)
-                env = baseline_env(prepare_tasks(dataset, work, proposer, config), config, work / "features")
+                tasks_dir = prepare_tasks(dataset, work, proposer, config)
+                env = baseline_env(tasks_dir, config, work / "features", agent_config.proxy.filler)
             run = run_baseline(method, env, teacher, config, log)
         else:
             pools = task_domains(dataset.tasks, dataset.tools)

@@ -9,7 +9,9 @@ Per gold call with arguments, per parameter of its tool, the positive options (`
     the parameter is not among the gold arguments         "absent"
 
 Parameters whose gold value no candidate yields (values the request never states: about 10% on Seal-Tools) give
-no example; they are counted (`skipped`). Earlier calls are the gold calls before (teacher forcing).
+no example; they are counted (`skipped`). Earlier calls are the gold calls before (teacher forcing). With
+`partial=True` (teacher-written calls, `raytool.distill.call_arguments`) a parameter the call leaves out is unknown,
+not "absent": it gives no example (`unknown`).
 """
 
 from __future__ import annotations
@@ -74,9 +76,10 @@ _ABSENT = object()
 
 
 def request_examples(
-    tasks: Iterable[Task], tools: dict[str, ToolSpec], encoder, counts: Counter | None = None
+    tasks: Iterable[Task], tools: dict[str, ToolSpec], encoder, counts: Counter | None = None, partial: bool = False
 ) -> list[RequestExample]:
-    """One `RequestExample` per task with at least one usable parameter; `counts` tallies what was used/skipped."""
+    """One `RequestExample` per task with at least one usable parameter; `counts` tallies what was used/skipped;
+    `partial`: the calls' missing parameters are unknown (module docstring)."""
     counts = Counter() if counts is None else counts
     out = []
     for task in tasks:
@@ -94,6 +97,9 @@ def request_examples(
             props = spec.properties
             for name, schema in props.items():
                 schema = schema if isinstance(schema, dict) else {}
+                if partial and name not in call.arguments:
+                    counts["unknown"] += 1
+                    continue
                 options, vecs, feats = parameter_options(
                     name, schema, name in spec.required, cands, span_vectors, earlier,
                     lambda text: encoder.texts([text])[0],

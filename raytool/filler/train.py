@@ -118,12 +118,13 @@ def train_filler(
     log=_say,
     max_tasks: int | None = None,
 ) -> dict:
-    """Train on the gold calls of dataset directories (`raytool data import` / `envs build` output; the first
-    `max_tasks` of each) and write a checkpoint to `out_dir` (atomically); returns the metrics (also in its
-    filler.json)."""
+    """Train on the gold calls of dataset directories (`raytool data import` / `envs build` output, or a `distill
+    synth` output's `teacher_calls/`: teacher-written values; the first `max_tasks` of each) and write a checkpoint
+    to `out_dir` (atomically); returns the metrics (also in its filler.json)."""
     from collections import Counter
     from pathlib import Path
 
+    from raytool.distill.call_arguments import PARTIAL
     from raytool.filler.checkpoint import save_scorer
     from raytool.filler.data import request_examples
     from raytool.filler.encoder import HashSpanEncoder, SpanEncoder
@@ -135,8 +136,10 @@ def train_filler(
     examples, counts, start = [], Counter(), time.perf_counter()
     for data_dir in data_dirs:
         dataset = ToolDataset.load(data_dir)
-        found = request_examples(dataset.tasks[:max_tasks], dataset.tools, text_encoder, counts)
-        log(f"[filler] {Path(data_dir).name}: {len(found):,} requests with gold arguments")
+        partial = dataset.info.get("arguments") == PARTIAL  # teacher-written calls (`distill synth`'s teacher_calls/)
+        found = request_examples(dataset.tasks[:max_tasks], dataset.tools, text_encoder, counts, partial)
+        kind = "teacher-written" if partial else "gold"
+        log(f"[filler] {Path(data_dir).name}: {len(found):,} requests with {kind} arguments")
         examples.extend(found)
     if not examples:
         raise ValueError(f"no task in {[str(d) for d in data_dirs]} has gold calls with arguments to learn from")

@@ -94,6 +94,11 @@ NEXT_TOOL_EXAMPLE = OneShot(
     history=("get_weather",),
     answer=f"{NEXT_TOOL_PREFIX} send_email{NEXT_TOOL_END}Reason: the forecast is known, now Ana must get it.",
 )
+ARGUMENTS_EXAMPLE = OneShot(
+    query=_QUERY,
+    tools=(_WEATHER,),
+    answer=json.dumps({"city": "Paris", "date": "tomorrow"}),
+)
 DECOMPOSITION_EXAMPLE = OneShot(
     query="Book a hotel in Paris for tomorrow night, check the weather there, and email Ana both.",
     tools=(),
@@ -124,6 +129,34 @@ def _tool_lines(tools: Sequence[ToolSpec], params: bool = True) -> str:
             line += f" (needs: {', '.join(tool.required)})"
         lines.append(line)
     return "\n".join(lines) if lines else "(none)"
+
+
+def _parameter_lines(tool: ToolSpec) -> str:
+    lines = []
+    for name, schema in tool.properties.items():
+        schema = schema if isinstance(schema, dict) else {}
+        need = "required" if name in tool.required else "optional"
+        desc = _one_line(schema.get("description", ""), 100)
+        lines.append(f"- {name} ({schema.get('type', 'string')}, {need})" + (f": {desc}" if desc else ""))
+    return "\n".join(lines) if lines else "(none)"
+
+
+def call_arguments_messages(query: str, tool: ToolSpec) -> list[dict[str, str]]:
+    """Ask for the arguments of one call of `tool` for `query`, values copied from the request; answer a JSON
+    object (the answer is prefilled with `ARGUMENTS_PREFIX` by `distill synth`)."""
+    ex = ARGUMENTS_EXAMPLE
+    system = (
+        "You write the arguments of one tool call for a user's request.\n"
+        "Answer with one JSON object: each parameter the request gives a value for, with the value copied from the "
+        "request. Leave out every parameter the request does not give; never make a value up.\n\n"
+        f"Example\nTool: {_tool_lines(ex.tools, params=False)[2:]}\nParameters:\n{_parameter_lines(ex.tools[0])}\n"
+        f"Request: {ex.query}\nArguments: {ex.answer}"
+    )
+    user = (
+        f"Tool: {_tool_lines([tool], params=False)[2:]}\nParameters:\n{_parameter_lines(tool)}\n"
+        f"Request: {query}\nArguments:"
+    )
+    return _messages(system, user)
 
 
 def _history_line(history: Sequence[str]) -> str:

@@ -8,6 +8,7 @@ import time
 import zlib
 from collections.abc import Sequence
 
+from raytool.distill.call_arguments import ARGUMENTS_PREFIX
 from raytool.distill.synth import RATIONALE_PREFIX, TOOLS_PREFIX
 from raytool.teacher.backend import CandidateScores, Sampling
 
@@ -28,6 +29,11 @@ class FakeTeacher:
             if prompt.endswith(TOOLS_PREFIX):  # name the first candidate listed after the last "Tools" header
                 names = re.findall(r"^- ([A-Za-z0-9_ .-]+?):", prompt.split("<user>")[-1], flags=re.MULTILINE)
                 out.append(f'{names[0]}"' if names else "")
+            elif prompt.endswith(ARGUMENTS_PREFIX):  # the first parameter gets the request's first word (stated),
+                user = prompt.split("<user>")[-1]  # and a parameter the tool lacks gets a value (dropped)
+                params = re.findall(r"^- ([A-Za-z0-9_.-]+) \(", user, flags=re.MULTILINE)
+                word = user.split("Request: ", 1)[1].split()[0].strip(".,?!\"'")
+                out.append((f'{params[0]}": "{word}", "' if params else "") + 'zz_not_a_parameter": 1}')
             elif "Rewrite: " in prompt:  # echo the request back: a rewrite that keeps every value
                 out.append("Please: " + prompt.rsplit("Rewrite: ", 1)[1].split("\n")[0])
             elif prompt.endswith(RATIONALE_PREFIX):

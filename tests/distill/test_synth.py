@@ -47,7 +47,7 @@ def test_records_and_summary(seal: Path, tmp_path: Path) -> None:
 def test_resume_after_a_crash_reuses_shards_and_cache(seal: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     with pytest.raises(RuntimeError, match="teacher died"):
-        synthesize(ToolDataset.load(seal), out, FakeTeacher(fail_after=4), SynthConfig(shard_size=5), _quiet)
+        synthesize(ToolDataset.load(seal), out, FakeTeacher(fail_after=6), SynthConfig(shard_size=5), _quiet)
     done = sorted(p.name for p in (out / "shards").glob("shard-*.jsonl"))
     assert done == ["shard-00000.jsonl"]
     logs: list[str] = []
@@ -98,9 +98,14 @@ def test_synth_with_the_real_teacher_on_vllm(vllm_teacher, seal: Path, tmp_path:
         ToolDataset.load(seal), tmp_path / "out", vllm_teacher, SynthConfig(shard_size=6, limit=6), _quiet
     )
     records = read_shards(tmp_path / "out")
+    tools = ToolDataset.load(seal).tools
     assert summary["tasks"] == 6 == len(records)
     for r in records:
         assert r["teacher_tools"] and set(r["teacher_tools"]) <= set(r["candidates"])  # parsed or likelihood fallback
         assert (r["fallback"] is None) == r["selection_ok"]
         assert isinstance(r["gold_rationale"], str)
-    assert 0.0 <= summary["selection_parse_failure_rate"] <= 1.0
+        assert [c["name"] for c in r["teacher_calls"]] == r["teacher_tools"]  # the real teacher wrote arguments
+        for call in r["teacher_calls"]:  # kept: the tool's own parameters, strings the request states
+            assert set(call["arguments"]) <= set(tools[call["name"]].properties)
+            assert all(v.lower() in r["query"].lower() for v in call["arguments"].values() if isinstance(v, str))
+    assert 0.0 <= summary["selection_parse_failure_rate"] <= 1.0 and summary["argument_calls"] >= 6

@@ -70,6 +70,26 @@ def test_all_methods_run_and_a_second_run_gives_identical_metrics(agent_kit, tra
         assert record["metrics"] == by[record["method"]]["metrics"], record["method"]
 
 
+def test_the_baselines_read_arguments_with_the_proxies_filler(agent_kit, tmp_path) -> None:
+    """ReAct/CoT/DFS get the proxies' argument source: the filler's reading of the request, not the gold values."""
+    from raytool.evaluation.agent import baseline_env, prepare_tasks
+    from raytool.filler.filler import ArgumentFiller
+    from raytool.proposer.proposer import ToolProposer
+
+    dataset = sample_tasks(ToolDataset.load(agent_kit["requests"]), 3, seed=1)
+    tasks = prepare_tasks(dataset, tmp_path, ToolProposer.load(agent_kit["proposer"], threads=1), BUDGET)
+    env = baseline_env(tasks, BUDGET, tmp_path / "features", str(agent_kit["filler"]))
+    filler = ArgumentFiller.load(agent_kit["filler"])
+    for index, task in enumerate(env.tasks):
+        env.reset(options={"task_index": index})
+        for call in task.calls:
+            spec = env.dataset.tools[call.name]
+            read = {k: v for k, v in filler.fill(task.query, spec).arguments.items() if not isinstance(v, dict)}
+            assert env._slots(spec) == read, (task.id, call.name)
+    gold = baseline_env(tasks, BUDGET, tmp_path / "features")
+    assert gold.filler is None and gold.config.arguments == "gold"
+
+
 def _teacher_yaml(tmp_path: Path) -> Path:
     path = tmp_path / "teacher.yaml"
     path.write_text("teacher: {backend: transformers}\n")

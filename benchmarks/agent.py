@@ -8,7 +8,9 @@ decider (`proxies/decider`, trained on the sub-tasks of `envs/agent_train`), and
 `envs/agent_test` (two suites each). The teacher is the embedded SmolLM2-135M-Instruct on a vLLM engine (Ray actor).
 Everything goes to $RAYTOOL_CACHE/bench/agent/:
 
-    main/        proxy, react, cot, dfs (`raytool eval agent`): metrics.json per method, summary.md, plots/
+    main/        proxy, react, cot, dfs (`raytool eval agent`), argument values from the main job's filler for all
+                 four, and proxy-gold-args (the proxy given the gold values: an ORACLE row): metrics.json per
+                 method, summary.md, plots/
     repeat/      proxy and cot again, same seed: every metric compared with main/ (determinism)
     parallel     proxy execution with one Ray actor per domain vs in-process one after another, median of
                  --repeats, side by side; one request's trace (jobs overlapping in time)
@@ -38,6 +40,7 @@ from raytool.tables import format_table
 RUN = cache_dir() / "run"
 OUT = cache_dir() / "bench" / "agent"
 RATIONALE_PROPOSER = cache_dir() / "bench" / "proposer" / "seal_dev_alpha0.5"
+ORACLE = "proxy-gold-args"  # the proxy given the tasks' gold argument values: an ORACLE row
 
 
 def main() -> int:
@@ -70,14 +73,21 @@ def main() -> int:
     teacher = make_teacher(TeacherConfig())
     test = sample_tasks(ToolDataset.load(RUN / "envs" / "agent_test"), args.limit, 0)
     train = ToolDataset.load(RUN / "envs" / "agent_train")
-    base = AgentConfig(proxy=ProxyConfig(proposer=str(RUN / "proposer"), decider=str(RUN / "proxies" / "decider")))
+    # argument values from the main job's filler for every method (the baselines share the proxies' argument source);
+    # the gold-argument proxy is an ORACLE row
+    proxy = ProxyConfig(
+        proposer=str(RUN / "proposer"), decider=str(RUN / "proxies" / "decider"), filler=str(RUN / "filler")
+    )
+    base = AgentConfig(proxy=proxy)
+    oracle = {ORACLE: dataclasses.replace(base, proxy=dataclasses.replace(proxy, filler=""))}
     meta = {"data": str(RUN / "envs" / "agent_test"), "format": "raytool"}
 
     def todo(folder: Path, methods: list[str]) -> list[str]:  # methods without results yet (reruns: --fresh)
         return [m for m in methods if args.fresh or not (folder / m / "metrics.json").exists()]
 
     # 1. the four methods, same teacher, tools and candidates
-    evaluate_agent(todo(OUT / "main", ["proxy", "react", "cot", "dfs"]), test, OUT / "main", teacher, base, meta=meta)
+    evaluate_agent(todo(OUT / "main", ["proxy", "react", "cot", "dfs", ORACLE]), test, OUT / "main", teacher, base,
+                   meta=meta | {"variants": oracle})  # fmt: skip
     print((OUT / "main" / "summary.md").read_text())
 
     # 2. determinism: the same eval again (the proxy, and CoT for the teacher's generations)
@@ -121,7 +131,7 @@ def main() -> int:
     print(f"skills could save: {json.dumps(mined['savings'])}")
     run = DeciderRunConfig.from_dict(json.loads((RUN / "proxies" / "decider" / SUMMARY).read_text())["run"])
     skilled = train_proxy_decider(RUN / "agent" / "subtasks", RUN / "fp", run, OUT / "deciders" / "skills",
-                                  skills=str(OUT / "skills.json"))  # fmt: skip
+                                  skills=str(OUT / "skills.json"), filler=proxy.filler)  # fmt: skip
     with_skills = dataclasses.replace(
         base, proxy=dataclasses.replace(base.proxy, decider=str(skilled), skills=str(OUT / "skills.json"))
     )

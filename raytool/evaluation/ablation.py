@@ -65,7 +65,7 @@ def ablation_configs(
             training = dict(run.get("training") or {}) | _RETRAIN[name]
             run_dir = train_proxy_decider(
                 subtasks, fp_dir, DeciderRunConfig.from_dict(run | {"training": training}), out / "deciders" / name,
-                env["top_p"], env["max_steps"], base.proxy.skills, log,
+                env["top_p"], env["max_steps"], base.proxy.skills, log, filler=base.proxy.filler,
             )  # fmt: skip
             configs[name] = _with(base, decider=str(run_dir))
         elif name == "rationale-loss" and rationale_proposer is not None:

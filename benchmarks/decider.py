@@ -21,6 +21,8 @@ run's total env steps.
 Suites: l2 (level 2, all three suites; the main job's tasks), l3 (level 3: 3-4 calls, nested arguments, 10
 distractors), l4 (level 4: two suites per task, the multi-domain level), seal (Seal-Tools tasks with 2+ calls,
 dev -> test_in_domain, schema-checked calls, the proposer's candidates over all 4,076 tools).
+Argument values come from the main job's filler (`--arguments predicted`, the default) or the tasks' gold calls
+(`--arguments gold`, an ORACLE; its runs are cached apart, in `runs-gold/`).
 Everything is cached under $RAYTOOL_CACHE/bench/decider/<suite>/ (runs re-used; --fresh reruns them);
 results.json and curves.png go there too.
 """
@@ -86,8 +88,19 @@ def build_suite(name: str, proposer) -> tuple[Path, Path]:
     return dirs
 
 
+ARGUMENTS = {"mode": "predicted"}  # `--arguments`: "predicted" (the main job's filler) or "gold" (an ORACLE)
+
+
 def env_config(tasks: Path) -> dict:
-    return decider_env_config(tasks)
+    """The env of `tasks`; argument values from the main job's filler unless `--arguments gold`."""
+    if ARGUMENTS["mode"] == "gold":
+        return decider_env_config(tasks) | {"arguments": "gold"}
+    return decider_env_config(tasks) | {"arguments": "predicted", "filler": str(cache_dir() / "run" / "filler")}
+
+
+def runs_folder() -> str:
+    """Cached runs per argument source: `runs/` (predicted), `runs-gold/` (the oracle)."""
+    return "runs" if ARGUMENTS["mode"] == "predicted" else "runs-gold"
 
 
 def label_and_fit(name: str, train: Path, teacher_factory) -> Path:
@@ -108,7 +121,7 @@ def run_variant(
     from raytool.envs.decider_env import ToolDeciderEnv
     from raytool.evaluation.decider import module_policy, rollout
 
-    out = (root or ROOT) / name / "runs" / f"{variant}-s{seed}.json"
+    out = (root or ROOT) / name / runs_folder() / f"{variant}-s{seed}.json"
     if out.exists() and not fresh:
         return json.loads(out.read_text())
     run = DeciderRunConfig(iterations=iterations, training=training or VARIANTS[variant], seed=seed)
@@ -136,6 +149,7 @@ def run_variant(
         "variant": variant,
         "seed": seed,
         "training": dict(run.training),
+        "arguments": ARGUMENTS["mode"],
         "curve": curve,
         "final": curve[-1],
         "seconds": round(time.perf_counter() - start, 1),
@@ -209,6 +223,8 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--iterations", type=int, default=32)
     parser.add_argument("--eval-every", type=int, default=4)
     parser.add_argument("--fresh", action="store_true", help="rerun RL runs even when their results exist")
+    parser.add_argument("--arguments", choices=("predicted", "gold"), default="predicted",
+                        help="the main job's filler, or the gold values (an ORACLE)")  # fmt: skip
 
 
 def start(args: argparse.Namespace):
@@ -219,6 +235,7 @@ def start(args: argparse.Namespace):
     from raytool.proposer.proposer import ToolProposer
 
     torch.set_num_threads(1)
+    ARGUMENTS["mode"] = args.arguments
     ray.init(address="local", include_dashboard=False, log_to_driver=False)
     return ToolProposer.load(cache_dir() / "run" / "proposer"), [int(s) for s in args.seeds.split(",")]
 
@@ -267,11 +284,13 @@ def main() -> None:
         for name, base in result["baselines"].items():
             rows.append([suite, name, f"{base['success']:.3f}", f"{base['reward']:.3f}", f"{base['calls']:.2f}", ""])
     print(format_table(["suite", "policy", "held-out success", "reward", "calls/task", "steps to unguided"], rows))
-    print(f"mean ± std over seeds {seeds}; {args.iterations} iterations x 128 env steps per run")
+    print(f"mean ± std over seeds {seeds}; {args.iterations} iterations x 128 env steps per run; "
+          f"{args.arguments} argument values")  # fmt: skip
     ROOT.mkdir(parents=True, exist_ok=True)
-    (ROOT / "results.json").write_text(json.dumps(results, indent=1))
-    plot(results, ROOT / "curves.png")
-    print(f"wrote {ROOT / 'results.json'} and {ROOT / 'curves.png'}")
+    tag = "" if args.arguments == "predicted" else "-gold"
+    (ROOT / f"results{tag}.json").write_text(json.dumps(results, indent=1))
+    plot(results, ROOT / f"curves{tag}.png")
+    print(f"wrote {ROOT / f'results{tag}.json'} and {ROOT / f'curves{tag}.png'}")
 
 
 if __name__ == "__main__":

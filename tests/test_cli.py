@@ -68,8 +68,10 @@ def test_train_main_job_runs(tmp_path: Path, shared_data: Path) -> None:
     assert (tmp_path / "run" / "rank" / "summary.json").is_file() and (tmp_path / "run" / "fp" / "fp.json").is_file()
     assert (tmp_path / "run" / "decider" / "decider.json").is_file()
     assert "top-1 agreement, held-out" in done.stdout
-    for row in ("| decider (RL", "| teacher-only", "| proposer-greedy", "| oracle"):
+    rows = ("| decider (RL", "| teacher-only", "| proposer-greedy", "| oracle", "| decider, gold arguments (ORACLE)")
+    for row in rows:
         assert row in done.stdout, row
+    assert "held-out level-2 tasks, predicted arguments" in done.stdout  # the filler's values, not the gold ones
     # the agent half: multi-domain requests, the proxies' decider on their sub-tasks, proxy vs ReAct
     assert (tmp_path / "run" / "agent" / "subtasks" / "candidates.jsonl").is_file()
     assert (tmp_path / "run" / "proxies" / "decider" / "decider.json").is_file()

@@ -1,11 +1,12 @@
 """Teacher throughput through the vLLM actor pool: batched versus one request at a time, same model and machine.
 
-    python benchmarks/teacher.py [--actors 1] [--prompts 64] [--candidates 5] [--repeats 3]
+    python benchmarks/teacher.py [--actors 1] [--prompts 64] [--candidates 5] [--repeats 3] [--dtypes auto]
 
 Scoring: `prompts` short prompts x `candidates` continuations, sent all at once (the client batches them
 onto the actors) versus one prompt per call, waiting for each. Generation: `prompts` chat prompts, 32 new tokens
 each, batched versus one at a time. Also reports engine start time and each engine process's peak memory.
-Medians of `repeats` runs.
+Medians of `repeats` runs. `--dtypes bfloat16,float32` runs it all once per weights dtype, one pool after the
+other in the same run, and prints the batched rates side by side (bf16 is emulated on CPUs without AVX512-BF16/AMX).
 """
 
 from __future__ import annotations
@@ -22,18 +23,33 @@ SUBJECTS = ["France", "Japan", "Brazil", "Kenya", "Canada", "Norway", "Egypt", "
 def main() -> None:
     import ray
 
-    from raytool.teacher.backend import Sampling, TeacherConfig
-    from raytool.teacher.vllm_backend import VLLMTeacher
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--actors", type=int, default=1)
     parser.add_argument("--prompts", type=int, default=64)
     parser.add_argument("--candidates", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--dtypes", default="auto", help="comma-separated weights dtypes, compared side by side")
     args = parser.parse_args()
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+    batched = {dtype: measure(args, dtype) for dtype in args.dtypes.split(",")}
+    ray.shutdown()
+    if len(batched) > 1:
+        base = next(iter(batched))
+        rows = []
+        for op in batched[base]:
+            rates = [b[op] for b in batched.values()]
+            rows.append([op, *(f"{r:.1f}" for r in rates), *(f"{r / rates[0]:.2f}x" for r in rates)])
+        print(format_table(["batched", *batched, *(f"{d} / {base}" for d in batched)], rows))
+
+
+def measure(args, dtype: str) -> dict[str, float]:
+    """The tables for one weights dtype; returns the batched rates (candidates/s, new tokens/s)."""
+    from raytool.teacher.backend import Sampling, TeacherConfig
+    from raytool.teacher.vllm_backend import VLLMTeacher, resolve_dtype
+
     start = time.perf_counter()
-    teacher = VLLMTeacher(TeacherConfig(num_actors=args.actors, num_cpus=2 / args.actors, batch_size=256))
+    config = TeacherConfig(num_actors=args.actors, num_cpus=2 / args.actors, batch_size=256, dtype=dtype)
+    teacher = VLLMTeacher(config)
     started = time.perf_counter() - start
     prompts = [f"Question {i}: the capital of {SUBJECTS[i % len(SUBJECTS)]} is" for i in range(args.prompts)]
     options = [[" Paris", " Tokyo", " Nairobi", " Oslo", " Cairo", " Lima", " Rome", " Bern"][: args.candidates]] * len(
@@ -68,12 +84,13 @@ def main() -> None:
     )
     info = teacher.info()
     teacher.close()
-    ray.shutdown()
+    print(f"weights dtype: {resolve_dtype(dtype, 0)} ({dtype})")
     print(format_table(["operation", "one at a time", f"batched ({args.actors} actor(s))", "speed-up"], rows))
     print(format_table(["engine", "start s", "peak RSS MiB"],
                        [[i, e["start_seconds"], e["peak_rss_mib"]] for i, e in enumerate(info)]))  # fmt: skip
     shape = f"{args.prompts} prompts x {args.candidates} candidates"
     print(f"pool start (actors ready, driver side): {started:.1f} s; {shape}")
+    return {"score (candidates/s)": pairs / batched, "generate (new tokens/s)": tokens / batched_gen}
 
 
 if __name__ == "__main__":

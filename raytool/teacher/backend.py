@@ -90,7 +90,9 @@ class TeacherConfig:
     num_cpus / num_gpus: Ray resources per actor (fractional CPUs are fine on small machines).
     tensor_parallel_size: GPUs per engine (vLLM; > 1 uses a placement group of that many GPU bundles).
     max_model_len: context length the engine reserves.
-    dtype: weights dtype (`bfloat16` on CPU and most GPUs).
+    dtype: weights dtype; `auto` = bfloat16 on GPUs and on CPUs with native bf16 (AVX512-BF16 or AMX), else
+        float32: where bf16 is emulated it is slower (the embedded teacher wrote 10 `distill synth` records in 424 s
+        in bf16 and 144 s in float32 on an AMD EPYC without AVX-512, same engine and load; `benchmarks/teacher.py`).
     kv_cache_gib: KV cache size for vLLM on CPU (`VLLM_CPU_KVCACHE_SPACE`).
     gpu_memory_utilization: vLLM's share of GPU memory on GPU nodes.
     enforce_eager: skip vLLM's torch.compile warm-up (engine start ~20 s instead of 75-115 s on this CPU
@@ -110,7 +112,7 @@ class TeacherConfig:
     num_gpus: float = 0.0
     tensor_parallel_size: int = 1
     max_model_len: int = 1024
-    dtype: str = "bfloat16"
+    dtype: str = "auto"
     kv_cache_gib: int = 1
     gpu_memory_utilization: float = 0.85
     enforce_eager: bool = True

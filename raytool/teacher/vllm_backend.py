@@ -19,11 +19,28 @@ import itertools
 import os
 from collections.abc import Sequence
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any
 
 from raytool.teacher.backend import CandidateScores, Sampling, TeacherConfig
 from raytool.teacher.batcher import RequestBatcher
 from raytool.teacher.scoring import apply_chat, assemble_scores, pair_token_ids
+
+
+def cpu_has_bf16(cpuinfo: str = "/proc/cpuinfo") -> bool:
+    """Whether this CPU computes in bf16 natively (AVX512-BF16 or AMX flags); False when it cannot be told."""
+    try:
+        flags = next((line for line in Path(cpuinfo).read_text().splitlines() if line.startswith("flags")), "")
+    except OSError:
+        return False
+    return bool({"avx512_bf16", "amx_bf16"} & set(flags.split()))
+
+
+def resolve_dtype(dtype: str, num_gpus: float, cpuinfo: str = "/proc/cpuinfo") -> str:
+    """`TeacherConfig.dtype` for the engine: `auto` -> bfloat16 on GPUs and bf16-capable CPUs, else float32."""
+    if dtype != "auto":
+        return dtype
+    return "bfloat16" if num_gpus > 0 or cpu_has_bf16(cpuinfo) else "float32"
 
 
 class VLLMEngine:
@@ -42,7 +59,7 @@ class VLLMEngine:
         path = resolve_model(config.model)
         kwargs: dict[str, Any] = {
             "model": path,
-            "dtype": config.dtype,
+            "dtype": resolve_dtype(config.dtype, config.num_gpus),
             "max_model_len": config.max_model_len,
             "seed": 0,
             "enforce_eager": config.enforce_eager,

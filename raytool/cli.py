@@ -10,6 +10,7 @@ raytool train            # the main job on the embedded default (grows with ever
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -887,16 +888,21 @@ def _train(args: argparse.Namespace) -> int:
         built[f"{suite}_l2"] = dataset
         dataset.save(out / "envs" / f"{suite}_l2")
     print(stats_table(built))
-    print(f"[train] stage 3/{STAGES}: teacher tool choices and rationales for 50 Seal-Tools tasks into {out / 'synth'}")
     from raytool.distill.synth import SynthConfig, summary_table, synthesize
 
-    config, teacher = _teacher(args.teacher)
-    try:
-        # arguments=False: Seal-Tools dev has gold arguments, which the filler (stage 4) trains on
-        synth = SynthConfig(limit=50, shard_size=10, arguments=False)
-        summary = synthesize(datasets["seal_tools_dev"], out / "synth", teacher, synth)
-    finally:
-        teacher.close()
+    if (out / "synth" / "summary.json").exists():
+        print(f"[train] stage 3/{STAGES}: {out / 'synth'} exists, skipping")
+        summary = json.loads((out / "synth" / "summary.json").read_text())
+    else:
+        what = "teacher tool choices and rationales for 50 Seal-Tools tasks"
+        print(f"[train] stage 3/{STAGES}: {what} into {out / 'synth'}")
+        config, teacher = _teacher(args.teacher)
+        try:
+            # arguments=False: Seal-Tools dev has gold arguments, which the filler (stage 4) trains on
+            synth = SynthConfig(limit=50, shard_size=10, arguments=False)
+            summary = synthesize(datasets["seal_tools_dev"], out / "synth", teacher, synth)
+        finally:
+            teacher.close()
     print(summary_table(summary))
     settings = _train_config(args.config)
     _train_proposer_stage(datasets, out, settings)

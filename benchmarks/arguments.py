@@ -47,7 +47,7 @@ def main() -> None:
     import torch
 
     from raytool.decider.candidates import decider_env_config
-    from raytool.envs.decider_env import ToolDeciderEnv
+    from raytool.envs.decider_env import ToolDeciderEnv, argument_settings
     from raytool.evaluation.decider import evaluate_policies, fit_threshold, oracle_policy, proposer_greedy_policy
     from raytool.tables import format_table
 
@@ -56,8 +56,8 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=30)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    sources = {"predicted": {"arguments": "predicted", "filler": str(RUN / "filler")}, "gold": {"arguments": "gold"}}
-    train_env = ToolDeciderEnv(decider_env_config(RUN / "envs" / "decider_train") | {"arguments": "gold"})
+    sources = {"predicted": argument_settings(RUN / "filler"), "gold": argument_settings()}
+    train_env = ToolDeciderEnv(decider_env_config(RUN / "envs" / "decider_train") | argument_settings())
     threshold = fit_threshold(train_env)
     rows = []
     for level in (int(x) for x in args.levels.split(",")):

@@ -93,9 +93,10 @@ ARGUMENTS = {"mode": "predicted"}  # `--arguments`: "predicted" (the main job's 
 
 def env_config(tasks: Path) -> dict:
     """The env of `tasks`; argument values from the main job's filler unless `--arguments gold`."""
-    if ARGUMENTS["mode"] == "gold":
-        return decider_env_config(tasks) | {"arguments": "gold"}
-    return decider_env_config(tasks) | {"arguments": "predicted", "filler": str(cache_dir() / "run" / "filler")}
+    from raytool.envs.decider_env import argument_settings
+
+    predicted = ARGUMENTS["mode"] == "predicted"
+    return decider_env_config(tasks) | argument_settings(cache_dir() / "run" / "filler" if predicted else "")
 
 
 def runs_folder() -> str:

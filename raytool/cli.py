@@ -928,7 +928,7 @@ def _train_decider_stages(out: Path, settings: dict, args: argparse.Namespace) -
     agent = pipeline.AgentStages.from_sections(settings)
     requests = pipeline.build_agent_tasks(out, agent)
     proxy_dir = pipeline.train_proxies_stage(out, requests["train"], fp_dir, stages, agent)
-    pipeline.agent_eval_stage(out, requests["test"], proxy_dir, agent, make_teacher, stages.arguments)
+    pipeline.agent_eval_stage(out, requests["test"], proxy_dir, agent, make_teacher, stages.filler(out))
 
 
 def _train_config(path: Path | None) -> dict:

@@ -49,6 +49,10 @@ class DeciderStages:
         if self.arguments not in ("predicted", "gold"):
             raise ValueError(f"section 'decider_stages': arguments must be predicted or gold, got {self.arguments!r}")
 
+    def filler(self, out: Path) -> str:
+        """The filler checkpoint the env reads argument values with: the stage-4 one, or "" (gold values)."""
+        return str(out / "filler") if self.arguments == "predicted" else ""
+
     @classmethod
     def from_sections(cls, settings: dict[str, Any]) -> DeciderStages:
         """From `raytool train --config` sections; unknown keys are a ValueError naming the section."""
@@ -141,15 +145,16 @@ def train_proxies_stage(
         subtask_dataset(dataset, router, proposer, subtasks, k=decider.top_p + decider.max_steps)
     run = DeciderRunConfig.from_dict(stages.decider or {})
     _say(10, f"train the proxies' decider ({run.iterations} iterations) on the sub-tasks into {run_dir}")
-    filler = str(out / "filler") if decider.arguments == "predicted" else ""
-    return train_proxy_decider(subtasks, fp_dir, run, run_dir, decider.top_p, decider.max_steps, filler=filler)
+    return train_proxy_decider(
+        subtasks, fp_dir, run, run_dir, decider.top_p, decider.max_steps, filler=decider.filler(out)
+    )
 
 
 def agent_eval_stage(
-    out: Path, test_tasks: Path, run_dir: Path, stages: AgentStages, make_teacher, arguments: str = "predicted"
+    out: Path, test_tasks: Path, run_dir: Path, stages: AgentStages, make_teacher, filler: str = ""
 ) -> Path:
-    """Stage 11: the proxy agent against the single-LLM baselines on the held-out requests; the proxies read
-    argument values with the stage-4 filler (`arguments="predicted"`) or take the tasks' gold values ("gold")."""
+    """Stage 11: the proxy agent against the single-LLM baselines on the held-out requests; every method reads
+    argument values with the filler checkpoint `filler` ("" = the tasks' gold values)."""
     from raytool.agent.agent import AgentConfig
     from raytool.agent.proxy import ProxyConfig
     from raytool.evaluation.agent import evaluate_agent
@@ -162,7 +167,6 @@ def agent_eval_stage(
         return eval_dir
     dataset = ToolDataset.load(test_tasks)
     _say(11, f"{', '.join(stages.methods)} on {len(dataset.tasks)} held-out requests into {eval_dir}")
-    filler = str(out / "filler") if arguments == "predicted" else ""
     config = AgentConfig(proxy=ProxyConfig(proposer=str(out / "proposer"), decider=str(run_dir), filler=filler),
                          proxy_resources=dict(stages.proxy_resources or {}))  # fmt: skip
     teacher = make_teacher()
@@ -203,14 +207,13 @@ def build_decider_tasks(out: Path, proposer_dir: Path, stages: DeciderStages) ->
     return paths
 
 
-def env_config(tasks: Path, stages: DeciderStages, out: Path, arguments: str = "") -> dict[str, Any]:
-    """The decider env of `tasks`: the proposer's candidates, and argument values from the stage-4 filler at
-    `out/filler` (`arguments="predicted"`, the default) or the tasks' gold calls ("gold": an ORACLE)."""
+def env_config(tasks: Path, stages: DeciderStages, filler: str) -> dict[str, Any]:
+    """The decider env of `tasks`: the proposer's candidates, and argument values read by the filler checkpoint
+    `filler` (`stages.filler(out)`), or "" for the tasks' gold calls (an ORACLE)."""
     from raytool.decider.candidates import decider_env_config
+    from raytool.envs.decider_env import argument_settings
 
-    arguments = arguments or stages.arguments
-    config = decider_env_config(tasks, stages.top_p, stages.max_steps) | {"arguments": arguments}
-    return config | ({"filler": str(out / "filler")} if arguments == "predicted" else {})
+    return decider_env_config(tasks, stages.top_p, stages.max_steps) | argument_settings(filler)
 
 
 def label_states(out: Path, tasks: Path, stages: DeciderStages, make_teacher) -> Path:
@@ -271,7 +274,7 @@ def train_decider_stage(out: Path, tasks: Path, fp_dir: Path, stages: DeciderSta
         return run_dir
     run = DeciderRunConfig.from_dict(stages.decider or {})
     _say(8, f"train the decider ({run.iterations} iterations, {run.num_env_runners} env runners) into {run_dir}")
-    summary = train_decider(env_config(tasks, stages, out), fp_dir, run, run_dir, resume=resume)
+    summary = train_decider(env_config(tasks, stages, stages.filler(out)), fp_dir, run, run_dir, resume=resume)
     print(
         f"[train] decider trained in {summary['train_seconds']:.0f} s; last iteration: {json.dumps(summary['final'])}"
     )
@@ -284,13 +287,13 @@ def evaluate_stage(paths: dict[str, Path], fp_dir: Path, run_dir: Path, stages: 
     from raytool.envs.decider_env import ToolDeciderEnv
     from raytool.evaluation.decider import baseline_policies, decider_table, evaluate_policies, module_policy
 
-    out = run_dir.parent
-    test_env = ToolDeciderEnv(env_config(paths["test"], stages, out))
-    baselines, threshold = baseline_policies(ToolDeciderEnv(env_config(paths["train"], stages, out)), fp_dir)
+    filler = stages.filler(run_dir.parent)
+    test_env = ToolDeciderEnv(env_config(paths["test"], stages, filler))
+    baselines, threshold = baseline_policies(ToolDeciderEnv(env_config(paths["train"], stages, filler)), fp_dir)
     module = load_module(run_dir)
     results = evaluate_policies(test_env, {"decider (RL, LLM-guided)": module_policy(module), **baselines})
-    if stages.arguments == "predicted":  # the same decider with the tasks' gold values: what argument errors cost
-        gold_env = ToolDeciderEnv(env_config(paths["test"], stages, out, arguments="gold"))
+    if filler:  # the same decider with the tasks' gold values: what argument errors cost
+        gold_env = ToolDeciderEnv(env_config(paths["test"], stages, ""))
         results |= evaluate_policies(gold_env, {"decider, gold arguments (ORACLE)": module_policy(module)})
     _say(9, f"decider vs baselines on {len(test_env.tasks)} held-out level-{stages.level} tasks, "
             f"{stages.arguments} arguments")  # fmt: skip

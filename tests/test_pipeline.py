@@ -29,17 +29,19 @@ def test_unknown_keys_name_section_and_key(section: str, key: str) -> None:
 
 
 def test_env_config_reads_the_proposer_candidates(tmp_path) -> None:
-    assert env_config(tmp_path, DeciderStages(), tmp_path)["candidate_source"] == "bm25"  # none written yet
+    assert env_config(tmp_path, DeciderStages(), "")["candidate_source"] == "bm25"  # none written yet
     (tmp_path / "candidates.jsonl").write_text("")
-    config = env_config(tmp_path, DeciderStages(), tmp_path)
+    config = env_config(tmp_path, DeciderStages(), "")
     assert config["candidate_source"] == f"file:{tmp_path / 'candidates.jsonl'}" and config["top_p"] == 5
 
 
 def test_env_config_reads_arguments_with_the_filler_unless_gold_is_asked(tmp_path) -> None:
-    config = env_config(tmp_path, DeciderStages(), tmp_path / "out")
+    stages, out = DeciderStages(), tmp_path / "out"
+    config = env_config(tmp_path, stages, stages.filler(out))
     assert config["arguments"] == "predicted" and config["filler"] == str(tmp_path / "out" / "filler")
-    gold = env_config(tmp_path, DeciderStages(arguments="gold"), tmp_path / "out")
+    gold_stages = DeciderStages(arguments="gold")
+    gold = env_config(tmp_path, gold_stages, gold_stages.filler(out))
     assert gold["arguments"] == "gold" and "filler" not in gold
-    assert env_config(tmp_path, DeciderStages(), tmp_path, arguments="gold")["arguments"] == "gold"
+    assert env_config(tmp_path, stages, "")["arguments"] == "gold"  # the stage-9 oracle row
     with pytest.raises(ValueError, match="arguments must be predicted or gold"):
         DeciderStages.from_sections({"decider_stages": {"arguments": "template"}})

@@ -29,7 +29,7 @@ import numpy as np
 
 from raytool.decider.candidates import CANDIDATES_FILE, write_candidates
 from raytool.decider.train import SUMMARY, load_module
-from raytool.envs.decider_env import ToolDeciderEnv
+from raytool.envs.decider_env import ToolDeciderEnv, argument_settings
 from raytool.tools.dataset import ToolDataset
 from raytool.tools.spec import ToolSpec
 from raytool.tools.task import Task
@@ -103,7 +103,7 @@ class ProxyModel:
             "encoder": self.env_settings.get("encoder", "hashing-256"),
             "candidate_source": f"file:{folder / CANDIDATES_FILE}", "executor": self.config.executor,
             "feature_cache": str(self.work_dir / "features"), "skills": self.config.skills,
-            **({"arguments": "predicted", "filler": self.config.filler} if self.config.filler else {}),
+            **argument_settings(self.config.filler),
         })  # fmt: skip
         setup = (time.time() - began) / len(tasks)  # dataset, candidates and env, shared by the batch's jobs
         results = []

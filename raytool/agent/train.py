@@ -89,12 +89,13 @@ def train_proxy_decider(
     `DeciderRunConfig`; `skills`: a skills file offered as macro-actions; `filler`: a filler checkpoint the
     env reads argument values with, "" = the sub-tasks' gold values, an ORACLE)."""
     from raytool.decider.train import SUMMARY, train_decider
+    from raytool.envs.decider_env import argument_settings
 
     if (Path(out) / SUMMARY).exists():
         log(f"[agent] proxy decider {out} exists, skipping")
         return Path(out)
     env = decider_env_config(tasks, top_p, max_steps) | ({"skills": str(skills)} if skills else {})
-    env |= {"arguments": "predicted", "filler": str(filler)} if filler else {}
+    env |= argument_settings(filler)
     log(f"[agent] train the proxies' decider ({run.iterations} iterations) on {tasks} into {out}")
     summary = train_decider(env, fp_dir, run, out)
     log(f"[agent] trained in {summary['train_seconds']:.0f} s; last iteration: {json.dumps(summary['final'])}")

@@ -25,6 +25,7 @@ import hashlib
 import json
 import random
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -219,10 +220,7 @@ def _argument_summary(records: list[dict[str, Any]]) -> dict[str, Any]:
     calls = [c for r in records for c in r.get("teacher_calls") or ()]
     if not calls:
         return {}
-    dropped: dict[str, int] = {}
-    for call in calls:
-        for reason in call["dropped"].values():
-            dropped[reason] = dropped.get(reason, 0) + 1
+    dropped = Counter(reason for call in calls for reason in call["dropped"].values())
     agree, compared = 0, 0
     for record in records:
         gold = {c["name"]: c.get("arguments") or {} for c in record.get("gold_calls") or ()}
@@ -237,7 +235,7 @@ def _argument_summary(records: list[dict[str, Any]]) -> dict[str, Any]:
         "argument_parse_failure_rate": sum(not c["parsed"] for c in calls) / len(calls),
         "argument_values_kept": kept,
         "argument_values_dropped": sum(dropped.values()),
-        "argument_dropped_by_reason": dropped,
+        "argument_dropped_by_reason": dict(dropped),
         "argument_kept_gold_agreement": agree / compared if compared else None,
     }
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -101,6 +102,12 @@ class DeciderEnvConfig:
         if unknown:
             raise ValueError(f"unknown ToolDeciderEnv config keys {sorted(unknown)}; known: {sorted(known)}")
         return cls(**config)
+
+
+def argument_settings(filler: str | Path = "") -> dict[str, str]:
+    """The `DeciderEnvConfig` keys of an argument source: the filler checkpoint at `filler` reads every value from
+    the request (`predicted`); "" = the tasks' gold calls (`gold`, an ORACLE)."""
+    return {"arguments": "predicted", "filler": str(filler)} if filler else {"arguments": "gold"}
 
 
 class ToolDeciderEnv(gym.Env):

@@ -97,12 +97,12 @@ def baseline_env(tasks_dir: Path, config: EvalConfig, feature_cache: Path, fille
     """The single-LLM baselines' env: the proxies' candidates and tools, and their argument source (`filler`, the
     proxies' filler checkpoint; "" = the tasks' gold values, as for proxies without a filler: an ORACLE)."""
     from raytool.decider.candidates import CANDIDATES_FILE
-    from raytool.envs.decider_env import ToolDeciderEnv
+    from raytool.envs.decider_env import ToolDeciderEnv, argument_settings
 
     return ToolDeciderEnv({
         "tasks": str(tasks_dir), "top_p": config.top_p, "max_steps": config.max_steps,
         "candidate_source": f"file:{Path(tasks_dir) / CANDIDATES_FILE}", "feature_cache": str(feature_cache),
-        **({"arguments": "predicted", "filler": str(filler)} if filler else {}),
+        **argument_settings(filler),
     })  # fmt: skip
 
 

@@ -51,14 +51,10 @@ class SpanEncoder:
     def spans(self, text: str, candidates: Sequence[Candidate]) -> np.ndarray:
         """(N, 768): [mean contextual vector of the candidate's word pieces (zeros past `max_length` pieces),
         its own sentence vector (zeros unless clean)] (module docstring)."""
-        own = np.zeros((len(candidates), DIM), np.float32)
-        clean = [i for i, c in enumerate(candidates) if is_clean(c)]
-        if clean:
-            own[clean] = self._static([candidates[i].text for i in clean])
-        return np.concatenate([self._context(text, candidates), own], axis=1)
+        return self.spans_many([text], [candidates])[0]
 
     def spans_many(self, texts: Sequence[str], candidates: Sequence[Sequence[Candidate]]) -> list[np.ndarray]:
-        """`spans` of several requests with one padded MiniLM forward (the batched path)."""
+        """`spans` of several requests with one padded MiniLM forward (the batched path; one request: no padding)."""
         if not texts:
             return []
         torch = self._torch
@@ -87,16 +83,6 @@ class SpanEncoder:
                 vector = self._table[row].mean(0)
                 out[i] = vector / max(float(np.linalg.norm(vector)), 1e-9)
         return out
-
-    def _context(self, text: str, candidates: Sequence[Candidate]) -> np.ndarray:
-        torch = self._torch
-        batch = self.tokenizer(
-            [text], truncation=True, max_length=self.max_length, return_offsets_mapping=True, return_tensors="pt"
-        )
-        offsets = batch.pop("offset_mapping")[0].numpy()
-        with torch.inference_mode():
-            hidden = self.model(**batch).last_hidden_state[0].numpy()
-        return pool_spans(hidden, offsets, candidates)
 
     def texts(self, texts: Sequence[str]) -> np.ndarray:
         """(N, 384) pooled unit vectors, cached by text (parameter and result-field descriptions)."""

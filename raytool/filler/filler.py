@@ -98,7 +98,7 @@ class ArgumentFiller:
         scores = self.score([text for text, _ in flat], [(v, f) for _, (_, v, f) in flat]) if flat else []
         fills, at = [], 0
         for (_, spec, _), params in zip(jobs, laid, strict=True):
-            fills.append(self._decide(spec, params, scores[at : at + len(params)]) if params else Fill({}))
+            fills.append(self._decide(spec, params, scores[at : at + len(params)]))
             at += len(params)
         return fills
 

@@ -141,6 +141,10 @@ def _parameter_lines(tool: ToolSpec) -> str:
     return "\n".join(lines) if lines else "(none)"
 
 
+def _call_tool_lines(tool: ToolSpec) -> str:
+    return f"Tool: {tool.name}: {_one_line(tool.description)}\nParameters:\n{_parameter_lines(tool)}"
+
+
 def call_arguments_messages(query: str, tool: ToolSpec) -> list[dict[str, str]]:
     """Ask for the arguments of one call of `tool` for `query`, values copied from the request; answer a JSON
     object (the answer is prefilled with `ARGUMENTS_PREFIX` by `distill synth`)."""
@@ -149,13 +153,9 @@ def call_arguments_messages(query: str, tool: ToolSpec) -> list[dict[str, str]]:
         "You write the arguments of one tool call for a user's request.\n"
         "Answer with one JSON object: each parameter the request gives a value for, with the value copied from the "
         "request. Leave out every parameter the request does not give; never make a value up.\n\n"
-        f"Example\nTool: {_tool_lines(ex.tools, params=False)[2:]}\nParameters:\n{_parameter_lines(ex.tools[0])}\n"
-        f"Request: {ex.query}\nArguments: {ex.answer}"
+        f"Example\n{_call_tool_lines(ex.tools[0])}\nRequest: {ex.query}\nArguments: {ex.answer}"
     )
-    user = (
-        f"Tool: {_tool_lines([tool], params=False)[2:]}\nParameters:\n{_parameter_lines(tool)}\n"
-        f"Request: {query}\nArguments:"
-    )
+    user = f"{_call_tool_lines(tool)}\nRequest: {query}\nArguments:"
     return _messages(system, user)
 
 

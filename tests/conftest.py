@@ -4,6 +4,7 @@ a vLLM engine in a Ray actor, and a tiny real proxy agent."""
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,35 @@ TINY_TRAIN_CONFIG = (
     "          training: {learning_starts: 16, updates_per_iteration: 1, train_batch_size: 16}}\n"
     "agent: {train_tasks: 4, test_tasks: 2}\n"
 )
+
+
+@dataclass(frozen=True)
+class MainJobRun:
+    """One run of the whole main job at tiny budgets: its output directory, config file and what it printed."""
+
+    out: Path
+    config: Path
+    stdout: str
+
+
+@pytest.fixture(scope="session")
+def tiny_main_job(tmp_path_factory, shared_data) -> MainJobRun:
+    """`raytool train` (the README's main command, through the installed console script) once per test session at
+    `TINY_TRAIN_CONFIG`, about 15-20 minutes on 2 cores. `tests/test_cli.py` checks what it wrote and printed;
+    `tests/test_cluster_job.py` runs it again, as a `ray job submit` job on a copy of its output, where every
+    stage with an artifact must skip."""
+    import shutil
+    import subprocess
+    import sys
+
+    root = tmp_path_factory.mktemp("main_job")
+    config = root / "train.yaml"
+    config.write_text(TINY_TRAIN_CONFIG)
+    raytool = shutil.which("raytool") or str(Path(sys.executable).parent / "raytool")
+    command = [raytool, "train", "--data-dir", str(shared_data), "--out", str(root / "run"), "--config", str(config)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=2400)
+    assert done.returncode == 0, done.stdout[-20000:] + done.stderr[-5000:]
+    return MainJobRun(root / "run", config, done.stdout)
 
 
 @pytest.fixture(scope="session")

@@ -943,9 +943,9 @@ def _train_config(path: Path | None) -> dict:
 
 
 def _train_filler_stage(out: Path, settings: dict, data_dir: Path) -> None:
-    """Stage 4 (cont.): the argument filler on the gold calls of Seal-Tools dev and the level-2 suite tasks (skipped
-    when its checkpoint exists), then its calls on Seal-Tools test_in_domain (given candidates, and gold tools as an
-    oracle row)."""
+    """Stage 4 (cont.): the argument filler on the gold calls of Seal-Tools dev and the suites' level-1 to 4 tasks
+    (skipped when its checkpoint exists), then its calls on Seal-Tools test_in_domain (given candidates, and gold
+    tools as an oracle row)."""
     from raytool.evaluation.calls import OracleTools, ProposerFiller, evaluate_calls, given_candidates
     from raytool.filler.filler import ArgumentFiller
     from raytool.filler.train import FillerTrainConfig, train_filler
@@ -957,12 +957,14 @@ def _train_filler_stage(out: Path, settings: dict, data_dir: Path) -> None:
     if (ckpt / "filler.json").exists():
         print(f"[train] stage 4/{STAGES}: filler checkpoint {ckpt} exists, skipping training")
     else:
-        print(
-            f"[train] stage 4/{STAGES}: train the argument filler on the gold calls of {len(data)} datasets into {ckpt}"
-        )
         section = dict(settings.get("filler") or {})
         max_tasks = section.pop("max_tasks", None)  # per dataset (tests); encoder: minilm or hashing (tests)
         encoder = section.pop("encoder", "minilm")  # the rest are FillerTrainConfig fields
+        suite_tasks = section.pop("suite_tasks", 90)
+        data += _filler_suite_tasks(out, suite_tasks)
+        print(
+            f"[train] stage 4/{STAGES}: train the argument filler on the gold calls of {len(data)} datasets into {ckpt}"
+        )
         train_filler(data, ckpt, FillerTrainConfig(**section), encoder, max_tasks=max_tasks)
     test = ToolDataset.load(out / "datasets" / "seal_tools_test")
     limit = (settings.get("evaluation") or {}).get("limit") or len(test.tasks)
@@ -979,6 +981,28 @@ def _train_filler_stage(out: Path, settings: dict, data_dir: Path) -> None:
     )
     evaluate_calls(methods, test, out / "calls_eval")
     print((out / "calls_eval" / "summary.md").read_text())
+
+
+# (level, seed) of the suites' tasks the filler also trains on: every suite's templates at levels 1, 3 and 4, seeds
+# apart from the decider's (10, 11) and the agent's (20, 21) held-out tasks
+FILLER_SUITE_LEVELS = ((1, 31), (3, 33), (4, 34))
+
+
+def _filler_suite_tasks(out: Path, count: int) -> list[Path]:
+    """Verified level-1, 3 and 4 tasks over all suites for the filler (`count` per level; built once): the level-2
+    tasks alone left it weak on the templates of longer requests (an enum value beside another one, multi-word
+    names, values after "Separately,")."""
+    from raytool.envs.build import BuildConfig, build_verified
+    from raytool.envs.suites import SUITE_NAMES
+
+    paths = []
+    for level, seed in FILLER_SUITE_LEVELS:
+        path = out / "envs" / f"filler_l{level}"
+        if not (path / "tasks.jsonl").exists():
+            config = BuildConfig(tuple(SUITE_NAMES), level=level, num_tasks=count, seed=seed)
+            build_verified(config, log=lambda _: None).save(path)
+        paths.append(path)
+    return paths
 
 
 def _train_proposer_stage(datasets: dict, out: Path, settings: dict) -> None:

@@ -61,7 +61,7 @@ AGENT_DECIDER_TRAINING = {"learning_starts": 16, "updates_per_iteration": 1, "tr
 # `raytool train --config` with tiny budgets for every stage (the full-size proposer stage is benchmarks/proposer.py's)
 TINY_TRAIN_CONFIG = (
     "proposer: {max_steps: 2, batch_size: 8}\nevaluation: {limit: 10, baselines: [bm25]}\n"
-    "filler: {max_tasks: 20, epochs: 2, encoder: hashing}\n"
+    "filler: {max_tasks: 20, suite_tasks: 6, epochs: 2, encoder: hashing}\n"
     "decider_stages: {train_tasks: 6, test_tasks: 4, rank_states: 12}\nfp: {epochs: 2}\n"
     "decider: {iterations: 2, rollout_fragment_length: 16, hidden: 16,\n"
     "          training: {learning_starts: 16, updates_per_iteration: 1, train_batch_size: 16}}\n"

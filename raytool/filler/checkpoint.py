@@ -1,5 +1,6 @@
 """Filler checkpoints: a directory written atomically — `model.safetensors` (the `FillerScorer`) and
-`filler.json` ({"dim", "hidden", "encoder", ...the training config and metrics})."""
+`filler.json` ({"dim", "hidden", "features" (the pair features, in order: a checkpoint trained on other
+features is refused), "encoder", ...the training config and metrics})."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from raytool.filler.model import FillerScorer
+from raytool.filler.features import FEATURES
+from raytool.filler.model import EXTRA, FillerScorer
 from raytool.tools.files import atomic_dir, read_json
 
 WEIGHTS_FILE = "model.safetensors"
@@ -26,7 +28,7 @@ def save_scorer(scorer: FillerScorer, meta: dict[str, Any], out_dir: str | Path)
 
     with atomic_dir(out_dir) as tmp:
         save_file({k: v.contiguous() for k, v in scorer.state_dict().items()}, str(tmp / WEIGHTS_FILE))
-        record = {**meta, "dim": scorer.dim, "hidden": scorer.hidden}
+        record = {**meta, "dim": scorer.dim, "hidden": scorer.hidden, "features": [*FEATURES, *EXTRA]}
         (tmp / META_FILE).write_text(json.dumps(record, indent=2, default=str) + "\n")
     return Path(out_dir)
 
@@ -38,6 +40,13 @@ def load_scorer(path: str | Path) -> tuple[FillerScorer, dict[str, Any]]:
     if not (path / META_FILE).exists():
         raise FileNotFoundError(f"{path}: no {META_FILE} (train one with `raytool filler train`)")
     meta = read_json(path / META_FILE)
+    features = meta.get("features")
+    if features != [*FEATURES, *EXTRA]:
+        raise ValueError(
+            f"{path / META_FILE}: field 'features': the checkpoint was trained on "
+            f"{len(features) if features else 'an older list of'} pair features, this version computes "
+            f"{len(FEATURES) + len(EXTRA)}; retrain it with `raytool filler train`"
+        )
     scorer = FillerScorer(int(meta["dim"]), int(meta["hidden"]))
     scorer.load_state_dict(load_file(str(path / WEIGHTS_FILE)))
     return scorer.eval(), meta

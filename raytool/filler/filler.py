@@ -26,7 +26,7 @@ import torch
 
 from raytool.filler.features import RequestFeatures
 from raytool.filler.model import FillerScorer
-from raytool.filler.normalise import normalise
+from raytool.filler.normalise import member_at, normalise
 from raytool.filler.options import EarlierCall, Option, param_text, parameter_options
 from raytool.filler.spans import extract
 from raytool.tools.call import result_ref
@@ -167,15 +167,16 @@ def decide(
             chosen[i] = (option, result_ref(option.ref_call, option.ref_path), prob)
         else:
             cand = option.candidate
-            if any(cand.start < end and start < cand.end for start, end in taken):
-                continue
             schema = props[names[i]] if isinstance(props[names[i]], dict) else {}
             value, reason = normalise(cand.as_value if cand.kind == "date" else cand.text, schema, names[i])
+            start, end = _value_range(cand, value, schema) if reason is None else (cand.start, cand.end)
+            if any(start < e and s < end for s, e in taken):
+                continue
             if reason is not None:
                 rejected.setdefault(names[i], reason)
                 continue
             chosen[i] = (option, value, prob)
-            taken.append((cand.start, cand.end))
+            taken.append((start, end))
     arguments, missing, scores = {}, [], {}
     for i, name in enumerate(names):
         option, value, prob = chosen.get(i, (Option("absent"), None, 0.0))
@@ -186,3 +187,14 @@ def decide(
         arguments[name], scores[name] = value, prob
         rejected.pop(name, None)  # a parameter filled in the end keeps no reason
     return Fill(arguments, tuple(missing), rejected, scores)
+
+
+def _value_range(cand, value: Any, schema: dict[str, Any]) -> tuple[int, int]:
+    """The characters a value read from `cand` uses: for an enum member inside a longer candidate, the member's
+    own words ("small" in "small training workload"), so another parameter may still take the rest ("training");
+    otherwise the whole candidate."""
+    if isinstance(schema.get("enum"), list) and cand.kind != "date":
+        at = member_at(str(value), cand.text)
+        if at is not None:
+            return cand.start + at[0], cand.start + at[1]
+    return cand.start, cand.end

@@ -18,7 +18,8 @@ from torch import nn
 
 from raytool.filler.features import FEATURES
 
-EXTRA = ("is_absent", "is_ref", "ref_name", "required")
+# ref_recent: 1 / (1 + calls between the referenced call and this one): the latest earlier call is 1
+EXTRA = ("is_absent", "is_ref", "ref_name", "required", "ref_recent")
 NUM_FEATURES = len(FEATURES) + len(EXTRA)
 IS_ABSENT = len(FEATURES)
 

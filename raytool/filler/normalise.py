@@ -7,8 +7,8 @@
     boolean   true/false/yes/no/on/off/enabled/disabled -> bool
     string    the text itself; for a date-like parameter (`format: date`, or "date" in its name) a date
               candidate gives its ISO form
-    enum      the enum member equal to the text (case-insensitive), else the member the text contains or that
-              contains it; no match -> not a value ("enum"), never the first member by default
+    enum      the enum member equal to the text (case-insensitive), else the one member the text contains as
+              whole words or that contains it; no match -> not a value ("enum"), never the first member by default
     array     "a, b and c" -> ["a", "b", "c"], each item normalised by `items`
     object    not read from text (not a value)
 
@@ -90,7 +90,14 @@ def _enum(text: str, members: list[Any]) -> tuple[Any, str | None]:
     by_text = {str(m).lower(): m for m in members}
     if low in by_text:
         return by_text[low], None
-    inside = [m for key, m in by_text.items() if key and (key in low or low in key)]
+    inside = [m for key, m in by_text.items() if key and (member_at(key, low) is not None or low in key)]
     if len(inside) == 1:
         return inside[0], None
     return None, "enum"
+
+
+def member_at(member: str, text: str) -> tuple[int, int] | None:
+    """(start, end) of `member` as whole words in `text` (case-insensitive), or None: where in a longer candidate
+    ("small training workload") the enum value it was read as ("small") stands."""
+    found = re.search(r"(?<![\w-])" + re.escape(member.lower()) + r"(?![\w-])", text.lower())
+    return found.span() if found else None

@@ -68,6 +68,7 @@ def parameter_options(
     absent[base], absent[base + 3] = 1.0, float(required)
     features = [absent]
     name_stems = set(stems(name))
+    latest = max((call.index for call in earlier), default=0)
     for call in earlier:
         for path, text in result_fields(call.spec):
             options.append(Option("ref", ref_call=call.index, ref_path=path))
@@ -75,6 +76,7 @@ def parameter_options(
             row = np.zeros(NUM_FEATURES, np.float32)
             overlap = len(name_stems & set(stems(text.split(":")[0] or call.spec.name))) / max(len(name_stems), 1)
             row[base + 1], row[base + 2], row[base + 3] = 1.0, overlap, float(required)
+            row[base + 4] = 1.0 / (1 + latest - call.index)
             features.append(row)
     options.extend(Option("value", candidate=cand) for cand in cands.cands.items)
     values = np.zeros((len(cands.cands.items), NUM_FEATURES), np.float32)

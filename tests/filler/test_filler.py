@@ -88,6 +88,41 @@ def test_decide_assigns_greedily_without_overlap_and_reports_missing_and_rejecte
     assert fill.rejected == {"n": "not an integer", "e": "enum"}
 
 
+def test_an_enum_value_inside_a_longer_candidate_uses_only_its_own_words() -> None:
+    """ "sized for a small training workload": `workload` reads "training" from the candidate "small training";
+    `scale` must still get "small" from it (the old rule reserved the whole candidate and left `scale` missing)."""
+    text = "a small training workload"
+    props = {"workload": {"enum": ["training", "web"]}, "scale": {"enum": ["small", "large"]}}
+    options = [
+        [Option("absent"), _value("small training", 2)],
+        [Option("absent"), _value("small training", 2), _value("small", 2)],
+    ]
+    assert text[2:16] == "small training"
+    probs = [np.array([0.1, 0.9]), np.array([0.1, 0.6, 0.3])]
+    fill = decide(list(props), props, list(props), options, probs)
+    assert fill.arguments == {"workload": "training", "scale": "small"} and fill.complete
+    # a plain string parameter still reserves its whole candidate
+    props = {"a": {"type": "string"}, "scale": {"enum": ["small", "large"]}}
+    fill = decide(list(props), props, [], options, probs)
+    assert fill.arguments == {"a": "small training"} and fill.rejected == {}
+
+
+def test_the_latest_earlier_call_is_marked_most_recent() -> None:
+    from raytool.filler.features import FEATURES, RequestFeatures
+    from raytool.filler.model import EXTRA
+    from raytool.filler.options import parameter_options
+    from raytool.filler.spans import extract
+
+    cands = RequestFeatures(extract("pay for it"))
+    vectors = np.zeros((len(cands.cands.items), 8), np.float32)
+    earlier = [EarlierCall(0, BOOK), EarlierCall(1, BOOK), EarlierCall(2, BOOK)]
+    options, _, feats = parameter_options("booking_id", {}, True, cands, vectors, earlier, lambda t: np.zeros(4))
+    recent = feats[:, len(FEATURES) + EXTRA.index("ref_recent")]
+    refs = {o.ref_call: float(r) for o, r in zip(options, recent, strict=True) if o.kind == "ref"}
+    assert refs == {2: 1.0, 1: 0.5, 0: pytest.approx(1 / 3)}
+    assert all(r == 0 for o, r in zip(options, recent, strict=True) if o.kind != "ref")
+
+
 def test_a_chosen_reference_becomes_a_result_ref() -> None:
     props = {"booking_id": {"type": "string"}}
     options = [[Option("absent"), Option("ref", ref_call=0, ref_path="booking_id"), _value("it", 0)]]
@@ -167,3 +202,18 @@ def test_real_encoder_spans_are_the_same_batched_and_alone() -> None:
     for single, batched in zip(alone, encoder.spans_many(texts, cands), strict=True):
         assert single.shape == batched.shape and np.abs(single).sum() > 0
         np.testing.assert_allclose(batched, single, atol=1e-4)
+
+
+def test_a_checkpoint_trained_on_other_features_is_refused(tmp_path) -> None:
+    import json
+
+    from raytool.filler.checkpoint import META_FILE, load_scorer, save_scorer
+
+    save_scorer(FillerScorer(hidden=8), {"encoder": "hashing"}, tmp_path / "ckpt")
+    scorer, meta = load_scorer(tmp_path / "ckpt")
+    assert scorer.hidden == 8 and meta["encoder"] == "hashing"
+    record = json.loads((tmp_path / "ckpt" / META_FILE).read_text())
+    record["features"] = record["features"][:-1]  # a checkpoint of the version before ref_recent
+    (tmp_path / "ckpt" / META_FILE).write_text(json.dumps(record))
+    with pytest.raises(ValueError, match=r"filler.json: field 'features'.*retrain"):
+        load_scorer(tmp_path / "ckpt")

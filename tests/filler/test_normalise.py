@@ -39,6 +39,8 @@ def test_values_of_the_declared_type(text, schema, value) -> None:
         ("many", {"type": "number"}, "not a number"),
         ("maybe", {"type": "boolean"}, "not a boolean"),
         ("first", {"type": "string", "enum": ["economy", "business"]}, "enum"),
+        ("enlarged", {"enum": ["large", "small"]}, "enum"),  # a member inside a word is not named
+        ("small training", {"enum": ["small", "training"]}, "enum"),  # two members named: ambiguous
         ("{}", {"type": "object"}, "an object is not read from text"),
         ("   ", {"type": "string"}, "empty"),
     ],

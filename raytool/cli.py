@@ -947,6 +947,7 @@ def _train_filler_stage(out: Path, settings: dict, data_dir: Path) -> None:
     (skipped when its checkpoint exists), then its calls on Seal-Tools test_in_domain (given candidates, and gold
     tools as an oracle row)."""
     from raytool.evaluation.calls import OracleTools, ProposerFiller, evaluate_calls, given_candidates
+    from raytool.filler.checkpoint import is_current
     from raytool.filler.filler import ArgumentFiller
     from raytool.filler.train import FillerTrainConfig, train_filler
     from raytool.proposer.proposer import ToolProposer
@@ -954,9 +955,11 @@ def _train_filler_stage(out: Path, settings: dict, data_dir: Path) -> None:
 
     ckpt = out / "filler"
     data = [out / "datasets" / "seal_tools_dev"] + [out / "envs" / f"{s}_l2" for s in ("cpn", "finance", "travel")]
-    if (ckpt / "filler.json").exists():
+    if is_current(ckpt):
         print(f"[train] stage 4/{STAGES}: filler checkpoint {ckpt} exists, skipping training")
     else:
+        if (ckpt / "filler.json").exists():
+            print(f"[train] stage 4/{STAGES}: {ckpt} was trained on another list of features: training it again")
         section = dict(settings.get("filler") or {})
         max_tasks = section.pop("max_tasks", None)  # per dataset (tests); encoder: minilm or hashing (tests)
         encoder = section.pop("encoder", "minilm")  # the rest are FillerTrainConfig fields

@@ -33,6 +33,12 @@ def save_scorer(scorer: FillerScorer, meta: dict[str, Any], out_dir: str | Path)
     return Path(out_dir)
 
 
+def is_current(path: str | Path) -> bool:
+    """Whether `path` holds a checkpoint this version can load (trained on today's pair features)."""
+    path = Path(path)
+    return (path / META_FILE).exists() and read_json(path / META_FILE).get("features") == [*FEATURES, *EXTRA]
+
+
 def load_scorer(path: str | Path) -> tuple[FillerScorer, dict[str, Any]]:
     from safetensors.torch import load_file
 

@@ -207,13 +207,15 @@ def test_real_encoder_spans_are_the_same_batched_and_alone() -> None:
 def test_a_checkpoint_trained_on_other_features_is_refused(tmp_path) -> None:
     import json
 
-    from raytool.filler.checkpoint import META_FILE, load_scorer, save_scorer
+    from raytool.filler.checkpoint import META_FILE, is_current, load_scorer, save_scorer
 
     save_scorer(FillerScorer(hidden=8), {"encoder": "hashing"}, tmp_path / "ckpt")
+    assert is_current(tmp_path / "ckpt") and not is_current(tmp_path / "none")
     scorer, meta = load_scorer(tmp_path / "ckpt")
     assert scorer.hidden == 8 and meta["encoder"] == "hashing"
     record = json.loads((tmp_path / "ckpt" / META_FILE).read_text())
     record["features"] = record["features"][:-1]  # a checkpoint of the version before ref_recent
     (tmp_path / "ckpt" / META_FILE).write_text(json.dumps(record))
+    assert not is_current(tmp_path / "ckpt")  # the main job trains such a checkpoint again instead of skipping
     with pytest.raises(ValueError, match=r"filler.json: field 'features'.*retrain"):
         load_scorer(tmp_path / "ckpt")

@@ -5,8 +5,9 @@
               not tell 45 from 45.0, and "45.0" would misquote the request); the percent sign is dropped, the
               number kept as written (tools state what a percentage means in their own description)
     boolean   true/false/yes/no/on/off/enabled/disabled -> bool
-    string    the text itself; for a date-like parameter (`format: date`, or "date" in its name) a date
-              candidate gives its ISO form
+    string    the text itself, unless it starts or ends with a relative time word ("today", "Lisbon today") and
+              the parameter takes no date or time ("a relative time"); for a date-like parameter (`format:
+              date`, or "date" in its name) a date candidate gives its ISO form
     enum      the enum member equal to the text (case-insensitive), else the one member the text contains as
               whole words or that contains it; no match -> not a value ("enum"), never the first member by default
     array     "a, b and c" -> ["a", "b", "c"], each item normalised by `items`
@@ -25,6 +26,8 @@ _NUMBER = re.compile(r"^[-+]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?([eE][-+]?\d+)?$|^[-+
 _TRUE = {"true", "yes", "on", "enabled", "enable", "y", "1"}
 _FALSE = {"false", "no", "off", "disabled", "disable", "n", "0"}
 _SPLIT = re.compile(r"\s*(?:,|;|\band\b|\bor\b)\s*")
+# words that name a time relative to the request, never a value of a parameter that does not take a date or time
+RELATIVE_TIME = frozenset("today tomorrow yesterday tonight now currently".split())
 
 
 def param_type(schema: dict[str, Any]) -> str:
@@ -82,7 +85,15 @@ def normalise(text: str, schema: dict[str, Any], name: str = "") -> tuple[Any, s
         return out, None
     if kind == "object":
         return None, "an object is not read from text"
+    edges = text.lower().strip(" ?!.,").split()
+    if edges and {edges[0], edges[-1]} & RELATIVE_TIME and not _takes_time(name, schema):
+        return None, "a relative time"
     return text, None
+
+
+def _takes_time(name: str, schema: dict[str, Any]) -> bool:
+    text = f"{name} {schema.get('description', '')}".lower()
+    return is_date_param(name, schema) or any(w in text for w in ("time", "when", "day", "period"))
 
 
 def _enum(text: str, members: list[Any]) -> tuple[Any, str | None]:

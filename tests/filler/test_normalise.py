@@ -43,6 +43,8 @@ def test_values_of_the_declared_type(text, schema, value) -> None:
         ("small training", {"enum": ["small", "training"]}, "enum"),  # two members named: ambiguous
         ("{}", {"type": "object"}, "an object is not read from text"),
         ("   ", {"type": "string"}, "empty"),
+        ("today", {"type": "string", "description": "the city"}, "a relative time"),
+        ("Lisbon today", {"type": "string", "description": "the city"}, "a relative time"),
     ],
 )
 def test_text_that_is_not_a_value_gives_a_reason(text, schema, reason) -> None:
@@ -52,3 +54,8 @@ def test_text_that_is_not_a_value_gives_a_reason(text, schema, reason) -> None:
 def test_an_enum_never_defaults_to_a_member() -> None:
     value, reason = normalise("window", {"enum": ["aisle", "middle"]})
     assert value is None and reason == "enum"
+
+
+def test_a_relative_time_is_a_value_of_a_time_parameter() -> None:
+    assert normalise("today", {"type": "string", "description": "the day to look at"}, "when") == ("today", None)
+    assert normalise("tomorrow", {"type": "string"}, "date") == ("tomorrow", None)

@@ -126,20 +126,39 @@ class ArgumentFiller:
         return fills
 
     def score(self, param_texts: list[str], options: list[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
-        """Softmax over each parameter's options: one (N_i,) array per parameter."""
+        """Softmax over each parameter's options: one (N_i,) array per parameter. Parameters are scored in groups
+        of similar option counts (each group padded to its widest), so a batch of short and long requests does not
+        pad every parameter to the longest request's options."""
         params = torch.as_tensor(self.encoder.texts(param_texts))
-        width = max(v.shape[0] for v, _ in options)
-        vecs = torch.zeros(len(options), width, options[0][0].shape[1])
-        feats = torch.zeros(len(options), width, options[0][1].shape[1])
-        mask = torch.zeros(len(options), width, dtype=torch.bool)
-        for i, (v, f) in enumerate(options):
-            vecs[i, : len(v)], feats[i, : len(f)], mask[i, : len(v)] = torch.as_tensor(v), torch.as_tensor(f), True
-        with torch.inference_mode():
-            probs = torch.softmax(self.scorer(params, vecs, feats, mask), dim=-1).numpy()
-        return [probs[i, : len(v)] for i, (v, _) in enumerate(options)]
+        out: list[np.ndarray | None] = [None] * len(options)
+        for group in _width_groups([len(v) for v, _ in options]):
+            width = len(options[group[-1]][0])
+            vecs = torch.zeros(len(group), width, options[0][0].shape[1])
+            feats = torch.zeros(len(group), width, options[0][1].shape[1])
+            mask = torch.zeros(len(group), width, dtype=torch.bool)
+            for row, i in enumerate(group):
+                v, f = options[i]
+                vecs[row, : len(v)], feats[row, : len(f)] = torch.as_tensor(v), torch.as_tensor(f)
+                mask[row, : len(v)] = True
+            with torch.inference_mode():
+                probs = torch.softmax(self.scorer(params[group], vecs, feats, mask), dim=-1).numpy()
+            for row, i in enumerate(group):
+                out[i] = probs[row, : len(options[i][0])]
+        return out
 
     def _field_vector(self, text: str) -> np.ndarray:
         return self.encoder.texts([text])[0]
+
+
+def _width_groups(widths: list[int], slack: float = 1.25) -> list[list[int]]:
+    """Indices of `widths` in groups sorted by width, each group's widest at most `slack` x its narrowest (+ 8)."""
+    groups: list[list[int]] = []
+    for i in sorted(range(len(widths)), key=widths.__getitem__):
+        if groups and widths[i] <= slack * widths[groups[-1][0]] + 8:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return groups
 
 
 def decide(

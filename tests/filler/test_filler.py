@@ -11,7 +11,7 @@ import torch
 
 from raytool.filler.data import request_examples
 from raytool.filler.encoder import HashSpanEncoder
-from raytool.filler.filler import ArgumentFiller, decide
+from raytool.filler.filler import ArgumentFiller, _width_groups, decide
 from raytool.filler.model import FillerScorer, multi_positive_loss
 from raytool.filler.options import EarlierCall, Option
 from raytool.filler.spans import Candidate
@@ -187,6 +187,15 @@ def test_the_batched_path_fills_like_one_call_at_a_time() -> None:
     single = [filler.fill(request, spec, earlier) for request, spec, earlier in jobs]
     assert [f.to_dict() for f in batched] == [f.to_dict() for f in single]
     assert any(f.arguments for f in batched) and filler.fill_batch([]) == []
+
+
+def test_parameters_are_scored_in_groups_of_similar_option_counts() -> None:
+    """The batched scorer pads each group to its widest only: every parameter once, sorted, within the slack."""
+    widths = [300, 12, 60, 14, 310, 61, 9, 75]
+    groups = _width_groups(widths)
+    assert sorted(i for g in groups for i in g) == list(range(len(widths)))
+    assert [[widths[i] for i in g] for g in groups] == [[9, 12, 14], [60, 61, 75], [300, 310]]
+    assert _width_groups([]) == [] and _width_groups([5]) == [[0]]
 
 
 def test_real_encoder_spans_are_the_same_batched_and_alone() -> None:

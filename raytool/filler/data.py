@@ -2,8 +2,10 @@
 
 Per gold call with arguments, per parameter of its tool, the positive options (`options.py`):
 
-    the gold value is a reference {"$ref": j, "path": f}   every option referring to call j (the benchmark's
-                                                           metric and the executor need the call; f when listed)
+    the gold value is a reference {"$ref": j, "path": f}   the option for field f of call j when it is one of the
+                                                           options (the executor needs the field: "the date from
+                                                           step 1" is check_in, not check_out), else every option
+                                                           referring to call j (Seal-Tools scores the call only)
     a value                                               every candidate whose normalised value (or text)
                                                            equals it as a string (ISO dates included)
     the parameter is not among the gold arguments         "absent"
@@ -56,9 +58,9 @@ def positives_for(options, gold, schema: dict, name: str) -> np.ndarray:
         out[0] = True
         return out
     if is_result_ref(gold):
-        for k, option in enumerate(options):
-            if option.kind == "ref" and option.ref_call == gold["$ref"]:
-                out[k] = True
+        same_call = [k for k, o in enumerate(options) if o.kind == "ref" and o.ref_call == gold["$ref"]]
+        exact = [k for k in same_call if options[k].ref_path == gold.get("path", "")]
+        out[exact or same_call] = True
         return out
     want = str(gold)
     for k, option in enumerate(options):

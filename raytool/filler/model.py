@@ -6,9 +6,9 @@ or a candidate value from the request — from the parameter's vector, the optio
 
 e_param: the sentence vector of "name (type): description"; v_option = [v_ctx, v_own] (`encoder.py`): a
 candidate's contextual span vector and its own text's vector; for a reference, the result field's sentence vector
-in both halves; zeros for "absent". Trained with a softmax over the options (a parameter may
-have several correct options: the same value quoted twice, or any field of the referenced call), so the scores
-compare across option kinds. About 60k parameters; a (P params x N options) batch costs microseconds.
+in both halves; zeros for "absent". Trained with a softmax over the options (a parameter may have several correct
+options: the same value quoted twice, or any field of a referenced call whose gold names no listed field), so the
+scores compare across option kinds. About 60k parameters; a (P params x N options) batch costs microseconds.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Typed normalisation: the text a request gives for a parameter -> the JSON value its schema asks for.
 
-    integer   "85", "1,200", "-3" -> int; "85.0" -> 85; "eighty" -> not a value
+    integer   "85", "1,200", "-3" -> int; "85.0" -> 85; "60-month" -> 60; "eighty" -> not a value
     number    "40.7", "1,200.5", "3e-4", "15%" -> float; "45" -> 45 (an integral number stays an int: JSON does
               not tell 45 from 45.0, and "45.0" would misquote the request); the percent sign is dropped, the
               number kept as written (tools state what a percentage means in their own description)
@@ -9,7 +9,8 @@
               the parameter takes no date or time ("a relative time"); for a date-like parameter (`format:
               date`, or "date" in its name) a date candidate gives its ISO form
     enum      the enum member equal to the text (case-insensitive), else the one member the text contains as
-              whole words or that contains it; no match -> not a value ("enum"), never the first member by default
+              whole words or that contains the text as whole words ("3" is not in 36); no match -> not a value
+              ("enum"), never the first member by default
     array     "a, b and c" -> ["a", "b", "c"], each item normalised by `items`
     object    not read from text (not a value)
 
@@ -23,6 +24,7 @@ import re
 from typing import Any
 
 _NUMBER = re.compile(r"^[-+]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?([eE][-+]?\d+)?$|^[-+]?\.\d+$")
+_UNIT = re.compile(r"^([-+]?[\d,]*\d(?:\.\d+)?)-[A-Za-z]+$")  # "60-month": a number and its unit
 _TRUE = {"true", "yes", "on", "enabled", "enable", "y", "1"}
 _FALSE = {"false", "no", "off", "disabled", "disable", "n", "0"}
 _SPLIT = re.compile(r"\s*(?:,|;|\band\b|\bor\b)\s*")
@@ -44,7 +46,10 @@ def is_date_param(name: str, schema: dict[str, Any]) -> bool:
 
 
 def as_number(text: str) -> float | None:
+    """The number `text` writes, also with a unit joined by a hyphen ("60-month", "3-day"); None otherwise."""
     text = text.strip().rstrip("%").strip()
+    unit = _UNIT.match(text)
+    text = unit.group(1) if unit else text
     if not _NUMBER.match(text):
         return None
     return float(text.replace(",", ""))
@@ -101,7 +106,9 @@ def _enum(text: str, members: list[Any]) -> tuple[Any, str | None]:
     by_text = {str(m).lower(): m for m in members}
     if low in by_text:
         return by_text[low], None
-    inside = [m for key, m in by_text.items() if key and (member_at(key, low) is not None or low in key)]
+    inside = [
+        m for key, m in by_text.items() if key and (member_at(key, low) is not None or member_at(low, key) is not None)
+    ]
     if len(inside) == 1:
         return inside[0], None
     return None, "enum"
@@ -109,6 +116,11 @@ def _enum(text: str, members: list[Any]) -> tuple[Any, str | None]:
 
 def member_at(member: str, text: str) -> tuple[int, int] | None:
     """(start, end) of `member` as whole words in `text` (case-insensitive), or None: where in a longer candidate
-    ("small training workload") the enum value it was read as ("small") stands."""
-    found = re.search(r"(?<![\w-])" + re.escape(member.lower()) + r"(?![\w-])", text.lower())
+    ("small training workload") the enum value it was read as ("small") stands. A number may carry a unit after a
+    hyphen ("60" in "a 60-month loan"), never be part of a longer number or id ("3" is not in "36" or "cu-103")."""
+    if _NUMBER.match(member):
+        pattern = r"(?<![\w.,-])" + re.escape(member) + r"(?![\w.,]|-\d)"
+    else:
+        pattern = r"(?<![\w-])" + re.escape(member.lower()) + r"(?![\w-])"
+    found = re.search(pattern, text.lower())
     return found.span() if found else None

@@ -41,11 +41,31 @@ def param_text(name: str, schema: dict[str, Any]) -> str:
 
 
 def result_fields(spec: ToolSpec) -> list[tuple[str, str]]:
-    """(field, text to embed) of a tool's output: its `returns` properties, or the whole output ("")."""
+    """(path, text to embed) of a tool's output: its `returns` properties, or the whole output (""). A list field
+    also offers its first item (`constituents[0]`) or, for a list of objects, each field of its first item
+    (`sites[0].site_id`, embedded as "site_id: ... (the first of sites)"): "the site from step 1" after a search."""
     props = (spec.returns or {}).get("properties") if isinstance(spec.returns, dict) else None
-    if isinstance(props, dict) and props:
-        return [(f, f"{f}: {s.get('description', '') if isinstance(s, dict) else ''}") for f, s in props.items()]
-    return [("", f"{spec.name}: {spec.description}")]
+    if not (isinstance(props, dict) and props):
+        return [("", f"{spec.name}: {spec.description}")]
+    out = []
+    for f, s in props.items():
+        s = s if isinstance(s, dict) else {}
+        out.append((f, f"{f}: {s.get('description', '')}"))
+        items = s.get("items") if s.get("type") == "array" else None
+        if not isinstance(items, dict):
+            continue
+        fields = items.get("properties")
+        if isinstance(fields, dict) and fields:
+            out += [(f"{f}[0].{k}", f"{k}: {_describe(v)}(the first of {f})") for k, v in fields.items()]
+        elif items.get("type") in ("string", "integer", "number"):
+            out.append((f"{f}[0]", f"{f}[0]: {_describe(items)}(the first of {f})"))
+    return out
+
+
+def _describe(schema: Any) -> str:
+    """A schema's description, else the kind of value it holds (`x-kind`: "ticker"), with a trailing space; or ""."""
+    text = str(schema.get("description") or schema.get("x-kind") or "") if isinstance(schema, dict) else ""
+    return f"{text.replace('_', ' ')} " if text else ""
 
 
 def parameter_options(

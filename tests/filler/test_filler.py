@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from raytool.filler.data import request_examples
+from raytool.filler.data import positives_for, request_examples
 from raytool.filler.encoder import HashSpanEncoder
 from raytool.filler.filler import ArgumentFiller, _width_groups, decide
 from raytool.filler.model import FillerScorer, multi_positive_loss
-from raytool.filler.options import EarlierCall, Option
+from raytool.filler.options import EarlierCall, Option, result_fields
 from raytool.filler.spans import Candidate
 from raytool.filler.train import FillerTrainConfig, train_scorer
 from raytool.tools.call import ToolCall, result_ref
@@ -121,6 +121,32 @@ def test_the_latest_earlier_call_is_marked_most_recent() -> None:
     refs = {o.ref_call: float(r) for o, r in zip(options, recent, strict=True) if o.kind == "ref"}
     assert refs == {2: 1.0, 1: 0.5, 0: pytest.approx(1 / 3)}
     assert all(r == 0 for o, r in zip(options, recent, strict=True) if o.kind != "ref")
+
+
+def test_a_list_output_offers_its_first_item_and_the_fields_of_its_first_item() -> None:
+    """ "The site from step 1" after a site search is `sites[0].site_id`: an option of its own, beside the list."""
+    search = ToolSpec("list_sites", "sites of a region", returns={"type": "object", "properties": {
+        "region": {"type": "string"},
+        "sites": {"type": "array", "items": {"type": "object", "properties": {"site_id": {"x-kind": "site_id"},
+                                                                             "city": {"type": "string"}}}},
+        "tickers": {"type": "array", "items": {"type": "string", "x-kind": "ticker"}},
+    }})  # fmt: skip
+    paths = dict(result_fields(search))
+    assert list(paths) == ["region", "sites", "sites[0].site_id", "sites[0].city", "tickers", "tickers[0]"]
+    assert paths["sites[0].site_id"] == "site_id: site id (the first of sites)"
+    assert paths["tickers[0]"] == "tickers[0]: ticker (the first of tickers)"
+
+
+def test_a_reference_trains_on_its_own_field_when_that_field_is_an_option() -> None:
+    """The executor needs the field ("the date from step 1" is check_in, not check_out); where the gold names a
+    field no option has (Seal-Tools references whole calls), every option of that call is a positive."""
+    options = [Option("absent"), Option("ref", ref_call=0, ref_path="check_in"),
+               Option("ref", ref_call=0, ref_path="check_out"), Option("ref", ref_call=1, ref_path="check_in"),
+               _value("2025-04-30", 0)]  # fmt: skip
+    exact = positives_for(options, result_ref(0, "check_in"), {"type": "string"}, "date")
+    assert exact.tolist() == [False, True, False, False, False]
+    whole = positives_for(options, result_ref(0, ""), {"type": "string"}, "date")
+    assert whole.tolist() == [False, True, True, False, False]
 
 
 def test_a_chosen_reference_becomes_a_result_ref() -> None:

@@ -25,6 +25,10 @@ from raytool.filler.normalise import normalise
         ("economy", {"type": "string", "enum": ["Economy", "Business"]}, "Economy"),
         ("business class", {"enum": ["economy", "business"]}, "business"),
         ("hXQ7qFFt", {}, "hXQ7qFFt"),  # no type: a string
+        ("60-month", {"type": "integer"}, 60),  # a number with its unit: "a 60-month loan"
+        ("2.5-hour", {"type": "number"}, 2.5),
+        ("60-month", {"type": "integer", "enum": [12, 24, 36, 60]}, 60),
+        ("deluxe", {"enum": ["deluxe suite", "standard room"]}, "deluxe suite"),  # inside a member, as a word
     ],
 )
 def test_values_of_the_declared_type(text, schema, value) -> None:
@@ -45,6 +49,10 @@ def test_values_of_the_declared_type(text, schema, value) -> None:
         ("   ", {"type": "string"}, "empty"),
         ("today", {"type": "string", "description": "the city"}, "a relative time"),
         ("Lisbon today", {"type": "string", "description": "the city"}, "a relative time"),
+        ("3", {"type": "integer", "enum": [12, 24, 36, 60]}, "enum"),  # "step 3" is not the member 36
+        ("lux", {"enum": ["deluxe suite", "standard room"]}, "enum"),  # nor part of a word
+        ("cu-103", {"type": "integer"}, "not an integer"),  # an id, not a number with a unit
+        ("2025-04-30", {"type": "integer"}, "not an integer"),
     ],
 )
 def test_text_that_is_not_a_value_gives_a_reason(text, schema, reason) -> None:

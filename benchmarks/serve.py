@@ -1,10 +1,11 @@
 """Serving benchmark on this machine (loopback, bounded): latency and throughput of the Serve endpoint, the router's
 overhead against a bare echo deployment, autoscaling under load and after, and a replica killed under load.
 
-    python benchmarks/serve.py [--proposer DIR --decider DIR] [--requests 48] [--seconds 45]
+    python benchmarks/serve.py [--proposer DIR --decider DIR --filler DIR] [--requests 48] [--seconds 45]
     python benchmarks/serve.py --planner [--planner-seconds 40]      # the served planner (vLLM teacher) instead
 
-Default checkpoints: the main job's (`$RAYTOOL_CACHE/run/proposer`, `run/proxies/decider`). Each overhead level
+Default checkpoints: the main job's (`$RAYTOOL_CACHE/run/proposer`, `run/proxies/decider`, `run/filler`: argument
+values read from the request, as `serve/raytool.yaml` serves them). Each overhead level
 runs the three paths (bare echo, router, router + proxy hop) `--repeats` times, alternating, after a warm-up; a run
 sends max(`--requests`, 8 x clients) requests or runs `--seconds`, whichever ends first; the /v1/solve levels run
 `--solve-seconds` each (long enough for autoscaled replicas to start). `--planner` serves the three suites with a
@@ -32,6 +33,11 @@ from raytool.tables import format_table
 
 QUERY = {"query": "how much did tenant t-1 spend on compute", "domain": "cpn"}
 LEVELS = (1, 8, 32)
+
+
+def _filler(args) -> dict:
+    """The app's `filler` argument: the checkpoint, or none (`--filler ""`)."""
+    return {"filler": args.filler} if args.filler else {}
 
 
 def _free_port() -> int:
@@ -85,6 +91,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--proposer", type=Path, default=cache_dir() / "run" / "proposer")
     parser.add_argument("--decider", type=Path, default=cache_dir() / "run" / "proxies" / "decider")
+    parser.add_argument(
+        "--filler",
+        default=str(cache_dir() / "run" / "filler"),
+        help='argument filler checkpoint ("": the gold/template values, as before the filler)',
+    )
     parser.add_argument("--requests", type=int, default=48, help="requests per overhead run (at least 8 per client)")
     parser.add_argument("--repeats", type=int, default=3, help="alternating runs per overhead level")
     parser.add_argument("--seconds", type=float, default=45)
@@ -103,7 +114,7 @@ def main() -> None:
         "applications": [
             {"name": "raytool", "route_prefix": "/", "import_path": "raytool.serving.app:build_app",
              "args": {"proposer": str(args.proposer), "decider": str(args.decider), "domains": ["cpn"],
-                      "router": "bm25"},
+                      "router": "bm25", **_filler(args)},
              "deployments": [{"name": "Router", "ray_actor_options": {"num_cpus": 0.25}, "max_ongoing_requests": 64},
                              {"name": "ProxyModel-cpn", "ray_actor_options": {"num_cpus": 0.25},
                               "max_ongoing_requests": 4, "autoscaling_config": scaling}]},
@@ -190,7 +201,7 @@ def planner_benchmark(args: argparse.Namespace) -> None:
         "applications": [
             {"name": "raytool", "route_prefix": "/", "import_path": "raytool.serving.app:build_app",
              "args": {"proposer": str(args.proposer), "decider": str(args.decider), "router": "bm25",
-                      "teacher": {"backend": "vllm", "num_cpus": 1.0}, "planner": {"max_tokens": 96}},
+                      "teacher": {"backend": "vllm", "num_cpus": 1.0}, "planner": {"max_tokens": 96}, **_filler(args)},
              "deployments": [{"name": "Router", "ray_actor_options": {"num_cpus": 0.25}, "max_ongoing_requests": 64},
                              {"name": "Planner", "ray_actor_options": {"num_cpus": 1.0}, "max_ongoing_requests": 64},
                              *({"name": f"ProxyModel-{d}", **proxy} for d in ("cpn", "travel", "finance"))]},

@@ -28,6 +28,8 @@ from raytool.tables import format_table
 from raytool.tools.files import atomic_write_text
 
 METHOD_ORDER = ("proxy", "react", "cot", "dfs")  # then every other method alphabetically
+# methods given something a real request does not carry (the tasks' gold argument values): labelled in every table
+ORACLE_SUFFIX = "-gold-args"
 RUN_FIELDS = ("method", "data", "format", "tasks", "seed", "teacher")
 ESTIMATE_FIELDS = ("mean", "ci95", "n")
 MISSING = "—"
@@ -79,6 +81,11 @@ def metric_columns(results: Sequence[dict]) -> list[str]:
     return ordered + sorted(present - set(ordered))
 
 
+def method_label(method: str) -> str:
+    """A method's name in tables: an oracle (`proxy-gold-args`) says so, `proxy-gold-args (ORACLE)`."""
+    return f"{method} (ORACLE)" if method.endswith(ORACLE_SUFFIX) else method
+
+
 def method_key(method: str) -> tuple[int, str]:
     """Sort key: proxy, react, cot, dfs, then the others alphabetically."""
     return (METHOD_ORDER.index(method), "") if method in METHOD_ORDER else (len(METHOD_ORDER), method)
@@ -109,7 +116,7 @@ def markdown_table(results: Sequence[dict], metrics: list[str] | None = None) ->
     for result in results:
         entries = [estimate(result, m) for m in columns]
         cells = [format_estimate(e, s or None) if e else MISSING for e, s in zip(entries, scales, strict=True)]
-        rows.append([result["method"], result.get("tasks", MISSING), *cells])
+        rows.append([method_label(result["method"]), result.get("tasks", MISSING), *cells])
     return format_table(headers, rows)
 
 

@@ -191,3 +191,14 @@ def test_bar_panels_write_png(tmp_path: Path, results: list[dict]) -> None:
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["groups.png", "metrics.png", "plots"]  # no temp left
     with pytest.raises(ValueError, match="none of the methods"):
         bar_panels(tmp_path / "x.png", results, groups=[("plan accuracy", ["exact_match", "call_f1"])])
+
+
+def test_an_oracle_method_is_labelled_in_the_table(results: list[dict]) -> None:
+    """A method given the gold argument values is an oracle row, never read as a headline."""
+    rows = markdown_table([*results, result("proxy-gold-args", {"success": est(0.9, 0.8, 1.0)})]).splitlines()[2:]
+    assert [row.strip("|").split("|")[0].strip() for row in rows] == [
+        "proxy",
+        "react",
+        "cot",
+        "proxy-gold-args (ORACLE)",
+    ]

@@ -14,6 +14,7 @@ from raytool.tools.files import atomic_dir, read_json
 
 WEIGHTS_FILE = "model.safetensors"
 META_FILE = "filler.json"
+PAIR_FEATURES = [*FEATURES, *EXTRA]  # what a checkpoint records and is checked against at load
 
 
 def default_dir() -> Path:
@@ -28,7 +29,7 @@ def save_scorer(scorer: FillerScorer, meta: dict[str, Any], out_dir: str | Path)
 
     with atomic_dir(out_dir) as tmp:
         save_file({k: v.contiguous() for k, v in scorer.state_dict().items()}, str(tmp / WEIGHTS_FILE))
-        record = {**meta, "dim": scorer.dim, "hidden": scorer.hidden, "features": [*FEATURES, *EXTRA]}
+        record = {**meta, "dim": scorer.dim, "hidden": scorer.hidden, "features": PAIR_FEATURES}
         (tmp / META_FILE).write_text(json.dumps(record, indent=2, default=str) + "\n")
     return Path(out_dir)
 
@@ -36,7 +37,7 @@ def save_scorer(scorer: FillerScorer, meta: dict[str, Any], out_dir: str | Path)
 def is_current(path: str | Path) -> bool:
     """Whether `path` holds a checkpoint this version can load (trained on today's pair features)."""
     path = Path(path)
-    return (path / META_FILE).exists() and read_json(path / META_FILE).get("features") == [*FEATURES, *EXTRA]
+    return (path / META_FILE).exists() and read_json(path / META_FILE).get("features") == PAIR_FEATURES
 
 
 def load_scorer(path: str | Path) -> tuple[FillerScorer, dict[str, Any]]:
@@ -47,11 +48,11 @@ def load_scorer(path: str | Path) -> tuple[FillerScorer, dict[str, Any]]:
         raise FileNotFoundError(f"{path}: no {META_FILE} (train one with `raytool filler train`)")
     meta = read_json(path / META_FILE)
     features = meta.get("features")
-    if features != [*FEATURES, *EXTRA]:
+    if features != PAIR_FEATURES:
         raise ValueError(
             f"{path / META_FILE}: field 'features': the checkpoint was trained on "
             f"{len(features) if features else 'an older list of'} pair features, this version computes "
-            f"{len(FEATURES) + len(EXTRA)}; retrain it with `raytool filler train`"
+            f"{len(PAIR_FEATURES)}; retrain it with `raytool filler train`"
         )
     scorer = FillerScorer(int(meta["dim"]), int(meta["hidden"]))
     scorer.load_state_dict(load_file(str(path / WEIGHTS_FILE)))

@@ -45,11 +45,16 @@ def is_date_param(name: str, schema: dict[str, Any]) -> bool:
     return schema.get("format") in ("date", "date-time") or "date" in name.lower() or "yyyy-mm-dd" in text
 
 
-def as_number(text: str) -> float | None:
-    """The number `text` writes, also with a unit joined by a hyphen ("60-month", "3-day"); None otherwise."""
+def _numeral(text: str) -> str:
+    """The number part of `text`: a percent sign or a unit joined by a hyphen ("60-month", "3-day") dropped."""
     text = text.strip().rstrip("%").strip()
     unit = _UNIT.match(text)
-    text = unit.group(1) if unit else text
+    return unit.group(1) if unit else text
+
+
+def as_number(text: str) -> float | None:
+    """The number `text` writes (`_numeral`: also "15%", "60-month"); None otherwise."""
+    text = _numeral(text)
     if not _NUMBER.match(text):
         return None
     return float(text.replace(",", ""))
@@ -72,7 +77,7 @@ def normalise(text: str, schema: dict[str, Any], name: str = "") -> tuple[Any, s
         number = as_number(text)
         if number is None:
             return None, "not a number"
-        integral = not any(c in text for c in ".eE") and number == int(number)
+        integral = not any(c in _numeral(text) for c in ".eE") and number == int(number)
         return (int(number) if integral else number), None
     if kind == "boolean":
         low = text.lower()

@@ -67,3 +67,10 @@ def test_an_enum_never_defaults_to_a_member() -> None:
 def test_a_relative_time_is_a_value_of_a_time_parameter() -> None:
     assert normalise("today", {"type": "string", "description": "the day to look at"}, "when") == ("today", None)
     assert normalise("tomorrow", {"type": "string"}, "date") == ("tomorrow", None)
+
+
+def test_an_integral_number_with_a_unit_stays_an_int() -> None:
+    """3 == 3.0 in Python, so the type is checked: "3-week" is 3, not 3.0 (the unit's letters are not an exponent)."""
+    value, reason = normalise("3-week", {"type": "number"})
+    assert reason is None and value == 3 and type(value) is int
+    assert type(normalise("2.5-hour", {"type": "number"})[0]) is float

@@ -65,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--integration-walks", type=int, default=100, help="random walks for function integration")
     build.set_defaults(run=_envs_build)
     envs.add_parser("list", help="list the suites, their tools per stage, and the levels").set_defaults(run=_envs_list)
+    natural = envs.add_parser(
+        "natural", help="write the hand-written natural-language test set and its templated twins as dataset dirs"
+    )
+    natural.add_argument("--out", required=True, type=Path, help="writes OUT/natural and OUT/templated")
+    natural.set_defaults(run=_envs_natural)
 
     distill = sub.add_parser("distill", help="teacher-made distillation data").add_subparsers(title="distill commands")
     synth = distill.add_parser("synth", help="teacher tool choices with rationales for every task (sharded, resumable)")
@@ -302,6 +307,17 @@ def _envs_build(args: argparse.Namespace) -> int:
     dataset.save(args.out)
     print(stats_table({args.out.name: dataset}))
     print(f"wrote {args.out}")
+    return 0
+
+
+def _envs_natural(args: argparse.Namespace) -> int:
+    from raytool.envs.natural import write_natural
+    from raytool.tools.dataset import ToolDataset
+    from raytool.tools.stats import stats_table
+
+    dirs = write_natural(args.out)
+    print(stats_table({d.name: ToolDataset.load(d) for d in dirs}))
+    print(f"wrote {dirs[0]} and {dirs[1]} (each with plans.jsonl: the gold sub-tasks)")
     return 0
 
 

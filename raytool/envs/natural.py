@@ -61,7 +61,7 @@ def task_of(record: dict[str, Any], templated: bool = False) -> Task:
 
 
 def template_segments(query: str) -> list[str]:
-    """A templated query's clauses ("First, ... Then ... Separately, ... Finally, ..."), one per gold call, markers dropped."""
+    """A templated query's clauses ("First, ... Then ... Finally, ..."), one per gold call, markers dropped."""
     return [part.strip().rstrip(".") for part in _TEMPLATE_SPLIT.split(query) if part.strip()]
 
 

@@ -642,6 +642,7 @@ def _agent_runtime(args: argparse.Namespace, baselines: bool = False):
 
 
 def _eval_agent(args: argparse.Namespace) -> int:
+    from raytool.envs.natural import load_gold_plans
     from raytool.evaluation.agent import EvalConfig, evaluate_agent, sample_tasks
     from raytool.evaluation.proposer import load_eval_data
 
@@ -650,8 +651,9 @@ def _eval_agent(args: argparse.Namespace) -> int:
     dataset = sample_tasks(load_eval_data(args.data, args.format, args.tools), args.limit, args.seed)
     config, teacher = _agent_runtime(args, baselines=any(m != "proxy" for m in methods))
     meta = {"data": str(args.data), "format": args.format}
-    evaluate_agent(methods, dataset, args.out, teacher, config,
-                   EvalConfig(ks=ks, max_steps=args.max_steps, seed=args.seed), meta)  # fmt: skip
+    gold_plans = load_gold_plans(args.data) if args.format == "raytool" and args.data.is_dir() else None
+    eval_config = EvalConfig(ks=ks, max_steps=args.max_steps, seed=args.seed)
+    evaluate_agent(methods, dataset, args.out, teacher, config, eval_config, meta, gold_plans=gold_plans)
     print((args.out / "summary.md").read_text())
     return 0
 

@@ -80,6 +80,22 @@ def gold_plan(record: dict[str, Any], domains: dict[str, str], templated: bool =
     ]
 
 
+def load_gold_plans(dataset_dir: Path) -> dict[str, list[GoldSubTask]] | None:
+    """Task id -> gold sub-tasks from a dataset dir's `plans.jsonl` (None when it has none)."""
+    path = Path(dataset_dir) / PLANS_FILE
+    if not path.exists():
+        return None
+    plans = {}
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                record = json.loads(line)
+                plans[record["id"]] = [
+                    GoldSubTask(s["call"], s["text"], s["domain"], tuple(s["depends_on"])) for s in record["subtasks"]
+                ]
+    return plans
+
+
 def catalogue(tasks: list[Task]) -> dict:
     """The suites' specs of every tool the tasks offer, by name (their domain is the suite)."""
     from raytool.envs.suites import SUITE_NAMES, get_suite

@@ -13,7 +13,9 @@ for the request, `candidates.jsonl`), the same argument binder and the same veri
 
 Per task: tool selection (Recall@k / Complete@k of the tools the method called, in call order, against the gold
 tools), plan accuracy (exact match of the successful calls' tool sequence — as a multiset when the gold is
-unordered — and call F1: calls matched to gold calls, arguments compared where the gold has them), task success
+unordered — and call F1: calls matched to gold calls, arguments compared where the gold has them), for the proxy
+on data with gold sub-tasks (a `plans.jsonl` beside the tasks: `raytool envs natural`) the decomposition's
+segmentation F1, domain and dependency accuracy (`raytool.evaluation.plan_metrics`), task success
 and reward (the verifiable reward; `success` is reported for executable tasks only), and efficiency (teacher
 calls and tokens, tool calls, decisions; wall seconds under `timing`, as they vary run to run). Means come with
 95% confidence intervals (`raytool.evaluation.stats`).
@@ -39,7 +41,7 @@ from raytool.tools.dataset import ToolDataset
 from raytool.tools.files import atomic_write_text
 
 METHODS = ("proxy", "react", "cot", "dfs")
-BINARY = {"success", "exact_match"} | {f"complete@{k}" for k in range(1, 21)}
+BINARY = {"success", "exact_match", "plan_exact"} | {f"complete@{k}" for k in range(1, 21)}
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class MethodRun:
     wall_s: list[float]
     elapsed_s: float
     extra: dict[str, Any] = field(default_factory=dict)
+    plans: list[Any] | None = None  # the proxy's `Plan` per task (None for the baselines)
 
 
 def sample_tasks(dataset: ToolDataset, limit: int | None, seed: int) -> ToolDataset:
@@ -148,6 +151,7 @@ def run_proxy(agent, dataset: ToolDataset, name: str = "proxy") -> MethodRun:
     return MethodRun(
         name, [r.outcome for r in results], [r.ledger.teacher_calls for r in results],
         [r.ledger.teacher_tokens for r in results], [r.wall_s for r in results], elapsed, {"plan_sources": plans},
+        [r.plan for r in results],
     )  # fmt: skip
 
 
@@ -174,15 +178,23 @@ def task_metrics(task, outcome: Outcome, ks: Sequence[int]) -> dict[str, float]:
     return metrics
 
 
-def method_metrics(run: MethodRun, dataset: ToolDataset, config: EvalConfig, meta: dict[str, Any]) -> dict[str, Any]:
-    """The `metrics.json` record of one method run."""
+def method_metrics(
+    run: MethodRun, dataset: ToolDataset, config: EvalConfig, meta: dict[str, Any], gold_plans: dict | None = None
+) -> dict[str, Any]:
+    """The `metrics.json` record of one method run; `gold_plans`: task id -> its gold sub-tasks, scored against
+    the run's plans where it has them."""
+    from raytool.evaluation.plan_metrics import plan_scores
+
     per_task: dict[str, list[float]] = {}
-    for task, outcome, calls, tokens in zip(dataset.tasks, run.outcomes, run.teacher_calls, run.teacher_tokens,
-                                            strict=True):  # fmt: skip
+    plans = run.plans or [None] * len(run.outcomes)
+    for task, outcome, calls, tokens, plan in zip(dataset.tasks, run.outcomes, run.teacher_calls, run.teacher_tokens,
+                                                  plans, strict=True):  # fmt: skip
         values = task_metrics(task, outcome, config.ks) | {
             "teacher_calls": float(calls),
             "teacher_tokens": float(tokens),
         }
+        if plan is not None and gold_plans and task.id in gold_plans:
+            values |= plan_scores(plan.subtasks, gold_plans[task.id])
         for name, value in values.items():
             per_task.setdefault(name, []).append(value)
     timing = summarise({"wall_s": run.wall_s}, set())
@@ -225,6 +237,7 @@ def evaluate_agent(
     config: EvalConfig = EvalConfig(),
     meta: dict[str, Any] | None = None,
     log: Callable = print,
+    gold_plans: dict | None = None,
 ) -> list[dict[str, Any]]:
     """Run every method on `dataset` into `out_dir` (module docstring); returns their metrics records.
 
@@ -259,12 +272,14 @@ def evaluate_agent(
                 run = run_proxy(agent, dataset, method)
             finally:
                 agent.close()
-        record = method_metrics(run, dataset, config, meta)
+        record = method_metrics(run, dataset, config, meta, gold_plans)
         write_method(out_dir, record, run)
         m = record["metrics"]
         log(
             f"[eval] {method}: "
-            + ", ".join(f"{k} {m[k]['mean']:.3f}" for k in ("success", "call_f1", "teacher_calls") if k in m)
+            + ", ".join(
+                f"{k} {m[k]['mean']:.3f}" for k in ("success", "call_f1", "segmentation_f1", "teacher_calls") if k in m
+            )
             + f", wall {record['timing']['wall_s']['mean']:.3f}s/task"
         )
         records.append(record)

@@ -42,12 +42,17 @@ METRIC_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("recall@1", "recall@3", "recall@5", "recall@10", "complete@1", "complete@3", "complete@5", "complete@10"),
     ),
     ("plan accuracy", ("exact_match", "call_f1")),
+    ("decomposition", ("segmentation_f1", "domain_accuracy", "dependency_accuracy", "plan_exact")),
     ("task success", ("success", "reward")),
     ("efficiency", ("teacher_calls", "teacher_tokens", "tool_calls", "decisions", "wall_s")),
 )
 METRIC_LABELS = {
     "exact_match": "exact match",
     "call_f1": "call F1",
+    "segmentation_f1": "sub-task segmentation F1",
+    "domain_accuracy": "sub-task domain accuracy",
+    "dependency_accuracy": "sub-task dependency accuracy",
+    "plan_exact": "plan exact",
     "success": "success rate",
     "reward": "reward",
     "teacher_calls": "teacher calls / task",
@@ -57,7 +62,7 @@ METRIC_LABELS = {
     "wall_s": "wall s / task",
 }
 # Metrics whose values lie in [0, 1]: plotted on a fixed 0-1 axis.
-RATE_METRICS = frozenset({*METRIC_GROUPS[0][1], *METRIC_GROUPS[1][1], "success"})
+RATE_METRICS = frozenset({*METRIC_GROUPS[0][1], *METRIC_GROUPS[1][1], *METRIC_GROUPS[2][1], "success"})
 
 # The headline comparison: (metric, noun, word when lower, unit).
 SUCCESS = "success"

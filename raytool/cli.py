@@ -63,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
         "--verify", choices=("inline", "process"), default="inline", help="executor for the replay check"
     )
     build.add_argument("--integration-walks", type=int, default=100, help="random walks for function integration")
+    build.add_argument(
+        "--phrasing", type=float, default=0.0, help="share of requests in varied natural language, not the template"
+    )
     build.set_defaults(run=_envs_build)
     envs.add_parser("list", help="list the suites, their tools per stage, and the levels").set_defaults(run=_envs_list)
     natural = envs.add_parser(
@@ -302,7 +305,9 @@ def _envs_build(args: argparse.Namespace) -> int:
     from raytool.tools.stats import stats_table
 
     suites = SUITE_NAMES if args.suite == "all" else tuple(s.strip() for s in args.suite.split(","))
-    config = BuildConfig(suites, args.level, args.num_tasks, args.seed, integration_walks=args.integration_walks)
+    config = BuildConfig(
+        suites, args.level, args.num_tasks, args.seed, integration_walks=args.integration_walks, phrasing=args.phrasing
+    )
     dataset = build_verified(config, args.verify)
     dataset.save(args.out)
     print(stats_table({args.out.name: dataset}))

@@ -22,6 +22,7 @@ from raytool.envs.binder import resolve_arguments
 from raytool.envs.compose import ComposedTask, eligible_tools, grow_chain, render_query, replay
 from raytool.envs.integration import Merge, find_overlaps
 from raytool.envs.levels import LevelSpec, level_spec
+from raytool.envs.phrasing import natural_query
 from raytool.envs.reward import MadeCall, answer_produced
 from raytool.envs.sandbox import ToolExecutor, derive_seed
 from raytool.envs.suite import SuiteTool, ToolError, ToolSuite
@@ -40,6 +41,8 @@ class BuildConfig:
     seed: everything (worlds, chains, distractors) derives from it; same config -> same tasks.
     attempts: composition attempts per task before giving up.
     integration_walks: random walks per suite for function integration (0 disables it).
+    phrasing: share of tasks whose request is written in varied natural language (`raytool.envs.phrasing`)
+        instead of the step template; drawn per task from its own seed, so the tasks' calls do not change.
     """
 
     suites: tuple[str, ...]
@@ -48,9 +51,12 @@ class BuildConfig:
     seed: int = 0
     attempts: int = 300
     integration_walks: int = 100
+    phrasing: float = 0.0
 
     def __post_init__(self) -> None:
         level_spec(self.level)
+        if not 0.0 <= self.phrasing <= 1.0:
+            raise ValueError(f"phrasing must be a share in [0, 1], got {self.phrasing}")
         if self.num_tasks < 1:
             raise ValueError(f"num_tasks must be >= 1, got {self.num_tasks}")
         for name in self.suites:
@@ -115,7 +121,7 @@ def _one_task(i: int, rng: random.Random, config: BuildConfig, spec: LevelSpec, 
         pool += rng.sample(others, min(spec.distractors, len(others)))
         return Task(
             id=f"{'+'.join(names)}-L{config.level}-s{config.seed}-{i}",
-            query=render_query(composed.tools, composed.calls, composed.chain_ends),
+            query=_query(composed, config, i),
             calls=tuple(composed.calls),
             tools=tuple(sorted(pool)),
             domain="+".join(suites[n].domain for n in names),
@@ -128,6 +134,14 @@ def _one_task(i: int, rng: random.Random, config: BuildConfig, spec: LevelSpec, 
         f"could not compose task {i} for suite {primary!r} at level {config.level} in {config.attempts} attempts: "
         "the suite lacks tools that chain at this level"
     )
+
+
+def _query(composed: ComposedTask, config: BuildConfig, i: int) -> str:
+    """The template request, or (for a `phrasing` share of the tasks) the varied one; its own random stream."""
+    rng = random.Random(f"phrasing/{config.seed}/{config.level}/{i}")
+    if config.phrasing and rng.random() < config.phrasing:
+        return natural_query(composed.tools, composed.calls, composed.chain_ends, rng)[0]
+    return render_query(composed.tools, composed.calls, composed.chain_ends)
 
 
 def _compose(names: Sequence[str], world_seed: int, spec: LevelSpec, suites, deployed, rng) -> ComposedTask | None:

@@ -1,0 +1,117 @@
+"""Requests in many surface forms: a composed task's calls written the way people ask, with each call's span.
+
+The builder's template form (`compose.render_query`) marks every step ("First, ... Then ... Separately, ...
+Finally, ...") and names every earlier output as "the X from step k". `natural_query` writes the same calls with
+the same values in varied language, so that the planner, the decider and the filler learn to read requests as
+people write them:
+
+- no step markers: clauses joined by ", and", ", then", "; once that's done,", ". After that," within a chain and
+  by ". Also,", ". On another note,", ". Besides that," between independent chains; sometimes a polite opener
+  ("Please", "Can you"); a question clause sometimes becomes "tell me ..." when it is joined to another;
+- references as descriptions instead of step numbers: "traveller {traveller_id}" with a reference becomes "that
+  traveller" / "the same traveller" / "this traveller", a date "that day" / "the same date";
+- optional values phrased freely: "with full coverage" / "without full coverage" for booleans, "with room type
+  deluxe", "(room type deluxe)" or ", room type deluxe" for the others.
+
+Every choice is drawn from the caller's `random.Random`, so a seed gives the same text. `natural_query` returns
+the text and, per call, the (start, end) span of its clause: the sub-task segmentation a planner is trained and
+scored on. Values are written exactly as in the template form (the filler's normaliser reads both).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from raytool.envs.suite import SuiteTool
+from raytool.tools.call import ToolCall, is_result_ref
+
+KIND_KEY = "x-kind"
+_QUESTION = re.compile(r"^(what|how|which|who|is|has|are|does|do|when|where)\b")
+CONTINUE = (", then ", ", and ", " and then ", ". Then ", "; once that's done, ", ". After that, ", ", and after that ")
+INDEPENDENT = (". Also, ", ". On another note, ", ". Besides that, ", ". In addition, ", ", and also ", ". ")
+OPENERS = ("", "", "", "Please ", "Can you ", "I need you to ")
+
+
+def natural_query(
+    tools: Sequence[SuiteTool], calls: Sequence[ToolCall], chain_ends: Sequence[int], rng: random.Random
+) -> tuple[str, list[tuple[int, int]]]:
+    """The request in varied language (module docstring) and each call's (start, end) character span."""
+    clauses = [_clause(tool, call, rng) for tool, call in zip(tools, calls, strict=True)]
+    text, spans, asking = "", [], False  # asking: the sentence being written is a question
+    for i, clause in enumerate(clauses):
+        bare = bool(_QUESTION.match(clause))
+        if i == 0:
+            opener = rng.choice(OPENERS)
+            if bare and opener:
+                opener = "Can you tell me "
+            asking = opener.startswith("Can you") or bare
+            text = opener
+            if not opener:
+                clause = clause[0].upper() + clause[1:]
+        else:
+            joiner = rng.choice(INDEPENDENT if i - 1 in chain_ends else CONTINUE)
+            if joiner.startswith(". "):  # the sentence so far ends here
+                text += "?" if asking else "."
+                joiner, asking = joiner[1:], False
+                if joiner == " ":
+                    clause = clause[0].upper() + clause[1:]
+            elif bare and rng.random() < 0.7:
+                clause, bare = rng.choice(("tell me ", "check ", "find out ")) + clause, False
+            asking = asking or bare
+            text += joiner
+        spans.append((len(text), len(text) + len(clause)))
+        text += clause
+    return text + ("?" if asking else "."), spans
+
+
+def _clause(tool: SuiteTool, call: ToolCall, rng: random.Random) -> str:
+    """One call's clause: its question template with literal values, references described, extras phrased."""
+    args = call.arguments or {}
+    question = tool.question
+    shown: dict[str, str] = {}
+    for name, value in args.items():
+        if not is_result_ref(value):
+            shown[name] = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+            continue
+        noun = _noun(tool, name)
+        slot = "{" + name + "}"
+        described = _describe(noun, rng)
+        before = re.search(r"(\w+) " + re.escape(slot), question)
+        if before and noun.endswith(before.group(1)):  # "traveller {traveller_id}" -> "that traveller"
+            question = question.replace(f"{before.group(1)} {slot}", slot)
+        shown[name] = described
+    for name in tool.spec.required:
+        shown.setdefault(name, name.replace("_", " "))
+    text = question.format(**shown)
+    optional = [k for k in args if k not in tool.spec.required and "{" + k + "}" not in tool.question]
+    extras = [_extra(k, args[k], rng) for k in optional]
+    if extras:
+        style = rng.randrange(3)
+        listed = ", ".join(extras)
+        text += f" ({listed})" if style == 0 else (f" with {listed}" if style == 1 else f", {listed}")
+    return text
+
+
+def _noun(tool: SuiteTool, name: str) -> str:
+    kind = tool.spec.properties.get(name, {}).get(KIND_KEY) or name
+    return re.sub(r"_id$", "", kind).replace("_", " ")
+
+
+def _describe(noun: str, rng: random.Random) -> str:
+    if noun == "date" or noun.endswith("date"):
+        return rng.choice(("that day", "the same date", "that date"))
+    return rng.choice((f"that {noun}", f"the same {noun}", f"this {noun}"))
+
+
+def _extra(name: str, value: Any, rng: random.Random) -> str:
+    label = name.replace("_", " ")
+    if isinstance(value, bool):
+        return label if value else f"no {label}"
+    if is_result_ref(value):
+        return f"the same {label}"
+    numeric = isinstance(value, (int, float))
+    return f"{label} of {value}" if numeric and rng.random() < 0.3 else f"{label} {value}"
+

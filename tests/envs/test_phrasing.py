@@ -1,0 +1,68 @@
+"""Requests in varied language: same calls and values as the template form, spans that locate each call's clause."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from raytool.envs.build import BuildConfig, build_tasks
+from raytool.envs.phrasing import natural_query
+from raytool.envs.suites import SUITE_NAMES, get_suite
+from raytool.tools.call import is_result_ref
+
+TOOLS = {name: tool for suite in SUITE_NAMES for name, tool in get_suite(suite).tools.items()}
+
+
+@pytest.fixture(scope="module")
+def level4():
+    config = BuildConfig(tuple(SUITE_NAMES), level=4, num_tasks=12, seed=5, integration_walks=0)
+    return build_tasks(config, log=lambda _: None), build_tasks(
+        BuildConfig(tuple(SUITE_NAMES), level=4, num_tasks=12, seed=5, integration_walks=0, phrasing=1.0),
+        log=lambda _: None,
+    )
+
+
+def _render(task, seed: int):
+    ends = [k - 1 for k, c in enumerate(task.calls) if k > 0 and not c.depends_on] + [len(task.calls) - 1]
+    return natural_query([TOOLS[c.name] for c in task.calls], task.calls, ends, random.Random(seed))
+
+
+def test_phrasing_changes_the_words_and_nothing_else(level4) -> None:
+    template, natural = level4
+    for a, b in zip(template.tasks, natural.tasks, strict=True):
+        assert a.calls == b.calls and a.answer == b.answer and a.tools == b.tools
+        assert a.query != b.query
+        assert "from step" in a.query and "from step" not in b.query
+        assert not re.search(r"\b(First|Finally),", b.query)
+
+
+def test_each_span_holds_its_calls_literal_values_and_references_are_described(level4) -> None:
+    template, _ = level4
+    for seed, task in enumerate(template.tasks):
+        text, spans = _render(task, seed)
+        assert [s for s in spans] == sorted(spans) and all(a < b for a, b in spans)
+        assert all(end <= start for (_, end), (start, _) in zip(spans, spans[1:], strict=False))
+        for call, (start, end) in zip(task.calls, spans, strict=True):
+            clause = text[start:end]
+            for name, value in (call.arguments or {}).items():
+                if is_result_ref(value):
+                    assert "step" not in clause
+                elif isinstance(value, bool):
+                    label = name.replace("_", " ")
+                    assert label in clause and (("no " + label in clause) != value)
+                elif not isinstance(value, list):
+                    assert str(value) in clause, (task.id, name, value, clause)
+
+
+def test_the_same_seed_gives_the_same_text_and_another_seed_usually_another(level4) -> None:
+    template, _ = level4
+    task = template.tasks[0]
+    assert _render(task, 1) == _render(task, 1)
+    assert len({_render(task, s)[0] for s in range(10)}) > 5
+
+
+def test_phrasing_must_be_a_share() -> None:
+    with pytest.raises(ValueError, match="phrasing"):
+        BuildConfig(("cpn",), level=2, num_tasks=1, phrasing=1.5)

@@ -114,4 +114,3 @@ def _extra(name: str, value: Any, rng: random.Random) -> str:
         return f"the same {label}"
     numeric = isinstance(value, (int, float))
     return f"{label} of {value}" if numeric and rng.random() < 0.3 else f"{label} {value}"
-

@@ -149,6 +149,15 @@ def _parser() -> argparse.ArgumentParser:
     ftrain.add_argument("--seed", type=int, default=0)
     ftrain.set_defaults(run=_filler_train)
 
+    planner = sub.add_parser("planner", help="the request planner").add_subparsers(title="planner commands")
+    strain = planner.add_parser(
+        "train-segmenter", help="train the distilled segmenter on builder requests (template and varied phrasing)"
+    )
+    strain.add_argument("--out", required=True, type=Path, help="checkpoint directory (replaced atomically)")
+    strain.add_argument("--tasks-per-level", type=int, help="builder tasks per level (default: the config's)")
+    strain.add_argument("--epochs", type=int, help="training epochs (default: the config's)")
+    strain.set_defaults(run=_segmenter_train)
+
     evaluate = sub.add_parser("eval", help="evaluate trained components").add_subparsers(title="eval commands")
     deval = evaluate.add_parser("decider", help="a trained decider vs teacher-only / proposer-greedy / oracle")
     deval.add_argument("--run-dir", required=True, type=Path, help="decider run directory (`decider train --out`)")
@@ -311,6 +320,23 @@ def _envs_build(args: argparse.Namespace) -> int:
     dataset = build_verified(config, args.verify)
     dataset.save(args.out)
     print(stats_table({args.out.name: dataset}))
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _segmenter_train(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from raytool.planner.segmenter_train import SegmenterTrainConfig, train_segmenter
+
+    torch_threads()
+    config = SegmenterTrainConfig()
+    if args.tasks_per_level:
+        config = replace(config, tasks_per_level=args.tasks_per_level)
+    if args.epochs:
+        config = replace(config, epochs=args.epochs)
+    meta = train_segmenter(args.out, config)
+    print(json.dumps(meta["metrics"], indent=2))
     print(f"wrote {args.out}")
     return 0
 
@@ -601,7 +627,10 @@ def _agent_arguments(parser: argparse.ArgumentParser) -> None:
                         help="ORACLE: argument values from the tasks' gold calls instead of the filler")  # fmt: skip
     parser.add_argument("--teacher", type=Path, help="teacher config YAML (default: the embedded model on vLLM)")
     parser.add_argument("--planner", default="auto", choices=("auto", "always", "never"),
-                        help="ask the teacher to decompose: with several domains (auto), always, never")  # fmt: skip
+                        help="decompose with several domains (auto: the segmenter when there is one, else the "
+                             "teacher), always with the teacher, never (the rule)")  # fmt: skip
+    parser.add_argument("--segmenter", type=Path,
+                        help="distilled planner segmenter (default: CHECKPOINT/segmenter when it exists)")  # fmt: skip
     parser.add_argument("--sequential", action="store_true", help="run the proxies in-process, one after another")
 
 
@@ -622,7 +651,12 @@ def _agent_config(args: argparse.Namespace):
     for what, path in (("proposer", proxy.proposer), ("decider", proxy.decider)):
         if not Path(path).is_dir():
             raise FileNotFoundError(f"{path}: no {what} checkpoint (run `raytool train` or pass --{what})")
-    return AgentConfig(proxy=proxy, planner=PlannerConfig(mode=args.planner), parallel=not args.sequential)
+    segmenter = Path(args.segmenter or root / "segmenter")
+    if args.segmenter and not (segmenter / "segmenter.json").exists():
+        raise FileNotFoundError(f"{segmenter}: no segmenter checkpoint (run `raytool planner train-segmenter`)")
+    found = (segmenter / "segmenter.json").exists()
+    planner = PlannerConfig(mode=args.planner, segmenter=str(segmenter) if found else "")
+    return AgentConfig(proxy=proxy, planner=planner, parallel=not args.sequential)
 
 
 def _filler_path(args: argparse.Namespace, root: Path) -> str:
@@ -643,7 +677,8 @@ def _agent_runtime(args: argparse.Namespace, baselines: bool = False):
     seconds to start) only when something asks it: the planner (unless `--planner never`) or a baseline."""
     config = _agent_config(args)
     _ray_init(log_to_driver=False)
-    return config, (_teacher(args.teacher)[1] if baselines or args.planner != "never" else None)
+    planner_asks = args.planner == "always" or (args.planner == "auto" and not config.planner.segmenter)
+    return config, (_teacher(args.teacher)[1] if baselines or planner_asks else None)
 
 
 def _eval_agent(args: argparse.Namespace) -> int:

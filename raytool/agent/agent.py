@@ -114,6 +114,7 @@ class ProxyAgent:
         }
         self._catalogue_dicts = [s.to_dict() for s in catalogue.values()]
         self._router = None
+        self._segmenter = None
         self._proxies: dict[str, Any] = {}
         self._cpus = 0.0
 
@@ -131,6 +132,15 @@ class ProxyAgent:
 
                 self._router = ProposerRouter(self.pools, ToolProposer.load(self.config.proxy.proposer, threads=1))
         return self._router
+
+    @property
+    def segmenter(self):
+        """The planner's distilled segmenter (`PlannerConfig.segmenter`), None when not configured."""
+        if self._segmenter is None and self.config.planner.segmenter:
+            from raytool.planner.segmenter import Segmenter
+
+            self._segmenter = Segmenter.load(self.config.planner.segmenter)
+        return self._segmenter
 
     def proxy(self, domain: str):
         if domain not in self._proxies:
@@ -195,7 +205,9 @@ class ProxyAgent:
 
     def run_tasks(self, tasks: Sequence[Task]) -> list[AgentResult]:
         """Plan all tasks (batched teacher calls), run their jobs wave by wave, merge and score."""
-        episodes = [plan_episode(t.query, self.descriptions, self.router, self.config.planner) for t in tasks]
+        episodes = [
+            plan_episode(t.query, self.descriptions, self.router, self.config.planner, self.segmenter) for t in tasks
+        ]
         plans, ledgers = drive(episodes, self.teacher, self.log)
         done: dict[tuple[int, int], dict[str, Any]] = {}
         for wave in range(1 + max((j.wave for p in plans for j in p.jobs), default=-1)):

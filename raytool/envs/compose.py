@@ -191,25 +191,34 @@ def replay(
 
 def render_query(tools: Sequence[SuiteTool], calls: Sequence[ToolCall], chain_ends: Sequence[int]) -> str:
     """The task's text: one sub-question per call from the tool's question template, in order."""
-    parts = []
+    return render_query_spans(tools, calls, chain_ends)[0]
+
+
+def render_query_spans(
+    tools: Sequence[SuiteTool], calls: Sequence[ToolCall], chain_ends: Sequence[int]
+) -> tuple[str, list[tuple[int, int]]]:
+    """`render_query`'s text and each call's (start, end) character span (its sub-question, markers excluded)."""
+    text, spans = "", []
     for i, (tool, call) in enumerate(zip(tools, calls, strict=True)):
         args = call.arguments or {}
         shown = {name: _render(value, tool, name) for name, value in args.items()}
         for name in tool.spec.required:
             shown.setdefault(name, name.replace("_", " "))
-        text = tool.question.format(**shown)
+        part = tool.question.format(**shown)
         extras = [
             f"{k.replace('_', ' ')} {shown[k]}"
             for k in args
             if k not in tool.spec.required and f"{{{k}}}" not in tool.question
         ]
         if extras:
-            text += " (" + ", ".join(extras) + ")"
+            part += " (" + ", ".join(extras) + ")"
         opener = "First, " if i == 0 else ("Finally, " if i == len(calls) - 1 else "Then ")
         if i > 0 and i - 1 in chain_ends:
             opener = "Separately, "
-        parts.append(opener + text)
-    return " ".join(p if p.endswith((".", "?")) else p + "." for p in parts)
+        text += (" " if i else "") + opener
+        spans.append((len(text), len(text) + len(part)))
+        text += part if part.endswith((".", "?")) else part + "."
+    return text, spans
 
 
 def _render(value: Any, tool: SuiteTool, name: str) -> str:

@@ -13,6 +13,11 @@ decomposition (`raytool.planner.rules`: sentences and their "step k" references)
 and the plan records why (`Plan.failure`). With a single domain there is nothing to delegate: the whole request
 is one sub-task and the teacher is not called (`mode="auto"`; `mode="always"` asks it anyway, `"never"` uses
 the rule without asking).
+
+With a distilled segmenter (`PlannerConfig.segmenter`, `raytool.planner.segmenter`) `mode="auto"` does not ask the
+teacher: the segmenter splits the request and links the sub-tasks (an explicit "step k" in a sub-task's text is
+read as that dependency, as in the rule), the router labels each sub-task's domain (`segmenter_plan`, source
+`segmenter`). It falls back to the rule when it finds no sub-task.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from raytool.teacher.prompts import decomposition_messages
 MODES = ("auto", "always", "never")
 PREFILL = '{"subtasks": [{"id": 1, "text": "'
 _WORD = re.compile(r"[a-z0-9]+")
+_STEP = re.compile(r"\bstep\s+(\d+)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -41,24 +47,31 @@ class PlannerConfig:
     max_tokens: the decomposition's generation budget.
     min_grounding: share of a sub-task's words that must occur in the request.
     min_coverage: share of the request's words the sub-tasks must cover together.
+    segmenter: a trained segmenter's directory ("" = none): `auto` then plans with it instead of the teacher.
     """
 
     mode: str = "auto"
     max_tokens: int = 192
     min_grounding: float = 0.6
     min_coverage: float = 0.8
+    segmenter: str = ""
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"planner.mode must be one of {', '.join(MODES)}, got {self.mode!r}")
 
 
-def plan_episode(query: str, domains: Mapping[str, str], router, config: PlannerConfig = PlannerConfig()) -> Episode:
-    """A lockstep episode (`raytool.teacher.lockstep`) returning the request's `Plan`."""
+def plan_episode(
+    query: str, domains: Mapping[str, str], router, config: PlannerConfig = PlannerConfig(), segmenter=None
+) -> Episode:
+    """A lockstep episode (`raytool.teacher.lockstep`) returning the request's `Plan`; `segmenter`: the loaded
+    `PlannerConfig.segmenter`, used in `auto` mode."""
     names = list(domains)
-    if config.mode == "never" or (config.mode == "auto" and len(names) == 1):
+    if config.mode == "never" or (config.mode == "auto" and (len(names) == 1 or segmenter is not None)):
         if len(names) == 1:
             return _planned([SubTask(1, query, names[0])], "single")
+        if segmenter is not None and config.mode == "auto":
+            return segmenter_plan(query, segmenter, router)
         return rule_plan(query, router, "not asked")
         yield  # a generator even when the teacher is not asked
     text = yield GenerateRequest(
@@ -83,6 +96,20 @@ def rule_plan(query: str, router, failure: str) -> Plan:
     plan = _planned(subtasks, "rule")
     plan.failure = failure
     return plan
+
+
+def segmenter_plan(query: str, segmenter, router) -> Plan:
+    """The segmenter's sub-tasks and dependencies, domains from the router (module docstring)."""
+    segments = segmenter.segment([query])[0]
+    if not segments:
+        return rule_plan(query, router, "segmenter_found_nothing")
+    domains = router.route([s.text for s in segments])
+    subtasks = []
+    for k, (segment, domain) in enumerate(zip(segments, domains, strict=True), start=1):
+        explicit = {int(n) for n in _STEP.findall(segment.text) if 0 < int(n) < k}
+        needs = explicit or {d + 1 for d in segment.depends_on}
+        subtasks.append(SubTask(k, segment.text, domain, tuple(sorted(needs))))
+    return _planned(subtasks, "segmenter")
 
 
 def unusable(decomposition: Decomposition, query: str, config: PlannerConfig) -> str:

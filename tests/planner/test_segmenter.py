@@ -1,0 +1,90 @@
+"""The distilled segmenter: tag decoding and targets by hand, the planner's use of it, and a learning test."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from raytool.planner.planner import PlannerConfig, plan_episode, segmenter_plan
+from raytool.planner.segmenter import Segment, decode_tags
+from raytool.planner.segmenter_train import SegmenterTrainConfig, piece_tags
+
+O, B, I = 0, 1, 2  # noqa: E741  (the tag names)
+
+
+def test_decode_tags_joins_b_i_runs_and_starts_a_run_at_a_stray_i() -> None:
+    offsets = np.array([[0, 4], [5, 8], [8, 9], [10, 14], [15, 18], [19, 22]])
+    assert decode_tags([B, I, O, B, I, I], offsets) == [(0, 8), (10, 22)]
+    assert decode_tags([O, I, I, O, O, B], offsets) == [(5, 9), (19, 22)]
+    assert decode_tags([O] * 6, offsets) == []
+
+
+def test_piece_tags_mark_the_first_piece_of_each_span() -> None:
+    offsets = np.array([[0, 4], [5, 8], [8, 9], [10, 14], [15, 18]])
+    assert piece_tags(offsets, ((0, 9), (15, 18))).tolist() == [B, I, I, O, B]
+
+
+class FixedSegmenter:
+    def __init__(self, segments):
+        self.segments = segments
+
+    def segment(self, texts):
+        return [self.segments for _ in texts]
+
+
+class FirstWordRouter:
+    def route(self, texts):
+        return [t.split()[0] for t in texts]
+
+
+def test_segmenter_plan_takes_model_dependencies_unless_a_step_is_named() -> None:
+    query = "cpn file a demand, cpn then show it. travel book a room after step 1"
+    segments = [
+        Segment("cpn file a demand", 0, 17),
+        Segment("cpn then show it", 19, 35, (0,)),
+        Segment("travel book a room after step 1", 37, 68, (1,)),  # the model says 2; the text says step 1
+    ]
+    plan = segmenter_plan(query, FixedSegmenter(segments), FirstWordRouter())
+    assert plan.source == "segmenter"
+    assert [(s.id, s.domain, s.depends_on) for s in plan.subtasks] == [(1, "cpn", ()), (2, "cpn", (1,)),
+                                                                        (3, "travel", (1,))]  # fmt: skip
+    assert [job.subtasks for job in plan.jobs] == [(1, 2), (3,)]
+
+
+def test_the_planner_uses_the_segmenter_in_auto_mode_without_asking_the_teacher() -> None:
+    segments = [Segment("cpn a", 0, 5), Segment("travel b", 7, 15)]
+    episode = plan_episode("cpn a, travel b", {"cpn": "", "travel": ""}, FirstWordRouter(), PlannerConfig(),
+                           FixedSegmenter(segments))  # fmt: skip
+    with pytest.raises(StopIteration) as stop:
+        next(episode)  # no teacher request is yielded
+    assert stop.value.value.source == "segmenter"
+    empty = plan_episode("cpn a. travel b.", {"cpn": "", "travel": ""}, FirstWordRouter(), PlannerConfig(),
+                         FixedSegmenter([]))  # fmt: skip
+    with pytest.raises(StopIteration) as stop:
+        next(empty)
+    assert stop.value.value.source == "rule" and stop.value.value.failure == "segmenter_found_nothing"
+
+
+@pytest.mark.slow
+def test_the_segmenter_learns_to_split_varied_requests(tmp_path) -> None:
+    """A small run (levels 2 and 4, 40 tasks each, 3 epochs) on the real encoder: held-out exact span F1 and
+    dependency accuracy well above what a one-segment or sentence split gives on varied phrasing."""
+    import torch
+
+    from raytool.planner.segmenter import Segmenter
+    from raytool.planner.segmenter_train import train_segmenter
+
+    torch.set_num_threads(1)
+    meta = train_segmenter(tmp_path / "seg", SegmenterTrainConfig(levels=(2, 4), tasks_per_level=40, epochs=3,
+                                                                  holdout=0.25), log=lambda _: None)  # fmt: skip
+    metrics = meta["metrics"]
+    # measured when set: span F1 0.95-0.97, dependency accuracy ~0.75 (a copy-the-previous rule: ~0.55)
+    assert metrics["span_f1"] >= 0.85
+    assert metrics["dependency_accuracy"] >= 0.6
+    segmenter = Segmenter.load(tmp_path / "seg")
+    parts = segmenter.segment(["Rent car CR-LHR-1 for traveller tr-102 from 2025-06-22 for 8 days, and after that "
+                               "reserve a room at hotel HT-YYZ-1 for the same traveller from that day for 13 nights. "
+                               "Also, pay 3888.47 from account ac-1007 to payee py-06."])[0]  # fmt: skip
+    assert len(parts) == 3
+    assert parts[1].text.startswith("reserve a room") and parts[1].depends_on == (0,)
+    assert parts[2].text.startswith("pay 3888.47") and parts[2].depends_on == ()

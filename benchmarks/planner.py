@@ -28,22 +28,11 @@ from raytool.envs.natural import load_gold_plans, write_natural
 from raytool.evaluation.plan_metrics import plan_scores
 from raytool.paths import cache_dir
 from raytool.planner.plan import SubTask
-from raytool.planner.planner import rule_plan
+from raytool.planner.planner import rule_plan, segmenter_plan
 from raytool.tables import format_table
 from raytool.tools.dataset import ToolDataset
 
 METRICS = ("segmentation_f1", "domain_accuracy", "dependency_accuracy", "plan_exact")
-
-
-def segmenter_plans(segmenter, router, queries: list[str]) -> list[list[SubTask]]:
-    plans = []
-    for segments in segmenter.segment(queries):
-        domains = router.route([s.text for s in segments]) if segments else []
-        plans.append(
-            [SubTask(k + 1, s.text, d, tuple(i + 1 for i in s.depends_on)) for k, (s, d) in
-             enumerate(zip(segments, domains, strict=True))]
-        )  # fmt: skip
-    return plans
 
 
 def teacher_plans(router, pools, queries: list[str]) -> tuple[list[list[SubTask]], dict[str, int]]:
@@ -95,7 +84,8 @@ def main() -> None:
         start = time.perf_counter()
         planners["rule"] = ([rule_plan(q, router, "").subtasks for q in queries], time.perf_counter() - start, {})
         start = time.perf_counter()
-        planners["segmenter"] = (segmenter_plans(segmenter, router, queries), time.perf_counter() - start, {})
+        plans = [segmenter_plan(q, segmenter, router).subtasks for q in queries]  # the agent's path
+        planners["segmenter"] = (plans, time.perf_counter() - start, {})
         if args.teacher:
             start = time.perf_counter()
             plans, sources = teacher_plans(router, pools, queries)

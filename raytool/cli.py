@@ -985,15 +985,16 @@ def _train_decider_stages(out: Path, settings: dict, args: argparse.Namespace) -
     pipeline.evaluate_stage(paths, fp_dir, run_dir, stages)
     agent = pipeline.AgentStages.from_sections(settings)
     requests = pipeline.build_agent_tasks(out, agent)
+    segmenter = pipeline.train_segmenter_stage(out, settings.get("segmenter") or {})
     proxy_dir = pipeline.train_proxies_stage(out, requests["train"], fp_dir, stages, agent)
-    pipeline.agent_eval_stage(out, requests["test"], proxy_dir, agent, make_teacher, stages.filler(out))
+    pipeline.agent_eval_stage(out, requests["test"], proxy_dir, agent, make_teacher, stages.filler(out), str(segmenter))
 
 
 def _train_config(path: Path | None) -> dict:
     import yaml
 
     record = (yaml.safe_load(path.read_text()) if path else None) or {}
-    known = ("proposer", "filler", "evaluation", "decider_stages", "fp", "decider", "agent")
+    known = ("proposer", "filler", "evaluation", "decider_stages", "fp", "decider", "agent", "segmenter")
     unknown = sorted(set(record) - set(known))
     if unknown:
         raise ValueError(f"{path}: unknown section {unknown[0]!r} (known: {', '.join(known)})")

@@ -121,6 +121,29 @@ def build_agent_tasks(out: Path, stages: AgentStages) -> dict[str, Path]:
     return paths
 
 
+def train_segmenter_stage(out: Path, section: dict[str, Any] | None = None) -> Path:
+    """Stage 10: the planner's distilled segmenter (`raytool planner train-segmenter`; the `segmenter:` section holds
+    `SegmenterTrainConfig` fields), skipped when present."""
+    from raytool.planner.segmenter import META
+    from raytool.planner.segmenter_train import SegmenterTrainConfig, train_segmenter
+
+    section = dict(section or {})
+    unknown = sorted(set(section) - set(SegmenterTrainConfig.__dataclass_fields__))
+    if unknown:
+        raise ValueError(f"section 'segmenter': unknown key {unknown[0]!r}")
+    if "levels" in section:
+        section["levels"] = tuple(section["levels"])
+    config = SegmenterTrainConfig(**section)
+    path = out / "segmenter"
+    if (path / META).exists():
+        _say(10, f"segmenter {path} exists, skipping")
+        return path
+    _say(10, f"train the planner's segmenter on builder requests (template and varied phrasing) into {path}")
+    meta = train_segmenter(path, config, log=lambda line: _say(10, line))
+    _say(10, "segmenter held out: " + ", ".join(f"{k} {v:.3f}" for k, v in meta["metrics"].items()))
+    return path
+
+
 def train_proxies_stage(
     out: Path, train_tasks: Path, fp_dir: Path, decider: DeciderStages, stages: AgentStages
 ) -> Path:
@@ -151,13 +174,16 @@ def train_proxies_stage(
 
 
 def agent_eval_stage(
-    out: Path, test_tasks: Path, run_dir: Path, stages: AgentStages, make_teacher, filler: str = ""
-) -> Path:
+    out: Path, test_tasks: Path, run_dir: Path, stages: AgentStages, make_teacher, filler: str = "",
+    segmenter: str = "",
+) -> Path:  # fmt: skip
     """Stage 11: the proxy agent against the single-LLM baselines on the held-out requests; every method reads
-    argument values with the filler checkpoint `filler` ("" = the tasks' gold values)."""
+    argument values with the filler checkpoint `filler` ("" = the tasks' gold values); the proxy plans with the
+    segmenter checkpoint `segmenter` ("" = the teacher's decomposition)."""
     from raytool.agent.agent import AgentConfig
     from raytool.agent.proxy import ProxyConfig
     from raytool.evaluation.agent import evaluate_agent
+    from raytool.planner.planner import PlannerConfig
     from raytool.tools.dataset import ToolDataset
 
     eval_dir = out / "agent_eval"
@@ -167,8 +193,9 @@ def agent_eval_stage(
         return eval_dir
     dataset = ToolDataset.load(test_tasks)
     _say(11, f"{', '.join(stages.methods)} on {len(dataset.tasks)} held-out requests into {eval_dir}")
-    config = AgentConfig(proxy=ProxyConfig(proposer=str(out / "proposer"), decider=str(run_dir), filler=filler),
-                         proxy_resources=dict(stages.proxy_resources or {}))  # fmt: skip
+    proxy = ProxyConfig(proposer=str(out / "proposer"), decider=str(run_dir), filler=filler)
+    resources = dict(stages.proxy_resources or {})
+    config = AgentConfig(proxy=proxy, planner=PlannerConfig(segmenter=segmenter), proxy_resources=resources)
     teacher = make_teacher()
     try:
         evaluate_agent(stages.methods, dataset, eval_dir, teacher, config,

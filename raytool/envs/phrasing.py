@@ -9,7 +9,8 @@ people write them:
   by ". Also,", ". On another note,", ". Besides that," between independent chains; sometimes a polite opener
   ("Please", "Can you"); a question clause sometimes becomes "tell me ..." when it is joined to another;
 - references as descriptions instead of step numbers: "traveller {traveller_id}" with a reference becomes "that
-  traveller" / "the same traveller" / "this traveller", a date "that day" / "the same date";
+  traveller" / "the same traveller" / "this traveller" or a pronoun ("them" for people, "it" for things), a date
+  "that day" / "the same date";
 - optional values phrased freely: "with full coverage" / "without full coverage" for booleans, "with room type
   deluxe", "(room type deluxe)" or ", room type deluxe" for the others.
 
@@ -33,6 +34,7 @@ _QUESTION = re.compile(r"^(what|how|which|who|is|has|are|does|do|when|where)\b")
 CONTINUE = (", then ", ", and ", " and then ", ". Then ", "; once that's done, ", ". After that, ", ", and after that ")
 INDEPENDENT = (". Also, ", ". On another note, ", ". Besides that, ", ". In addition, ", ", and also ", ". ")
 OPENERS = ("", "", "", "Please ", "Can you ", "I need you to ")
+PEOPLE = {"traveller", "customer", "payee"}
 
 
 def natural_query(
@@ -80,8 +82,10 @@ def _clause(tool: SuiteTool, call: ToolCall, rng: random.Random) -> str:
         slot = "{" + name + "}"
         described = _describe(noun, rng)
         before = re.search(r"(\w+) " + re.escape(slot), question)
-        if before and noun.endswith(before.group(1)):  # "traveller {traveller_id}" -> "that traveller"
+        if before and noun.endswith(before.group(1)):  # "traveller {traveller_id}" -> "that traveller" / "them"
             question = question.replace(f"{before.group(1)} {slot}", slot)
+            if not noun.endswith("date") and rng.random() < 0.3:
+                described = "them" if noun in PEOPLE else "it"
         shown[name] = described
     for name in tool.spec.required:
         shown.setdefault(name, name.replace("_", " "))

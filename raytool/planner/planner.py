@@ -15,9 +15,12 @@ is one sub-task and the teacher is not called (`mode="auto"`; `mode="always"` as
 the rule without asking).
 
 With a distilled segmenter (`PlannerConfig.segmenter`, `raytool.planner.segmenter`) `mode="auto"` does not ask the
-teacher: the segmenter splits the request and links the sub-tasks (an explicit "step k" in a sub-task's text is
-read as that dependency, as in the rule), the router labels each sub-task's domain (`segmenter_plan`, source
-`segmenter`). It falls back to the rule when it finds no sub-task.
+teacher: the segmenter splits the request and links the sub-tasks, the router labels each sub-task's domain
+(`segmenter_plan`, source `segmenter`). Then three rules: an explicit "step k" in a sub-task's text is that
+dependency (as in the rule planner); a dependency on a sub-task of another domain is dropped (the segmenter is
+trained on the executable suites, whose chains never cross domains); a sub-task that refers back ("it", "them",
+"that order", "the same account") but was given no dependency depends on the nearest earlier sub-task of its
+domain. It falls back to the rule planner when it finds no sub-task.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ MODES = ("auto", "always", "never")
 PREFILL = '{"subtasks": [{"id": 1, "text": "'
 _WORD = re.compile(r"[a-z0-9]+")
 _STEP = re.compile(r"\bstep\s+(\d+)\b", re.I)
+_REFERS_BACK = re.compile(r"\b(it|its|them|their|they|(that|the same|this|those) [a-z]+|the [a-z]+'s)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,10 @@ def segmenter_plan(query: str, segmenter, router) -> Plan:
     subtasks = []
     for k, (segment, domain) in enumerate(zip(segments, domains, strict=True), start=1):
         explicit = {int(n) for n in _STEP.findall(segment.text) if 0 < int(n) < k}
-        needs = explicit or {d + 1 for d in segment.depends_on}
+        needs = explicit or {d + 1 for d in segment.depends_on if domains[d] == domain}
+        if not needs and _REFERS_BACK.search(segment.text):
+            same = [i for i in range(1, k) if domains[i - 1] == domain]
+            needs = set(same[-1:])
         subtasks.append(SubTask(k, segment.text, domain, tuple(sorted(needs))))
     return _planned(subtasks, "segmenter")
 

@@ -88,3 +88,14 @@ def test_the_segmenter_learns_to_split_varied_requests(tmp_path) -> None:
     assert len(parts) == 3
     assert parts[1].text.startswith("reserve a room") and parts[1].depends_on == (0,)
     assert parts[2].text.startswith("pay 3888.47") and parts[2].depends_on == ()
+
+
+def test_segmenter_plan_drops_cross_domain_links_and_links_a_bare_back_reference() -> None:
+    segments = [
+        Segment("cpn file a demand", 0, 17),
+        Segment("travel book a room", 19, 37, (0,)),  # the model links across domains: dropped
+        Segment("cpn then cancel it", 39, 57),  # refers back ("it") with no link: the nearest earlier cpn sub-task
+        Segment("travel show the weather", 59, 82),  # no reference, no link
+    ]
+    plan = segmenter_plan("...", FixedSegmenter(segments), FirstWordRouter())
+    assert [s.depends_on for s in plan.subtasks] == [(), (), (1,), ()]

@@ -7,7 +7,9 @@ Planners (domains always from the main job's proposer router, as in the agent):
     rule        sentences and their "step k" references (`raytool.planner.rules`), the fallback today
     segmenter   the distilled segmenter's sub-tasks and dependencies (`raytool.planner.segmenter`); trained first
                 into $RAYTOOL_CACHE/bench/planner/segmenter when --segmenter is not given
-    teacher     the embedded teacher's JSON decomposition with the usability checks (--teacher: a vLLM engine)
+    teacher     the embedded teacher's decomposition constrained to its JSON Schema (vLLM structured outputs), with
+                the usability checks (--teacher: a vLLM engine)
+    teacher-free  the same teacher generating freely after the answer's JSON prefix (before structured outputs)
 
 Scores: `raytool.evaluation.plan_metrics` (segmentation P/R/F1, domain and dependency accuracy, plan exact)
 averaged over the requests, and the plan-source counts for the teacher (how often its answer was usable).
@@ -27,7 +29,6 @@ import numpy as np
 from raytool.envs.natural import load_gold_plans, write_natural
 from raytool.evaluation.plan_metrics import plan_scores
 from raytool.paths import cache_dir
-from raytool.planner.plan import SubTask
 from raytool.planner.planner import rule_plan, segmenter_plan
 from raytool.tables import format_table
 from raytool.tools.dataset import ToolDataset
@@ -35,17 +36,14 @@ from raytool.tools.dataset import ToolDataset
 METRICS = ("segmentation_f1", "domain_accuracy", "dependency_accuracy", "plan_exact")
 
 
-def teacher_plans(router, pools, queries: list[str]) -> tuple[list[list[SubTask]], dict[str, int]]:
-    from raytool.planner.planner import plan_episode
-    from raytool.teacher.backend import TeacherConfig, make_teacher
+def teacher_plans(teacher, router, pools, queries: list[str], structured: bool):
+    """(plans, plan-source counts) of the teacher's decomposition."""
+    from raytool.planner.planner import PlannerConfig, plan_episode
     from raytool.teacher.lockstep import drive
 
-    teacher = make_teacher(TeacherConfig())
     descriptions = {d: "tools such as " + ", ".join(s.name for s in tools[:6]) for d, tools in pools.items()}
-    try:
-        outcomes, _ = drive([plan_episode(q, descriptions, router) for q in queries], teacher)
-    finally:
-        teacher.close()
+    config = PlannerConfig(mode="always", structured=structured)
+    outcomes, _ = drive([plan_episode(q, descriptions, router, config) for q in queries], teacher, log=lambda _: None)
     sources: dict[str, int] = {}
     for plan in outcomes:
         sources[plan.source] = sources.get(plan.source, 0) + 1
@@ -72,6 +70,11 @@ def main() -> None:
         print(f"training the segmenter into {seg_dir}", flush=True)
         train_segmenter(seg_dir)
     segmenter = Segmenter.load(seg_dir)
+    teacher = None
+    if args.teacher:
+        from raytool.teacher.backend import TeacherConfig, make_teacher
+
+        teacher = make_teacher(TeacherConfig())
     work = Path(tempfile.mkdtemp())
     results, rows = {}, []
     for name, directory in zip(("natural", "templated"), write_natural(work), strict=True):
@@ -86,10 +89,10 @@ def main() -> None:
         start = time.perf_counter()
         plans = [segmenter_plan(q, segmenter, router).subtasks for q in queries]  # the agent's path
         planners["segmenter"] = (plans, time.perf_counter() - start, {})
-        if args.teacher:
+        for name_, structured in (("teacher", True), ("teacher-free", False)) if teacher else ():
             start = time.perf_counter()
-            plans, sources = teacher_plans(router, pools, queries)
-            planners["teacher"] = (plans, time.perf_counter() - start, sources)
+            plans, sources = teacher_plans(teacher, router, pools, queries, structured)
+            planners[name_] = (plans, time.perf_counter() - start, sources)
         results[name] = {}
         for planner, (plans, seconds, sources) in planners.items():
             scores = [plan_scores(p, gold[t.id]) for p, t in zip(plans, dataset.tasks, strict=True)]
@@ -97,6 +100,8 @@ def main() -> None:
             results[name][planner] = mean | {"ms_per_request": 1000 * seconds / len(queries), "sources": sources}
             rows.append([name, planner, *(f"{mean[m]:.3f}" for m in METRICS), f"{1000 * seconds / len(queries):.1f}",
                          ", ".join(f"{k} {v}" for k, v in sources.items())])  # fmt: skip
+    if teacher is not None:
+        teacher.close()
     print(format_table(["requests", "planner", *METRICS, "ms / request", "plan sources"], rows))
     print(f"{len(queries)} requests per set; segmenter {seg_dir}")
     if args.json:

@@ -2,7 +2,9 @@
 
     plan = yield from plan_episode(query, domains, router, config)     # inside a lockstep episode
 
-One teacher call per request (a generation with the answer's JSON begun: `{"subtasks": [{"id": 1, "text": "`).
+One teacher call per request: with `structured` (the default) a generation constrained to the decomposition's JSON
+Schema (`decomposition_schema`: vLLM structured outputs, the OpenAI backend's `response_format`), else a free
+generation with the answer's JSON begun (`{"subtasks": [{"id": 1, "text": "`).
 The decomposition is used only when it is usable:
   - it parses (`raytool.teacher.parsing.parse_decomposition`) into at least one sub-task;
   - every sub-task is grounded: at least `min_grounding` of its words occur in the request (a weak model
@@ -25,6 +27,7 @@ domain. It falls back to the rule planner when it finds no sub-task.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -52,13 +55,16 @@ class PlannerConfig:
     min_grounding: share of a sub-task's words that must occur in the request.
     min_coverage: share of the request's words the sub-tasks must cover together.
     segmenter: a trained segmenter's directory ("" = none): `auto` then plans with it instead of the teacher.
+    structured: constrain the teacher's answer to the decomposition's JSON Schema (guided decoding); the
+        transformers backend cannot, so set it false there (the prefilled free generation is used then).
     """
 
     mode: str = "auto"
-    max_tokens: int = 192
+    max_tokens: int = 256
     min_grounding: float = 0.6
     min_coverage: float = 0.8
     segmenter: str = ""
+    structured: bool = True
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -78,9 +84,12 @@ def plan_episode(
             return segmenter_plan(query, segmenter, router)
         return rule_plan(query, router, "not asked")
         yield  # a generator even when the teacher is not asked
-    text = yield GenerateRequest(
-        tuple(decomposition_messages(query, dict(domains))), Sampling(max_tokens=config.max_tokens), PREFILL
-    )
+    messages = tuple(decomposition_messages(query, dict(domains)))
+    if config.structured:
+        schema = json.dumps(decomposition_schema(names))
+        text = yield GenerateRequest(messages, Sampling(max_tokens=config.max_tokens, json_schema=schema))
+    else:
+        text = yield GenerateRequest(messages, Sampling(max_tokens=config.max_tokens), PREFILL)
     decomposition = parse_decomposition(text, names)
     failure = unusable(decomposition, query, config)
     if failure:
@@ -100,6 +109,28 @@ def rule_plan(query: str, router, failure: str) -> Plan:
     plan = _planned(subtasks, "rule")
     plan.failure = failure
     return plan
+
+
+def decomposition_schema(domains: list[str], max_subtasks: int = 8) -> dict:
+    """The JSON Schema of a decomposition over `domains` (what `parse_decomposition` reads)."""
+    item = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "text": {"type": "string"},
+            "domain": {"enum": list(domains)},
+            "depends_on": {"type": "array", "items": {"type": "integer"}},
+        },
+        "required": ["id", "text", "domain", "depends_on"],
+        "additionalProperties": False,
+    }
+    subtasks = {"type": "array", "items": item, "minItems": 1, "maxItems": max_subtasks}
+    return {
+        "type": "object",
+        "properties": {"subtasks": subtasks},
+        "required": ["subtasks"],
+        "additionalProperties": False,
+    }
 
 
 def segmenter_plan(query: str, segmenter, router) -> Plan:

@@ -28,6 +28,8 @@ class Sampling:
     top_p: nucleus sampling mass.
     stop: strings that end generation (not included in the output).
     seed: sampling seed (ignored when greedy).
+    json_schema: a JSON Schema (as a JSON string) the output must follow: vLLM's structured outputs (guided
+        decoding), the OpenAI backend's `response_format`; "" = free text. The transformers backend ignores it.
     """
 
     max_tokens: int = 256
@@ -35,6 +37,7 @@ class Sampling:
     top_p: float = 1.0
     stop: tuple[str, ...] = ()
     seed: int = 0
+    json_schema: str = ""
 
     def __post_init__(self) -> None:
         if self.max_tokens < 1:

@@ -162,6 +162,9 @@ class OpenAICompatibleTeacher:
             }
             if sampling.stop:
                 payload["stop"] = list(sampling.stop)
+            if sampling.json_schema:  # vLLM's OpenAI server reads it on /completions too
+                schema = {"name": "answer", "schema": json.loads(sampling.json_schema)}
+                payload["response_format"] = {"type": "json_schema", "json_schema": schema}
             for where, choice in self._completions(payload, len(batch)):
                 text = choice.get("text")
                 if not isinstance(text, str):

@@ -16,6 +16,7 @@ vLLM's prompt log-probabilities (see `VLLMEngine.score_pairs` and `raytool.teach
 from __future__ import annotations
 
 import itertools
+import json
 import os
 from collections.abc import Sequence
 from concurrent.futures import Future
@@ -88,10 +89,13 @@ class VLLMEngine:
 
     def generate(self, prompts: Sequence[str], sampling: Sampling) -> list[str]:
         from vllm import SamplingParams
+        from vllm.sampling_params import StructuredOutputsParams
 
+        guided = StructuredOutputsParams(json=json.loads(sampling.json_schema)) if sampling.json_schema else None
         params = SamplingParams(
             max_tokens=sampling.max_tokens, temperature=sampling.temperature, top_p=sampling.top_p,
             stop=list(sampling.stop) or None, seed=sampling.seed if sampling.temperature > 0 else None,
+            structured_outputs=guided,
         )  # fmt: skip
         outputs = self.llm.generate(list(prompts), params, use_tqdm=False)
         return [o.outputs[0].text for o in outputs]

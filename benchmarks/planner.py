@@ -46,7 +46,8 @@ def teacher_plans(teacher, router, pools, queries: list[str], structured: bool):
     outcomes, _ = drive([plan_episode(q, descriptions, router, config) for q in queries], teacher, log=lambda _: None)
     sources: dict[str, int] = {}
     for plan in outcomes:
-        sources[plan.source] = sources.get(plan.source, 0) + 1
+        key = plan.source if plan.source == "llm" else f"{plan.source}: {plan.failure}"
+        sources[key] = sources.get(key, 0) + 1
     return [p.subtasks for p in outcomes], sources
 
 

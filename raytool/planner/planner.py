@@ -18,11 +18,13 @@ the rule without asking).
 
 With a distilled segmenter (`PlannerConfig.segmenter`, `raytool.planner.segmenter`) `mode="auto"` does not ask the
 teacher: the segmenter splits the request and links the sub-tasks, the router labels each sub-task's domain
-(`segmenter_plan`, source `segmenter`). Then three rules: an explicit "step k" in a sub-task's text is that
-dependency (as in the rule planner); a dependency on a sub-task of another domain is dropped (the segmenter is
-trained on the executable suites, whose chains never cross domains); a sub-task that refers back ("it", "them",
-"that order", "the same account") but was given no dependency depends on the nearest earlier sub-task of its
-domain. It falls back to the rule planner when it finds no sub-task.
+(`segmenter_plan`, source `segmenter`). Then four rules: a sub-task that refers back by a pronoun ("show it to
+me", "rent them a car") is routed on its text followed by the (routed) text of the sub-task it refers to (the
+segmenter's nearest link, else the one before it), since the pronoun alone names no domain; an explicit "step k"
+in a sub-task's text is that dependency (as in the rule planner); a dependency on a sub-task of another domain is
+dropped (the segmenter is trained on the executable suites, whose chains never cross domains); a sub-task that
+refers back ("it", "them", "that order", "the same account") but was given no dependency depends on the nearest
+earlier sub-task of its domain. It falls back to the rule planner when it finds no sub-task.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ MODES = ("auto", "always", "never")
 PREFILL = '{"subtasks": [{"id": 1, "text": "'
 _WORD = re.compile(r"[a-z0-9]+")
 _STEP = re.compile(r"\bstep\s+(\d+)\b", re.I)
+_PRONOUN = re.compile(r"\b(it|its|them|their|they)\b", re.I)
 _REFERS_BACK = re.compile(r"\b(it|its|them|their|they|(that|the same|this|those) [a-z]+|the [a-z]+'s)\b", re.I)
 
 
@@ -138,7 +141,11 @@ def segmenter_plan(query: str, segmenter, router) -> Plan:
     segments = segmenter.segment([query])[0]
     if not segments:
         return rule_plan(query, router, "segmenter_found_nothing")
-    domains = router.route([s.text for s in segments])
+    texts = []
+    for k, segment in enumerate(segments):
+        referent = max(segment.depends_on) if segment.depends_on else k - 1
+        texts.append(segment.text + (" " + texts[referent] if k and _PRONOUN.search(segment.text) else ""))
+    domains = router.route(texts)
     subtasks = []
     for k, (segment, domain) in enumerate(zip(segments, domains, strict=True), start=1):
         explicit = {int(n) for n in _STEP.findall(segment.text) if 0 < int(n) < k}

@@ -37,6 +37,11 @@ class FirstWordRouter:
         return [t.split()[0] for t in texts]
 
 
+class LastWordRouter:
+    def route(self, texts):
+        return [t.split()[-1] for t in texts]
+
+
 def test_segmenter_plan_takes_model_dependencies_unless_a_step_is_named() -> None:
     query = "cpn file a demand, cpn then show it. travel book a room after step 1"
     segments = [
@@ -99,3 +104,16 @@ def test_segmenter_plan_drops_cross_domain_links_and_links_a_bare_back_reference
     ]
     plan = segmenter_plan("...", FixedSegmenter(segments), FirstWordRouter())
     assert [s.depends_on for s in plan.subtasks] == [(), (), (1,), ()]
+
+
+def test_a_pronoun_sub_task_is_routed_with_the_text_it_refers_to() -> None:
+    segments = [
+        Segment("file a demand cpn", 0, 17),
+        Segment("book a room travel", 19, 37),
+        Segment("show it", 39, 46, (0,)),  # routed on "show it file a demand cpn"
+        Segment("list them", 48, 57),  # no link: with the sub-task before it
+        Segment("show the weather travel", 59, 82),  # no pronoun: its own text
+    ]
+    plan = segmenter_plan("...", FixedSegmenter(segments), LastWordRouter())
+    assert [s.domain for s in plan.subtasks] == ["cpn", "travel", "cpn", "cpn", "travel"]
+    assert [s.depends_on for s in plan.subtasks] == [(), (), (1,), (3,), ()]

@@ -58,8 +58,8 @@ class PlannerConfig:
     min_grounding: share of a sub-task's words that must occur in the request.
     min_coverage: share of the request's words the sub-tasks must cover together.
     segmenter: a trained segmenter's directory ("" = none): `auto` then plans with it instead of the teacher.
-    structured: constrain the teacher's answer to the decomposition's JSON Schema (guided decoding); the
-        transformers backend cannot, so set it false there (the prefilled free generation is used then).
+    structured: constrain the teacher's answer to the decomposition's JSON Schema (guided decoding); a teacher
+        that cannot (the transformers backend) gets the prefilled free generation instead.
     """
 
     mode: str = "auto"
@@ -90,7 +90,9 @@ def plan_episode(
     messages = tuple(decomposition_messages(query, dict(domains)))
     if config.structured:
         schema = json.dumps(decomposition_schema(names))
-        text = yield GenerateRequest(messages, Sampling(max_tokens=config.max_tokens, json_schema=schema))
+        text = yield GenerateRequest(
+            messages, Sampling(max_tokens=config.max_tokens, json_schema=schema), free_prefill=PREFILL
+        )
     else:
         text = yield GenerateRequest(messages, Sampling(max_tokens=config.max_tokens), PREFILL)
     decomposition = parse_decomposition(text, names)

@@ -260,13 +260,15 @@ def build_app(args: dict[str, Any]):
             domain, _path(checkpoint["proposer"]), _path(checkpoint["decider"]),
             _path(checkpoint["filler"]) if checkpoint["filler"] else "",
         )  # fmt: skip
-    planner = None
+    planner, planner_config = None, dict(args.get("planner") or {})
     if args.get("teacher"):  # the replica gets the teacher's resources (a deployments entry may override them)
         teacher = TeacherConfig.from_dict(args["teacher"])
         resources = {"num_cpus": teacher.num_cpus, "num_gpus": teacher.num_gpus, "resources": teacher.resources}
         planner = PlannerDeployment.options(ray_actor_options=resources).bind(args["teacher"])
+        if teacher.backend not in ("vllm", "openai"):  # it cannot constrain its output to the plan's JSON Schema
+            planner_config.setdefault("structured", False)
     return Router.bind(proxies, _path(args["proposer"]), args.get("token"), args.get("router", "bm25"), planner,
-                       args.get("planner"), _path(args["filler"]) if args.get("filler") else "")  # fmt: skip
+                       planner_config, _path(args["filler"]) if args.get("filler") else "")  # fmt: skip
 
 
 def _path(value: str) -> str:

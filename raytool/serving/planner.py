@@ -96,6 +96,8 @@ class PlannerDeployment:
 class ServedTeacher:
     """The `TeacherBackend` protocol over a `PlannerDeployment` handle, bounded by `deadline` (time.monotonic)."""
 
+    structured_outputs = True  # the app sets PlannerConfig.structured false for a backend that cannot
+
     def __init__(self, handle, deadline: float) -> None:
         self.handle, self.deadline = handle, deadline
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from raytool.teacher.backend import Sampling, TeacherBackend
@@ -37,11 +37,17 @@ class ScoreRequest:
 
 @dataclass(frozen=True)
 class GenerateRequest:
-    """Generate after the templated `messages` + `prefill`; the answer is `prefill` + the completion."""
+    """Generate after the templated `messages` + `prefill`; the answer is `prefill` + the completion.
+
+    `free_prefill`: when `sampling` asks for a JSON Schema and the teacher cannot constrain its output (no
+    `structured_outputs` attribute set true: the transformers backend), the schema is dropped and this prefill
+    (the answer's JSON begun) is used instead.
+    """
 
     messages: tuple[dict[str, str], ...]
     sampling: Sampling
     prefill: str = ""
+    free_prefill: str = ""
 
 
 @dataclass
@@ -95,6 +101,7 @@ def drive(episodes: Sequence[Episode], teacher: TeacherBackend | None, log: Call
         by_sampling: dict[tuple, list] = {}
         for i, r in sorted(pending.items()):
             if isinstance(r, GenerateRequest):
+                r = constrainable(r, teacher)
                 by_sampling.setdefault((r.sampling, r.prefill != ""), []).append((i, r))
             elif not isinstance(r, ScoreRequest):
                 raise TypeError(f"episode {i} yielded {type(r).__name__}, not a ScoreRequest or GenerateRequest")
@@ -106,6 +113,14 @@ def drive(episodes: Sequence[Episode], teacher: TeacherBackend | None, log: Call
         if rounds % 10 == 0:
             log(f"[agent] {rounds} teacher rounds, {len(pending)} of {len(episodes)} episodes still running")
     return results, ledgers
+
+
+def constrainable(request: GenerateRequest, teacher) -> GenerateRequest:
+    """`request` as `teacher` can run it: without its JSON Schema (and with its free prefill) when the teacher cannot
+    constrain generation."""
+    if not request.sampling.json_schema or getattr(teacher, "structured_outputs", False):
+        return request
+    return replace(request, sampling=replace(request.sampling, json_schema=""), prefill=request.free_prefill)
 
 
 def _score(teacher, batch, ledgers, count) -> dict[int, list[float]]:

@@ -108,6 +108,8 @@ class OpenAICompatibleTeacher:
     Thread-safe: the underlying `httpx.Client` pools connections and may be shared between threads.
     """
 
+    structured_outputs = True  # honours Sampling.json_schema
+
     def __init__(self, config: TeacherConfig, *, backoff_s: float = 0.2, backoff_cap_s: float = 4.0) -> None:
         if config.max_retries < 0 or config.timeout_s <= 0:
             raise ValueError("teacher.max_retries must be >= 0 and teacher.timeout_s > 0")

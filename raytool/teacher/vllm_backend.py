@@ -154,6 +154,8 @@ def launch_engines(config: TeacherConfig) -> list[Any]:
 class VLLMTeacher:
     """The `TeacherBackend` over a pool of engine actors; concurrent calls are coalesced into batches."""
 
+    structured_outputs = True  # honours Sampling.json_schema
+
     def __init__(self, config: TeacherConfig | None = None, actors: list[Any] | None = None) -> None:
         import ray
 

@@ -71,3 +71,33 @@ def test_a_wrong_request_type_is_named() -> None:
 
     with pytest.raises(TypeError, match="episode 0 yielded str"):
         drive([bad()], CountingTeacher())
+
+
+class SchemaTeacher(CountingTeacher):
+    """Records what each generate call was given."""
+
+    def __init__(self, structured: bool) -> None:
+        super().__init__()
+        self.structured_outputs = structured
+        self.seen: list[tuple[str, str]] = []
+
+    def generate(self, prompts, sampling):
+        self.seen += [(p, sampling.json_schema) for p in prompts]
+        return ["{}" for _ in prompts]
+
+
+def _json_episode():
+    text = yield GenerateRequest(({"role": "user", "content": "plan"},), Sampling(max_tokens=8, json_schema='{"a": 1}'),
+                                 free_prefill='{"subtasks": [')  # fmt: skip
+    return text
+
+
+@pytest.mark.parametrize("structured", [True, False])
+def test_a_json_schema_reaches_a_teacher_that_can_constrain_else_the_free_prefill_is_used(structured: bool) -> None:
+    teacher = SchemaTeacher(structured)
+    (answer,), _ = drive([_json_episode()], teacher)
+    ((prompt, schema),) = teacher.seen
+    if structured:
+        assert schema == '{"a": 1}' and prompt == "plan" and answer == "{}"
+    else:
+        assert schema == "" and prompt == 'plan{"subtasks": [' and answer == '{"subtasks": [{}'

@@ -986,7 +986,7 @@ def _train_decider_stages(out: Path, settings: dict, args: argparse.Namespace) -
     agent = pipeline.AgentStages.from_sections(settings)
     requests = pipeline.build_agent_tasks(out, agent)
     segmenter = pipeline.train_segmenter_stage(out, settings.get("segmenter") or {})
-    proxy_dir = pipeline.train_proxies_stage(out, requests["train"], fp_dir, stages, agent)
+    proxy_dir = pipeline.train_proxies_stage(out, requests["train"], fp_dir, stages, agent, str(segmenter))
     pipeline.agent_eval_stage(out, requests["test"], proxy_dir, agent, make_teacher, stages.filler(out), str(segmenter))
 
 

@@ -74,6 +74,8 @@ class AgentStages:
     """Settings of stages 10-11 (the `agent:` section of `raytool train --config`).
 
     train_tasks / test_tasks: level-`level` requests over all suites (level 4: two suites per request).
+    phrasing: share of the training requests written in varied language (`BuildConfig.phrasing`); their
+        sub-tasks come from the segmenter's plans.
     methods: what stage 11 compares (`raytool eval agent --method`).
     decider: `DeciderRunConfig` fields of the proxies' decider (default: the `decider:` section's).
     proxy_resources: Ray custom resources per proxy actor in stage 11 (e.g. {"proxy": 1}, see clusters/).
@@ -83,6 +85,7 @@ class AgentStages:
     test_tasks: int = 30
     level: int = 4
     methods: tuple[str, ...] = ("proxy", "react")
+    phrasing: float = 0.0
     decider: dict[str, Any] | None = None
     proxy_resources: dict[str, float] | None = None
 
@@ -117,7 +120,9 @@ def build_agent_tasks(out: Path, stages: AgentStages) -> dict[str, Path]:
             _say(10, f"{path} exists, skipping")
             continue
         _say(10, f"build {count} verified level-{stages.level} requests over {', '.join(SUITE_NAMES)} into {path}")
-        build_verified(BuildConfig(tuple(SUITE_NAMES), level=stages.level, num_tasks=count, seed=seed)).save(path)
+        phrasing = stages.phrasing if split == "train" else 0.0
+        config = BuildConfig(tuple(SUITE_NAMES), level=stages.level, num_tasks=count, seed=seed, phrasing=phrasing)
+        build_verified(config).save(path)
     return paths
 
 
@@ -145,9 +150,10 @@ def train_segmenter_stage(out: Path, section: dict[str, Any] | None = None) -> P
 
 
 def train_proxies_stage(
-    out: Path, train_tasks: Path, fp_dir: Path, decider: DeciderStages, stages: AgentStages
+    out: Path, train_tasks: Path, fp_dir: Path, decider: DeciderStages, stages: AgentStages, segmenter: str = ""
 ) -> Path:
-    """Stage 10, second half: the training requests' sub-tasks, and the proxies' decider trained on them."""
+    """Stage 10, second half: the training requests' sub-tasks (planned by the segmenter at `segmenter` when
+    `stages.phrasing` is set, else by the rule planner), and the proxies' decider trained on them."""
     from raytool.agent.agent import task_domains
     from raytool.agent.train import subtask_dataset, train_proxy_decider
     from raytool.decider.train import SUMMARY, DeciderRunConfig
@@ -165,7 +171,14 @@ def train_proxies_stage(
         proposer = ToolProposer.load(out / "proposer", threads=1)
         router = ProposerRouter(task_domains(dataset.tasks, dataset.tools), proposer)
         _say(10, f"decompose {len(dataset.tasks)} requests into per-domain sub-tasks in {subtasks}")
-        subtask_dataset(dataset, router, proposer, subtasks, k=decider.top_p + decider.max_steps)
+        plan = None
+        if stages.phrasing and segmenter:
+            from raytool.planner.planner import segmenter_plan
+            from raytool.planner.segmenter import Segmenter
+
+            loaded = Segmenter.load(segmenter)
+            plan = lambda query: segmenter_plan(query, loaded, router)  # noqa: E731
+        subtask_dataset(dataset, router, proposer, subtasks, k=decider.top_p + decider.max_steps, plan=plan)
     run = DeciderRunConfig.from_dict(stages.decider or {})
     _say(10, f"train the proxies' decider ({run.iterations} iterations) on the sub-tasks into {run_dir}")
     return train_proxy_decider(

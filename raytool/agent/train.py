@@ -2,7 +2,8 @@
 
 A proxy never sees a whole multi-domain request, only a job: a chain of sub-questions of its own domain. So its
 decider is trained on exactly that. `subtask_dataset` decomposes training requests the way the agent does at run
-time (the rule planner and the router: deterministic, no teacher), keeps each job whose domain has
+time (deterministic, no teacher: the rule planner and the router, or the `plan` given — the segmenter's
+`segmenter_plan` for requests in varied language), keeps each job whose domain has
 one job in its request, and gives it the request's gold calls of that domain (result references renumbered; a job
 whose calls reference another domain's calls is dropped). The sub-tasks of all domains, each with the proposer's
 candidates over its domain's tools (`candidates.jsonl`), form one dataset; `train_proxy_decider` trains the RLlib
@@ -42,18 +43,21 @@ def restrict_calls(calls: Sequence[ToolCall], keep: Sequence[int]) -> tuple[Tool
     return tuple(out)
 
 
-def subtask_dataset(dataset: ToolDataset, router, proposer, out: Path, k: int = 16, log: Callable = print) -> Path:
-    """The training sub-tasks of every domain as one dataset directory with candidates (module docstring)."""
+def subtask_dataset(
+    dataset: ToolDataset, router, proposer, out: Path, k: int = 16, log: Callable = print, plan: Callable | None = None
+) -> Path:
+    """The training sub-tasks of every domain as one dataset directory with candidates (module docstring); `plan`:
+    request text -> `Plan` (default: the rule planner with `router`)."""
     pools = task_domains(dataset.tasks, dataset.tools)
     subtasks: list[Task] = []
     job_pools: list[list[str]] = []
     dropped = 0
     for task in dataset.tasks:
-        plan = rule_plan(task.query, router, "training")
+        decomposition = plan(task.query) if plan else rule_plan(task.query, router, "training")
         counts: dict[str, int] = {}
-        for job in plan.jobs:
+        for job in decomposition.jobs:
             counts[job.domain] = counts.get(job.domain, 0) + 1
-        for job in plan.jobs:
+        for job in decomposition.jobs:
             keep = [i for i, c in enumerate(task.calls) if dataset.tools[c.name].domain == job.domain]
             calls = restrict_calls(task.calls, keep) if keep and counts[job.domain] == 1 else None
             if calls is None:

@@ -7,7 +7,8 @@ Per call of about `--calls` gold calls spread over Seal-Tools test_in_domain (th
 reference options), with the tools' parameter vectors cached (a served catalogue's steady state; a warm-up pass
 fills the cache): `first call` = a new request (candidates, one MiniLM forward over the request, one over its
 candidates' own texts) plus the call's scoring; `next call` = a further call of the same request (its encoding
-reused); `every call` = both together, the latency a request's calls see. Prints p50 / p99 in ms (median over
+reused); `every call` = both together, the latency a request's calls see. A checkpoint with a span reader is
+measured with it and, in the same run, without it (the scorer alone). Prints p50 / p99 in ms (median over
 `--repeats` passes) and calls/s, one thread. Then the batched path (`fill_batch`): the same calls in batches of
 `--batches` calls (whole requests, new to the filler), one MiniLM forward per batch and one scorer pass per group of
 parameters with similar option counts: ms per batch and per call, calls/s, measured in the same run.
@@ -47,10 +48,25 @@ def main() -> None:
             jobs.append((task.query, spec, [EarlierCall(j, s) for j, s in enumerate(specs[:i])], i == 0))
         if len(jobs) >= args.calls:
             break
+    variants = [("scorer + span reader", filler)] if filler.reader is not None else []
+    variants.append(("scorer only", ArgumentFiller(filler.scorer, filler.encoder)))
+    rows = []
+    for name, variant in variants:
+        rows += per_call_rows(name, variant, jobs, args.repeats)
+    print("| filler | call | calls | p50 ms | p99 ms | calls/s at p50 |\n|---|---|---:|---:|---:|---:|")
+    print("\n".join(rows))
+    print(f"median of {args.repeats} passes; {args.filler}; one thread; the variants measured in this one run")
+    for name, variant in variants:
+        print(f"\nbatched, {name}:")
+        print(batch_table(variant, jobs, [int(b) for b in args.batches.split(",") if b], args.repeats))
+
+
+def per_call_rows(name: str, filler, jobs, repeats: int) -> list[str]:
+    """p50 / p99 of a request's first call, its further calls and every call (median over `repeats` passes)."""
     for query, spec, earlier, _ in jobs:  # warm-up: weights paged in, the tools' parameter vectors cached
         filler.fill(query, spec, earlier)
     first, after = [], []
-    for _ in range(args.repeats):
+    for _ in range(repeats):
         cold, warm = [], []
         for query, spec, earlier, is_first in jobs:
             if is_first:
@@ -68,11 +84,8 @@ def main() -> None:
         if runs and runs[0]:
             p50 = float(np.median([np.percentile(r, 50) for r in runs]))
             p99 = float(np.median([np.percentile(r, 99) for r in runs]))
-            rows.append(f"| {label} | {len(runs[0])} | {p50:.1f} | {p99:.1f} | {1000 / p50:.0f} |")
-    print("| filler call | calls | p50 ms | p99 ms | calls/s at p50 |\n|---|---:|---:|---:|---:|")
-    print("\n".join(rows))
-    print(f"median of {args.repeats} passes; {args.filler}; one thread")
-    print(batch_table(filler, jobs, [int(b) for b in args.batches.split(",") if b], args.repeats))
+            rows.append(f"| {name} | {label} | {len(runs[0])} | {p50:.1f} | {p99:.1f} | {1000 / p50:.0f} |")
+    return rows
 
 
 def batch_table(filler, jobs, sizes: list[int], repeats: int) -> str:

@@ -147,6 +147,7 @@ def _parser() -> argparse.ArgumentParser:
     ftrain.add_argument("--epochs", type=int, help="training epochs (default: FillerTrainConfig's)")
     ftrain.add_argument("--encoder", choices=["minilm", "hashing"], default="minilm")
     ftrain.add_argument("--seed", type=int, default=0)
+    ftrain.add_argument("--reader-epochs", type=int, help="span reader fine-tuning epochs, 0 = none (default: 2)")
     ftrain.set_defaults(run=_filler_train)
 
     planner = sub.add_parser("planner", help="the request planner").add_subparsers(title="planner commands")
@@ -533,6 +534,8 @@ def _filler_train(args: argparse.Namespace) -> int:
     config = FillerTrainConfig(seed=args.seed)
     if args.epochs is not None:
         config = dataclasses.replace(config, epochs=args.epochs)
+    if args.reader_epochs is not None:
+        config = dataclasses.replace(config, reader_epochs=args.reader_epochs)
     metrics = train_filler(args.data, args.out, config, args.encoder)
     held = metrics["heldout_accuracy"]
     print(
@@ -541,6 +544,12 @@ def _filler_train(args: argparse.Namespace) -> int:
         f"absent {held.get('absent', float('nan')):.3f}); examples {metrics['examples']}; "
         f"{metrics['prepare_seconds'] + metrics['seconds']:.0f}s"
     )
+    if "reader" in metrics:
+        read, acc = metrics["reader"], metrics["reader"]["heldout_accuracy"]
+        print(
+            f"[filler] span reader: held-out top option accuracy {acc.get('all', float('nan')):.3f}"
+            f" (value {acc.get('value', float('nan')):.3f}); {read['seconds']:.0f}s"
+        )
     print(f"wrote {args.out}")
     return 0
 
@@ -1014,20 +1023,21 @@ def _train_filler_stage(out: Path, settings: dict, data_dir: Path) -> None:
 
     ckpt = out / "filler"
     data = [out / "datasets" / "seal_tools_dev"] + [out / "envs" / f"{s}_l2" for s in ("cpn", "finance", "travel")]
-    if is_current(ckpt):
+    section = dict(settings.get("filler") or {})
+    max_tasks = section.pop("max_tasks", None)  # per dataset (tests); encoder: minilm or hashing (tests)
+    encoder = section.pop("encoder", "minilm")  # the rest are FillerTrainConfig fields
+    suite_tasks = section.pop("suite_tasks", 90)
+    config = FillerTrainConfig(**section)
+    if is_current(ckpt, reader=encoder == "minilm" and config.reader_epochs > 0):
         print(f"[train] stage 4/{STAGES}: filler checkpoint {ckpt} exists, skipping training")
     else:
         if (ckpt / "filler.json").exists():
-            print(f"[train] stage 4/{STAGES}: {ckpt} was trained on another list of features: training it again")
-        section = dict(settings.get("filler") or {})
-        max_tasks = section.pop("max_tasks", None)  # per dataset (tests); encoder: minilm or hashing (tests)
-        encoder = section.pop("encoder", "minilm")  # the rest are FillerTrainConfig fields
-        suite_tasks = section.pop("suite_tasks", 90)
+            print(f"[train] stage 4/{STAGES}: {ckpt} is out of date (other features, or no span reader): retraining")
         data += _filler_suite_tasks(out, suite_tasks)
         print(
             f"[train] stage 4/{STAGES}: train the argument filler on the gold calls of {len(data)} datasets into {ckpt}"
         )
-        train_filler(data, ckpt, FillerTrainConfig(**section), encoder, max_tasks=max_tasks)
+        train_filler(data, ckpt, config, encoder, max_tasks=max_tasks)
     test = ToolDataset.load(out / "datasets" / "seal_tools_test")
     limit = (settings.get("evaluation") or {}).get("limit") or len(test.tasks)
     test = ToolDataset(test.tools, test.tasks[:limit])

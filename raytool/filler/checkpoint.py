@@ -1,6 +1,7 @@
-"""Filler checkpoints: a directory written atomically — `model.safetensors` (the `FillerScorer`) and
+"""Filler checkpoints: a directory written atomically — `model.safetensors` (the `FillerScorer`),
 `filler.json` ({"dim", "hidden", "features" (the pair features, in order: a checkpoint trained on other
-features is refused), "encoder", ...the training config and metrics})."""
+features is refused), "encoder", ...the training config and metrics}) and, when trained with one, `reader/` (the
+fine-tuned span reader: `model.safetensors`, `reader.json`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from raytool.tools.files import atomic_dir, read_json
 
 WEIGHTS_FILE = "model.safetensors"
 META_FILE = "filler.json"
+READER_DIR = "reader"
+READER_META = "reader.json"
 PAIR_FEATURES = [*FEATURES, *EXTRA]  # what a checkpoint records and is checked against at load
 
 
@@ -24,20 +27,28 @@ def default_dir() -> Path:
     return cache_dir() / "run" / "filler"
 
 
-def save_scorer(scorer: FillerScorer, meta: dict[str, Any], out_dir: str | Path) -> Path:
+def save_scorer(
+    scorer: FillerScorer, meta: dict[str, Any], out_dir: str | Path, reader=None, reader_meta: dict | None = None
+) -> Path:
+    """The scorer (and the span reader, when given, into `reader/`) as one checkpoint directory, in one rename."""
     from safetensors.torch import save_file
 
     with atomic_dir(out_dir) as tmp:
         save_file({k: v.contiguous() for k, v in scorer.state_dict().items()}, str(tmp / WEIGHTS_FILE))
         record = {**meta, "dim": scorer.dim, "hidden": scorer.hidden, "features": PAIR_FEATURES}
         (tmp / META_FILE).write_text(json.dumps(record, indent=2, default=str) + "\n")
+        if reader is not None:
+            _write_reader(reader, reader_meta or {}, tmp / READER_DIR)
     return Path(out_dir)
 
 
-def is_current(path: str | Path) -> bool:
-    """Whether `path` holds a checkpoint this version can load (trained on today's pair features)."""
+def is_current(path: str | Path, reader: bool = False) -> bool:
+    """Whether `path` holds a checkpoint this version can load (trained on today's pair features), with a span
+    reader when `reader`."""
     path = Path(path)
-    return (path / META_FILE).exists() and read_json(path / META_FILE).get("features") == PAIR_FEATURES
+    if not (path / META_FILE).exists() or read_json(path / META_FILE).get("features") != PAIR_FEATURES:
+        return False
+    return not reader or (path / READER_DIR / READER_META).exists()
 
 
 def load_scorer(path: str | Path) -> tuple[FillerScorer, dict[str, Any]]:
@@ -57,3 +68,35 @@ def load_scorer(path: str | Path) -> tuple[FillerScorer, dict[str, Any]]:
     scorer = FillerScorer(int(meta["dim"]), int(meta["hidden"]))
     scorer.load_state_dict(load_file(str(path / WEIGHTS_FILE)))
     return scorer.eval(), meta
+
+
+def save_reader(reader, meta: dict[str, Any], filler_dir: str | Path) -> Path:
+    """The span reader (`reader.py`) into `filler_dir/reader/` (written atomically): its weights (encoder + head)
+    and `reader.json` (width, the training config and metrics). The tokenizer comes from the MiniLM package."""
+    out = Path(filler_dir) / READER_DIR
+    with atomic_dir(out) as tmp:
+        _write_reader(reader, meta, tmp)
+    return out
+
+
+def _write_reader(reader, meta: dict[str, Any], directory: Path) -> None:
+    from safetensors.torch import save_file
+
+    directory.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in reader.state_dict().items()}, str(directory / WEIGHTS_FILE))
+    (directory / READER_META).write_text(json.dumps({**meta, "width": reader.head.width}, indent=2, default=str) + "\n")
+
+
+def load_reader(filler_dir: str | Path):
+    """The span reader of a filler checkpoint, or None when it has none (a scorer-only checkpoint)."""
+    from safetensors.torch import load_file
+
+    from raytool.filler.reader import SpanReader
+
+    path = Path(filler_dir) / READER_DIR
+    if not (path / READER_META).exists():
+        return None
+    meta = read_json(path / READER_META)
+    reader = SpanReader.from_minilm(int(meta["width"]))
+    reader.load_state_dict(load_file(str(path / WEIGHTS_FILE)))
+    return reader.eval()

@@ -53,22 +53,28 @@ class Fill:
 class ArgumentFiller:
     """See the module docstring. `encoder`: `SpanEncoder` (MiniLM) or `HashSpanEncoder` (tests)."""
 
-    def __init__(self, scorer: FillerScorer, encoder, max_chars: int = 2000) -> None:
+    def __init__(
+        self, scorer: FillerScorer, encoder, max_chars: int = 2000, reader=None, reader_weight: float = 0.5
+    ) -> None:
         self.scorer = scorer.eval()
+        self.reader_weight = reader_weight
+        self.reader_none = False
         self.encoder = encoder
         self.max_chars = max_chars
+        self.reader = reader.eval() if reader is not None else None
         self._request: tuple[str, RequestFeatures, np.ndarray] | None = None
 
     @classmethod
-    def load(cls, path: str | Path, encoder=None) -> ArgumentFiller:
-        from raytool.filler.checkpoint import load_scorer
+    def load(cls, path: str | Path, encoder=None, use_reader: bool = True) -> ArgumentFiller:
+        """The checkpoint at `path`, with its span reader when it has one (`use_reader=False`: the scorer alone)."""
+        from raytool.filler.checkpoint import load_reader, load_scorer
 
         scorer, meta = load_scorer(path)
         if encoder is None:
             from raytool.filler.encoder import HashSpanEncoder, SpanEncoder
 
             encoder = HashSpanEncoder() if meta.get("encoder") == "hashing" else SpanEncoder()
-        return cls(scorer, encoder)
+        return cls(scorer, encoder, reader=load_reader(path) if use_reader else None)
 
     def candidates(self, request: str) -> tuple[RequestFeatures, np.ndarray]:
         """The request's candidates (with their features) and their vectors (the last request's are reused)."""
@@ -84,6 +90,8 @@ class ArgumentFiller:
         cands, span_vectors = self.candidates(request)
         laid_out = self._lay_out(spec, cands, span_vectors, earlier)
         scores = self.score([text for text, _ in laid_out], [(v, f) for _, (_, v, f) in laid_out])
+        if self.reader is not None:
+            scores = self._read([(cands.cands, laid_out)], scores)
         return self._decide(spec, laid_out, scores)
 
     def fill_batch(self, jobs: Sequence[tuple[str, ToolSpec, Sequence[EarlierCall]]]) -> list[Fill]:
@@ -96,6 +104,9 @@ class ArgumentFiller:
         laid = [self._lay_out(spec, *encoded[request], earlier) for request, spec, earlier in jobs]
         flat = [param for params in laid for param in params]
         scores = self.score([text for text, _ in flat], [(v, f) for _, (_, v, f) in flat]) if flat else []
+        if self.reader is not None and flat:
+            calls = [(encoded[request][0].cands, params) for (request, _, _), params in zip(jobs, laid, strict=True)]
+            scores = self._read([c for c in calls if c[1]], scores)
         fills, at = [], 0
         for (_, spec, _), params in zip(jobs, laid, strict=True):
             fills.append(self._decide(spec, params, scores[at : at + len(params)]))
@@ -144,6 +155,30 @@ class ArgumentFiller:
                 probs = torch.softmax(self.scorer(params[group], vecs, feats, mask), dim=-1).numpy()
             for row, i in enumerate(group):
                 out[i] = probs[row, : len(options[i][0])]
+        return out
+
+    def _read(self, calls: list[tuple], scores: list[np.ndarray]) -> list[np.ndarray]:
+        """The span reader's say over *which* value (`reader.py`): per parameter, the scorer's total probability of
+        "some value of the request" is shared among the candidates in the reader's proportions; absent and the
+        references keep the scorer's probabilities. `calls`: (candidates, laid-out parameters) in `scores`' order."""
+        layouts = [self.reader.layout(cands, [text for text, _ in params]) for cands, params in calls]
+        read = [p.numpy() for p in self.reader.probabilities(layouts)]
+        out, at = list(scores), 0
+        for (cands, params), probs in zip(calls, read, strict=True):
+            m = len(cands.items)
+            for i in range(len(params)):
+                p = out[at + i].copy()
+                w = self.reader_weight
+                if self.reader_none:  # the reader also has a say on "absent" (its "none")
+                    both = np.concatenate([p[:1], p[len(p) - m :]])
+                    mixed = np.concatenate([probs[i, :1], probs[i, 1:]]) ** w * both ** (1.0 - w)
+                    mixed = both.sum() * mixed / max(mixed.sum(), 1e-12)
+                    p[0], p[len(p) - m :] = mixed[0], mixed[1:]
+                elif m:
+                    values = probs[i, 1:] ** w * p[-m:] ** (1.0 - w)
+                    p[-m:] = p[-m:].sum() * values / max(values.sum(), 1e-12)
+                out[at + i] = p
+            at += len(params)
         return out
 
     def _field_vector(self, text: str) -> np.ndarray:

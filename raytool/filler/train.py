@@ -26,7 +26,9 @@ from raytool.filler.model import IS_ABSENT, FillerScorer, multi_positive_loss
 class FillerTrainConfig:
     """epochs: passes over the training requests; lr: Adam step; hidden: the scorer's width; holdout: share of
     requests held out for the reported accuracy; seed: shuffling and initialisation; weight_decay (AdamW) and
-    dropout (on the embedding product) keep the 384-d product from memorising the training requests."""
+    dropout (on the embedding product) keep the 384-d product from memorising the training requests;
+    reader_epochs: fine-tuning epochs of the span reader (`reader.py`) on the same calls, 0 for a scorer-only
+    checkpoint (the reader needs the MiniLM encoder: none is trained with `encoder="hashing"`)."""
 
     epochs: int = 10
     lr: float = 2e-3
@@ -35,6 +37,7 @@ class FillerTrainConfig:
     hidden: int = 64
     holdout: float = 0.1
     seed: int = 0
+    reader_epochs: int = 2
 
 
 def _batch(example: RequestExample):
@@ -128,12 +131,14 @@ def train_filler(
     from raytool.filler.checkpoint import save_scorer
     from raytool.filler.data import request_examples
     from raytool.filler.encoder import HashSpanEncoder, SpanEncoder
+    from raytool.filler.reader_train import ReaderTrainConfig, reader_examples, train_reader
     from raytool.tools.dataset import ToolDataset
 
     torch.set_num_threads(1)
     config = config or FillerTrainConfig()
     text_encoder = SpanEncoder() if encoder == "minilm" else HashSpanEncoder()
-    examples, counts, start = [], Counter(), time.perf_counter()
+    examples, calls, counts, start = [], [], Counter(), time.perf_counter()
+    with_reader = config.reader_epochs > 0 and encoder == "minilm"
     for data_dir in data_dirs:
         dataset = ToolDataset.load(data_dir)
         partial = dataset.info.get("arguments") == PARTIAL  # teacher-written calls (`distill synth`'s teacher_calls/)
@@ -141,10 +146,19 @@ def train_filler(
         kind = "teacher-written" if partial else "gold"
         log(f"[filler] {Path(data_dir).name}: {len(found):,} requests with {kind} arguments")
         examples.extend(found)
+        if with_reader:
+            calls.extend(reader_examples(dataset.tasks[:max_tasks], dataset.tools, counts, partial))
     if not examples:
         raise ValueError(f"no task in {[str(d) for d in data_dirs]} has gold calls with arguments to learn from")
     prepare = time.perf_counter() - start
     scorer, metrics = train_scorer(examples, config, log)
     metrics.update(examples=dict(counts), prepare_seconds=prepare, data=[str(d) for d in data_dirs])
-    save_scorer(scorer, {"encoder": "hashing" if encoder != "minilm" else "minilm", "metrics": metrics}, out_dir)
+    reader, reader_metrics = None, None
+    if with_reader:
+        reader_config = ReaderTrainConfig(epochs=config.reader_epochs, holdout=config.holdout, seed=config.seed)
+        log(f"[filler] fine-tuning the span reader on {len(calls):,} calls ({config.reader_epochs} epochs)")
+        reader, reader_metrics = train_reader(calls, reader_config, log=log)
+        metrics["reader"] = {k: v for k, v in reader_metrics.items() if k != "losses"}
+    meta = {"encoder": "hashing" if encoder != "minilm" else "minilm", "metrics": metrics}
+    save_scorer(scorer, meta, out_dir, reader, {"metrics": reader_metrics})
     return metrics

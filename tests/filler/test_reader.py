@@ -1,0 +1,135 @@
+"""The span reader (`raytool/filler/reader.py`): layout (candidates mapped to their own word pieces), scores over
+{none} + candidates, how the filler combines it with the scorer, checkpoints, and a learning test on the real
+all-MiniLM-L6-v2 (fine-tuned on generated requests, it must pick held-out values the untrained one does not)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from raytool.filler import reader as reader_module
+from raytool.filler.filler import ArgumentFiller
+from raytool.filler.model import FillerScorer
+from raytool.filler.options import Option
+from raytool.filler.reader import SpanReader
+from raytool.filler.reader_train import ReaderTrainConfig, reader_accuracy, reader_examples, train_reader
+from raytool.filler.spans import extract
+
+from .test_filler import BOOK, PAY, _tasks
+
+TOOLS = {"book_flight": BOOK, "pay_booking": PAY}
+
+
+@pytest.fixture(scope="module")
+def minilm() -> SpanReader:
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    return SpanReader.from_minilm(width=32)
+
+
+def test_each_candidate_maps_to_its_own_word_pieces(minilm) -> None:
+    cands = extract('Book 3 seats from "Rio de Janeiro" to São Paulo on 2024-05-01, economy.')
+    lay = minilm.layout(cands, ["origin (string): city", "seats (integer): how many"])
+    tok = minilm.tokenizer
+    for cand, (first, last) in zip(cands.items, lay["spans"], strict=True):
+        pieces = tok.decode(lay["ids"][first : last + 1]).replace(" ", "")
+        assert pieces == tok.decode(tok(cand.text, add_special_tokens=False)["input_ids"]).replace(" ", ""), cand
+    assert [lay["ids"][m] for m in lay["markers"]] == [minilm.marker_id] * 2
+    assert lay["ids"][0] == tok.cls_token_id and lay["ids"][lay["split"] - 1] == tok.sep_token_id
+
+
+def test_scores_cover_none_and_every_candidate_and_mask_what_was_cut(minilm, monkeypatch) -> None:
+    monkeypatch.setattr(reader_module, "MAX_REQUEST_TOKENS", 6)
+    cands = extract("Book 3 seats from Paris to Lima tomorrow morning please")
+    lay = minilm.layout(cands, ["origin (string): city", "destination (string): city", "seats (integer): n"])
+    (scores,) = minilm.probabilities([lay])
+    assert scores.shape == (3, 1 + len(cands.items))
+    np.testing.assert_allclose(scores.sum(-1).numpy(), 1.0, rtol=1e-5)
+    cut = [k for k, c in enumerate(cands.items) if c.end > len("Book 3 seats from Paris to")]  # 6 word pieces
+    kept = [k for k, c in enumerate(cands.items) if c.end <= len("Book 3 seats")]
+    assert cut and kept
+    assert float(scores[:, [1 + k for k in cut]].max()) < 1e-6  # past the cut: never chosen
+    assert float(scores[:, [1 + k for k in kept]].min()) > 0
+
+
+def test_a_batch_scores_each_call_as_alone(minilm) -> None:
+    calls = [(extract(t.query), [f"{n} (string)" for n in BOOK.properties]) for t in _tasks(3, seed=5)]
+    lays = [minilm.layout(c, p) for c, p in calls]
+    batched = minilm.probabilities(lays)
+    for lay, b in zip(lays, batched, strict=True):
+        np.testing.assert_allclose(b.numpy(), minilm.probabilities([lay])[0].numpy(), atol=1e-5)
+
+
+class _StubReader:
+    """Fixed reader probabilities: all of the value mass on the last candidate."""
+
+    def eval(self):
+        return self
+
+    def layout(self, cands, params):
+        return {"m": len(cands.items), "p": len(params)}
+
+    def probabilities(self, layouts):
+        out = []
+        for lay in layouts:
+            p = np.zeros((lay["p"], 1 + lay["m"]), np.float32)
+            p[:, 0], p[:, -1] = 0.5, 0.5
+            out.append(torch.as_tensor(p))
+        return out
+
+
+def test_the_reader_shares_the_scorers_value_mass_and_leaves_absent_and_references_alone() -> None:
+    from raytool.filler.encoder import HashSpanEncoder
+
+    filler = ArgumentFiller(FillerScorer(hidden=8), HashSpanEncoder(), reader=_StubReader())
+    cands = extract("Pay booking BK-1 now")
+    m = len(cands.items)
+    scores = [np.array([0.3, 0.2] + [0.5 / m] * m)]  # absent, one reference, the candidates
+    params = [("booking_id (string)", ([Option("absent"), Option("ref", ref_call=0)], None, None))]
+    (out,) = filler._read([(cands, params)], scores)
+    np.testing.assert_allclose(out[:2], [0.3, 0.2])
+    np.testing.assert_allclose(out[2:-1], 0.0)
+    assert out[-1] == pytest.approx(0.5)
+
+
+def test_reader_examples_give_a_loss_only_where_the_gold_value_is_readable() -> None:
+    from collections import Counter
+
+    counts = Counter()
+    examples = reader_examples(_tasks(30, seed=1), TOOLS, counts)
+    assert counts["reader_no_loss"] > 0  # pay_booking's booking_id is a reference: the scorer's job
+    for ex in examples:
+        for pos in ex.positives:
+            assert pos is None or pos.any()
+    book = next(ex for ex in examples if len(ex.params) == 4)
+    cabin = book.positives[3]
+    assert cabin is not None and (cabin[0] == ("business" not in book.cands.text))
+
+
+@pytest.mark.slow
+def test_fine_tuning_learns_to_pick_held_out_values(minilm) -> None:
+    """Learning test: fine-tuned on 80 generated requests (four epochs), the reader's top option is right for most
+    parameters of 30 new ones; the untrained reader's is not."""
+    torch.set_num_threads(1)
+    held = reader_examples(_tasks(30, seed=2), TOOLS)
+    held_lay = [minilm.layout(e.cands, e.params) for e in held]
+    before = reader_accuracy(minilm, held_lay, held)["all"]
+    config = ReaderTrainConfig(epochs=4, batch=8, holdout=0.0, threads=1, head_lr=3e-3, lr=1e-4)
+    trained, metrics = train_reader(reader_examples(_tasks(80, seed=1), TOOLS), config, reader=minilm, log=print)
+    after = reader_accuracy(trained, held_lay, held)["all"]
+    assert after >= 0.85 and before < 0.5, (before, after, metrics["losses"])
+
+
+def test_a_filler_checkpoint_keeps_its_reader(tmp_path, minilm) -> None:
+    from raytool.filler.checkpoint import load_reader, save_reader, save_scorer
+
+    save_scorer(FillerScorer(hidden=8), {"encoder": "hashing"}, tmp_path / "f")
+    assert load_reader(tmp_path / "f") is None  # a scorer-only checkpoint
+    save_reader(minilm, {"metrics": {}}, tmp_path / "f")
+    loaded = load_reader(tmp_path / "f")
+    lay = minilm.layout(extract("Book 2 seats from Oslo to Lima"), ["origin (string)"])
+    np.testing.assert_allclose(loaded.probabilities([lay])[0].numpy(), minilm.probabilities([lay])[0].numpy(),
+                               atol=1e-6)  # fmt: skip
+    assert ArgumentFiller.load(tmp_path / "f").reader is not None
+    assert ArgumentFiller.load(tmp_path / "f", use_reader=False).reader is None

@@ -147,7 +147,7 @@ def _parser() -> argparse.ArgumentParser:
     ftrain.add_argument("--epochs", type=int, help="training epochs (default: FillerTrainConfig's)")
     ftrain.add_argument("--encoder", choices=["minilm", "hashing"], default="minilm")
     ftrain.add_argument("--seed", type=int, default=0)
-    ftrain.add_argument("--reader-epochs", type=int, help="span reader fine-tuning epochs, 0 = none (default: 2)")
+    ftrain.add_argument("--reader-epochs", type=int, help="span reader fine-tuning epochs, 0 = none (default: 4)")
     ftrain.set_defaults(run=_filler_train)
 
     planner = sub.add_parser("planner", help="the request planner").add_subparsers(title="planner commands")

@@ -37,8 +37,8 @@ class ReaderTrainConfig:
     per step; width: the head's bilinear width; holdout / seed: as `FillerTrainConfig`'s (the same held-out
     requests); threads: torch CPU threads while training."""
 
-    epochs: int = 2
-    lr: float = 5e-5
+    epochs: int = 4
+    lr: float = 8e-5
     head_lr: float = 1e-3
     batch: int = 8
     width: int = 128

@@ -37,7 +37,7 @@ class FillerTrainConfig:
     hidden: int = 64
     holdout: float = 0.1
     seed: int = 0
-    reader_epochs: int = 2
+    reader_epochs: int = 4
 
 
 def _batch(example: RequestExample):

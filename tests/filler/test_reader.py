@@ -79,18 +79,26 @@ class _StubReader:
         return out
 
 
-def test_the_reader_shares_the_scorers_value_mass_and_leaves_absent_and_references_alone() -> None:
+def test_the_reader_reshares_absent_and_values_and_leaves_references_alone() -> None:
+    """Product of experts (`ArgumentFiller._read`): with w = 1 the reader's proportions replace the scorer's among
+    absent and the candidates (or among the candidates only); a reference keeps the scorer's probability."""
     from raytool.filler.encoder import HashSpanEncoder
 
-    filler = ArgumentFiller(FillerScorer(hidden=8), HashSpanEncoder(), reader=_StubReader())
     cands = extract("Pay booking BK-1 now")
     m = len(cands.items)
     scores = [np.array([0.3, 0.2] + [0.5 / m] * m)]  # absent, one reference, the candidates
     params = [("booking_id (string)", ([Option("absent"), Option("ref", ref_call=0)], None, None))]
-    (out,) = filler._read([(cands, params)], scores)
-    np.testing.assert_allclose(out[:2], [0.3, 0.2])
-    np.testing.assert_allclose(out[2:-1], 0.0)
-    assert out[-1] == pytest.approx(0.5)
+    for none, absent, last in ((False, 0.3, 0.5), (True, 0.4, 0.4)):
+        filler = ArgumentFiller(FillerScorer(hidden=8), HashSpanEncoder(), reader=_StubReader(), reader_weight=1.0,
+                                reader_none=none, reader_gate=None)  # fmt: skip
+        (out,) = filler._read([(cands, params)], scores)
+        assert out[0] == pytest.approx(absent) and out[1] == pytest.approx(0.2)
+        np.testing.assert_allclose(out[2:-1], 0.0, atol=1e-12)
+        assert out[-1] == pytest.approx(last) and out.sum() == pytest.approx(1.0)
+    half = ArgumentFiller(FillerScorer(hidden=8), HashSpanEncoder(), reader=_StubReader(), reader_weight=0.5,
+                          reader_gate=None)  # fmt: skip
+    (mixed,) = half._read([(cands, params)], scores)
+    assert 0.5 / m < mixed[-1] < 0.4 and mixed[1] == pytest.approx(0.2)  # between the two experts
 
 
 def test_reader_examples_give_a_loss_only_where_the_gold_value_is_readable() -> None:
@@ -135,3 +143,22 @@ def test_a_filler_checkpoint_keeps_its_reader(tmp_path, minilm) -> None:
                                atol=1e-6)  # fmt: skip
     assert ArgumentFiller.load(tmp_path / "f").reader is not None
     assert ArgumentFiller.load(tmp_path / "f", use_reader=False).reader is None
+
+
+def test_the_gate_reads_only_calls_the_scorer_is_unsure_of() -> None:
+    from raytool.filler.encoder import HashSpanEncoder
+
+    reader = _StubReader()
+    read = []
+    probabilities = reader.probabilities
+    reader.probabilities = lambda layouts: read.append(len(layouts)) or probabilities(layouts)
+    filler = ArgumentFiller(FillerScorer(hidden=8), HashSpanEncoder(), reader=reader, reader_gate=0.8)
+    cands = extract("Pay booking BK-1 now")
+    m = len(cands.items)
+    params = [("booking_id (string)", ([Option("absent")], None, None))]
+    sure = [np.array([0.9] + [0.1 / m] * m)]
+    unsure = [np.array([0.5] + [0.5 / m] * m)]
+    out = filler._read([(cands, params), (cands, params)], sure + unsure)
+    assert read == [1]  # one call read: the unsure one
+    np.testing.assert_allclose(out[0], sure[0])  # the sure call keeps the scorer's fill
+    assert out[1][-1] > unsure[0][-1]  # the reader moved the unsure one toward its candidate

@@ -3,7 +3,8 @@
     words      whitespace tokens with the punctuation around them trimmed ("(ID:" -> "ID"); inner punctuation
                stays ("app.py", "192.168.77.71", "2025-04-30")
     spans      every run of 1..`max_words` consecutive words, as the original substring from the first word's
-               start to the last word's end ("Avengers: Endgame")
+               start to the last word's end ("Avengers: Endgame"); one ending in a possessive also without
+               its "'s" ("tr-104's profile" offers "tr-104")
     quoted     the text between matching quotes ("...", '...', “...”), whatever its length
     dates      "November 25, 2013", "25 November 2013", "Nov. 25 2013", "11/25/2013": kind "date", with the ISO
                form `2013-11-25` as the value (the normalised form tools take; `normalise.py` uses it)
@@ -17,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 _WORD = re.compile(r"\S+")
+_POSSESSIVE = re.compile(r"\w['’]s$")
 _TRIM = "\"'“”‘’«»()[]{}<>,.;:!?`"
 _QUOTED = re.compile(
     r"\"([^\"]{1,300})\"|“([^”]{1,300})”|‘([^’]{1,300})’|(?<![A-Za-z0-9])'([^']{1,300})'(?![A-Za-z0-9])"
@@ -109,6 +111,9 @@ def extract(text: str, max_words: int = 6, max_chars: int = 2000) -> Candidates:
         for j in range(i, min(i + max_words, len(spans))):
             start, end = spans[i][0], spans[j][1]
             items.setdefault((start, end, "span"), Candidate(text[start:end], start, end, "span", j - i + 1))
+            if _POSSESSIVE.search(text[start:end]) and end - 2 > start:  # "tr-104's profile": also "tr-104"
+                items.setdefault((start, end - 2, "span"), Candidate(text[start : end - 2], start, end - 2, "span",
+                                                                     j - i + 1))  # fmt: skip
     for found in _QUOTED.finditer(text):
         group = next(g for g in range(1, 5) if found.group(g) is not None)
         start, end = found.span(group)

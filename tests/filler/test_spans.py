@@ -33,3 +33,10 @@ def test_long_requests_are_cut_and_say_so() -> None:
     cands = extract("word " * 5000, max_chars=2000)
     assert cands.truncated
     assert max(c.end for c in cands.items) <= 2000
+
+
+def test_a_possessive_also_offers_the_name_without_its_s() -> None:
+    texts = {c.text for c in extract("Show me traveller tr-104's profile and Ana’s budget.").items}
+    assert {"tr-104", "tr-104's", "Ana", "Ana’s", "traveller tr-104"} <= texts
+    plain = extract("Cancel order ord-0001 for Paris")
+    assert len(plain.items) == len({(c.start, c.end, c.kind) for c in plain.items}) == 15  # 5 words: 15 runs, no extra

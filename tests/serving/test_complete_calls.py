@@ -22,8 +22,8 @@ WEATHER = [
 
 @pytest.fixture(scope="module")
 def filler(agent_kit, shared_data, tmp_path_factory):
-    """The main job's recipe: the MiniLM filler on all of Seal-Tools dev and the kit's suite requests (about 3
-    minutes). Smaller training sets gave a visibly weaker filler ("today" or "Lisbon today" for the city)."""
+    """The main job's recipe for the scorer: the MiniLM filler on all of Seal-Tools dev and the kit's suite requests
+    (about 3 minutes). Smaller training sets gave a visibly weaker filler ("today" or "Lisbon today" for the city)."""
     import torch
 
     from raytool.filler.train import FillerTrainConfig, train_filler
@@ -32,7 +32,9 @@ def filler(agent_kit, shared_data, tmp_path_factory):
     torch.set_num_threads(1)
     root = tmp_path_factory.mktemp("filler")
     import_dataset("seal_tools", shared_data / "seal_tools" / "dev.jsonl").save(root / "seal")
-    train_filler([root / "seal", agent_kit["requests"]], root / "ckpt", FillerTrainConfig(), "minilm",
+    # the scorer alone (reader_epochs=0): fine-tuning the span reader would add ~15 minutes here; the reader's own
+    # tests (tests/filler/test_reader.py) cover it, and the endpoint fills through the same `ArgumentFiller`
+    train_filler([root / "seal", agent_kit["requests"]], root / "ckpt", FillerTrainConfig(reader_epochs=0), "minilm",
                  log=lambda _: None)  # fmt: skip
     return root / "ckpt"
 

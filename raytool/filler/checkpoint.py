@@ -70,16 +70,9 @@ def load_scorer(path: str | Path) -> tuple[FillerScorer, dict[str, Any]]:
     return scorer.eval(), meta
 
 
-def save_reader(reader, meta: dict[str, Any], filler_dir: str | Path) -> Path:
-    """The span reader (`reader.py`) into `filler_dir/reader/` (written atomically): its weights (encoder + head)
-    and `reader.json` (width, the training config and metrics). The tokenizer comes from the MiniLM package."""
-    out = Path(filler_dir) / READER_DIR
-    with atomic_dir(out) as tmp:
-        _write_reader(reader, meta, tmp)
-    return out
-
-
 def _write_reader(reader, meta: dict[str, Any], directory: Path) -> None:
+    """The span reader (`reader.py`) into `directory`: its weights (encoder + head) and `reader.json` (width, the
+    training config and metrics). The tokenizer comes from the MiniLM package."""
     from safetensors.torch import save_file
 
     directory.mkdir(parents=True, exist_ok=True)

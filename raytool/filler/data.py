@@ -54,7 +54,7 @@ class RequestExample:
 def positives_for(options, gold, schema: dict, name: str) -> np.ndarray:
     """Which options yield the gold value (module docstring); an all-False row when none does."""
     out = np.zeros(len(options), bool)
-    if gold is _ABSENT:
+    if gold is ABSENT:
         out[0] = True
         return out
     if is_result_ref(gold):
@@ -74,7 +74,7 @@ def positives_for(options, gold, schema: dict, name: str) -> np.ndarray:
     return out
 
 
-_ABSENT = object()
+ABSENT = object()
 
 
 def request_examples(
@@ -106,9 +106,9 @@ def request_examples(
                     name, schema, name in spec.required, cands, span_vectors, earlier,
                     lambda text: encoder.texts([text])[0],
                 )  # fmt: skip
-                gold = call.arguments.get(name, _ABSENT)
+                gold = call.arguments.get(name, ABSENT)
                 pos = positives_for(options, gold, schema, name)
-                kind = "absent" if gold is _ABSENT else "ref" if is_result_ref(gold) else "value"
+                kind = "absent" if gold is ABSENT else "ref" if is_result_ref(gold) else "value"
                 if not pos.any():
                     counts[f"skipped_{kind}"] += 1
                     continue

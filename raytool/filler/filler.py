@@ -196,17 +196,14 @@ class ArgumentFiller:
                 continue
             probs = next(read)
             m = len(cands.items)
+            w = self.reader_weight
             for i in range(len(params)):
                 p = out[at + i].copy()
-                w = self.reader_weight
-                if self.reader_none:  # the reader also has a say on "absent" (its "none")
-                    both = np.concatenate([p[:1], p[len(p) - m :]])
-                    mixed = np.concatenate([probs[i, :1], probs[i, 1:]]) ** w * both ** (1.0 - w)
-                    mixed = both.sum() * mixed / max(mixed.sum(), 1e-12)
-                    p[0], p[len(p) - m :] = mixed[0], mixed[1:]
-                elif m:
-                    values = probs[i, 1:] ** w * p[-m:] ** (1.0 - w)
-                    p[-m:] = p[-m:].sum() * values / max(values.sum(), 1e-12)
+                values = np.arange(len(p) - m, len(p))  # the candidates, last among the options
+                cols = np.r_[0, values] if self.reader_none else values  # option 0 is "absent", the reader's "none"
+                theirs = probs[i] if self.reader_none else probs[i, 1:]
+                mixed = theirs**w * p[cols] ** (1.0 - w)
+                p[cols] = p[cols].sum() * mixed / max(mixed.sum(), 1e-12)
                 out[at + i] = p
             at += len(params)
         return out

@@ -22,10 +22,11 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from raytool.filler.data import _ABSENT, positives_for
+from raytool.filler.data import ABSENT, positives_for
 from raytool.filler.options import Option, param_text
 from raytool.filler.reader import SpanReader
 from raytool.filler.spans import Candidates, extract
+from raytool.filler.train import _say, heldout_ids
 from raytool.tools.call import is_result_ref
 from raytool.tools.spec import ToolSpec
 from raytool.tools.task import Task
@@ -76,8 +77,8 @@ def reader_examples(tasks: Iterable[Task], tools: dict[str, ToolSpec], counts: C
             for name, schema in spec.properties.items():
                 schema = schema if isinstance(schema, dict) else {}
                 texts.append(param_text(name, schema))
-                gold = call.arguments.get(name, _ABSENT)
-                if (partial and gold is _ABSENT) or is_result_ref(gold):
+                gold = call.arguments.get(name, ABSENT)
+                if (partial and gold is ABSENT) or is_result_ref(gold):
                     positives.append(None)
                     counts["reader_no_loss"] += 1
                     continue
@@ -114,10 +115,6 @@ def reader_accuracy(reader: SpanReader, layouts: list[dict], examples: list[Call
     return {k: float(np.mean(v)) if v else float("nan") for k, v in hits.items()} | {"n": len(hits["all"])}
 
 
-def _say(text: str) -> None:
-    print(text, flush=True)
-
-
 def train_reader(examples: list[CallExample], config: ReaderTrainConfig, reader: SpanReader | None = None,
                  log=_say) -> tuple[SpanReader, dict]:  # fmt: skip
     """(reader, metrics) after `config.epochs` passes (module docstring). `reader`: start from this one (tests
@@ -127,9 +124,7 @@ def train_reader(examples: list[CallExample], config: ReaderTrainConfig, reader:
     torch.set_num_threads(max(config.threads, 1))
     try:
         rng = random.Random(config.seed)
-        ids = sorted({e.task_id for e in examples})
-        rng.shuffle(ids)
-        held = set(ids[: int(round(config.holdout * len(ids)))])
+        held = heldout_ids([e.task_id for e in examples], config.holdout, rng)
         reader = reader or SpanReader.from_minilm(config.width)
         train = [(reader.layout(e.cands, e.params), e) for e in examples if e.task_id not in held]
         test = [(reader.layout(e.cands, e.params), e) for e in examples if e.task_id in held]

@@ -70,6 +70,14 @@ def accuracy(scorer: FillerScorer, examples: list[RequestExample]) -> dict[str, 
     return {k: float(np.mean(v)) for k, v in sorted(hits.items())} | {"n": len(hits["all"])}
 
 
+def heldout_ids(task_ids, share: float, rng: random.Random) -> set[str]:
+    """The task ids held out for reported accuracy: a `share` of the distinct ids, drawn with `rng` (the scorer
+    and the span reader draw with the same seed, so they hold out the same requests)."""
+    ids = sorted(set(task_ids))
+    rng.shuffle(ids)
+    return set(ids[: int(round(share * len(ids)))])
+
+
 def _say(text: str) -> None:
     print(text, flush=True)
 
@@ -78,9 +86,7 @@ def train_scorer(examples: list[RequestExample], config: FillerTrainConfig, log=
     """(scorer, metrics): metrics hold the config, held-out accuracy, epochs' mean losses and seconds."""
     torch.manual_seed(config.seed)
     rng = random.Random(config.seed)
-    ids = sorted({e.task_id for e in examples})
-    rng.shuffle(ids)
-    held = set(ids[: int(round(config.holdout * len(ids)))])
+    held = heldout_ids([e.task_id for e in examples], config.holdout, rng)
     train = [e for e in examples if e.task_id not in held]
     test = [e for e in examples if e.task_id in held]
     dim = examples[0].params.shape[1]

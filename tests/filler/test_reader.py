@@ -130,12 +130,12 @@ def test_fine_tuning_learns_to_pick_held_out_values(minilm) -> None:
 
 
 def test_a_filler_checkpoint_keeps_its_reader(tmp_path, minilm) -> None:
-    from raytool.filler.checkpoint import is_current, load_reader, save_reader, save_scorer
+    from raytool.filler.checkpoint import is_current, load_reader, save_scorer
 
     save_scorer(FillerScorer(hidden=8), {"encoder": "hashing"}, tmp_path / "f")
     assert load_reader(tmp_path / "f") is None  # a scorer-only checkpoint
     assert is_current(tmp_path / "f") and not is_current(tmp_path / "f", reader=True)  # the main job retrains it
-    save_reader(minilm, {"metrics": {}}, tmp_path / "f")
+    save_scorer(FillerScorer(hidden=8), {"encoder": "hashing"}, tmp_path / "f", minilm, {"metrics": {}})
     assert is_current(tmp_path / "f", reader=True)
     loaded = load_reader(tmp_path / "f")
     lay = minilm.layout(extract("Book 2 seats from Oslo to Lima"), ["origin (string)"])

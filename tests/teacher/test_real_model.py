@@ -91,5 +91,9 @@ def test_vllm_structured_outputs_follow_the_plans_json_schema(vllm_teacher) -> N
         "File a demand for tenant acme-ai and book a room for traveller tr-101.",
         "Rent car CR-LHR-1 for tr-102, then show their profile.",
     )])  # fmt: skip
-    for text in vllm_teacher.generate(prompts, Sampling(max_tokens=256, json_schema=json.dumps(schema))):
-        jsonschema.validate(json.loads(text), schema)
+    texts = vllm_teacher.generate(prompts, Sampling(max_tokens=256, json_schema=json.dumps(schema)))
+    assert len(texts) == 2
+    for text in texts:
+        answer = json.loads(text)  # raises on text that is not JSON
+        jsonschema.validate(answer, schema)  # raises on JSON outside the planner's schema
+        assert answer["subtasks"], text

@@ -117,6 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     ptrain.add_argument("--config", type=Path, help="YAML of ProposerConfig fields (optionally under `proposer:`)")
     ptrain.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override config fields")
     ptrain.add_argument("--workers", type=int, default=0, help="Ray Train workers (0: the local loop)")
+    _skip_bad_argument(ptrain)
     ptrain.set_defaults(run=_proposer_train)
 
     decider_cmds = sub.add_parser("decider", help="the tool decider").add_subparsers(title="decider commands")
@@ -179,6 +180,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="comma-separated baselines to run beside the proposer ('' for none)")  # fmt: skip
     peval.add_argument("--lexical-weight", type=float, help="override the checkpoint's fitted BM25 fusion weight")
     peval.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
+    _skip_bad_argument(peval)
     peval.set_defaults(run=_eval_proposer)
     aeval = evaluate.add_parser("agent", help="the proxy agent vs single-LLM ReAct / CoT / DFS, same teacher and tools")
     aeval.add_argument("--method", default="proxy,react,cot,dfs", help="comma-separated: proxy, react, cot, dfs")
@@ -191,6 +193,7 @@ def _parser() -> argparse.ArgumentParser:
     aeval.add_argument("--seed", type=int, default=0, help="which tasks --limit draws")
     aeval.add_argument("--k", default="1,3,5", help="comma-separated Recall@k / Complete@k cut-offs")
     aeval.add_argument("--max-steps", type=int, default=8, help="calls per task for the baselines")
+    _skip_bad_argument(aeval)
     aeval.set_defaults(run=_eval_agent)
     ceval = evaluate.add_parser(
         "calls", help="request -> complete calls, Seal-Tools' official metrics, methods side by side"
@@ -215,6 +218,7 @@ def _parser() -> argparse.ArgumentParser:
     ceval.add_argument("--irrelevant-limit", type=int, default=200, help="queries taken from each --irrelevant file")
     ceval.add_argument("--limit", type=int, help="first N tasks (default: all)")
     ceval.add_argument("--out", required=True, type=Path, help="output dir: summary.md, summary.json, predictions")
+    _skip_bad_argument(ceval)
     ceval.set_defaults(run=_eval_calls)
     ablate = evaluate.add_parser("ablation", help="the proxy agent with one part taken out at a time")
     ablate.add_argument("--data", required=True, type=Path, help="benchmark file (or dataset dir, --format raytool)")
@@ -230,6 +234,7 @@ def _parser() -> argparse.ArgumentParser:
     ablate.add_argument("--unskilled-decider", type=Path, help="the decider trained without skills (no-skills)")
     ablate.add_argument("--limit", type=int, help="N tasks drawn with --seed (default: all)")
     ablate.add_argument("--seed", type=int, default=0, help="which tasks --limit draws")
+    _skip_bad_argument(ablate)
     ablate.set_defaults(run=_eval_ablation)
 
     run = sub.add_parser("run", help="run the proxy agent on one request and print its trace")
@@ -472,6 +477,11 @@ def _proposer_config(path: Path | None, overrides: list[str]):
     return ProposerConfig.from_dict(record)
 
 
+def _skip_bad_argument(parser: argparse.ArgumentParser) -> None:
+    help_text = "skip records that cannot be understood (counted by reason) instead of stopping"
+    parser.add_argument("--skip-bad", action="store_true", help=help_text)
+
+
 def _proposer_train(args: argparse.Namespace) -> int:
     from raytool.evaluation.proposer import load_eval_data
     from raytool.proposer.data import load_records
@@ -479,7 +489,7 @@ def _proposer_train(args: argparse.Namespace) -> int:
     from raytool.tables import format_table
 
     config = _proposer_config(args.config, args.set)
-    datasets = [load_eval_data(path, args.format, args.tools) for path in args.data]
+    datasets = [load_eval_data(path, args.format, args.tools, skip_bad=args.skip_bad) for path in args.data]
     catalogue = load_eval_data(args.catalogue, "raytool").tools if args.catalogue else {}
     for dataset in datasets:
         catalogue = {**catalogue, **dataset.tools}
@@ -610,12 +620,13 @@ def _eval_proposer(args: argparse.Namespace) -> int:
         ks = []
     if not ks or min(ks) < 1:
         raise ValueError(f"--k must be positive integers, got {args.k!r}")
-    dataset = load_eval_data(args.data, args.format, args.tools, args.limit)
+    dataset = load_eval_data(args.data, args.format, args.tools, args.limit, args.skip_bad)
     proposer = ToolProposer.load(args.checkpoint)
     baselines = [b for b in args.baselines.split(",") if b.strip()]
     log = (lambda message: print(message, file=sys.stderr)) if args.json else print
     result = evaluate(dataset, ks, proposer, baselines, log=log, lexical_weight=args.lexical_weight)
-    result |= {"data": str(args.data), "format": args.format, "checkpoint": str(args.checkpoint)}
+    result |= {"data": str(args.data), "format": args.format, "checkpoint": str(args.checkpoint),
+               "import_report": dataset.report.to_dict()}  # fmt: skip
     if args.json:
         print(json.dumps(result, indent=2))
     else:
@@ -697,9 +708,10 @@ def _eval_agent(args: argparse.Namespace) -> int:
 
     methods = [m.strip() for m in args.method.split(",") if m.strip()]
     ks = tuple(int(k) for k in args.k.split(",") if k.strip())
-    dataset = sample_tasks(load_eval_data(args.data, args.format, args.tools), args.limit, args.seed)
+    data = load_eval_data(args.data, args.format, args.tools, skip_bad=args.skip_bad)
+    dataset = sample_tasks(data, args.limit, args.seed)
     config, teacher = _agent_runtime(args, baselines=any(m != "proxy" for m in methods))
-    meta = {"data": str(args.data), "format": args.format}
+    meta = {"data": str(args.data), "format": args.format, "import_report": data.report.to_dict()}
     gold_plans = load_gold_plans(args.data) if args.format == "raytool" and args.data.is_dir() else None
     eval_config = EvalConfig(ks=ks, max_steps=args.max_steps, seed=args.seed)
     evaluate_agent(methods, dataset, args.out, teacher, config, eval_config, meta, gold_plans=gold_plans)
@@ -715,7 +727,7 @@ def _eval_calls(args: argparse.Namespace) -> int:
     from raytool.paths import cache_dir
 
     torch_threads()
-    dataset = load_eval_data(args.data, args.format, args.tools, args.limit)
+    dataset = load_eval_data(args.data, args.format, args.tools, args.limit, args.skip_bad)
     given_file = args.given or _given_file(args.data)
     candidates = _call_candidates(dataset, args.candidates, given_file)
     filler = ArgumentFiller.load(args.filler or default_dir())
@@ -727,7 +739,7 @@ def _eval_calls(args: argparse.Namespace) -> int:
             proposer = ToolProposer.load(args.proposer or cache_dir() / "run" / "proposer")
             method = ProposerFiller(proposer, filler, dataset.tools, candidates, args.theta)
             if args.fit_theta:
-                dev = load_eval_data(args.fit_theta, args.format, args.tools)
+                dev = load_eval_data(args.fit_theta, args.format, args.tools, skip_bad=args.skip_bad)
                 if dev.tools.keys() != dataset.tools.keys():
                     raise SystemExit(f"{args.fit_theta}: its catalogue differs from --data's")
                 dev_candidates = _call_candidates(dev, args.candidates, _given_file(args.fit_theta))
@@ -750,7 +762,7 @@ def _eval_calls(args: argparse.Namespace) -> int:
             other = load_eval_data(Path(path), fmt, None, args.irrelevant_limit)
             queries += [t.query for t in other.tasks]
         irrelevant = irrelevant_tasks(queries)
-    evaluate_calls(methods, dataset, args.out, irrelevant=irrelevant or ())
+    evaluate_calls(methods, dataset, args.out, irrelevant=irrelevant or (), import_report=dataset.report)
     print((args.out / "summary.md").read_text())
     return 0
 
@@ -826,7 +838,8 @@ def _eval_ablation(args: argparse.Namespace) -> int:
     from raytool.paths import cache_dir
 
     root = args.checkpoint or cache_dir() / "run"
-    dataset = sample_tasks(load_eval_data(args.data, args.format, args.tools), args.limit, args.seed)
+    dataset = sample_tasks(load_eval_data(args.data, args.format, args.tools, skip_bad=args.skip_bad), args.limit,
+                           args.seed)  # fmt: skip
     config, teacher = _agent_runtime(args)
     variants = tuple(v.strip() for v in args.variants.split(",") if v.strip())
     configs = ablation_configs(config, args.subtasks or root / "agent" / "subtasks", args.fp or root / "fp", args.out,

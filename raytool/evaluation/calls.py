@@ -209,13 +209,16 @@ def irrelevant_tasks(queries: Sequence[str]) -> list[Task]:
 
 
 def evaluate_calls(
-    methods: Sequence, dataset: ToolDataset, out_dir: str | Path, log=print, irrelevant: Sequence[Task] = ()
-) -> dict[str, Any]:
+    methods: Sequence, dataset: ToolDataset, out_dir: str | Path, log=print, irrelevant: Sequence[Task] = (),
+    import_report=None,
+) -> dict[str, Any]:  # fmt: skip
     """Run every method on every task (and on `irrelevant` requests); write the outputs (module docstring) and
-    return the summary."""
+    return the summary. `import_report`: the input's `ImportReport` (its counted quirks and skips are reported)."""
     out_dir = Path(out_dir)
     golds = [seal_calls(t.calls) for t in dataset.tasks]
     summary: dict[str, Any] = {"tasks": len(dataset.tasks), "methods": {}}
+    if import_report is not None:
+        summary["import_report"] = import_report.to_dict()
     for method in methods:
         predictions, seconds = [], []
         if hasattr(method, "prepare"):  # batch methods: the batch's time per request
@@ -296,4 +299,13 @@ def summary_table(summary: dict[str, Any]) -> str:
             f"{r['latency_ms']['p50']:.1f} / {r['latency_ms']['p99']:.1f} | "
             f"{r['irrelevant']['no_call'] if 'irrelevant' in r else float('nan'):.3f} |"
         )
-    return "\n".join(rows) + f"\n\n{summary['tasks']} tasks; oracle rows use gold tools (never a headline)."
+    text = "\n".join(rows) + f"\n\n{summary['tasks']} tasks; oracle rows use gold tools (never a headline)."
+    return text + "".join(f"\nInput: {line}" for line in _input_lines(summary.get("import_report")))
+
+
+def _input_lines(report: dict | None) -> list[str]:
+    """The input's counted quirks and skips (`raytool.tools.stats.report_lines`), from a summary's dict."""
+    from raytool.tools.dataset import ImportReport
+    from raytool.tools.stats import report_lines
+
+    return report_lines(ImportReport.from_dict(report)) if report else []

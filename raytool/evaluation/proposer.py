@@ -18,6 +18,7 @@ the proposer's index build (`index_seconds`); the zero-shot baseline's includes 
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -37,14 +38,23 @@ BASELINES = ("bm25", "minilm_zero_shot", "bm25_segmented")
 DATASET_DIR_FORMAT = "raytool"
 
 
-def load_eval_data(path: Path, fmt: str, tools: Path | None = None, limit: int | None = None) -> ToolDataset:
-    """A benchmark file in its original format, or (`raytool`) a dataset directory; first `limit` tasks."""
+def load_eval_data(
+    path: Path, fmt: str, tools: Path | None = None, limit: int | None = None, skip_bad: bool = False,
+    log: Callable[[str], None] | None = None,
+) -> ToolDataset:  # fmt: skip
+    """A benchmark file in its original format, or (`raytool`) a dataset directory; first `limit` tasks.
+    `skip_bad`: skip (and count) records that cannot be understood instead of stopping. The import's counted
+    quirks and skips go to `log` (default: stderr), one line each."""
+    from raytool.tools.stats import report_lines
+
     if fmt == DATASET_DIR_FORMAT:
         dataset = ToolDataset.load(path)
     else:
         from raytool.tools.importers import import_dataset
 
-        dataset = import_dataset(fmt, path, tools=tools)
+        dataset = import_dataset(fmt, path, tools=tools, skip_bad=skip_bad)
+    for line in report_lines(dataset.report):
+        (log or (lambda m: print(m, file=sys.stderr)))(f"[data] {path}: {line}")
     if limit:
         dataset = ToolDataset(dataset.tools, dataset.tasks[:limit], dataset.info, dataset.report)
     return dataset

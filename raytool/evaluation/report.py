@@ -159,6 +159,12 @@ def describe_run(results: Sequence[dict]) -> str:
 def summary_markdown(results: Sequence[dict]) -> str:
     """summary.md: a title line, the run, the table, the headline ratios and the CI note."""
     parts = ["# Agent evaluation", "", describe_run(results) + ".", "", markdown_table(results), ""]
+    report = next((r["import_report"] for r in results if r.get("import_report")), None)
+    if report:  # the input's counted quirks and skips
+        from raytool.tools.dataset import ImportReport
+        from raytool.tools.stats import report_lines
+
+        parts += [*(f"Input: {line}" for line in report_lines(ImportReport.from_dict(report))), ""]
     lines = ratio_lines(results)
     if lines:
         parts += [*(f"- {line}" for line in lines), ""]

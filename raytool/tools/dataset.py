@@ -2,7 +2,7 @@
 
 Layout of a dataset directory (what `raytool data import --out DIR` writes):
     tools.jsonl     one `ToolSpec.to_dict()` per line
-    tasks.jsonl     one `Task.to_dict()` per line
+    tasks.jsonl     one `Task.to_dict()` per line (empty for a catalogue: `num_tasks` 0 in the manifest)
     manifest.json   format, sources, counts and the import report (skips by reason, notes)
 
 Loading validates every line and names the file, line and field of the first bad one.
@@ -92,6 +92,7 @@ class ToolDataset:
         data_dir = Path(data_dir)
         if not data_dir.is_dir():
             raise FileNotFoundError(f"{data_dir}: not a dataset directory (run `raytool data import` first)")
+        manifest = read_json(data_dir / MANIFEST_FILE) if (data_dir / MANIFEST_FILE).exists() else {}
         tools: dict[str, ToolSpec] = {}
         for lineno, record in _records(data_dir / TOOLS_FILE):
             spec = _parse(ToolSpec.from_dict, record, data_dir / TOOLS_FILE, lineno)
@@ -100,14 +101,14 @@ class ToolDataset:
             tools[spec.name] = spec
         tasks: list[Task] = []
         ids: set[str] = set()
-        for lineno, record in _records(data_dir / TASKS_FILE):
+        catalogue_only = manifest.get("num_tasks") == 0  # a catalogue: tools, no tasks (an empty tasks file)
+        for lineno, record in () if catalogue_only else _records(data_dir / TASKS_FILE):
             task = _parse(Task.from_dict, record, data_dir / TASKS_FILE, lineno)
             if task.id in ids:
                 raise RecordError(str(data_dir / TASKS_FILE), f"line {lineno}", "id", f"duplicate task id {task.id!r}")
             _parse(lambda t: check_task_tools(t, tools), task, data_dir / TASKS_FILE, lineno)
             ids.add(task.id)
             tasks.append(task)
-        manifest = read_json(data_dir / MANIFEST_FILE) if (data_dir / MANIFEST_FILE).exists() else {}
         report = ImportReport.from_dict(manifest.pop("report", {}))
         for key in ("num_tools", "num_tasks"):
             manifest.pop(key, None)

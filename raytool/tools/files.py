@@ -46,6 +46,32 @@ def read_json(path: str | Path) -> Any:
         ) from None
 
 
+def read_document(path: str | Path) -> Any:
+    """A whole-file JSON or YAML document (`.yaml` / `.yml`, or any file that is not JSON); a syntax error names
+    its line and column."""
+    import yaml
+
+    path = Path(path)
+    if path.suffix.lower() not in (".yaml", ".yml"):
+        text = read_text(path)
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as err:
+            if text.lstrip()[:1] in ("{", "["):  # meant to be JSON
+                raise RecordError(
+                    str(path), f"line {err.lineno}", "", f"malformed JSON ({err.msg}, column {err.colno})",
+                    TRUNCATED_JSON,
+                ) from None  # fmt: skip
+    try:
+        return yaml.safe_load(read_text(path))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else ""
+        column = f", column {mark.column + 1}" if mark else ""
+        raise RecordError(str(path), where, "", f"malformed YAML ({getattr(err, 'problem', err)}{column})",
+                          TRUNCATED_JSON) from None  # fmt: skip
+
+
 def iter_jsonl(path: str | Path) -> Iterator[tuple[int, Any | RecordError]]:
     """(line number, parsed object) per non-blank line; a bad line yields its `RecordError` instead.
 

@@ -7,7 +7,7 @@ from collections import Counter
 from typing import Any
 
 from raytool.tables import format_table
-from raytool.tools.dataset import ToolDataset
+from raytool.tools.dataset import ImportReport, ToolDataset
 
 STATS_HEADERS = (
     "dataset",
@@ -54,9 +54,13 @@ def stats_table(named: dict[str, ToolDataset]) -> str:
         rows.append([name, s["format"], *counts, s["domains"], s["skipped"]])
     lines = [format_table(STATS_HEADERS, rows)]
     for name, ds in named.items():
-        for group, counts in ds.report.notes.items():
-            detail = ", ".join(f"{k} {v}" for k, v in counts.items())
-            lines.append(f"{name}: {group}: {detail}")
-        if ds.report.skipped:
-            lines.append(f"{name}: skipped by reason: " + ", ".join(f"{k} {v}" for k, v in ds.report.skipped.items()))
+        lines += [f"{name}: {line}" for line in report_lines(ds.report)]
     return "\n".join(lines)
+
+
+def report_lines(report: ImportReport) -> list[str]:
+    """An import's notes (quirks and conventions, counted) and skips by reason, one line per group."""
+    lines = [f"{group}: " + ", ".join(f"{k} {v}" for k, v in counts.items()) for group, counts in report.notes.items()]
+    if report.skipped:
+        lines.append("skipped by reason: " + ", ".join(f"{k} {v}" for k, v in report.skipped.items()))
+    return lines

@@ -1,4 +1,10 @@
-"""What every importer shares: strict-or-skip handling of bad records, and type-name mapping."""
+"""What every importer shares: strict-or-skip handling of bad records, and type-name mapping.
+
+Quirks — values the project cannot represent exactly but can map to the nearest thing — are not errors: they are
+converted and counted in the report's notes under `QUIRKS` (`raytool data stats` and every `eval` command print
+them). A parameter type that is free text ("NUMBER OF ITEMS", RapidAPI's "ENUM (a|b)") becomes a string; its
+original spelling is kept in the parameter's schema under `ORIGINAL_TYPE`.
+"""
 
 from __future__ import annotations
 
@@ -22,14 +28,35 @@ TYPE_NAMES = {
 }  # fmt: skip
 
 
-def json_type(name: Any, field: str) -> str:
-    """Map a benchmark's type name (`str`, `NUMBER`, `DATE (YYYY-MM-DD)`) to a JSON-schema type."""
+QUIRKS = "quirks"  # the report's notes group of counted lenient conversions
+ORIGINAL_TYPE = "x-raytool-original-type"  # a parameter schema's key for a type name that was mapped to string
+UNKNOWN_TYPE = "unknown_type_as_string"
+
+
+def json_type(name: Any, field: str, report: ImportReport | None = None) -> str:
+    """Map a benchmark's type name (`str`, `NUMBER`, `DATE (YYYY-MM-DD)`) to a JSON-schema type.
+
+    A name that is no known type is an error without `report`; with one it maps to "string" and is counted
+    (`QUIRKS`, `UNKNOWN_TYPE`). Use `typed` to also keep the original spelling in the schema.
+    """
     if not isinstance(name, str):
         raise FieldError(field, f"expected a type name, got {type(name).__name__}", "wrong_type")
     key = name.strip().lower().split(" ")[0].split("(")[0]
-    if key not in TYPE_NAMES:
+    if key in TYPE_NAMES:
+        return TYPE_NAMES[key]
+    if report is None:
         raise FieldError(field, f"unknown parameter type {name!r} (known: {', '.join(sorted(set(TYPE_NAMES)))})")
-    return TYPE_NAMES[key]
+    report.note(QUIRKS, UNKNOWN_TYPE)
+    return "string"
+
+
+def typed(name: Any, field: str, report: ImportReport) -> dict[str, Any]:
+    """`{"type": json_type(...)}`, plus `ORIGINAL_TYPE: name` when `name` was mapped to string as a quirk."""
+    before = report.notes.get(QUIRKS, {}).get(UNKNOWN_TYPE, 0)
+    schema: dict[str, Any] = {"type": json_type(name, field, report)}
+    if report.notes.get(QUIRKS, {}).get(UNKNOWN_TYPE, 0) > before:
+        schema[ORIGINAL_TYPE] = name
+    return schema
 
 
 class Collector:

@@ -3,6 +3,10 @@
 Tasks use the whole catalogue as their pool. A call lists the ids of the results it produces
 (`"responses": ["API_call_1", "API_call_2"]`, one per field of the tool's response schema, in order); a later
 parameter whose value is such an id becomes a result reference to that call and field.
+
+Quirks, converted and counted in the report's notes (`quirks`): a result id that no *earlier* call produces (a
+forward or dangling reference) stays the literal string (`dangling_reference_as_literal`); a parameter type that is
+no JSON type becomes a string (`unknown_type_as_string`, the original kept in the schema).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from raytool.tools.call import ToolCall, result_ref
 from raytool.tools.dataset import ImportReport, ToolDataset
 from raytool.tools.errors import UNKNOWN_TOOL, FieldError, RecordError, expect_type, require
 from raytool.tools.files import iter_jsonl
-from raytool.tools.importers.base import Collector, json_type
+from raytool.tools.importers.base import QUIRKS, Collector, json_type, typed
 from raytool.tools.spec import ToolSpec
 from raytool.tools.task import Task
 
@@ -33,7 +37,7 @@ def import_seal_tools(src: str | Path, tools: str | Path | None = None, skip_bad
         if isinstance(record, RecordError):
             collect.fail(record)
             continue
-        spec = collect.run(str(tools_path), f"line {lineno}", _tool, record)
+        spec = collect.run(str(tools_path), f"line {lineno}", _tool, record, report)
         if spec is not None:
             if spec.name in catalogue:
                 collect.fail(
@@ -46,20 +50,20 @@ def import_seal_tools(src: str | Path, tools: str | Path | None = None, skip_bad
         if isinstance(record, RecordError):
             collect.fail(record)
             continue
-        task = collect.run(str(src), f"line {lineno}", _task, record, catalogue)
+        task = collect.run(str(src), f"line {lineno}", _task, record, catalogue, report)
         if task is not None:
             tasks.append(task)
     info = {"format": "seal_tools", "src": str(src), "tools_src": str(tools_path)}
     return ToolDataset(catalogue, tasks, info, report)
 
 
-def _tool(record: Any) -> ToolSpec:
+def _tool(record: Any, report: ImportReport) -> ToolSpec:
     name = require(record, "api_name", str)
     params = require(record, "parameters", dict)
     properties = {}
     for pname, schema in params.items():
         expect_type(schema, dict, f"parameters.{pname}")
-        prop = {"type": json_type(require(schema, "type", str, f"parameters.{pname}.type"), f"parameters.{pname}.type")}
+        prop = typed(require(schema, "type", str, f"parameters.{pname}.type"), f"parameters.{pname}.type", report)
         if "description" in schema:
             prop["description"] = require(schema, "description", str, f"parameters.{pname}.description")
         properties[pname] = prop
@@ -73,7 +77,7 @@ def _tool(record: Any) -> ToolSpec:
     returns = {"type": "object", "properties": {}}
     for rname, schema in responses.items():
         expect_type(schema, dict, f"responses.{rname}")
-        rtype = json_type(schema.get("type", "str"), f"responses.{rname}.type")
+        rtype = json_type(schema.get("type", "str"), f"responses.{rname}.type", report)
         returns["properties"][rname] = {"type": rtype, "description": str(schema.get("description", ""))}
     return ToolSpec(
         name=name,
@@ -84,7 +88,7 @@ def _tool(record: Any) -> ToolSpec:
     )
 
 
-def _task(record: Any, catalogue: dict[str, ToolSpec]) -> Task:
+def _task(record: Any, catalogue: dict[str, ToolSpec], report: ImportReport) -> Task:
     task_id = require(record, "id", str)
     calling = require(record, "calling", list)
     producers: dict[str, tuple[int, str]] = {}  # result id -> (call index, response field)
@@ -95,7 +99,7 @@ def _task(record: Any, catalogue: dict[str, ToolSpec]) -> Task:
         if name not in catalogue:
             raise FieldError(f"calling[{i}].api", f"unknown tool {name!r} (not in the tool file)", UNKNOWN_TOOL)
         params = require(raw, "parameters", dict, f"calling[{i}].parameters")
-        arguments = {k: _resolve(v, producers, f"calling[{i}].parameters.{k}") for k, v in params.items()}
+        arguments = {k: _resolve(v, producers, report) for k, v in params.items()}
         calls.append(ToolCall.with_inferred_deps(name, arguments))
         fields = list((catalogue[name].returns or {}).get("properties", {}))
         for j, result_id in enumerate(raw.get("responses", [])):
@@ -113,15 +117,17 @@ def _task(record: Any, catalogue: dict[str, ToolSpec]) -> Task:
     )
 
 
-def _resolve(value: Any, producers: dict[str, tuple[int, str]], field: str) -> Any:
-    """Replace result ids (`"API_call_3"`) by result references, recursively."""
+def _resolve(value: Any, producers: dict[str, tuple[int, str]], report: ImportReport) -> Any:
+    """Replace result ids (`"API_call_3"`) of earlier calls by result references, recursively; an id no earlier
+    call produced stays the literal string (a counted quirk)."""
     if isinstance(value, str) and _RESULT_ID.match(value):
         if value not in producers:
-            raise FieldError(field, f"{value!r} is not produced by an earlier call")
+            report.note(QUIRKS, "dangling_reference_as_literal")
+            return value
         call, path = producers[value]
         return result_ref(call, path)
     if isinstance(value, list):
-        return [_resolve(v, producers, f"{field}[{i}]") for i, v in enumerate(value)]
+        return [_resolve(v, producers, report) for v in value]
     if isinstance(value, dict):
-        return {k: _resolve(v, producers, f"{field}.{k}") for k, v in value.items()}
+        return {k: _resolve(v, producers, report) for k, v in value.items()}
     return value

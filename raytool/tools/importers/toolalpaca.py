@@ -22,7 +22,8 @@ from raytool.tools.call import ToolCall, result_ref
 from raytool.tools.dataset import ImportReport, ToolDataset
 from raytool.tools.errors import UNKNOWN_TOOL, FieldError, RecordError, expect_type, require
 from raytool.tools.files import read_json
-from raytool.tools.importers.base import Collector, json_type
+from raytool.tools.importers.base import Collector
+from raytool.tools.importers.openapi import openapi_tools
 from raytool.tools.spec import ToolSpec
 from raytool.tools.task import Task
 
@@ -45,7 +46,7 @@ def import_toolalpaca(src: str | Path, tools: str | Path | None = None, skip_bad
     catalogue: dict[str, ToolSpec] = {}
     tasks: list[Task] = []
     for i, api in enumerate(apis):
-        specs = collect.run(str(src), f"index {i}", _api_tools, api)
+        specs = collect.run(str(src), f"index {i}", _api_tools, api, report)
         if specs is None:
             continue
         names = tuple(s.name for s in specs)
@@ -71,68 +72,20 @@ def import_toolalpaca(src: str | Path, tools: str | Path | None = None, skip_bad
     return ToolDataset(catalogue, tasks, {"format": "toolalpaca", "src": str(src)}, report)
 
 
-def _api_tools(api: Any) -> list[ToolSpec]:
+def _api_tools(api: Any, report: ImportReport) -> list[ToolSpec]:
+    """The API's tools from its OpenAPI `Documentation` (`raytool.tools.importers.openapi`); strict within one API."""
     require(api, "Name", str)
-    category = api.get("Category", "")
     doc_text = require(api, "Documentation", str)
     try:
         doc = json.loads(doc_text)
     except json.JSONDecodeError as err:
         raise FieldError("Documentation", f"not valid OpenAPI JSON ({err.msg})", "truncated_json") from None
-    paths = require(doc, "paths", dict, "Documentation.paths")
-    specs = []
-    for route, methods in paths.items():
-        expect_type(methods, dict, f"Documentation.paths.{route}")
-        for method, op in methods.items():
-            field = f"Documentation.paths.{route}.{method}"
-            expect_type(op, dict, field)
-            name = require(op, "operationId", str, f"{field}.operationId")
-            params = _parameters(op, field)
-            returns = _response_schema(op)
-            desc = str(op.get("description") or op.get("summary") or name)
-            specs.append(ToolSpec(name=name, description=desc, parameters=params, returns=returns, domain=category))
-    return specs
-
-
-def _parameters(op: dict, field: str) -> dict[str, Any]:
-    properties: dict[str, Any] = {}
-    required: list[str] = []
-    for k, p in enumerate(op.get("parameters", [])):
-        expect_type(p, dict, f"{field}.parameters[{k}]")
-        pname = require(p, "name", str, f"{field}.parameters[{k}].name")
-        schema = dict(p.get("schema", {}))
-        schema["type"] = json_type(schema.get("type", "string"), f"{field}.parameters[{k}].schema.type")
-        if p.get("description"):
-            schema["description"] = p["description"]
-        properties[pname] = schema
-        if p.get("required"):
-            required.append(pname)
-    body = op.get("requestBody", {}).get("content", {})
-    for content in body.values():
-        schema = content.get("schema", {})
-        for pname, prop in schema.get("properties", {}).items():
-            properties[pname] = _clean_schema(prop)
-        required += [r for r in schema.get("required", []) if r in properties and r not in required]
-    return {"type": "object", "properties": properties, "required": required}
-
-
-def _response_schema(op: dict) -> dict[str, Any] | None:
-    for code in ("200", "201", "default"):
-        content = op.get("responses", {}).get(code, {}).get("content", {})
-        for media in content.values():
-            if isinstance(media, dict) and "schema" in media:
-                return _clean_schema(media["schema"])
-    return None
-
-
-def _clean_schema(schema: Any) -> dict[str, Any]:
-    """A JSON-schema dict whose `type` is a JSON-schema type (OpenAPI allows a few others)."""
-    if not isinstance(schema, dict):
-        return {"type": "string"}
-    out = dict(schema)
-    if "type" in out:
-        out["type"] = json_type(out["type"], "schema.type")
-    return out
+    expect_type(doc, dict, "Documentation")
+    category = str(api.get("Category", ""))
+    try:
+        return openapi_tools(doc, report, Collector(report, False), "", category, "", "Documentation.")
+    except RecordError as err:  # strict within the API: the caller names the file and the API's index
+        raise FieldError(err.field, err.message, err.reason) from None
 
 
 def _task(api: dict, j: int, query: Any, steps: Any, names: tuple[str, ...], report: ImportReport) -> Task:

@@ -17,7 +17,7 @@ from raytool.tools.call import ToolCall
 from raytool.tools.dataset import ImportReport, ToolDataset
 from raytool.tools.errors import UNKNOWN_TOOL, FieldError, RecordError, expect_type, require
 from raytool.tools.files import read_json
-from raytool.tools.importers.base import Collector, json_type
+from raytool.tools.importers.base import Collector, typed
 from raytool.tools.spec import ToolSpec
 from raytool.tools.task import Task
 
@@ -50,7 +50,7 @@ def _task(record: Any, catalogue: dict[str, ToolSpec], report: ImportReport) -> 
     api_list = require(record, "api_list", list)
     candidates = {}
     for j, api in enumerate(api_list):
-        spec = _tool(api, f"api_list[{j}]")
+        spec = _tool(api, f"api_list[{j}]", report)
         key = (api["tool_name"], api["api_name"])
         candidates[key] = spec.name
         known = catalogue.get(spec.name)
@@ -79,7 +79,7 @@ def _task(record: Any, catalogue: dict[str, ToolSpec], report: ImportReport) -> 
     )
 
 
-def _tool(api: Any, field: str) -> ToolSpec:
+def _tool(api: Any, field: str, report: ImportReport) -> ToolSpec:
     expect_type(api, dict, field)
     tool = require(api, "tool_name", str, f"{field}.tool_name")
     name = require(api, "api_name", str, f"{field}.api_name")
@@ -90,7 +90,7 @@ def _tool(api: Any, field: str) -> ToolSpec:
         for k, p in enumerate(params):
             where = f"{field}.{kind}[{k}]"
             pname = require(p, "name", str, f"{where}.name")
-            prop: dict[str, Any] = {"type": json_type(require(p, "type", str, f"{where}.type"), f"{where}.type")}
+            prop: dict[str, Any] = typed(require(p, "type", str, f"{where}.type"), f"{where}.type", report)
             if p.get("description"):
                 prop["description"] = str(p["description"])
             if p.get("default") not in (None, ""):

@@ -96,10 +96,17 @@ def _parser() -> argparse.ArgumentParser:
     rank.add_argument("--shard-size", type=int, default=25)
     rank.set_defaults(run=_distill_rank)
 
-    inst = distill.add_parser("instructions", help="new verified instructions covering diverse tool combinations")
-    inst.add_argument("--suite", required=True)
+    inst = distill.add_parser(
+        "instructions", help="new instructions: verified ones for a suite, or teacher-written tasks for a catalogue"
+    )
+    target = inst.add_mutually_exclusive_group(required=True)
+    target.add_argument("--suite", help="an executable suite (cpn, travel, finance)")
+    target.add_argument("--tools", type=Path, help="a catalogue: a dataset dir, or a file with --format")
+    inst.add_argument("--format", default="raytool", choices=(*FORMATS, "raytool"),
+                      help="format of --tools (openai_tools, mcp, openapi, ...; raytool: a dataset dir)")  # fmt: skip
     inst.add_argument("--level", type=int, default=2)
     inst.add_argument("--num", type=int, default=50)
+    inst.add_argument("--multi-share", type=float, default=0.5, help="--tools: share of two-call tasks")
     inst.add_argument("--seed", type=int, default=0)
     inst.add_argument("--out", required=True, type=Path)
     inst.add_argument("--teacher", type=Path)
@@ -450,14 +457,28 @@ def _distill_instructions(args: argparse.Namespace) -> int:
     from raytool.distill.instructions import InstructionConfig, synthesize_instructions
     from raytool.tables import format_table
 
+    catalogue = None
+    if args.tools:
+        from raytool.evaluation.proposer import load_eval_data
+
+        catalogue = load_eval_data(args.tools, args.format)
     _, teacher = _teacher(args.teacher)
     try:
-        config = InstructionConfig(args.suite, args.level, args.num, args.seed)
-        summary = synthesize_instructions(config, teacher, args.out)
+        if catalogue is not None:
+            from raytool.distill.catalogue_tasks import DATASET, CatalogueTaskConfig, synthesize_catalogue_tasks
+
+            config = CatalogueTaskConfig(num=args.num, multi_share=args.multi_share, seed=args.seed)
+            summary = synthesize_catalogue_tasks(catalogue, teacher, args.out, config)
+            out = args.out / DATASET
+        else:
+            summary = synthesize_instructions(InstructionConfig(args.suite, args.level, args.num, args.seed), teacher,
+                                              args.out)  # fmt: skip
+            out = args.out
     finally:
         teacher.close()
-    print(format_table(["metric", "value"], list(summary.items())))
-    print(f"wrote {args.out}")
+    print(format_table(["metric", "value"], [(k, json.dumps(v) if isinstance(v, dict) else v)
+                                             for k, v in summary.items()]))  # fmt: skip
+    print(f"wrote {out}")
     return 0
 
 

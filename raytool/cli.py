@@ -296,6 +296,14 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="continue the decider from its last checkpoint (other stages skip finished artifacts)",
     )
+    train.add_argument(
+        "--tools",
+        type=Path,
+        help="your own catalogue instead of the benchmarks: the catalogue job (raytool.train_catalogue) "
+        "writes tasks, proposer, decider and a serve.yaml for it; settings: `catalogue:` section",
+    )
+    train.add_argument("--format", default="raytool", choices=(*FORMATS, "raytool"),
+                       help="format of --tools (openai_tools, mcp, openapi, ...; raytool: a dataset dir)")  # fmt: skip
     train.set_defaults(run=_train)
     return parser
 
@@ -933,6 +941,8 @@ def _serve(args: argparse.Namespace) -> int:
                     app["args"][key] = str(Path(app["args"][key]).expanduser().resolve())
             for own in (app["args"].get("proxies") or {}).values():
                 own.update({k: str(Path(v).expanduser().resolve()) for k, v in own.items()})
+            catalogues = app["args"].get("catalogues") or {}
+            catalogues.update({k: str(Path(v).expanduser().resolve()) for k, v in catalogues.items()})
     config = check_serve_config(record, str(args.config))
     _ray_init(log_to_driver=False)
     from ray import serve
@@ -977,6 +987,8 @@ def _train(args: argparse.Namespace) -> int:
     from raytool.tools.shared import import_shared
     from raytool.tools.stats import stats_table
 
+    if args.tools:
+        return _train_catalogue(args)
     out = args.out or cache_dir() / "run"
     data_dir = args.data_dir or shared_data_dir()
     print(f"[train] stage 1/{STAGES}: import the shared benchmarks from {data_dir} into {out / 'datasets'}")
@@ -1013,6 +1025,21 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train_catalogue(args: argparse.Namespace) -> int:
+    """`raytool train --tools`: the catalogue job (`raytool.train_catalogue`) into --out (default:
+    $RAYTOOL_CACHE/catalogues/<name>)."""
+    from raytool.paths import cache_dir
+    from raytool.train_catalogue import CatalogueJobConfig, domain_name, run_catalogue_job
+
+    settings = _train_config(args.config)
+    config = CatalogueJobConfig.from_dict(settings.get("catalogue"))
+    out = args.out or cache_dir() / "catalogues" / (config.name or domain_name(args.tools))
+    torch_threads()
+    _ray_init(log_to_driver=False)
+    run_catalogue_job(args.tools, args.format, out, lambda: _teacher(args.teacher)[1], config, cache_dir() / "run")
+    return 0
+
+
 def _train_decider_stages(out: Path, settings: dict, args: argparse.Namespace) -> None:
     from raytool import pipeline
 
@@ -1037,7 +1064,7 @@ def _train_config(path: Path | None) -> dict:
     import yaml
 
     record = (yaml.safe_load(path.read_text()) if path else None) or {}
-    known = ("proposer", "filler", "evaluation", "decider_stages", "fp", "decider", "agent", "segmenter")
+    known = ("proposer", "filler", "evaluation", "decider_stages", "fp", "decider", "agent", "segmenter", "catalogue")
     unknown = sorted(set(record) - set(known))
     if unknown:
         raise ValueError(f"{path}: unknown section {unknown[0]!r} (known: {', '.join(known)})")

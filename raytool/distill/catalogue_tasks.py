@@ -2,9 +2,10 @@
 
 1. Plan `num` items: one tool, or (a `multi_share` of them) two tools where the second can use the first's result
    (a parameter named like a field of the first's `returns`, else a tool of the same domain), drawn with `seed`.
-2. The teacher writes, per item, one JSON object `{"request": ..., "calls": [{"name", "arguments"}]}` given the
-   tools' schemas; with `structured` the output is constrained to that shape (vLLM structured outputs / the OpenAI
-   backend's `response_format`). A value taken from an earlier call's result is `{"$ref": k, "path": "field"}`.
+2. The teacher writes, per item, one JSON object `{"calls": [{"name", "arguments"}], "request": ...}` given the
+   tools' schemas; with `structured` the output is constrained to `answer_schema` (vLLM structured outputs / the
+   OpenAI backend's `response_format`): the planned tools in order, each call's arguments following its tool's
+   schema, calls before the request. A value taken from an earlier call's result is `{"$ref": k, "path": "field"}`.
 3. Each answer is checked, and kept only if every check passes (the first failing check is counted):
        unparsed            not one JSON object of that shape
        wrong_tools         its calls are not the planned tools, in order
@@ -80,20 +81,55 @@ def _follower(tools: dict[str, ToolSpec], first: str, names: list[str], rng: ran
 
 
 def answer_schema(specs: list[ToolSpec]) -> dict[str, Any]:
-    """The JSON Schema of one answer: the request and exactly these calls, in order."""
-    call = {
-        "type": "object",
-        "properties": {"name": {"enum": [s.name for s in specs]}, "arguments": {"type": "object"}},
-        "required": ["name", "arguments"],
-    }  # the order is checked afterwards (`wrong_tools`): plain items keep every guided-decoding backend able
+    """The JSON Schema of one answer: exactly these calls, in order, each call's arguments following its tool's
+    parameter schema (a later call's argument may instead be a reference to an earlier call's result field), then
+    the request. Calls come first so that a small teacher writes the request after the values it must contain;
+    strings are bounded so that decoding cannot run away."""
+    calls = []
+    for i, spec in enumerate(specs):
+        properties = {}
+        for name, schema in spec.properties.items():
+            own = _bounded(schema)
+            refs = [_ref_schema(k, specs[k]) for k in range(i)]
+            properties[name] = {"anyOf": [own, *refs]} if refs else own
+        arguments = {"type": "object", "properties": properties, "required": spec.required,
+                     "additionalProperties": False}  # fmt: skip
+        calls.append({"type": "object", "properties": {"name": {"const": spec.name}, "arguments": arguments},
+                      "required": ["name", "arguments"], "additionalProperties": False})  # fmt: skip
     return {
         "type": "object",
         "properties": {
-            "request": {"type": "string"},
-            "calls": {"type": "array", "items": call, "minItems": len(specs), "maxItems": len(specs)},
+            "calls": {
+                "type": "array",
+                "prefixItems": calls,
+                "items": False,
+                "minItems": len(specs),
+                "maxItems": len(specs),
+            },  # fmt: skip
+            "request": {"type": "string", "minLength": 12, "maxLength": 400},
         },
-        "required": ["request", "calls"],
+        "required": ["calls", "request"],
+        "additionalProperties": False,
     }
+
+
+def _bounded(schema: dict[str, Any]) -> dict[str, Any]:
+    """A parameter's schema for decoding: its type, enum and bounds; strings at most 60 characters."""
+    out = {k: v for k, v in schema.items() if k in ("type", "enum", "minimum", "maximum", "items", "format")}
+    if out.get("type") == "string" and "enum" not in out:
+        out["maxLength"] = min(int(schema.get("maxLength", 60)), 60)
+    if out.get("type") == "array" and isinstance(out.get("items"), dict):
+        out["items"] = _bounded(out["items"])
+        out["maxItems"] = 5
+    return out or {"type": "string", "maxLength": 60}
+
+
+def _ref_schema(k: int, spec: ToolSpec) -> dict[str, Any]:
+    """A reference to call k's result (its field names when its tool declares them)."""
+    fields = sorted((spec.returns or {}).get("properties") or {})
+    path = {"enum": fields} if fields else {"type": "string", "maxLength": 40}
+    return {"type": "object", "properties": {REF_KEY: {"const": k}, "path": path}, "required": [REF_KEY, "path"],
+            "additionalProperties": False}  # fmt: skip
 
 
 def task_messages(specs: list[ToolSpec]) -> list[dict[str, str]]:
@@ -112,11 +148,11 @@ def task_messages(specs: list[ToolSpec]) -> list[dict[str, str]]:
          {"user_id": {"type": "string"}, "limit": {"type": "integer"}}, "required": ["user_id"]}},
     ]  # fmt: skip
     example_answer = {
-        "request": "Look up the account of ana@example.com and show me their last 3 orders.",
         "calls": [
             {"name": "find_user", "arguments": {"email": "ana@example.com"}},
             {"name": "list_orders", "arguments": {"user_id": {REF_KEY: 0, "path": "user_id"}, "limit": 3}},
         ],
+        "request": "Look up the account of ana@example.com and show me their last 3 orders.",
     }
     tools = [s.to_dict() for s in specs]
     return [

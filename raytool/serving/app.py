@@ -10,9 +10,12 @@ domains' proxy deployments through their handles (a job whose replica dies is re
 calls in order and answers. `build_app(args)` is the Serve config's
 `import_path` (`raytool.serving.app:build_app`); args: `proposer`, `decider` (checkpoints every proxy loads unless
 `proxies` names its own per domain), `domains` (default: the three executable suites), `token` (bearer auth),
-`router` (`proposer` | `bm25`), `teacher` (a `TeacherConfig` record: serve a `Planner` with that teacher) and
+`router` (`proposer` | `bm25`), `teacher` (a `TeacherConfig` record: serve a `Planner` with that teacher),
 `planner` (`PlannerConfig` fields other than `mode`, which each request chooses: `options.planner`, by default
-`auto` with a planner and `never` without).
+`auto` with a planner and `never` without) and `catalogues` (`{domain: dataset dir}`: a user's catalogue served as
+a domain, what `raytool train --tools` writes; a request to it — named by `domain`, or any request when the app
+serves catalogue domains only and one of them — is answered over that catalogue's tools like a request that
+carries its own `tools`: one job, not executable).
 """
 
 from __future__ import annotations
@@ -164,14 +167,16 @@ class Router:
     """The ingress (module docstring)."""
 
     def __init__(self, proxies: dict[str, Any], proposer: str, token: str | None = None, router: str = "bm25",
-                 planner=None, planner_config: dict[str, Any] | None = None, filler: str = "") -> None:  # fmt: skip
+                 planner=None, planner_config: dict[str, Any] | None = None, filler: str = "",
+                 catalogues: dict[str, list[dict[str, Any]]] | None = None) -> None:  # fmt: skip
         self.handles = proxies
+        self.catalogues = dict(catalogues or {})  # catalogue domains: their tools, served like a request's own
         self.planner = planner
         self.planner_config = PlannerConfig(**(planner_config or {}))
         self.token = token or None
         if self.token:  # read by BearerAuth in this replica's process
             os.environ[TOKEN_ENV] = self.token
-        self.catalogue, self.pools = _catalogue(sorted(proxies))
+        self.catalogue, self.pools = _catalogue(sorted(set(proxies) - set(self.catalogues)))
         # the proxies read argument values with `filler` (the router only needs to know that there is one)
         self.config = AgentConfig(proxy=ProxyConfig(proposer=proposer, decider="", filler=filler), router=router,
                                   parallel=True)  # fmt: skip
@@ -197,15 +202,28 @@ class Router:
     def solve(self, request: Request, body: SolveRequest) -> dict[str, Any]:
         check_token(request, self.token)
         began = time.perf_counter()
-        if body.domain is not None and body.domain not in self.pools:
+        served = sorted(set(self.pools) | set(self.catalogues))
+        if body.domain is not None and body.domain not in served:
             raise ApiError(422, "unknown_domain", f"domain {body.domain!r} is not served (served: "
-                                                  f"{', '.join(sorted(self.pools))})")  # fmt: skip
+                                                  f"{', '.join(served)})")  # fmt: skip
         mode = body.options.planner or ("auto" if self.planner is not None else "never")
         if mode != "never" and self.planner is None:
             raise ApiError(422, "no_planner", "this server has no teacher to plan with: use options.planner 'never'")
         deadline = time.monotonic() + body.options.timeout_s
         if body.tools is not None:
-            return self._solve_catalogue(body, began, deadline)
+            tools = [{"name": t.name, "description": t.description,
+                      "parameters": t.parameters or {"type": "object", "properties": {}, "required": []}}
+                     for t in body.tools]  # fmt: skip
+            return self._solve_catalogue(body.query, body.domain or sorted(self.handles)[0], tools, body, began,
+                                         deadline)  # fmt: skip
+        domain = body.domain if body.domain in self.catalogues else None
+        if body.domain is None and self.catalogues and not self.pools:  # an app of catalogue domains only
+            if len(self.catalogues) > 1:
+                raise ApiError(422, "domain_required", "this server has several catalogues: name one in `domain` ("
+                                                       f"{', '.join(sorted(self.catalogues))})")  # fmt: skip
+            domain = next(iter(self.catalogues))
+        if domain is not None:
+            return self._solve_catalogue(body.query, domain, self.catalogues[domain], body, began, deadline)
         pools = {body.domain: self.pools[body.domain]} if body.domain else self.pools
         config = AgentConfig(proxy=self.config.proxy, router=self.config.router, parallel=True,
                              planner=replace(self.planner_config, mode=mode))  # fmt: skip
@@ -222,25 +240,24 @@ class Router:
         return _answer(result.outcome.calls, sorted({j["domain"] for j in result.jobs}), result.plan.source,
                        timings, body.options.execute, result.outcome.outputs, self.catalogue)  # fmt: skip
 
-    def _solve_catalogue(self, body: SolveRequest, began: float, deadline: float) -> dict[str, Any]:
-        """A client's own tools: one job, to the named domain's proxy (else the first), over those tools only; not
-        executable. Argument values come from the proxy's filler (none without one: the binder has no gold)."""
+    def _solve_catalogue(self, query: str, domain: str, catalogue: list[dict[str, Any]], body: SolveRequest,
+                         began: float, deadline: float) -> dict[str, Any]:  # fmt: skip
+        """A catalogue (the client's own tools, or a served catalogue domain's): one job, to `domain`'s proxy, over
+        those tools only; not executable. Argument values come from the proxy's filler (none without one: the
+        binder has no gold)."""
         from raytool.tools.task import Task
 
-        names = [tool.name for tool in body.tools]
+        names = [tool["name"] for tool in catalogue]
         if len(set(names)) != len(names):
             raise ApiError(422, "invalid_request", "tool names must be unique")
-        domain = body.domain or sorted(self.handles)[0]
-        task = Task(id="query", query=body.query, tools=tuple(names), source="query")
-        catalogue = [{"name": t.name, "description": t.description,
-                      "parameters": t.parameters or {"type": "object", "properties": {}, "required": []}}
-                     for t in body.tools]  # fmt: skip
+        task = Task(id="query", query=query, tools=tuple(names), source="query")
         agent = ServedAgent(self.handles, deadline, config=self.config, catalogue={}, teacher=None,
                             work_dir=self.work_dir, pools={domain: []}, log=lambda _: None)  # fmt: skip
         agent._catalogue_dicts = catalogue
         (result,) = agent._execute({domain: [(0, 0, {"task": task.to_dict(), "pool": names})]}).values()
         timings = {"total_s": round(time.perf_counter() - began, 4), "retries": float(agent.retries)}
-        return _answer(result["calls"], [domain], "client-tools", timings, body.options.execute,
+        plan = "catalogue" if domain in self.catalogues and body.tools is None else "client-tools"
+        return _answer(result["calls"], [domain], plan, timings, body.options.execute,
                                  [c.get("output") for c in result["calls"]])  # fmt: skip
 
 
@@ -251,6 +268,7 @@ def build_app(args: dict[str, Any]):
 
     check_app_args(args, "build_app args")
     domains = list(args.get("domains") or SUITE_NAMES)
+    catalogues = {domain: _catalogue_tools(path) for domain, path in (args.get("catalogues") or {}).items()}
     own = args.get("proxies") or {}
     proxies = {}
     for domain in domains:
@@ -268,7 +286,14 @@ def build_app(args: dict[str, Any]):
         if teacher.backend not in ("vllm", "openai"):  # it cannot constrain its output to the plan's JSON Schema
             planner_config.setdefault("structured", False)
     return Router.bind(proxies, _path(args["proposer"]), args.get("token"), args.get("router", "bm25"), planner,
-                       planner_config, _path(args["filler"]) if args.get("filler") else "")  # fmt: skip
+                       planner_config, _path(args["filler"]) if args.get("filler") else "", catalogues)  # fmt: skip
+
+
+def _catalogue_tools(path: str) -> list[dict[str, Any]]:
+    """A served catalogue's tools (`ToolSpec.to_dict()` records) from its dataset directory."""
+    from raytool.tools.dataset import ToolDataset
+
+    return [spec.to_dict() for spec in ToolDataset.load(_path(path)).tools.values()]
 
 
 def _path(value: str) -> str:

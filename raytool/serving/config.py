@@ -16,7 +16,18 @@ from typing import Any
 import yaml
 
 RAYTOOL_IMPORT = "raytool.serving.app:build_app"
-APP_ARGS = {"proposer", "decider", "filler", "domains", "proxies", "token", "router", "teacher", "planner"}
+APP_ARGS = {
+    "proposer",
+    "decider",
+    "filler",
+    "domains",
+    "proxies",
+    "token",
+    "router",
+    "teacher",
+    "planner",
+    "catalogues",
+}
 
 
 class ServeConfigError(ValueError):
@@ -102,6 +113,16 @@ def check_app_args(args: dict[str, Any], where: str) -> None:
     for key in ("proposer", "decider"):
         if not args.get(key):
             raise ServeConfigError(f"{where}.{key}: required (a checkpoint directory)")
+    catalogues = args.get("catalogues") or {}
+    if not isinstance(catalogues, dict):
+        kind = type(catalogues).__name__
+        raise ServeConfigError(f"{where}.catalogues: a mapping of domain -> dataset dir, got {kind}")
+    domains = args.get("domains")
+    for domain, path in catalogues.items():
+        if domains and domain not in domains:
+            raise ServeConfigError(f"{where}.catalogues.{domain}: not one of `domains` ({', '.join(domains)})")
+        if not (Path(str(path)).expanduser() / "tools.jsonl").is_file():
+            raise ServeConfigError(f"{where}.catalogues.{domain}: {path} is not a dataset directory (no tools.jsonl)")
     for key, model, fixed in (("teacher", TeacherConfig, set()), ("planner", PlannerConfig, {"mode"})):
         record = args.get(key) or {}
         if not isinstance(record, dict):

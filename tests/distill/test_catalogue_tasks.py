@@ -82,18 +82,30 @@ def test_plan_pairs_tools_whose_inputs_use_the_first_result(tools) -> None:
     assert all(len(i) == 2 and i[0] != i[1] for i in items)
     after_find = {second for first, second in items if first == "find_customer"}
     assert after_find and after_find <= {"create_ticket", "list_orders", "update_plan"}  # they take customer_id
-    assert plan_items(tools, CatalogueTaskConfig(num=20, seed=3)) == plan_items(tools, CatalogueTaskConfig(num=20,
-                                                                                                          seed=3))
+    assert plan_items(tools, CatalogueTaskConfig(num=20, seed=3)) == plan_items(
+        tools, CatalogueTaskConfig(num=20, seed=3)
+    )
 
 
-def test_answer_schema_constrains_names_and_count(tools) -> None:
+def test_answer_schema_constrains_tools_order_arguments_and_references(tools) -> None:
     from jsonschema import Draft202012Validator
 
     schema = answer_schema([tools["find_customer"], tools["create_ticket"]])
+    Draft202012Validator.check_schema(schema)
     valid = json.loads(_answer(*GOOD).removeprefix("Sure! "))
-    assert Draft202012Validator(schema).is_valid(valid)
-    assert not Draft202012Validator(schema).is_valid(valid | {"calls": valid["calls"][:1]})
-    assert not Draft202012Validator(schema).is_valid(valid | {"calls": [{"name": "send_email", "arguments": {}}] * 2})
+    check = Draft202012Validator(schema).is_valid
+    assert check(valid)
+    assert list(schema["properties"]) == ["calls", "request"]  # the request is written after the values
+    assert not check(valid | {"calls": valid["calls"][:1]})
+    assert not check(valid | {"calls": valid["calls"][::-1]})  # order
+    second = valid["calls"][1]
+    assert not check(valid | {"calls": [valid["calls"][0], second | {"arguments": {"subject": "x"}}]})  # required
+    bad_enum = second | {"arguments": second["arguments"] | {"priority": "whenever"}}
+    assert not check(valid | {"calls": [valid["calls"][0], bad_enum]})
+    bad_ref = second | {"arguments": second["arguments"] | {"customer_id": {"$ref": 0, "path": "phone"}}}
+    assert not check(valid | {"calls": [valid["calls"][0], bad_ref]})  # find_customer returns no "phone"
+    first_ref = {"name": "find_customer", "arguments": {"email": {"$ref": 0, "path": "name"}}}
+    assert not check(valid | {"calls": [first_ref, second]})  # the first call has nothing to refer to
 
 
 class ScriptedTeacher:
@@ -114,8 +126,9 @@ class ScriptedTeacher:
             names = [t["name"] for t in json.loads(prompt.removeprefix("Tools: "))]
             assert json.loads(sampling.json_schema)["properties"]["calls"]["minItems"] == len(names)
             if names == ["find_customer"]:
-                out.append(_answer("Please find the customer ana@example.com", ("find_customer",
-                                                                                 {"email": "ana@example.com"})))
+                out.append(
+                    _answer("Please find the customer ana@example.com", ("find_customer", {"email": "ana@example.com"}))
+                )
             else:
                 out.append(_answer("do the thing for me", *((n, {"x": "invented"}) for n in names)))
         return out

@@ -138,7 +138,8 @@ def test_openapi_without_operation_ids(tmp_path: Path) -> None:
     post = ds.tools["post_pets"]
     assert post.required == ["name"] and set(post.properties) == {"name", "tag", "owner"}
     owner = post.properties["owner"]  # $ref inlined, the cycle Owner.pets -> Owner cut at an untyped object
-    assert owner["properties"]["name"] == {"type": "string"} and owner["properties"]["pets"]["items"] == {"type": "object"}
+    assert owner["properties"]["name"] == {"type": "string"}
+    assert owner["properties"]["pets"]["items"] == {"type": "object"}
     assert ds.tools["get_pets"].properties["limit"] == {"type": "integer", "maximum": 100, "x-raytool-in": "query"}
     assert ds.tools["get_pets"].returns["items"]["allOf"][0]["required"] == ["name"]
     quirks = ds.report.notes[QUIRKS]
@@ -165,7 +166,8 @@ def test_mcp_tools_list_answer(tmp_path: Path) -> None:
     weather = ds.tools["get_weather"]
     assert weather.required == ["location"] and weather.returns["properties"]["temperature"]["type"] == "number"
     files = ds.tools["list_files"]
-    assert files.description == "List files" and files.parameters == {"type": "object", "properties": {}, "required": []}
+    assert files.description == "List files"
+    assert files.parameters == {"type": "object", "properties": {}, "required": []}
     assert ds.report.notes[QUIRKS] == {"missing_description": 1}
     error = _write(tmp_path, "error.json", {"jsonrpc": "2.0", "id": 1, "error": {"code": -32601, "message": "nope"}})
     with pytest.raises(RecordError, match="the server answered an error: nope"):
@@ -213,7 +215,8 @@ def test_toolbench_free_text_type_becomes_string(tmp_path: Path) -> None:
     api = {
         "category_name": "Data", "tool_name": "Words", "api_name": "Count", "api_description": "count words",
         "required_parameters": [{"name": "text", "type": "STRING", "description": "text"}],
-        "optional_parameters": [{"name": "max", "type": "GEOPOINT (latitude, longitude)", "description": "", "default": ""}],
+        "optional_parameters": [{"name": "max", "type": "GEOPOINT (latitude, longitude)", "description": "",
+                                 "default": ""}],
     }  # fmt: skip
     src = _write(tmp_path, "G1.json", [{"query": "count", "query_id": 1, "api_list": [api],
                                         "relevant APIs": [["Words", "Count"]]}])  # fmt: skip

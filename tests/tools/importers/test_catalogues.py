@@ -260,7 +260,7 @@ def test_eval_commands_skip_bad_and_report_counts(tmp_path: Path, capsys: pytest
             "responses": {}}  # fmt: skip
     good = {"id": "dev-easy-0", "query": "q", "calling": [{"api": "f", "parameters": {}, "responses": []}]}
     (tmp_path / "tool.jsonl").write_text(json.dumps(tool) + "\n")
-    src = _write(tmp_path, "dev.jsonl", json.dumps(good) + "\n{\"id\": \n")
+    src = _write(tmp_path, "dev.jsonl", json.dumps(good) + '\n{"id": \n')
     with pytest.raises(RecordError, match="line 2"):
         load_eval_data(src, "seal_tools")
     lines: list[str] = []

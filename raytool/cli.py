@@ -304,6 +304,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--format", default="raytool", choices=(*FORMATS, "raytool"),
                        help="format of --tools (openai_tools, mcp, openapi, ...; raytool: a dataset dir)")  # fmt: skip
+    train.add_argument("--examples", type=Path, help="with --tools: your own example tasks (JSONL of Task records)")
     train.set_defaults(run=_train)
     return parser
 
@@ -1032,7 +1033,10 @@ def _train_catalogue(args: argparse.Namespace) -> int:
     from raytool.train_catalogue import CatalogueJobConfig, domain_name, run_catalogue_job
 
     settings = _train_config(args.config)
-    config = CatalogueJobConfig.from_dict(settings.get("catalogue"))
+    section = dict(settings.get("catalogue") or {})
+    if args.examples:
+        section["examples"] = str(args.examples)
+    config = CatalogueJobConfig.from_dict(section)
     out = args.out or cache_dir() / "catalogues" / (config.name or domain_name(args.tools))
     torch_threads()
     _ray_init(log_to_driver=False)

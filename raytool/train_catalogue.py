@@ -6,7 +6,8 @@
 Stages (each skipped when its artifact exists, so an interrupted job resumes):
     1 catalogue   the catalogue imported (`openai_tools`, `mcp`, `openapi`, a benchmark file, or a dataset dir)
     2 tasks       the teacher writes requests and gold calls for it, each checked (`distill instructions --tools`,
-                  `raytool.distill.catalogue_tasks`); too few usable tasks stops the job with the counts
+                  `raytool.distill.catalogue_tasks`), joined by the user's own examples (`examples`: JSONL of
+                  tasks, held to the same checks); too few usable tasks stops the job with the counts
     3 split       the usable tasks split into training and held-out tasks (`test_share`, by `seed`)
     4 proposer    trained on the training tasks over the catalogue; Recall / Complete@k on the held-out tasks
                   beside BM25 and the untrained MiniLM encoder
@@ -26,12 +27,13 @@ import math
 import random
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from raytool.tools.dataset import ToolDataset
 from raytool.tools.files import atomic_write_text
+from raytool.tools.task import Task
 
 STEPS = 7
 
@@ -41,15 +43,18 @@ class CatalogueJobConfig:
     """Settings of `raytool train --tools` (the `catalogue:` section of `--config`).
 
     name: the served domain's name (default: the catalogue file's stem, lower snake case).
-    num_tasks: tasks the teacher is asked to write; min_tasks: fewer usable ones stop the job.
+    examples: a JSONL file of the user's own tasks over the catalogue (`Task` records: id, query, calls), or "".
+    num_tasks: tasks the teacher is asked to write; min_tasks: fewer usable ones (with the examples) stop the job.
     multi_share: share of two-call tasks; test_share: held-out share of the usable tasks; seed: plan and split.
     rank_states: decider states the teacher labels for F_P (0: none, the decider trains unguided).
-    filler: an argument-filler checkpoint to use ("" = the main job's when it exists, else train one here).
+    filler: an argument-filler checkpoint to use ("" = the main job's when it exists and `main_filler`, else train
+        one here on the training tasks, scorer only).
     proposer / decider / fp: ProposerConfig, DeciderRunConfig and PolicyTrainConfig fields.
     top_p / max_steps: the decider's candidates and steps.
     """
 
     name: str = ""
+    examples: str = ""
     num_tasks: int = 60
     min_tasks: int = 4
     multi_share: float = 0.5
@@ -57,6 +62,7 @@ class CatalogueJobConfig:
     seed: int = 0
     rank_states: int = 60
     filler: str = ""
+    main_filler: bool = True
     top_p: int = 5
     max_steps: int = 6
     proposer: dict[str, Any] = field(default_factory=dict)
@@ -75,7 +81,7 @@ class CatalogueJobConfig:
 
 def domain_name(source: Path) -> str:
     """A domain name from a catalogue's path: `My Tools.openapi.yaml` -> `my_tools`."""
-    stem = source.name.split(".")[0] if source.is_file() else source.name
+    stem = source.name.split(".")[0] if not source.is_dir() else source.name
     return re.sub(r"[^a-z0-9]+", "_", stem.lower()).strip("_") or "catalogue"
 
 
@@ -143,7 +149,7 @@ def _sayer(log: Callable[[str], None]) -> Callable[[int, str], None]:
 
 
 def _tasks_stage(catalogue: ToolDataset, out: Path, make_teacher, config: CatalogueJobConfig, say) -> dict:
-    from raytool.distill.catalogue_tasks import SUMMARY, CatalogueTaskConfig, synthesize_catalogue_tasks
+    from raytool.distill.catalogue_tasks import DATASET, SUMMARY, CatalogueTaskConfig, synthesize_catalogue_tasks
 
     synth = out / "synth"
     if (synth / SUMMARY).exists():
@@ -157,25 +163,57 @@ def _tasks_stage(catalogue: ToolDataset, out: Path, make_teacher, config: Catalo
             summary = synthesize_catalogue_tasks(catalogue, teacher, synth, task_config, log=lambda _: None)
         finally:
             teacher.close()
-    say(2, f"{summary['kept']} of {summary['planned']} usable (pass rate {summary['pass_rate']:.2f}); failed: "
-           f"{summary['failed']}")  # fmt: skip
-    if summary["kept"] < config.min_tasks:
+    say(2, f"teacher: {summary['kept']} of {summary['planned']} usable (pass rate {summary['pass_rate']:.2f}); "
+           f"failed checks: {summary['failed']}")  # fmt: skip
+    examples = load_examples(Path(config.examples), catalogue) if config.examples else []
+    tasks = list(examples)
+    seen = {t.query.lower() for t in tasks}
+    tasks += [t for t in ToolDataset.load(synth / DATASET).tasks if t.query.lower() not in seen]
+    if examples:
+        say(2, f"with {len(examples)} examples from {config.examples}: {len(tasks)} tasks")
+    if len(tasks) < config.min_tasks:
         raise SystemExit(
-            f"the teacher wrote {summary['kept']} usable tasks of {summary['planned']} (failed checks: "
-            f"{summary['failed']}), fewer than min_tasks={config.min_tasks}: use a stronger teacher (--teacher, e.g. "
-            f"an OpenAI-compatible server) or ask for more (catalogue.num_tasks); {synth} is kept (delete it to redo)"
+            f"{len(tasks)} usable tasks ({summary['kept']} of {summary['planned']} from the teacher, failed checks: "
+            f"{summary['failed']}; {len(examples)} examples), fewer than min_tasks={config.min_tasks}: use a stronger "
+            "teacher (--teacher, e.g. an OpenAI-compatible server), ask for more (catalogue.num_tasks) or give your "
+            f"own examples (catalogue.examples); {synth} is kept (delete it to redo)"
         )
-    return summary
+    ToolDataset(catalogue.tools, tasks, catalogue.info).save(out / "tasks" / "all")
+    return summary | {"examples": len(examples), "tasks": len(tasks)}
+
+
+def load_examples(path: Path, catalogue: ToolDataset) -> list[Task]:
+    """The user's example tasks (JSONL `Task` records), each held to the teacher's checks; a bad one is an error
+    naming the file, line and check."""
+    from raytool.distill.catalogue_tasks import check_answer
+    from raytool.tools.dataset import check_task_tools
+    from raytool.tools.errors import FieldError, RecordError
+    from raytool.tools.files import iter_jsonl
+
+    tasks = []
+    for lineno, record in iter_jsonl(path):
+        if isinstance(record, RecordError):
+            raise record
+        try:
+            task = Task.from_dict(record)
+            check_task_tools(task, catalogue.tools)
+        except FieldError as err:
+            raise RecordError.from_field(str(path), f"line {lineno}", err) from None
+        answer = json.dumps({"calls": [{"name": c.name, "arguments": c.arguments or {}} for c in task.calls],
+                             "request": task.query})  # fmt: skip
+        _, failed = check_answer(answer, [catalogue.tools[c.name] for c in task.calls])
+        if failed:
+            raise RecordError(str(path), f"line {lineno}", "calls", f"fails the task check {failed!r}")
+        tasks.append(replace(task, source=task.source or "example"))
+    return tasks
 
 
 def _split_stage(out: Path, config: CatalogueJobConfig, say) -> dict[str, Path]:
-    from raytool.distill.catalogue_tasks import DATASET
-
     paths = {"train": out / "tasks" / "train", "test": out / "tasks" / "test"}
     if all((p / "tasks.jsonl").exists() for p in paths.values()):
         say(3, f"{out / 'tasks'} exists, skipping")
         return paths
-    data = ToolDataset.load(out / "synth" / DATASET)
+    data = ToolDataset.load(out / "tasks" / "all")
     tasks = list(data.tasks)
     random.Random(config.seed).shuffle(tasks)
     held = max(1, round(len(tasks) * config.test_share))
@@ -217,7 +255,7 @@ def _filler_stage(paths: dict[str, Path], out: Path, config: CatalogueJobConfig,
     if config.filler:
         path = Path(config.filler)
         say(5, f"the argument filler {path} (configured)")
-    elif main_filler is not None and (main_filler / "filler.json").exists():
+    elif config.main_filler and main_filler is not None and (main_filler / "filler.json").exists():
         path = main_filler
         say(5, f"the main job's argument filler {path} (trained on Seal-Tools and the suites)")
     else:

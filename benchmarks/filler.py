@@ -8,7 +8,7 @@ reference options), with the tools' parameter vectors cached (a served catalogue
 fills the cache): `first call` = a new request (candidates, one MiniLM forward over the request, one over its
 candidates' own texts) plus the call's scoring; `next call` = a further call of the same request (its encoding
 reused); `every call` = both together, the latency a request's calls see. A checkpoint with a span reader is
-measured with it and, in the same run, without it (the scorer alone). Prints p50 / p99 in ms (median over
+measured with it (int8, the inference default, and float32) and, in the same run, without it (the scorer alone). Prints p50 / p99 in ms (median over
 `--repeats` passes) and calls/s, one thread. Then the batched path (`fill_batch`): the same calls in batches of
 `--batches` calls (whole requests, new to the filler), one MiniLM forward per batch and one scorer pass per group of
 parameters with similar option counts: ms per batch and per call, calls/s, measured in the same run.
@@ -38,7 +38,7 @@ def main() -> None:
     parser.add_argument("--batches", default="8,32", help="comma-separated batch sizes (calls) for fill_batch")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    filler = ArgumentFiller.load(args.filler)
+    filler = ArgumentFiller.load(args.filler)  # the reader in int8: the inference default
     data = ToolDataset.load(args.data)
     jobs = []
     step = max(1, len(data.tasks) * 2 // max(args.calls, 1))  # spread over the file: single- and multi-call requests
@@ -48,7 +48,10 @@ def main() -> None:
             jobs.append((task.query, spec, [EarlierCall(j, s) for j, s in enumerate(specs[:i])], i == 0))
         if len(jobs) >= args.calls:
             break
-    variants = [("scorer + span reader", filler)] if filler.reader is not None else []
+    variants = []
+    if filler.reader is not None:
+        float32 = ArgumentFiller.load(args.filler, int8=False)
+        variants = [("scorer + span reader (int8)", filler), ("scorer + span reader (float32)", float32)]
     variants.append(("scorer only", ArgumentFiller(filler.scorer, filler.encoder)))
     rows = []
     for name, variant in variants:

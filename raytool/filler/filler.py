@@ -81,8 +81,9 @@ class ArgumentFiller:
         self._request: tuple[str, RequestFeatures, np.ndarray] | None = None
 
     @classmethod
-    def load(cls, path: str | Path, encoder=None, use_reader: bool = True) -> ArgumentFiller:
-        """The checkpoint at `path`, with its span reader when it has one (`use_reader=False`: the scorer alone)."""
+    def load(cls, path: str | Path, encoder=None, use_reader: bool = True, int8: bool = True) -> ArgumentFiller:
+        """The checkpoint at `path`, with its span reader when it has one (`use_reader=False`: the scorer alone;
+        `int8`: the reader's linear layers quantized to int8 for inference, `checkpoint.quantize_reader`)."""
         from raytool.filler.checkpoint import load_reader, load_scorer
 
         scorer, meta = load_scorer(path)
@@ -90,7 +91,7 @@ class ArgumentFiller:
             from raytool.filler.encoder import HashSpanEncoder, SpanEncoder
 
             encoder = HashSpanEncoder() if meta.get("encoder") == "hashing" else SpanEncoder()
-        return cls(scorer, encoder, reader=load_reader(path) if use_reader else None)
+        return cls(scorer, encoder, reader=load_reader(path, int8) if use_reader else None)
 
     def candidates(self, request: str) -> tuple[RequestFeatures, np.ndarray]:
         """The request's candidates (with their features) and their vectors (the last request's are reused)."""

@@ -4,6 +4,8 @@ all-MiniLM-L6-v2 (fine-tuned on generated requests, it must pick held-out values
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -127,6 +129,10 @@ def test_fine_tuning_learns_to_pick_held_out_values(minilm) -> None:
     trained, metrics = train_reader(reader_examples(_tasks(80, seed=1), TOOLS), config, reader=minilm, log=print)
     after = reader_accuracy(trained, held_lay, held)["all"]
     assert after >= 0.85 and before < 0.5, (before, after, metrics["losses"])
+    from raytool.filler.checkpoint import quantize_reader
+
+    int8 = reader_accuracy(quantize_reader(copy.deepcopy(trained)), held_lay, held)["all"]  # the inference default
+    assert int8 >= after - 0.03, (after, int8)
 
 
 def test_a_filler_checkpoint_keeps_its_reader(tmp_path, minilm) -> None:
@@ -143,6 +149,10 @@ def test_a_filler_checkpoint_keeps_its_reader(tmp_path, minilm) -> None:
                                atol=1e-6)  # fmt: skip
     assert ArgumentFiller.load(tmp_path / "f").reader is not None
     assert ArgumentFiller.load(tmp_path / "f", use_reader=False).reader is None
+    int8 = load_reader(tmp_path / "f", int8=True)  # the inference default: close to float32, not identical
+    assert isinstance(int8.encoder.encoder.layer[0].attention.self.query, torch.ao.nn.quantized.dynamic.Linear)
+    probs, exact = int8.probabilities([lay])[0].numpy(), minilm.probabilities([lay])[0].numpy()
+    np.testing.assert_allclose(probs, exact, atol=0.05)  # (an untrained head: its accuracy is checked after training)
 
 
 def test_the_gate_reads_only_calls_the_scorer_is_unsure_of() -> None:

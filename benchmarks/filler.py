@@ -9,9 +9,10 @@ fills the cache): `first call` = a new request (candidates, one MiniLM forward o
 candidates' own texts) plus the call's scoring; `next call` = a further call of the same request (its encoding
 reused); `every call` = both together, the latency a request's calls see. A checkpoint with a span reader is
 measured with it (int8, the inference default, and float32) and, in the same run, without it (the scorer
-alone). Prints p50 / p99 in ms (median over `--repeats` passes) and calls/s, one thread. Then the batched path (`fill_batch`): the same calls in batches of
-`--batches` calls (whole requests, new to the filler), one MiniLM forward per batch and one scorer pass per group of
-parameters with similar option counts: ms per batch and per call, calls/s, measured in the same run.
+alone). Prints p50 / p99 in ms (median over `--repeats` passes) and calls/s, one thread. Then the batched path
+(`fill_batch`): the same calls in batches of `--batches` calls (whole requests, new to the filler), one MiniLM
+forward per batch and one scorer pass per group of parameters with similar option counts: ms per batch and per
+call, calls/s, measured in the same run.
 """
 
 from __future__ import annotations

@@ -22,7 +22,6 @@ is generated from the signature, the annotations and the docstring (`raytool.env
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
@@ -174,10 +173,3 @@ def _check_question(spec: ToolSpec, question: str) -> None:
     unknown = fields - set(spec.properties)
     if unknown:
         raise ValueError(f"tool {spec.name!r}: question template names unknown parameters {sorted(unknown)}")
-
-
-def suite_signature(fn: Callable) -> inspect.Signature:
-    """The signature without the leading world parameter."""
-    sig = inspect.signature(fn)
-    params = list(sig.parameters.values())[1:]
-    return sig.replace(parameters=params)

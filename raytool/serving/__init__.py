@@ -1,1 +1,1 @@
-"""Ray Serve: a router ingress in front of per-domain proxy model deployments (issue 9, in progress)."""
+"""Ray Serve: a router ingress in front of per-domain proxy model deployments (`raytool.serving.app`)."""

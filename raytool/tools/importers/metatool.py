@@ -29,8 +29,6 @@ from raytool.tools.importers.base import Collector
 from raytool.tools.spec import ToolSpec
 from raytool.tools.task import Task
 
-RULES = ("merged_tool", "plugin_model_name", "plugin_human_name", "normalized_name", "plugin_des")
-
 
 def import_metatool(src: str | Path, tools: str | Path | None = None, skip_bad: bool = False) -> ToolDataset:
     """Read MetaTool single-tool CSV or multi-tool JSON against the tool description files."""

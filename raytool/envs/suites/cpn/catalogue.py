@@ -106,8 +106,6 @@ TENANTS: list[tuple[str, str, str]] = [
     ("polar-analytics", "Polar Analytics", "startup"),
 ]
 
-WORKLOADS = ("training", "inference", "batch", "web", "database", "analytics")
-SCALES = ("small", "medium", "large")
 # (workload, scale) -> (cpu cores, memory GB, GPUs, suggested GPU model, suggested image)
 WORKLOAD_PROFILES: dict[tuple[str, str], tuple[int, int, int, str | None, str]] = {
     ("training", "small"): (8, 64, 1, "A10G", "pytorch-2.3-cuda12"),

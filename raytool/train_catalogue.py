@@ -64,7 +64,7 @@ class CatalogueJobConfig:
     filler: str = ""
     main_filler: bool = True
     top_p: int = 5
-    max_steps: int = 6
+    max_steps: int = 8
     proposer: dict[str, Any] = field(default_factory=dict)
     decider: dict[str, Any] = field(default_factory=lambda: {"iterations": 24})
     fp: dict[str, Any] = field(default_factory=dict)

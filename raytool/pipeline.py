@@ -42,6 +42,7 @@ class DeciderStages:
     max_steps: int = 8
     rank_states: int = 300
     arguments: str = "predicted"
+    filler_dir: str = ""
     decider: dict[str, Any] | None = None
     fp: dict[str, Any] | None = None
 
@@ -50,8 +51,11 @@ class DeciderStages:
             raise ValueError(f"section 'decider_stages': arguments must be predicted or gold, got {self.arguments!r}")
 
     def filler(self, out: Path) -> str:
-        """The filler checkpoint the env reads argument values with: the stage-4 one, or "" (gold values)."""
-        return str(out / "filler") if self.arguments == "predicted" else ""
+        """The filler checkpoint the env reads argument values with: `filler_dir` when set, else the stage-4 one
+        (`out/filler`); "" (gold values) with `arguments: gold`."""
+        if self.arguments != "predicted":
+            return ""
+        return self.filler_dir or str(out / "filler")
 
     @classmethod
     def from_sections(cls, settings: dict[str, Any]) -> DeciderStages:
@@ -335,7 +339,7 @@ def evaluate_stage(paths: dict[str, Path], fp_dir: Path, run_dir: Path, stages: 
     if filler:  # the same decider with the tasks' gold values: what argument errors cost
         gold_env = ToolDeciderEnv(env_config(paths["test"], stages, ""))
         results |= evaluate_policies(gold_env, {"decider, gold arguments (ORACLE)": module_policy(module)})
-    _say(9, f"decider vs baselines on {len(test_env.tasks)} held-out level-{stages.level} tasks, "
+    _say(9, f"decider vs baselines on {len(test_env.tasks)} held-out tasks ({paths['test']}), "
             f"{stages.arguments} arguments")  # fmt: skip
     print(decider_table(results))
     print(f"teacher-only: argmax of F_P's pi_LLM; proposer-greedy: threshold {threshold} fitted on the training tasks")

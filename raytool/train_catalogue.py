@@ -283,33 +283,17 @@ def _decider_stage(paths: dict[str, Path], out: Path, filler: str, make_teacher,
         if not (path / CANDIDATES_FILE).exists():
             proposer = proposer or ToolProposer.load(out / "proposer")
             write_candidates(proposer, ToolDataset.load(path), path / CANDIDATES_FILE)
+    unguided = {"lambda1": 0.0, "lambda2": 0.0, "sigma": math.log(2), "trust": "none"}  # as benchmarks/decider.py
+    training = dict(config.decider.get("training") or {}) | ({} if config.rank_states else unguided)
     stages = pipeline.DeciderStages(top_p=config.top_p, max_steps=config.max_steps, rank_states=config.rank_states,
-                                    decider=config.decider, fp=config.fp)  # fmt: skip
+                                    filler_dir=filler, decider={**config.decider, "training": training},
+                                    fp=config.fp)  # fmt: skip
     fp_dir = None
     if config.rank_states:
         say(6, f"teacher labels for {config.rank_states} decider states, then F_P")
         fp_dir = pipeline.train_fp(out, pipeline.label_states(out, paths["train"], stages, make_teacher), stages)
     else:
         say(6, "rank_states 0: no teacher labels, the decider trains unguided")
-    run_dir = out / "decider"
-    if (run_dir / "decider.json").exists():
-        say(6, f"{run_dir} exists, skipping training")
-    else:
-        from raytool.decider.train import DeciderRunConfig, train_decider
-
-        run = DeciderRunConfig.from_dict(config.decider)
-        say(6, f"train the decider ({run.iterations} iterations) into {run_dir}")
-        unguided = {"lambda1": 0.0, "lambda2": 0.0, "sigma": math.log(2), "trust": "none"}  # as benchmarks/decider.py
-        training = dict(run.training) if fp_dir else {**run.training, **unguided}
-        run = DeciderRunConfig.from_dict({**config.decider, "training": training})
-        train_decider(pipeline.env_config(paths["train"], stages, filler), fp_dir, run, run_dir, log=lambda _: None)
-    from raytool.decider.train import load_module
-    from raytool.envs.decider_env import ToolDeciderEnv
-    from raytool.evaluation.decider import baseline_policies, decider_table, evaluate_policies, module_policy
-
-    test_env = ToolDeciderEnv(pipeline.env_config(paths["test"], stages, filler))
-    baselines, _ = baseline_policies(ToolDeciderEnv(pipeline.env_config(paths["train"], stages, filler)), fp_dir)
-    results = evaluate_policies(test_env, {"decider": module_policy(load_module(run_dir)), **baselines})
-    say(6, f"the decider on the {len(test_env.tasks)} held-out tasks (calls checked against the gold calls)")
-    print(decider_table(results))
+    run_dir = pipeline.train_decider_stage(out, paths["train"], fp_dir, stages, resume=False)
+    results = pipeline.evaluate_stage(paths, fp_dir, run_dir, stages)
     return results

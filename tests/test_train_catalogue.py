@@ -61,7 +61,7 @@ def test_catalogue_job_writes_every_artifact_and_resumes(ray_local, tmp_path: Pa
     assert not {t.query for t in train.tasks} & {t.query for t in test.tasks}
     for artifact in ("proposer/proposer.json", "filler/filler.json", "fp/fp.json", "decider/decider.json"):
         assert (out / artifact).exists(), artifact
-    assert set(report["decider"]) >= {"decider", "proposer-greedy", "oracle"}
+    assert set(report["decider"]) >= {"decider (RL, LLM-guided)", "proposer-greedy", "oracle"}
     config_file = load_serve_config(out / "serve.yaml")
     args = config_file.applications[0].args
     assert args["domains"] == ["helpdesk"] and args["catalogues"] == {"helpdesk": str((out / "catalogue").resolve())}

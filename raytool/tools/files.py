@@ -37,7 +37,10 @@ def read_text(path: str | Path) -> str:
 
 def read_json(path: str | Path) -> Any:
     """A whole-file JSON document; a syntax error names its line and column."""
-    text = read_text(path)
+    return _json(read_text(path), path)
+
+
+def _json(text: str, path: str | Path) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as err:
@@ -52,18 +55,11 @@ def read_document(path: str | Path) -> Any:
     import yaml
 
     path = Path(path)
-    if path.suffix.lower() not in (".yaml", ".yml"):
-        text = read_text(path)
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as err:
-            if text.lstrip()[:1] in ("{", "["):  # meant to be JSON
-                raise RecordError(
-                    str(path), f"line {err.lineno}", "", f"malformed JSON ({err.msg}, column {err.colno})",
-                    TRUNCATED_JSON,
-                ) from None  # fmt: skip
+    text = read_text(path)
+    if path.suffix.lower() not in (".yaml", ".yml") and text.lstrip()[:1] in ("{", "["):  # meant to be JSON
+        return _json(text, path)
     try:
-        return yaml.safe_load(read_text(path))
+        return yaml.safe_load(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else ""

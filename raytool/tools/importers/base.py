@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from raytool.tools.dataset import ImportReport
 from raytool.tools.errors import FieldError, RecordError
+from raytool.tools.spec import ToolSpec
 
 T = TypeVar("T")
 
@@ -41,7 +42,7 @@ def json_type(name: Any, field: str, report: ImportReport | None = None) -> str:
     """
     if not isinstance(name, str):
         raise FieldError(field, f"expected a type name, got {type(name).__name__}", "wrong_type")
-    key = name.strip().lower().split(" ")[0].split("(")[0]
+    key = _type_key(name)
     if key in TYPE_NAMES:
         return TYPE_NAMES[key]
     if report is None:
@@ -52,11 +53,27 @@ def json_type(name: Any, field: str, report: ImportReport | None = None) -> str:
 
 def typed(name: Any, field: str, report: ImportReport) -> dict[str, Any]:
     """`{"type": json_type(...)}`, plus `ORIGINAL_TYPE: name` when `name` was mapped to string as a quirk."""
-    before = report.notes.get(QUIRKS, {}).get(UNKNOWN_TYPE, 0)
     schema: dict[str, Any] = {"type": json_type(name, field, report)}
-    if report.notes.get(QUIRKS, {}).get(UNKNOWN_TYPE, 0) > before:
+    if _type_key(name) not in TYPE_NAMES:
         schema[ORIGINAL_TYPE] = name
     return schema
+
+
+def _type_key(name: str) -> str:
+    """The lookup key of a type name: `DATE (YYYY-MM-DD)` -> `date`."""
+    return name.strip().lower().split(" ")[0].split("(")[0]
+
+
+def add_tool(catalogue: dict[str, ToolSpec], spec: ToolSpec | None, collect: Collector, path: str, where: str,
+             field: str = "name") -> None:  # fmt: skip
+    """Put `spec` into `catalogue` unless it is None (a skipped record); a second tool of the same name goes
+    through `collect` (an error, or skipped and counted)."""
+    if spec is None:
+        return
+    if spec.name in catalogue:
+        collect.fail(RecordError(path, where, field, f"duplicate tool {spec.name!r}"))
+        return
+    catalogue[spec.name] = spec
 
 
 class Collector:

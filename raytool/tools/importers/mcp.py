@@ -17,7 +17,7 @@ from typing import Any
 from raytool.tools.dataset import ImportReport, ToolDataset
 from raytool.tools.errors import WRONG_TYPE, RecordError, expect_type, require
 from raytool.tools.files import read_document
-from raytool.tools.importers.base import QUIRKS, Collector
+from raytool.tools.importers.base import QUIRKS, Collector, add_tool
 from raytool.tools.importers.schema import normalise_parameters, normalise_property
 from raytool.tools.spec import ToolSpec
 
@@ -34,13 +34,7 @@ def import_mcp(src: str | Path, tools: str | Path | None = None, skip_bad: bool 
     for p, page in enumerate(pages):
         for i, entry in enumerate(page):
             where = f"tools[{i}]" if len(pages) == 1 else f"page {p}, tools[{i}]"
-            spec = collect.run(str(src), where, mcp_tool, entry, report)
-            if spec is None:
-                continue
-            if spec.name in catalogue:
-                collect.fail(RecordError(str(src), where, "name", f"duplicate tool {spec.name!r}"))
-                continue
-            catalogue[spec.name] = spec
+            add_tool(catalogue, collect.run(str(src), where, mcp_tool, entry, report), collect, str(src), where)
     return ToolDataset(catalogue, [], {"format": "mcp", "src": str(src)}, report)
 
 

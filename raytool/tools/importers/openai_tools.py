@@ -18,7 +18,7 @@ from typing import Any
 from raytool.tools.dataset import ImportReport, ToolDataset
 from raytool.tools.errors import WRONG_TYPE, RecordError, expect_type, require
 from raytool.tools.files import read_document
-from raytool.tools.importers.base import QUIRKS, Collector
+from raytool.tools.importers.base import QUIRKS, Collector, add_tool
 from raytool.tools.importers.schema import normalise_parameters
 from raytool.tools.spec import ToolSpec
 
@@ -37,13 +37,7 @@ def import_openai_tools(src: str | Path, tools: str | Path | None = None, skip_b
     catalogue: dict[str, ToolSpec] = {}
     for i, entry in enumerate(entries):
         where = f"{key}[{i}]" if key else f"index {i}"
-        spec = collect.run(str(src), where, function_tool, entry, report)
-        if spec is None:
-            continue
-        if spec.name in catalogue:
-            collect.fail(RecordError(str(src), where, "name", f"duplicate tool {spec.name!r}"))
-            continue
-        catalogue[spec.name] = spec
+        add_tool(catalogue, collect.run(str(src), where, function_tool, entry, report), collect, str(src), where)
     return ToolDataset(catalogue, [], {"format": "openai_tools", "src": str(src)}, report)
 
 

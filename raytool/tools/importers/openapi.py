@@ -27,7 +27,7 @@ from typing import Any
 from raytool.tools.dataset import ImportReport, ToolDataset
 from raytool.tools.errors import WRONG_TYPE, FieldError, RecordError, expect_type, require
 from raytool.tools.files import read_document
-from raytool.tools.importers.base import QUIRKS, Collector
+from raytool.tools.importers.base import QUIRKS, Collector, add_tool
 from raytool.tools.importers.schema import normalise_parameters, normalise_property
 from raytool.tools.spec import ToolSpec
 
@@ -49,10 +49,7 @@ def import_openapi(src: str | Path, tools: str | Path | None = None, skip_bad: b
     catalogue: dict[str, ToolSpec] = {}
     domain = str((doc.get("info") or {}).get("title", ""))
     for spec in openapi_tools(doc, report, collect, str(src), domain):
-        if spec.name in catalogue:
-            collect.fail(RecordError(str(src), "", "operationId", f"duplicate tool name {spec.name!r}"))
-            continue
-        catalogue[spec.name] = spec
+        add_tool(catalogue, spec, collect, str(src), "", "operationId")
     return ToolDataset(catalogue, [], {"format": "openapi", "src": str(src)}, report)
 
 

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import httpx
@@ -22,7 +19,7 @@ from raytool.tools.errors import RecordError
 from raytool.tools.importers import import_dataset
 from raytool.train_catalogue import CatalogueJobConfig, domain_name, load_examples, run_catalogue_job
 from tests.distill.catalogue_teacher import CatalogueTeacher
-from tests.serving.helpers import free_port
+from tests.serving.helpers import free_port, serve_process
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE = ROOT / "examples" / "catalogues" / "helpdesk.mcp.json"
@@ -94,16 +91,8 @@ def test_train_tools_then_serve_answers_over_the_catalogue(tmp_path: Path) -> No
     port = free_port()
     served["http_options"]["port"] = port
     (tmp_path / "serve.yaml").write_text(yaml.safe_dump(served))
-    process = subprocess.Popen([sys.executable, "-m", "raytool", "serve", "--config", str(tmp_path / "serve.yaml")],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True)
-    reader.start()
-    try:
+    with serve_process(tmp_path / "serve.yaml") as (process, _):
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline and not any(line.startswith("[serve] raytool:") for line in lines):
-            time.sleep(0.5)
         assert httpx.get(url + "/healthz", timeout=5).json()["domains"] == ["helpdesk"]
         query = "Can you find the customer with the email rosa.diaz@example.org?"
         reply = httpx.post(url + "/v1/solve", json={"query": query}, timeout=120)
@@ -115,8 +104,4 @@ def test_train_tools_then_serve_answers_over_the_catalogue(tmp_path: Path) -> No
         assert calls and all(name in names for name, _ in calls), calls
         values = [v for _, arguments in calls for v in arguments.values() if isinstance(v, str)]
         assert values and all(v in query for v in values), calls  # complete calls, values read from the request
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=120)
-        reader.join(timeout=10)
     assert process.returncode == 0

@@ -1,8 +1,18 @@
-"""Shared by the serving tests: a free loopback port, and a one-domain app config (Router + ProxyModel-cpn)."""
+"""Shared by the serving tests: a free loopback port, a one-domain app config (Router + ProxyModel-cpn), and a
+`raytool serve` process run until the test is done."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 
@@ -25,3 +35,25 @@ def one_domain_config(port: int, proposer: str, decider: str, **proxy: Any) -> d
                             {"name": "ProxyModel-cpn", "ray_actor_options": {"num_cpus": 0.2}, **proxy}],
         }],
     }  # fmt: skip
+
+
+@contextlib.contextmanager
+def serve_process(config: Path, ready_s: float = 240) -> Iterator[tuple[subprocess.Popen, list[str]]]:
+    """`raytool serve --config CONFIG` in its own process (its own local Ray), waited for until it prints its
+    `[serve] raytool:` line (or `ready_s` passes); yields (process, its stdout lines so far) and stops it with
+    Ctrl+C (SIGINT) afterwards. The caller checks `process.returncode` after the block."""
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    process = subprocess.Popen([sys.executable, "-m", "raytool", "serve", "--config", str(config)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + ready_s
+        while time.monotonic() < deadline and not any(line.startswith("[serve] raytool:") for line in lines):
+            time.sleep(0.5)
+        yield process, lines
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=120)
+        reader.join(timeout=10)

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
-import threading
-import time
 
 import httpx
 import pytest
 import yaml
 
-from tests.serving.helpers import free_port
+from tests.serving.helpers import free_port, serve_process
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 
@@ -41,25 +37,12 @@ def test_serve_command_serves_until_interrupted(agent_kit, tmp_path) -> None:
     app["deployments"] = [d for d in app["deployments"] if d["name"] in ("Router", "ProxyModel-cpn")]
     path = tmp_path / "serve.yaml"
     path.write_text(yaml.safe_dump(record))
-    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
-    process = subprocess.Popen([sys.executable, "-m", "raytool", "serve", "--config", str(path)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True)
-    reader.start()
-    try:
+    with serve_process(path) as (process, lines):
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline and not any(line.startswith("[serve] raytool:") for line in lines):
-            time.sleep(0.5)
         assert f"[serve] raytool: http://127.0.0.1:{port}/\n" in lines, lines
         assert httpx.get(url + "/healthz", timeout=5).json() == {"status": "ok", "domains": ["cpn"], "planner": False}
         reply = httpx.post(url + "/v1/solve", json={"query": "how much did tenant t-1 spend", "domain": "cpn"},
                            timeout=120)  # fmt: skip
         assert reply.status_code == 200 and "tool_calls" in reply.json()
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=120)
-        reader.join(timeout=10)
     assert process.returncode == 0, process.stderr.read()[-3000:]
     assert "[serve] shutting down\n" in lines

@@ -147,9 +147,9 @@ class ProxyAgent:
             if self.config.parallel:
                 self._cpus = self._cpus or self._actor_cpus()
                 actor = proxy_actor(self._cpus, self.config.proxy_resources)
-                self._proxies[domain] = actor.remote(domain, self.proxy_config(domain), str(self.work_dir))
+                self._proxies[domain] = actor.remote(domain, self.proxy_config(domain))
             else:
-                self._proxies[domain] = ProxyModel(domain, self.proxy_config(domain), self.work_dir)
+                self._proxies[domain] = ProxyModel(domain, self.proxy_config(domain))
         return self._proxies[domain]
 
     def _actor_cpus(self) -> float:

@@ -1,33 +1,31 @@
 """`ProxyModel`: one domain's proxy — the tool proposer offers candidates, the tool decider picks and chains them.
 
-    proxy = ProxyModel("travel", ProxyConfig(proposer="ckpt/proposer", decider="out/decider"), work_dir)
+    proxy = ProxyModel("travel", ProxyConfig(proposer="ckpt/proposer", decider="out/decider"))
     results = proxy.solve(jobs, catalogue)       # one result per job, in order
 
 A job is a sub-task `Task` (its text as the query, the world of its suite) and its domain's tools. A batch of jobs
-becomes one small dataset on disk (`work_dir/<domain>-<pid>-<n>/`, removed when the batch is done): the proposer
-ranks each job's domain tools once (`candidates.jsonl`, the decider env's `file:` source), and one `ToolDeciderEnv`
-with the decider's own settings (top-p, max steps, encoder; read from its `decider.json`) and, optionally, mined
-skills runs every job: the decider acts greedily (skipping candidates whose call would exactly repeat an earlier
-one, `ToolDeciderEnv.repeat_mask`), the binder fills arguments, calls run on the suite's local tools. Each result
+becomes one small in-memory dataset: the proposer ranks each job's domain tools once (the decider env's `memory`
+candidate source), and one `ToolDeciderEnv` built from memory with the decider's own settings (top-p, max steps,
+encoder; read from its `decider.json`) and, optionally, mined skills runs every job — nothing is written to disk
+per request. The decider acts as everywhere else (`raytool.decider.act.greedy_action`: greedy, skipping
+candidates whose call would exactly repeat an earlier one), the filler (or, as an oracle, the job's gold calls)
+gives argument values, calls run on the suite's local tools. Each result
 keeps the calls (with outputs, so the agent can merge and score them), the decisions, and timed trace events.
 `proxy_actor()` gives the same class as a Ray actor, one per domain, so different domains' jobs run in parallel.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
-import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from raytool.decider.candidates import CANDIDATES_FILE, write_candidates
+from raytool.decider.act import greedy_action
+from raytool.decider.candidates import rank_candidates
 from raytool.decider.train import SUMMARY, load_module
 from raytool.envs.decider_env import ToolDeciderEnv, argument_settings
 from raytool.tools.dataset import ToolDataset
@@ -58,7 +56,7 @@ class ProxyConfig:
 class ProxyModel:
     """See the module docstring."""
 
-    def __init__(self, domain: str, config: ProxyConfig, work_dir: str | Path, threads: int = 1) -> None:
+    def __init__(self, domain: str, config: ProxyConfig, threads: int = 1) -> None:
         import torch
 
         from raytool.proposer.proposer import ToolProposer
@@ -66,14 +64,12 @@ class ProxyModel:
         torch.set_num_threads(threads)
         self.domain = domain
         self.config = config
-        self.work_dir = Path(work_dir)
         summary_path = Path(config.decider) / SUMMARY
         if not summary_path.is_file():
             raise FileNotFoundError(f"{summary_path}: not a decider run directory (train one with `raytool train`)")
         self.env_settings = json.loads(summary_path.read_text())["env"]
         self.proposer = ToolProposer.load(config.proposer)
         self.module = load_module(Path(config.decider))
-        self._batches = itertools.count()
         self._specs: dict[str, ToolSpec] = {}
 
     def solve(self, jobs: Sequence[dict[str, Any]], catalogue: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -82,8 +78,6 @@ class ProxyModel:
         A job is `{"task": Task.to_dict(), "pool": [tool names]}`: the sub-task (its query the job's text, its
         calls the request's gold calls, whose arguments the binder reads) and the domain's tools it may use.
         """
-        import torch
-
         if not jobs:
             return []
         began = time.time()
@@ -92,19 +86,14 @@ class ProxyModel:
             if record["name"] not in self._specs:
                 self._specs[record["name"]] = ToolSpec.from_dict(record)
         specs = {record["name"]: self._specs[record["name"]] for record in catalogue}
-        folder = self.work_dir / f"{self.domain}-{os.getpid()}-{next(self._batches)}"
         dataset = ToolDataset(specs, tasks, {"format": "raytool_subtasks", "domain": self.domain})
-        dataset.save(folder)
         top_p, max_steps = int(self.env_settings["top_p"]), int(self.env_settings["max_steps"])
-        write_candidates(self.proposer, dataset, folder / CANDIDATES_FILE, k=top_p + max_steps,
-                         pools=[list(job["pool"]) for job in jobs])  # fmt: skip
+        rankings = rank_candidates(self.proposer, dataset, k=top_p + max_steps, pools=[list(j["pool"]) for j in jobs])
         env = ToolDeciderEnv({
-            "tasks": str(folder), "top_p": top_p, "max_steps": max_steps,
-            "encoder": self.env_settings.get("encoder", "hashing-256"),
-            "candidate_source": f"file:{folder / CANDIDATES_FILE}", "executor": self.config.executor,
-            "feature_cache": str(self.work_dir / "features"), "skills": self.config.skills,
-            **argument_settings(self.config.filler),
-        })  # fmt: skip
+            "tasks": "", "top_p": top_p, "max_steps": max_steps,
+            "encoder": self.env_settings.get("encoder", "hashing-256"), "candidate_source": "memory",
+            "executor": self.config.executor, "skills": self.config.skills, **argument_settings(self.config.filler),
+        }, dataset=dataset, rankings={record["task_id"]: record for record in rankings})  # fmt: skip
         setup = (time.time() - began) / len(tasks)  # dataset, candidates and env, shared by the batch's jobs
         results = []
         try:
@@ -114,11 +103,8 @@ class ProxyModel:
                 events, decisions, done = [], 0, False
                 while not done:
                     t0 = time.time()
-                    with torch.no_grad():
-                        inputs = {"obs": {k: torch.as_tensor(v)[None] for k, v in obs.items()}}
-                        logits = self.module.forward_inference(inputs)["action_dist_inputs"][0].numpy()
                     names = env.candidate_names()
-                    action = int(np.argmax(np.where(env.repeat_mask(), -np.inf, logits)))
+                    action = greedy_action(self.module, env, obs)
                     chosen = names[action] if action < len(names) else "STOP"
                     before = len(env.made)
                     obs, _, terminated, truncated, _ = env.step(action)
@@ -135,7 +121,6 @@ class ProxyModel:
                 })  # fmt: skip
         finally:
             env.close()
-            shutil.rmtree(folder, ignore_errors=True)  # the batch's dataset is done with (long-running servers)
         ended = time.time()
         return [dict(result, batch=(began, ended)) for result in results]  # the batch's span, set-up included
 

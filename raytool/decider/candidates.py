@@ -34,15 +34,15 @@ def decider_env_config(tasks: Path, top_p: int = 5, max_steps: int = 8) -> dict:
     }
 
 
-def write_candidates(
-    proposer, dataset: ToolDataset, out: Path, k: int = 16, batch: int = 64, pools: list[list[str]] | None = None
-) -> Path:
-    """Rank each task's pool (or the whole catalogue; `pools[i]` instead when given) with `proposer`; one JSONL
-    line per task. Returns `out`."""
+def rank_candidates(
+    proposer, dataset: ToolDataset, k: int = 16, batch: int = 64, pools: list[list[str]] | None = None
+) -> list[dict]:
+    """Rank each task's pool (or the whole catalogue; `pools[i]` instead when given) with `proposer`: one
+    `{"task_id", "names", "scores"}` record per task, in task order (a rankings file's lines)."""
     specs = list(dataset.tools.values())
     names = [s.name for s in specs]
     index = proposer.index(specs)
-    lines = []
+    records = []
     for start in range(0, len(dataset.tasks), batch):
         tasks = dataset.tasks[start : start + batch]
         if pools is not None:
@@ -50,11 +50,16 @@ def write_candidates(
         else:
             chunk = [list(t.tools) if t.tools else names for t in tasks]
         for task, proposal in zip(tasks, proposer.rank([t.query for t in tasks], index, k=k, pools=chunk), strict=True):
-            record = {
-                "task_id": task.id,
-                "names": proposal.names,
-                "scores": [round(float(p), 6) for p in proposal.probs],
-            }
-            lines.append(json.dumps(record))
-    atomic_write_text(Path(out), "\n".join(lines) + "\n")
+            records.append(
+                {"task_id": task.id, "names": proposal.names, "scores": [round(float(p), 6) for p in proposal.probs]}
+            )
+    return records
+
+
+def write_candidates(
+    proposer, dataset: ToolDataset, out: Path, k: int = 16, batch: int = 64, pools: list[list[str]] | None = None
+) -> Path:
+    """`rank_candidates` written as a rankings file (one JSONL line per task, atomically). Returns `out`."""
+    records = rank_candidates(proposer, dataset, k, batch, pools)
+    atomic_write_text(Path(out), "".join(json.dumps(record) + "\n" for record in records))
     return Path(out)

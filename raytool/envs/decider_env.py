@@ -38,7 +38,7 @@ import gymnasium as gym
 import numpy as np
 
 from raytool.envs.binder import PastCall, bind_arguments, resolve_arguments, slots_for, task_slots
-from raytool.envs.features import load_or_build_features
+from raytool.envs.features import build_features, load_or_build_features
 from raytool.envs.macros import Macro, load_macros
 from raytool.envs.reward import INVALID, MALFORMED, REPEATED, VALID, MadeCall, RewardConfig, score_trajectory
 from raytool.envs.suite import InvalidArgument, check_arguments
@@ -55,11 +55,12 @@ OBS_SCALARS, OBS_PER_CANDIDATE = 4, 5
 class DeciderEnvConfig:
     """Settings of `ToolDeciderEnv` (RLlib passes them as a dict; unknown keys are an error).
 
-    tasks: a dataset directory (`raytool data import` or `raytool envs build` output).
+    tasks: a dataset directory (`raytool data import` or `raytool envs build` output); "" when the env is given
+        its dataset in memory.
     top_p: candidates offered per step.
     max_steps: calls per episode before truncation (STOP is always allowed).
-    candidate_source: `bm25`, `embedding` (cosine of the encoder's vectors) or `file:<path>` (the trained
-        proposer's rankings, `raytool.decider.candidates`).
+    candidate_source: `bm25`, `embedding` (cosine of the encoder's vectors), `file:<path>` (the trained
+        proposer's rankings, `raytool.decider.candidates`) or `memory` (those rankings handed to the constructor).
     encoder: feature encoder, `hashing-256` (no model) or `minilm`.
     executor: `inline` (trusted suites in-process), `process` (sandboxed child) or `none` (schema check only;
         always used for tasks without an executable `env`).
@@ -115,18 +116,31 @@ class ToolDeciderEnv(gym.Env):
 
     metadata = {"render_modes": []}
 
-    def __init__(self, config: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        config: dict[str, Any] | None = None,
+        dataset: ToolDataset | None = None,
+        rankings: dict[str, dict] | None = None,
+    ) -> None:
+        """`config`: `DeciderEnvConfig` keys (what RLlib passes). `dataset` and `rankings` build the env from
+        memory instead (a proxy serving a request): the tasks and tools themselves (`config["tasks"]` is then
+        ignored) and, with `candidate_source="memory"`, each task's ranked candidates (`raytool.envs.features`);
+        nothing is read from or written to disk."""
         raw = dict(config or {})
         worker = int(getattr(config, "worker_index", 0) or 0)
         self.config = DeciderEnvConfig.from_dict(raw)
         self.reward_config = RewardConfig(**self.config.reward)
-        self.dataset = ToolDataset.load(self.config.tasks)
+        self.dataset = dataset if dataset is not None else ToolDataset.load(self.config.tasks)
         self.tasks = self.dataset.tasks
         self.specs = list(self.dataset.tools.values())
-        self.features = load_or_build_features(
-            self.dataset, self.config.encoder, self.config.candidate_source,
-            self.config.top_p + self.config.max_steps, self.config.feature_cache or cache_dir() / "features",
-        )  # fmt: skip
+        k = self.config.top_p + self.config.max_steps
+        if dataset is not None:  # a request's own tasks: nothing to cache
+            self.features = build_features(self.dataset, self.config.encoder, self.config.candidate_source, k, rankings)
+        else:
+            self.features = load_or_build_features(
+                self.dataset, self.config.encoder, self.config.candidate_source, k,
+                self.config.feature_cache or cache_dir() / "features",
+            )  # fmt: skip
         self.tool_index = {name: i for i, name in enumerate(self.features.tool_names)}
         self.macros = _checked_macros(self.config.skills, self.tool_index) if self.config.skills else []
         norms = np.linalg.norm(self.features.tool_vecs, axis=1)

@@ -10,7 +10,9 @@ pools) and `scores (N, K)` their scores scaled to [0, 1] per task.
 
 Sources: `bm25`, `embedding` (cosine of the encoder's vectors), or `file:<path>` — rankings made elsewhere (the
 trained proposer: `raytool.decider.candidates`), a JSONL of `{"task_id", "names", "scores"}` per task with
-scores already in [0, 1] (the proposer's calibrated probabilities), kept as they are.
+scores already in [0, 1] (the proposer's calibrated probabilities), kept as they are. The same records can be
+handed over in memory (`build_features(..., rankings=...)`, source `memory`): a proxy ranks a request's tools and
+builds its env without writing anything (`raytool.agent.proxy`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from raytool.tools.dataset import ToolDataset
 
 SOURCES = ("bm25", "embedding")
 FILE_SOURCE = "file:"
+MEMORY_SOURCE = "memory"
 
 
 @dataclass
@@ -81,16 +84,25 @@ def load_or_build_features(dataset: ToolDataset, encoder: str, source: str, k: i
     return features
 
 
-def build_features(dataset: ToolDataset, encoder_name: str, source: str, k: int) -> FeatureCache:
-    """Encode tools and queries once; rank each task's pool by the candidate source."""
+def build_features(
+    dataset: ToolDataset, encoder_name: str, source: str, k: int, rankings: dict[str, dict] | None = None
+) -> FeatureCache:
+    """Encode tools and queries once; rank each task's pool by the candidate source (`memory`: the given
+    `rankings`, task id -> `{"names", "scores"}` record as in a rankings file)."""
+    if (source == MEMORY_SOURCE) != (rankings is not None):
+        raise ValueError(f"candidate source {MEMORY_SOURCE!r} comes with rankings and only it does, got {source!r}")
     encoder = make_encoder(encoder_name)
     specs = list(dataset.tools.values())
     names = [s.name for s in specs]
     tool_vecs = encoder.encode([tool_text(s) for s in specs]).astype(np.float32)
     query_vecs = encoder.encode([t.query for t in dataset.tasks]).astype(np.float32)
     index = {n: i for i, n in enumerate(names)}
+    if rankings is not None:
+        ranked, scores = _rankings_arrays(rankings, dataset, index, k, "rankings")
+        return FeatureCache(names, tool_vecs, query_vecs, ranked, scores)
     if source.startswith(FILE_SOURCE):
-        ranked, scores = _read_rankings(Path(source[len(FILE_SOURCE) :]), dataset, index, k)
+        path = Path(source[len(FILE_SOURCE) :])
+        ranked, scores = _rankings_arrays(_read_rankings(path, index), dataset, index, k, str(path))
         return FeatureCache(names, tool_vecs, query_vecs, ranked, scores)
     retriever = BM25Retriever(specs) if source == "bm25" else None
     ranked = np.full((len(dataset.tasks), k), -1, dtype=np.int32)
@@ -106,8 +118,8 @@ def build_features(dataset: ToolDataset, encoder_name: str, source: str, k: int)
     return FeatureCache(names, tool_vecs, query_vecs, ranked, scores)
 
 
-def _read_rankings(path: Path, dataset: ToolDataset, index: dict[str, int], k: int) -> tuple[np.ndarray, np.ndarray]:
-    """`ranked`, `scores` from a rankings file (module docstring); every task needs a line."""
+def _read_rankings(path: Path, index: dict[str, int]) -> dict[str, dict]:
+    """A rankings file's records by task id (module docstring)."""
     rows = {}
     with open(path, encoding="utf-8") as fh:
         for number, line in enumerate(fh, 1):
@@ -118,12 +130,22 @@ def _read_rankings(path: Path, dataset: ToolDataset, index: dict[str, int], k: i
             if unknown or len(record.get("names", [])) != len(record.get("scores", [])):
                 raise ValueError(f"{path}:{number}: field 'names': unknown tools {unknown[:3]} or lengths differ")
             rows[record["task_id"]] = record
+    return rows
+
+
+def _rankings_arrays(
+    rows: dict[str, dict], dataset: ToolDataset, index: dict[str, int], k: int, origin: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """`ranked`, `scores` from ranking records by task id; every task needs one."""
     ranked = np.full((len(dataset.tasks), k), -1, dtype=np.int32)
     scores = np.zeros((len(dataset.tasks), k), dtype=np.float32)
     for row, task in enumerate(dataset.tasks):
         if task.id not in rows:
-            raise ValueError(f"{path}: no ranking for task {task.id!r} (task {row})")
+            raise ValueError(f"{origin}: no ranking for task {task.id!r} (task {row})")
         names, probs = rows[task.id]["names"][:k], rows[task.id]["scores"][:k]
+        unknown = [n for n in names if n not in index]
+        if unknown:
+            raise ValueError(f"{origin}: task {task.id!r}: unknown tools {unknown[:3]}")
         ranked[row, : len(names)] = [index[n] for n in names]
         scores[row, : len(names)] = np.clip(probs, 0.0, 1.0)
     return ranked, scores

@@ -3,7 +3,8 @@
 Every policy acts in the same `ToolDeciderEnv` (same candidates, same binder, same verifiable reward), one
 episode per task, in task order (deterministic):
 
-    decider          the trained RL policy, greedy (argmax of its logits)
+    decider          the trained RL policy, greedy (`raytool.decider.act.greedy_action`: argmax of its logits,
+                     exact repeats skipped; the function the proxies run)
     teacher-only     argmax of pi_LLM over the allowed actions (STOP included), pi_LLM as reconstructed by F_P
     proposer-greedy  call the proposer's best remaining candidate while its probability >= theta, else STOP;
                      theta is fitted on the training tasks (best success over a grid)
@@ -14,12 +15,14 @@ Metrics per policy: success rate, mean reward (the env's F1 minus penalties), ca
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import torch
 
+from raytool.decider.act import greedy_action
 from raytool.envs.decider_env import ToolDeciderEnv
 from raytool.tables import format_table
 
@@ -49,14 +52,8 @@ def _tensors(obs: dict[str, np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def module_policy(module) -> Policy:
-    """Greedy action of a `DeciderTorchRLModule`."""
-
-    def act(env, obs):
-        with torch.no_grad():
-            out = module.forward_inference({"obs": {k: torch.as_tensor(v)[None] for k, v in obs.items()}})
-        return int(out["action_dist_inputs"][0].argmax())
-
-    return act
+    """A `DeciderTorchRLModule` acting as the proxies do (`greedy_action`)."""
+    return functools.partial(greedy_action, module)
 
 
 def teacher_policy(f_p) -> Policy:

@@ -54,8 +54,7 @@ class ProxyDeployment:
         from ray.serve.metrics import Counter, Histogram
 
         self.domain = domain
-        self.work_dir = tempfile.mkdtemp(prefix=f"raytool-serve-{domain}-")
-        self.model = ProxyModel(domain, ProxyConfig(proposer, decider, filler=filler), self.work_dir)
+        self.model = ProxyModel(domain, ProxyConfig(proposer, decider, filler=filler))
         self.checkpoint = {"proposer": proposer, "decider": decider, "filler": filler}
         self.jobs = Counter("raytool_proxy_jobs", description="sub-tasks solved by a proxy", tag_keys=("domain",))
         self.seconds = Histogram("raytool_proxy_solve_seconds", description="a proxy's time per batch of sub-tasks",
@@ -65,7 +64,7 @@ class ProxyDeployment:
         wanted = {key: user_config.get(key) or self.checkpoint[key] for key in ("proposer", "decider", "filler")}
         if wanted != self.checkpoint:
             config = ProxyConfig(wanted["proposer"], wanted["decider"], filler=wanted["filler"])
-            model = ProxyModel(self.domain, config, self.work_dir)
+            model = ProxyModel(self.domain, config)
             self.model, self.checkpoint = model, wanted
 
     def solve(self, jobs: list[dict[str, Any]], catalogue: list[dict[str, Any]]) -> list[dict[str, Any]]:

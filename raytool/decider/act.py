@@ -1,0 +1,27 @@
+"""How a trained decider acts: the one inference function.
+
+The evaluation's rollouts (the main job's stage 9, `benchmarks/decider.py`) and the proxies (`raytool.agent.proxy`,
+so the agent, `raytool run` and the Serve endpoint) all call `greedy_action`, so the decider row of a results table
+measures the policy that the agent and the server run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+def decider_logits(module, obs: dict[str, np.ndarray]) -> np.ndarray:
+    """(p + 1,) logits of a `DeciderTorchRLModule` for one observation; disallowed actions are -inf (the module
+    applies the observation's action mask)."""
+    with torch.no_grad():
+        inputs = {"obs": {key: torch.as_tensor(value)[None] for key, value in obs.items()}}
+        return module.forward_inference(inputs)["action_dist_inputs"][0].numpy()
+
+
+def greedy_action(module, env, obs: dict[str, np.ndarray]) -> int:
+    """The decider's action in `env` (a `ToolDeciderEnv`) at `obs`: the argmax of its logits, skipping candidates
+    whose call would exactly repeat one already made this episode (`ToolDeciderEnv.repeat_mask`: such a call is not
+    executed and only costs its penalty). STOP is never masked, so an action always exists."""
+    logits = decider_logits(module, obs)
+    return int(np.argmax(np.where(env.repeat_mask(), -np.inf, logits)))

@@ -1,0 +1,66 @@
+"""`ProxyModel`: it acts with the same function as the evaluation's decider row (`raytool.decider.act`), on an env
+built from memory that matches the one built from files, and writes nothing per request."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from raytool.agent.agent import task_domains
+from raytool.agent.proxy import ProxyConfig, ProxyModel
+from raytool.decider.candidates import decider_env_config
+from raytool.decider.train import load_module
+from raytool.envs.decider_env import ToolDeciderEnv
+from raytool.evaluation import decider as evaluation
+from raytool.tools.dataset import ToolDataset
+
+
+def _files(root: Path) -> set[Path]:
+    return {Path(d) / name for d, _, names in os.walk(root) for name in names}
+
+
+@pytest.mark.ray
+def test_the_proxy_and_the_decider_row_take_the_same_actions_and_the_proxy_writes_nothing(
+    agent_kit, tmp_path, monkeypatch
+) -> None:
+    subtasks = ToolDataset.load(agent_kit["subtasks"])
+    pools = task_domains(subtasks.tasks, subtasks.tools)
+    domain = subtasks.tasks[0].domain
+    indices = [i for i, t in enumerate(subtasks.tasks) if t.domain == domain][:3]
+    module = load_module(agent_kit["decider"])
+    acted: list[str] = []
+    real = evaluation.greedy_action
+
+    def spy(module_, env, obs):  # records every action the evaluation's decider policy takes
+        action = real(module_, env, obs)
+        names = env.candidate_names()
+        acted.append(names[action] if action < len(names) else "STOP")
+        return action
+
+    monkeypatch.setattr(evaluation, "greedy_action", spy)
+    file_env = ToolDeciderEnv(decider_env_config(agent_kit["subtasks"], 4, 4))
+    made = []
+    for index in indices:
+        evaluation.rollout(file_env, evaluation.module_policy(module), [index])
+        made.append([(m.name, m.arguments) for m in file_env.made])
+    file_env.close()
+
+    monkeypatch.setenv("RAYTOOL_CACHE", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    proxy = ProxyModel(domain, ProxyConfig(proposer=str(agent_kit["proposer"]), decider=str(agent_kit["decider"])))
+    jobs = []
+    for i in indices:  # the pool `job_payload` gave the sub-task when its candidates were written
+        allowed = set(subtasks.tasks[i].tools) or set(subtasks.tools)
+        jobs.append({"task": subtasks.tasks[i].to_dict(), "pool": [s.name for s in pools[domain] if s.name in allowed]})
+    catalogue = [spec.to_dict() for spec in subtasks.tools.values()]
+    results = proxy.solve(jobs, catalogue)
+    written = _files(tmp_path)  # the proposer's tool vectors, cached once per catalogue, and nothing else
+    assert written and all("proposer_index" in path.parts for path in written), written
+    again = proxy.solve(jobs, catalogue)
+    assert _files(tmp_path) == written  # no dataset, candidates file or feature cache per request
+    assert [r["calls"] for r in again] == [r["calls"] for r in results]
+    chosen = [event["chosen"] for result in results for event in result["events"]]
+    assert chosen == acted and len(chosen) >= len(indices)
+    assert [[(c["name"], c["arguments"]) for c in r["calls"]] for r in results] == made

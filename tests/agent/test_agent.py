@@ -44,6 +44,7 @@ def test_parallel_speedup_is_summed_job_time_over_the_wave_span() -> None:
     assert parallel_speedup(plan, one_after_another) == {0: 1.0}
 
 
+@pytest.mark.slow
 def test_training_subtasks_stay_inside_one_domain(agent_kit) -> None:
     requests = ToolDataset.load(agent_kit["requests"])
     subtasks = ToolDataset.load(agent_kit["subtasks"])
@@ -55,6 +56,7 @@ def test_training_subtasks_stay_inside_one_domain(agent_kit) -> None:
     assert len(lines) == len(subtasks.tasks)
 
 
+@pytest.mark.slow
 @pytest.mark.ray
 def test_parallel_and_sequential_agents_make_the_same_calls(agent_kit) -> None:
     requests = ToolDataset.load(agent_kit["requests"])

@@ -21,6 +21,7 @@ def _files(root: Path) -> set[Path]:
     return {Path(d) / name for d, _, names in os.walk(root) for name in names}
 
 
+@pytest.mark.slow
 @pytest.mark.ray
 def test_the_proxy_and_the_decider_row_take_the_same_actions_and_the_proxy_writes_nothing(
     agent_kit, tmp_path, monkeypatch

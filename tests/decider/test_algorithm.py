@@ -28,6 +28,7 @@ def _config(env_config: dict, fp_path: Path):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.ray
 def test_train_with_two_env_runners_logs_finite_guidance_metrics(ray_local, decider_setup) -> None:
     root, env_config = decider_setup
@@ -51,6 +52,7 @@ def test_train_with_two_env_runners_logs_finite_guidance_metrics(ray_local, deci
         assert math.isfinite(float(runners[key])), key
 
 
+@pytest.mark.slow
 @pytest.mark.ray
 def test_resume_continues_from_iteration_k_with_replay_and_multiplier(ray_local, decider_setup, tmp_path) -> None:
     root, env_config = decider_setup

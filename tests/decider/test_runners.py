@@ -25,6 +25,7 @@ FRAGMENT = 8  # env steps per runner per iteration
 TINY_TRAINING = {"learning_starts": 4 * FRAGMENT, "updates_per_iteration": 2, "train_batch_size": 16}
 
 
+@pytest.mark.slow
 @pytest.mark.ray
 def test_trains_with_four_env_runners_that_all_sample(ray_local, decider_setup) -> None:
     root, env_config = decider_setup
@@ -48,6 +49,7 @@ def test_trains_with_four_env_runners_that_all_sample(ray_local, decider_setup) 
         assert math.isfinite(float(results[-1]["env_runners"][key])), key
 
 
+@pytest.mark.slow
 @pytest.mark.ray
 def test_env_runners_run_on_the_node_with_the_rollout_resource(tmp_path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")} | {"RAYTOOL_CACHE": str(tmp_path)}

@@ -13,6 +13,7 @@ from raytool.evaluation.decider import module_policy, rollout
 TRAINING = {"learning_starts": 32, "updates_per_iteration": 2, "train_batch_size": 32, "lambda1": 0.5, "lambda2": 0.1}
 
 
+@pytest.mark.slow
 @pytest.mark.ray
 def test_train_then_resume_continues_the_history_and_the_module_acts(ray_local, decider_setup, tmp_path) -> None:
     root, env_config = decider_setup

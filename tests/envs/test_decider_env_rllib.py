@@ -10,6 +10,7 @@ from raytool.envs.build import BuildConfig, build_tasks
 from raytool.envs.decider_env import ENV_NAME, ToolDeciderEnv, register_decider_env
 
 
+@pytest.mark.slow
 @pytest.mark.ray
 def test_ppo_trains_one_iteration_with_two_env_runners(ray_local, tmp_path: Path) -> None:
     from ray.rllib.algorithms.ppo import PPOConfig

@@ -5,7 +5,6 @@ from __future__ import annotations
 import builtins
 import gc
 import os
-import statistics
 import threading
 import time
 
@@ -246,20 +245,3 @@ def test_both_executors_give_identical_results(sandbox: ProcessSandbox) -> None:
         observations.append([executor.call(name, arguments).observation() for name, arguments in calls])
     assert observations[0] == observations[1]
     assert observations[0][2] == {"ok": True, "output": 2}
-
-
-def test_per_call_overhead(sandbox: ProcessSandbox, capsys) -> None:
-    inline = InlineExecutor()
-    inline.reset([SUITE], world_seed=0)
-    medians = {}
-    for label, executor, repeats in (("inline", inline, 2000), ("process", sandbox, 500)):
-        times = []
-        for i in range(repeats):
-            start = time.perf_counter()
-            assert executor.call("echo", {"x": i}).output == i
-            times.append(time.perf_counter() - start)
-        medians[label] = statistics.median(times) * 1e6
-    with capsys.disabled():
-        print(
-            f"\nper-call overhead (median echo): inline {medians['inline']:.0f} us, process {medians['process']:.0f} us"
-        )

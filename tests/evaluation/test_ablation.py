@@ -12,6 +12,7 @@ from raytool.decider.train import SUMMARY
 from raytool.evaluation.ablation import ablation_configs
 
 
+@pytest.mark.slow
 @pytest.mark.ray
 def test_variants_and_their_retrained_deciders(agent_kit, tmp_path) -> None:
     base = AgentConfig(proxy=ProxyConfig(proposer=str(agent_kit["proposer"]), decider=str(agent_kit["decider"])))

@@ -38,6 +38,7 @@ def test_task_metrics_by_hand() -> None:
     assert task_metrics(unordered, _outcome([("b", "valid"), ("a", "valid")], 2), (1,))["exact_match"] == 1.0
 
 
+@pytest.mark.slow
 @pytest.mark.ray
 def test_all_methods_run_and_a_second_run_gives_identical_metrics(agent_kit, transformers_teacher, tmp_path) -> None:
     dataset = sample_tasks(ToolDataset.load(agent_kit["requests"]), 2, seed=1)
@@ -70,6 +71,7 @@ def test_all_methods_run_and_a_second_run_gives_identical_metrics(agent_kit, tra
         assert record["metrics"] == by[record["method"]]["metrics"], record["method"]
 
 
+@pytest.mark.slow
 def test_the_baselines_read_arguments_with_the_proxies_filler(agent_kit, tmp_path) -> None:
     """ReAct/CoT/DFS get the proxies' argument source: the filler's reading of the request, not the gold values."""
     from raytool.evaluation.agent import baseline_env, prepare_tasks
@@ -107,6 +109,7 @@ def _seal_files(shared_data: Path, tmp_path: Path) -> list[str]:
     return ["--data", str(tmp_path / "tasks.jsonl"), "--format", "seal_tools", "--tools", str(tmp_path / "tools.jsonl")]
 
 
+@pytest.mark.slow
 @pytest.mark.ray
 @pytest.mark.parametrize("fmt", ["raytool", "seal_tools", "metatool", "toolalpaca", "toolbench"])
 def test_eval_agent_command_by_path_on_every_format(fmt: str, agent_kit, shared_data: Path, tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from ray import serve
+from ray.exceptions import RayActorError
 
 from raytool.agent.agent import AgentConfig, ProxyAgent
 from raytool.agent.proxy import ProxyConfig, ProxyModel, missing_values
@@ -40,7 +41,7 @@ from raytool.serving.schema import SolveRequest
 from raytool.teacher.backend import TeacherConfig
 
 MAX_BODY_BYTES = 1_000_000
-RETRYABLE = ("ActorDiedError", "ActorUnavailableError", "RayActorError")
+RETRYABLE = (RayActorError,)  # the replica died or cannot be reached (ActorDiedError, ActorUnavailableError)
 
 app = harden(FastAPI(title="raytool", version="0.1.0"), MAX_BODY_BYTES)  # before @serve.ingress: Serve copies it
 
@@ -112,9 +113,7 @@ class ServedAgent(ProxyAgent):
         except TimeoutError:
             response.cancel()
             raise ApiError(504, "timeout", f"the {domain} proxy did not answer within the request's budget") from None
-        except Exception as err:  # a replica died under the request: once more, on another replica
-            if type(err).__name__ not in RETRYABLE:
-                raise
+        except RETRYABLE:  # a replica died under the request: once more, on another replica
             if retried:
                 raise ApiError(503, "unavailable", f"the {domain} proxy died twice under the request") from None
             self.retries += 1

@@ -43,15 +43,21 @@ def test_a_new_checkpoint_is_applied_in_place_without_failed_requests(agent_kit,
             while not stop.is_set():
                 codes.append(httpx.post(url, json=body, timeout=60).status_code)
 
-        threads = [threading.Thread(target=load) for _ in range(2)]
+        def wait_for(count: int) -> None:  # answers arriving, not a fixed sleep
+            deadline = time.monotonic() + 60
+            while len(codes) < count and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert len(codes) >= count, codes
+
+        threads = [threading.Thread(target=load, daemon=True) for _ in range(2)]
         for thread in threads:
             thread.start()
-        time.sleep(3)
+        wait_for(4)  # under load when the new checkpoint is deployed
         deploy(check_serve_config(_config(port, proposer, decider, user_decider=str(second)), "test"))
         deadline = time.monotonic() + 60
         while proxy.info.remote().result()["checkpoint"]["decider"] != str(second) and time.monotonic() < deadline:
-            time.sleep(0.5)
-        time.sleep(3)
+            time.sleep(0.2)
+        wait_for(len(codes) + 4)  # and answering on it
         stop.set()
         for thread in threads:
             thread.join()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from concurrent.futures import Future
 
 import pytest
@@ -26,17 +25,18 @@ def test_results_in_order_and_batched() -> None:
 
 def test_future_dispatch_and_in_flight_limit() -> None:
     active, peak = [0], [0]
-    lock = threading.Lock()
+    both = threading.Condition()
 
     def dispatch(items):
         future: Future = Future()
-        with lock:
+        with both:
             active[0] += 1
             peak[0] = max(peak[0], active[0])
+            both.notify_all()
 
-        def finish():
-            time.sleep(0.02)
-            with lock:
+        def finish():  # holds its batch until a second one is in flight (or 2 s pass): the limit is reached
+            with both:
+                both.wait_for(lambda: active[0] >= 2, timeout=2.0)
                 active[0] -= 1
             future.set_result([x + 1 for x in items])
 
@@ -45,7 +45,7 @@ def test_future_dispatch_and_in_flight_limit() -> None:
 
     batcher = RequestBatcher(dispatch, max_batch=2, max_wait_s=0.0, max_in_flight=2)
     assert batcher.map(list(range(12))) == list(range(1, 13))
-    assert peak[0] <= 2
+    assert peak[0] == 2  # two batches in flight at once, never three
     batcher.close()
 
 

@@ -72,7 +72,9 @@ def test_concurrent_requests_are_coalesced(vllm_teacher) -> None:
         t.join()
     values = [f.result(timeout=120) for f in futures]
     assert len(values) == 48 and all(v < 0 for v in values)
-    assert vllm_teacher._scores.batches - before < 24  # fewer engine calls than requests
+    # 48 scored items from 24 threads: batches of up to 16 coalesce them into a few engine calls (3 when perfectly
+    # packed); a batcher that stopped coalescing would make 24-48
+    assert vllm_teacher._scores.batches - before <= 8
 
 
 @pytest.mark.ray

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from raytool.cli import main
+from raytool.evaluation.proposer import load_eval_data
 from raytool.proposer.proposer import ToolProposer
 from raytool.tools.dataset import ToolDataset
 from tests.proposer.catalogue import catalogue, tasks
@@ -63,6 +64,27 @@ def _check(result: dict[str, Any], methods: set[str], ks: list[int], tasks_expec
             assert row[f"recall@{ks[0]}"] <= row[f"recall@{ks[-1]}"]
 
 
+def _check_proposer_row(result: dict[str, Any], checkpoint: Path, dataset: ToolDataset) -> None:
+    """The command's proposer figures equal a direct recount: the checkpoint ranks the same tasks over their pools
+    (the whole catalogue without one), and recall / complete are counted here, by hand."""
+    proposer = ToolProposer.load(checkpoint, threads=1)
+    pooled = all(t.tools for t in dataset.tasks)
+    names = list(dict.fromkeys(n for t in dataset.tasks for n in t.tools)) if pooled else list(dataset.tools)
+    index = proposer.index([dataset.tools[n] for n in names])
+    ranked = [p.names for p in proposer.rank([t.query for t in dataset.tasks], index, max(result["ks"]),
+                                             pools=[t.tools for t in dataset.tasks])]  # fmt: skip
+    for k in result["ks"]:
+        found = total = complete = 0
+        for top, task in zip(ranked, dataset.tasks, strict=True):
+            gold = set(task.tool_names)
+            found += len(gold & set(top[:k]))
+            total += len(gold)
+            complete += gold <= set(top[:k])
+        row = result["methods"]["proposer"]
+        assert row[f"recall@{k}"] == pytest.approx(found / total), k
+        assert row[f"complete@{k}"] == pytest.approx(complete / len(dataset.tasks)), k
+
+
 def test_train_command_writes_a_loadable_checkpoint(checkpoint: Path, capsys: pytest.CaptureFixture) -> None:
     proposer = ToolProposer.load(checkpoint, threads=1)
     assert proposer.config.max_steps == 1 and proposer.config.train_layers == 1 and proposer.config.batch_size == 4
@@ -77,6 +99,8 @@ def test_eval_raytool_dataset_with_all_default_baselines(
 ) -> None:
     result = _eval(capsys, checkpoint, "--data", str(dataset_dir), "--format", "raytool", "--k", "1,3", "--limit", "4")
     _check(result, {"proposer", "bm25", "minilm_zero_shot", "bm25_segmented"}, [1, 3], 4)
+    loaded = ToolDataset.load(dataset_dir)
+    _check_proposer_row(result, checkpoint, ToolDataset(loaded.tools, loaded.tasks[:4], loaded.info))
     assert result["tools"] == len(catalogue()) and result["format"] == "raytool"
     assert result["checkpoint"] == str(checkpoint)
 
@@ -126,6 +150,7 @@ def test_eval_toolbench(checkpoint: Path, shared_data: Path, capsys: pytest.Capt
     result = _eval(capsys, checkpoint, "--data", str(src), "--format", "toolbench", "--limit", "2",
                    "--baselines", "bm25", "--k", "1,5")  # fmt: skip
     _check(result, {"proposer", "bm25"}, [1, 5], 2)
+    _check_proposer_row(result, checkpoint, load_eval_data(src, "toolbench", limit=2))  # candidate-list pools
 
 
 def test_eval_without_baselines(checkpoint: Path, dataset_dir: Path, capsys: pytest.CaptureFixture) -> None:

@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from raytool.pipeline import STAGES
+from raytool.pipeline import STAGES, load_train_config
 from raytool.tools.errors import RecordError
 
 
@@ -405,12 +405,9 @@ def _envs_list(args: argparse.Namespace) -> int:
 
 def _teacher(path: Path | None):
     """The teacher from a YAML file (keys of `TeacherConfig`, optionally under `teacher:`), Ray started if needed."""
-    import yaml
-
     from raytool.teacher.backend import TeacherConfig, make_teacher
 
-    record = yaml.safe_load(path.read_text()) if path else {}
-    config = TeacherConfig.from_dict((record or {}).get("teacher", record or {}))
+    config = TeacherConfig.from_file(path)
     if config.backend == "vllm":
         _ray_init(log_to_driver=False)
     return config, make_teacher(config)
@@ -493,18 +490,9 @@ def _distill_instructions(args: argparse.Namespace) -> int:
 
 def _proposer_config(path: Path | None, overrides: list[str]):
     """ProposerConfig from a YAML file (keys optionally under `proposer:`) and KEY=VALUE overrides."""
-    import yaml
-
     from raytool.proposer.config import ProposerConfig
 
-    record = yaml.safe_load(path.read_text()) if path else {}
-    record = dict((record or {}).get("proposer", record or {}))
-    for item in overrides:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise ValueError(f"--set expects KEY=VALUE, got {item!r}")
-        record[key] = yaml.safe_load(value)
-    return ProposerConfig.from_dict(record)
+    return ProposerConfig.from_file(path, overrides)
 
 
 def _skip_bad_argument(parser: argparse.ArgumentParser) -> None:
@@ -597,20 +585,11 @@ def _filler_train(args: argparse.Namespace) -> int:
 def _decider_train(args: argparse.Namespace) -> int:
     import dataclasses
 
-    import yaml
-
     from raytool.decider.candidates import decider_env_config
     from raytool.decider.train import DeciderRunConfig, train_decider
 
-    record = (yaml.safe_load(args.config.read_text()) if args.config else None) or {}
-    run = DeciderRunConfig.from_dict(record.get("decider", record))
-    training = dict(run.training)
-    for item in args.set:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise ValueError(f"--set expects KEY=VALUE, got {item!r}")
-        training[key] = yaml.safe_load(value)
-    run = dataclasses.replace(run, training=training, iterations=args.iterations or run.iterations)
+    run = DeciderRunConfig.from_file(args.config, args.set)
+    run = dataclasses.replace(run, iterations=args.iterations or run.iterations)
     env = decider_env_config(args.tasks, args.top_p, args.max_steps)
     summary = train_decider(env, args.fp, run, args.out, resume=args.resume)
     print(f"trained {summary['iterations']} iterations in {summary['train_seconds']:.0f} s; wrote {args.out}")
@@ -1018,7 +997,7 @@ def _train(args: argparse.Namespace) -> int:
         finally:
             teacher.close()
     print(summary_table(summary))
-    settings = _train_config(args.config)
+    settings = load_train_config(args.config)
     _train_proposer_stage(datasets, out, settings)
     _train_filler_stage(out, settings, data_dir)
     _train_decider_stages(out, settings, args)
@@ -1032,7 +1011,7 @@ def _train_catalogue(args: argparse.Namespace) -> int:
     from raytool.paths import cache_dir
     from raytool.train_catalogue import CatalogueJobConfig, domain_name, run_catalogue_job
 
-    settings = _train_config(args.config)
+    settings = load_train_config(args.config)
     section = dict(settings.get("catalogue") or {})
     if args.examples:
         section["examples"] = str(args.examples)
@@ -1064,17 +1043,6 @@ def _train_decider_stages(out: Path, settings: dict, args: argparse.Namespace) -
     pipeline.agent_eval_stage(out, requests["test"], proxy_dir, agent, make_teacher, stages.filler(out), str(segmenter))
 
 
-def _train_config(path: Path | None) -> dict:
-    import yaml
-
-    record = (yaml.safe_load(path.read_text()) if path else None) or {}
-    known = ("proposer", "filler", "evaluation", "decider_stages", "fp", "decider", "agent", "segmenter", "catalogue")
-    unknown = sorted(set(record) - set(known))
-    if unknown:
-        raise ValueError(f"{path}: unknown section {unknown[0]!r} (known: {', '.join(known)})")
-    return record
-
-
 def _train_filler_stage(out: Path, settings: dict, data_dir: Path) -> None:
     """Stage 4 (cont.): the argument filler on the gold calls of Seal-Tools dev and the suites' level-1 to 4 tasks
     (skipped when its checkpoint exists), then its calls on Seal-Tools test_in_domain (given candidates, and gold
@@ -1088,7 +1056,7 @@ def _train_filler_stage(out: Path, settings: dict, data_dir: Path) -> None:
 
     ckpt = out / "filler"
     data = [out / "datasets" / "seal_tools_dev"] + [out / "envs" / f"{s}_l2" for s in ("cpn", "finance", "travel")]
-    section = dict(settings.get("filler") or {})
+    section = dict(settings.get("filler") or {})  # checked by pipeline.check_train_config
     max_tasks = section.pop("max_tasks", None)  # per dataset (tests); encoder: minilm or hashing (tests)
     encoder = section.pop("encoder", "minilm")  # the rest are FillerTrainConfig fields
     suite_tasks = section.pop("suite_tasks", 90)

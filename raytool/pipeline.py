@@ -22,7 +22,7 @@ Each stage is skipped when its artifact exists (a dataset's `tasks.jsonl`, `rank
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,7 @@ class DeciderStages:
 
     def __post_init__(self) -> None:
         if self.arguments not in ("predicted", "gold"):
-            raise ValueError(f"section 'decider_stages': arguments must be predicted or gold, got {self.arguments!r}")
+            raise ValueError(f"arguments must be predicted or gold, got {self.arguments!r}")
 
     def filler(self, out: Path) -> str:
         """The filler checkpoint the env reads argument values with: `filler_dir` when set, else the stage-4 one
@@ -58,19 +58,78 @@ class DeciderStages:
         return self.filler_dir or str(out / "filler")
 
     @classmethod
-    def from_sections(cls, settings: dict[str, Any]) -> DeciderStages:
-        """From `raytool train --config` sections; unknown keys are a ValueError naming the section."""
+    def from_sections(cls, settings: dict[str, Any], where: str = "<train config>") -> DeciderStages:
+        """From `raytool train --config` sections (`decider_stages`, `fp`, `decider`), checked by `raytool.config`
+        (errors name `where`, the key path and what was expected)."""
+        from raytool.config import check_keys, settings_from
         from raytool.decider.policy_train import PolicyTrainConfig
         from raytool.decider.train import DeciderRunConfig
 
-        own = dict(settings.get("decider_stages") or {})
-        for section, known in (("decider_stages", set(cls.__dataclass_fields__) - {"decider", "fp"}),
-                               ("fp", set(PolicyTrainConfig.__dataclass_fields__)),
-                               ("decider", set(DeciderRunConfig.__dataclass_fields__))):  # fmt: skip
-            unknown = sorted(set(settings.get(section) or {}) - known)
-            if unknown:
-                raise ValueError(f"section {section!r}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
-        return cls(**own, decider=settings.get("decider"), fp=settings.get("fp"))
+        own = settings.get("decider_stages") or {}
+        if isinstance(own, dict):
+            known = [f for f in cls.__dataclass_fields__ if f not in ("decider", "fp")]
+            check_keys(own, known, where, "decider_stages")
+        settings_from(PolicyTrainConfig, settings.get("fp"), where, "fp")
+        DeciderRunConfig.from_dict(settings.get("decider"), where)
+        stages = settings_from(cls, own, where, "decider_stages")
+        return replace(stages, decider=settings.get("decider"), fp=settings.get("fp"))
+
+
+@dataclass(frozen=True)
+class EvaluationSettings:
+    """The `evaluation:` section: `limit` test tasks of the proposer and call tables (None = all), and the
+    proposer table's `baselines` (None = all of `raytool.evaluation.proposer.BASELINES`)."""
+
+    limit: int | None = None
+    baselines: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class FillerStage:
+    """The `filler:` section's own keys (the rest are `FillerTrainConfig` fields): `max_tasks` per dataset (None =
+    all), the `encoder` (minilm; hashing in tests), `suite_tasks` per level of the suites' extra tasks."""
+
+    max_tasks: int | None = None
+    encoder: str = "minilm"
+    suite_tasks: int = 90
+
+
+TRAIN_SECTIONS = ("proposer", "filler", "evaluation", "decider_stages", "fp", "decider", "agent", "segmenter",
+                  "catalogue")  # fmt: skip
+
+
+def load_train_config(path: Path | None) -> dict[str, Any]:
+    """The sections of a `raytool train --config` file (none: the embedded default's), every one checked at once
+    (`check_train_config`): a misspelled key fails before any stage runs, in `raytool.config`'s error shape."""
+    from raytool.config import check_keys, read_config
+
+    record = read_config(path)
+    check_keys(record, TRAIN_SECTIONS, str(path), "")
+    check_train_config(record, str(path))
+    return record
+
+
+def check_train_config(settings: dict[str, Any], where: str) -> None:
+    """Every section of a `raytool train --config` file, checked at once (a typo fails before any stage runs)."""
+    from raytool.config import settings_from
+    from raytool.filler.train import FillerTrainConfig
+    from raytool.planner.segmenter_train import SegmenterTrainConfig
+    from raytool.proposer.config import ProposerConfig
+    from raytool.train_catalogue import CatalogueJobConfig
+
+    ProposerConfig.from_dict(settings.get("proposer") or {}, where)
+    settings_from(EvaluationSettings, settings.get("evaluation"), where, "evaluation")
+    filler = settings.get("filler") or {}
+    if isinstance(filler, dict):
+        own = set(FillerStage.__dataclass_fields__)
+        settings_from(FillerStage, {k: v for k, v in filler.items() if k in own}, where, "filler")
+        filler = {k: v for k, v in filler.items() if k not in own}
+    settings_from(FillerTrainConfig, filler, where, "filler")
+    DeciderStages.from_sections(settings, where)
+    AgentStages.from_sections(settings, where)
+    settings_from(SegmenterTrainConfig, settings.get("segmenter"), where, "segmenter")
+    if settings.get("catalogue") is not None:
+        CatalogueJobConfig.from_dict(settings["catalogue"], where)
 
 
 @dataclass(frozen=True)
@@ -94,21 +153,15 @@ class AgentStages:
     proxy_resources: dict[str, float] | None = None
 
     @classmethod
-    def from_sections(cls, settings: dict[str, Any]) -> AgentStages:
+    def from_sections(cls, settings: dict[str, Any], where: str = "<train config>") -> AgentStages:
+        """From the `agent` section (its `decider` defaults to the `decider` section), checked by `raytool.config`."""
+        from raytool.config import settings_from
         from raytool.decider.train import DeciderRunConfig
 
-        own = dict(settings.get("agent") or {})
-        known = set(cls.__dataclass_fields__)
-        unknown = sorted(set(own) - known)
-        if unknown:
-            raise ValueError(f"section 'agent': unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
-        decider = own.pop("decider", None) or settings.get("decider")
-        bad = sorted(set(decider or {}) - set(DeciderRunConfig.__dataclass_fields__))
-        if bad:
-            raise ValueError(f"section 'agent.decider': unknown key {bad[0]!r}")
-        if "methods" in own:
-            own["methods"] = tuple(own["methods"])
-        return cls(**own, decider=decider)
+        stages = settings_from(cls, settings.get("agent"), where, "agent")
+        if stages.decider:
+            DeciderRunConfig.from_dict(stages.decider, where, "agent.decider")
+        return replace(stages, decider=stages.decider or settings.get("decider"))
 
 
 def build_agent_tasks(out: Path, stages: AgentStages) -> dict[str, Path]:
@@ -130,19 +183,14 @@ def build_agent_tasks(out: Path, stages: AgentStages) -> dict[str, Path]:
     return paths
 
 
-def train_segmenter_stage(out: Path, section: dict[str, Any] | None = None) -> Path:
+def train_segmenter_stage(out: Path, section: dict[str, Any] | None = None, where: str = "<train config>") -> Path:
     """Stage 10: the planner's distilled segmenter (`raytool planner train-segmenter`; the `segmenter:` section holds
     `SegmenterTrainConfig` fields), skipped when present."""
+    from raytool.config import settings_from
     from raytool.planner.segmenter import META
     from raytool.planner.segmenter_train import SegmenterTrainConfig, train_segmenter
 
-    section = dict(section or {})
-    unknown = sorted(set(section) - set(SegmenterTrainConfig.__dataclass_fields__))
-    if unknown:
-        raise ValueError(f"section 'segmenter': unknown key {unknown[0]!r}")
-    if "levels" in section:
-        section["levels"] = tuple(section["levels"])
-    config = SegmenterTrainConfig(**section)
+    config = settings_from(SegmenterTrainConfig, section, where, "segmenter")
     path = out / "segmenter"
     if (path / META).exists():
         _say(10, f"segmenter {path} exists, skipping")
@@ -301,7 +349,7 @@ def train_fp(out: Path, rank_dir: Path, stages: DeciderStages) -> Path:
     else:
         records, env = load_rank_records([rank_dir])
         _say(7, f"train F_P on {len(records)} teacher-labelled states into {fp_dir}")
-        config = PolicyTrainConfig(**(stages.fp or {}))
+        config = PolicyTrainConfig(**(stages.fp or {}))  # checked by DeciderStages.from_sections
         metrics = train_policy_reconstruction(records, config, fp_dir, env=env, log=lambda line: None)
     if metrics:
         print(metrics_table(metrics))

@@ -70,13 +70,17 @@ class CatalogueJobConfig:
     fp: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_dict(cls, record: dict[str, Any] | None) -> CatalogueJobConfig:
-        record = dict(record or {})
-        unknown = sorted(set(record) - set(cls.__dataclass_fields__))
-        if unknown:
-            known = ", ".join(sorted(cls.__dataclass_fields__))
-            raise ValueError(f"section 'catalogue': unknown key {unknown[0]!r} (known: {known})")
-        return cls(**record)
+    def from_dict(cls, record: dict[str, Any] | None, where: str = "<catalogue config>") -> CatalogueJobConfig:
+        """Checked by `raytool.config.settings_from`, the nested `proposer`, `decider` and `fp` sections too."""
+        from raytool.config import settings_from
+        from raytool.decider.policy_train import PolicyTrainConfig
+        from raytool.decider.train import DeciderRunConfig
+        from raytool.proposer.config import ProposerConfig
+
+        config = settings_from(cls, record, where, "catalogue")
+        for key, kind in (("proposer", ProposerConfig), ("decider", DeciderRunConfig), ("fp", PolicyTrainConfig)):
+            settings_from(kind, getattr(config, key), where, f"catalogue.{key}")
+        return config
 
 
 def domain_name(source: Path) -> str:

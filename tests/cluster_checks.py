@@ -273,11 +273,10 @@ def check_teacher_file(path: Path) -> list[dict[str, float]]:
 def check_train_file(path: Path) -> list[dict[str, float]]:
     """What `raytool train --config` applies; returns the env runners' and the proxy actors' resource requests."""
     from raytool.agent.agent import AgentConfig
-    from raytool.cli import _train_config
     from raytool.decider.train import DeciderRunConfig
-    from raytool.pipeline import AgentStages, DeciderStages
+    from raytool.pipeline import AgentStages, DeciderStages, load_train_config
 
-    settings = _train_config(path)
+    settings = load_train_config(path)
     DeciderStages.from_sections(settings)
     agent = AgentStages.from_sections(settings)
     run = DeciderRunConfig.from_dict(settings.get("decider") or {})

@@ -76,11 +76,10 @@ def test_serve_replicas_land_on_their_role_nodes() -> None:
 
 
 def test_train_roles_reach_the_code_paths() -> None:
-    from raytool.cli import _train_config
     from raytool.decider.train import DeciderRunConfig, decider_config
-    from raytool.pipeline import AgentStages
+    from raytool.pipeline import AgentStages, load_train_config
 
-    settings = _train_config(CLUSTERS / "train-roles.yaml")
+    settings = load_train_config(CLUSTERS / "train-roles.yaml")
     run = DeciderRunConfig.from_dict(settings["decider"])
     assert run.num_env_runners == 8 and run.runner_resources == {"rollout": 1}
     config = decider_config({}, None, run)
@@ -215,7 +214,7 @@ def test_runtime_env_validator_rejects(change: dict, message: str) -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"num_gpu": 1}, "unknown teacher config keys"),
+        ({"num_gpu": 1}, "teacher: unknown key 'num_gpu'"),
         ({"backend": "tgi"}, "teacher.backend must be one of"),
         ({"resources": {"teachers": 1}}, "unknown role 'teachers'"),
     ],
@@ -234,7 +233,7 @@ def test_teacher_validator_rejects(tmp_path: Path, change: dict, message: str) -
         (("decider", "runner_resources"), {"rollouts": 1}, "unknown role 'rollouts'"),
         (("agent", "proxy_resource"), {"proxy": 1}, "unknown key 'proxy_resource'"),
         (("agent", "proxy_resources"), {"cpu_nodes": 1}, "unknown role 'cpu_nodes'"),
-        (("agents", "train_tasks"), 4, "unknown section 'agents'"),
+        (("agents", "train_tasks"), 4, "<top>: unknown key 'agents'"),
     ],
 )
 def test_train_validator_rejects(tmp_path: Path, path: tuple[str, str], value: object, message: str) -> None:

@@ -24,7 +24,7 @@ def test_sections_build_the_stage_settings() -> None:
     ("section", "key"), [("decider_stages", "train_task"), ("fp", "epoch"), ("decider", "iteratons")]
 )
 def test_unknown_keys_name_section_and_key(section: str, key: str) -> None:
-    with pytest.raises(ValueError, match=f"section '{section}': unknown key '{key}'"):
+    with pytest.raises(ValueError, match=f"^<train config>: {section}: unknown key '{key}'"):
         DeciderStages.from_sections({section: {key: 1}})
 
 

@@ -29,7 +29,7 @@ SMALL = {"proposer": {"epochs": 2}, "decider": {"iterations": 3, "num_env_runner
 
 def test_domain_names_and_config_keys() -> None:
     assert domain_name(Path("My Tools.openapi.yaml")) == "my_tools"
-    with pytest.raises(ValueError, match="section 'catalogue': unknown key 'num_task'"):
+    with pytest.raises(ValueError, match="^<catalogue config>: catalogue: unknown key 'num_task'"):
         CatalogueJobConfig.from_dict({"num_task": 3})
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,11 +52,21 @@ class DeciderRunConfig:
     seed: int = 0
 
     @classmethod
-    def from_dict(cls, record: dict[str, Any]) -> DeciderRunConfig:
-        unknown = set(record) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown decider settings {sorted(unknown)}; known: {sorted(cls.__dataclass_fields__)}")
-        return cls(**record)
+    def from_dict(cls, record: dict[str, Any] | None, where: str = "<decider config>", path: str = "decider"):
+        """Checked by `raytool.config.settings_from` (errors name `where`, the key path and what was expected)."""
+        from raytool.config import settings_from
+
+        return settings_from(cls, record, where, path)
+
+    @classmethod
+    def from_file(cls, path: str | Path | None, training: Sequence[str] = ()) -> DeciderRunConfig:
+        """A YAML file (keys bare or under `decider:`; None = the defaults) with KEY=VALUE overrides of its
+        `training` settings on top (`raytool decider train --set`)."""
+        from raytool.config import apply_overrides, read_config
+
+        record = read_config(path, "decider")
+        record["training"] = apply_overrides(record.get("training") or {}, training)
+        return cls.from_dict(record, str(path or "--set"))
 
 
 def decider_config(env_config: dict[str, Any], fp_path: str | Path | None, run: DeciderRunConfig):

@@ -97,12 +97,11 @@ class DeciderEnvConfig:
             raise ValueError(f"executor must be inline, process or none, got {self.executor!r}")
 
     @classmethod
-    def from_dict(cls, config: dict[str, Any]) -> DeciderEnvConfig:
-        known = set(cls.__dataclass_fields__)
-        unknown = set(config) - known
-        if unknown:
-            raise ValueError(f"unknown ToolDeciderEnv config keys {sorted(unknown)}; known: {sorted(known)}")
-        return cls(**config)
+    def from_dict(cls, config: dict[str, Any], where: str = "<ToolDeciderEnv config>") -> DeciderEnvConfig:
+        """Checked by `raytool.config.settings_from` (errors name `where`, the key path and what was expected)."""
+        from raytool.config import settings_from
+
+        return settings_from(cls, config, where, "env")
 
 
 def argument_settings(filler: str | Path = "") -> dict[str, str]:

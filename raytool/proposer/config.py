@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 LABEL_SOURCES = ("gold", "teacher", "both")
@@ -88,12 +90,19 @@ class ProposerConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, record: dict[str, Any]) -> ProposerConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(record) - known)
-        if unknown:
-            raise ValueError(f"unknown proposer setting {unknown[0]!r}; known: {', '.join(sorted(known))}")
-        return cls(**record)
+    def from_dict(cls, record: dict[str, Any], where: str = "<proposer config>") -> ProposerConfig:
+        """Checked by `raytool.config.settings_from` (errors name `where`, the key path and what was expected)."""
+        from raytool.config import settings_from
+
+        return settings_from(cls, record, where, "proposer")
+
+    @classmethod
+    def from_file(cls, path: str | Path | None, overrides: Sequence[str] = ()) -> ProposerConfig:
+        """A YAML file (keys bare or under `proposer:`; None = the defaults) with KEY=VALUE `overrides` on top."""
+        from raytool.config import apply_overrides, read_config
+
+        where = f"{path} with --set" if path and overrides else str(path or "--set")
+        return cls.from_dict(apply_overrides(read_config(path, "proposer"), overrides), where)
 
     def replace(self, **changes: Any) -> ProposerConfig:
         return ProposerConfig.from_dict(self.to_dict() | changes)

@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from raytool.config import ConfigError, check_keys, config_error, settings_from, shown
+
 RAYTOOL_IMPORT = "raytool.serving.app:build_app"
 APP_ARGS = {
     "proposer",
@@ -30,8 +32,8 @@ APP_ARGS = {
 }
 
 
-class ServeConfigError(ValueError):
-    """A serve config that cannot be used; the message names the file and the key path."""
+class ServeConfigError(ConfigError):
+    """A serve config that cannot be used; the message names the file and the key path (`raytool.config`'s shape)."""
 
 
 def _models_in(annotation: Any) -> list[type]:
@@ -42,20 +44,18 @@ def _models_in(annotation: Any) -> list[type]:
     return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
 
 
-def check_model_keys(model: type, data: dict[str, Any], where: str) -> None:
+def check_model_keys(model: type, data: dict[str, Any], where: str, path: str = "") -> None:
     """Every key of `data` (and of its nested mappings) is a field of the pydantic `model`; nested mappings that
     Serve keeps as plain dicts (autoscaling_config) are validated against their model too."""
     from ray.serve.config import AutoscalingConfig
 
     fields = model.model_fields
     known = sorted(set(fields) | {f.alias for f in fields.values() if f.alias})
-    unknown = sorted(set(data) - set(known))
-    if unknown:
-        raise ServeConfigError(f"{where}: unknown key {unknown[0]!r} for {model.__name__} (known: {', '.join(known)})")
+    check_keys(data, known, where, path)
     for key, value in data.items():
         if key == "autoscaling_config" and isinstance(value, dict):
-            check_model_keys(AutoscalingConfig, value, f"{where}.{key}")
-            AutoscalingConfig.model_validate(value)
+            check_model_keys(AutoscalingConfig, value, where, _join(path, key))
+            _validated(AutoscalingConfig, value, where, _join(path, key))
             continue
         models = _models_in(fields[key].annotation) if key in fields else []
         if len(models) != 1:
@@ -63,31 +63,67 @@ def check_model_keys(model: type, data: dict[str, Any], where: str) -> None:
         items = value if isinstance(value, list) else [value]
         for i, item in enumerate(items):
             if isinstance(item, dict):
-                check_model_keys(models[0], item, f"{where}.{key}" + (f"[{i}]" if isinstance(value, list) else ""))
+                check_model_keys(
+                    models[0], item, where, _join(path, key) + (f"[{i}]" if isinstance(value, list) else "")
+                )
 
 
-def check_serve_config(record: Any, where: str):
-    """The parsed `ServeDeploySchema` of `record` (a dict), or a ServeConfigError naming `where` and the key."""
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _validated(model: type, record: Any, where: str, path: str = ""):
+    """`model.model_validate(record)`, its first error in `raytool.config`'s shape (file: key path: message)."""
     from pydantic import ValidationError
+
+    try:
+        return model.model_validate(record)
+    except ValidationError as err:
+        first = err.errors()[0]
+        loc = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in first["loc"]).lstrip(".")
+        message = first["msg"]
+        if message.startswith("Input should be "):  # a wrong type or value: what was expected, what came
+            message = f"expected {message[len('Input should be ') :]}, got {shown(first.get('input'))}"
+        raise ServeConfigError(str(config_error(where, _join(path, loc) if loc else path, message))) from None
+
+
+def _serve_errors(check):
+    """`check` raising ServeConfigError for every config error (the shared layer's included)."""
+    import functools
+
+    @functools.wraps(check)
+    def checked(*args, **kwargs):
+        try:
+            return check(*args, **kwargs)
+        except ServeConfigError:
+            raise
+        except ConfigError as err:
+            raise ServeConfigError(str(err)) from None
+
+    return checked
+
+
+@_serve_errors
+def check_serve_config(record: Any, where: str):
+    """The parsed `ServeDeploySchema` of `record` (a dict), or a ServeConfigError naming `where` and the key path."""
     from ray.serve.schema import ServeDeploySchema
 
     if not isinstance(record, dict):
-        raise ServeConfigError(f"{where}: a Serve config is a mapping, got {type(record).__name__}")
-    try:
-        config = ServeDeploySchema.model_validate(record)
-    except ValidationError as err:
-        first = err.errors()[0]
-        raise ServeConfigError(f"{where}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        raise ServeConfigError(
+            str(config_error(where, "", f"a Serve config is a mapping, got {type(record).__name__}"))
+        )
+    config = _validated(ServeDeploySchema, record, where)
     check_model_keys(ServeDeploySchema, record, where)
     for i, app in enumerate(record["applications"]):
         if app.get("import_path") == RAYTOOL_IMPORT:
-            check_app_args(app.get("args") or {}, f"{where}.applications[{i}].args")
+            check_app_args(app.get("args") or {}, where, f"applications[{i}].args")
             made = app_deployments(app.get("args") or {})
             for j, deployment in enumerate(app.get("deployments") or []):
                 if deployment.get("name") not in made:  # Serve would fail the deploy: "does not exist"
-                    raise ServeConfigError(f"{where}.applications[{i}].deployments[{j}].name: "
-                                           f"{deployment.get('name')!r} is not one of the app's deployments "
-                                           f"({', '.join(sorted(made))})")  # fmt: skip
+                    raise ServeConfigError(str(config_error(
+                        where, f"applications[{i}].deployments[{j}].name",
+                        f"{deployment.get('name')!r} is not one of the app's deployments ({', '.join(sorted(made))})",
+                    )))  # fmt: skip
     return config
 
 
@@ -100,41 +136,36 @@ def app_deployments(args: dict[str, Any]) -> set[str]:
     return {"Router", *(f"ProxyModel-{d}" for d in domains)} | ({"Planner"} if args.get("teacher") else set())
 
 
-def check_app_args(args: dict[str, Any], where: str) -> None:
+@_serve_errors
+def check_app_args(args: dict[str, Any], where: str, path: str = "args") -> None:
     """`build_app`'s args: known keys, both checkpoints, and `teacher` / `planner` records of the right fields."""
     from raytool.planner.planner import PlannerConfig
     from raytool.teacher.backend import TeacherConfig
 
+    def fail(key: str, message: str) -> ServeConfigError:
+        return ServeConfigError(str(config_error(where, _join(path, key) if key else path, message)))
+
     if not isinstance(args, dict):
-        raise ServeConfigError(f"{where}: a mapping, got {type(args).__name__}")
-    unknown = sorted(set(args) - APP_ARGS)
-    if unknown:
-        raise ServeConfigError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(APP_ARGS))})")
+        raise fail("", f"a mapping, got {type(args).__name__}")
+    check_keys(args, sorted(APP_ARGS), where, path)
     for key in ("proposer", "decider"):
         if not args.get(key):
-            raise ServeConfigError(f"{where}.{key}: required (a checkpoint directory)")
+            raise fail(key, "required (a checkpoint directory)")
     catalogues = args.get("catalogues") or {}
     if not isinstance(catalogues, dict):
-        kind = type(catalogues).__name__
-        raise ServeConfigError(f"{where}.catalogues: a mapping of domain -> dataset dir, got {kind}")
+        raise fail("catalogues", f"a mapping of domain -> dataset dir, got {type(catalogues).__name__}")
     domains = args.get("domains")
-    for domain, path in catalogues.items():
+    for domain, folder in catalogues.items():
         if domains and domain not in domains:
-            raise ServeConfigError(f"{where}.catalogues.{domain}: not one of `domains` ({', '.join(domains)})")
-        if not (Path(str(path)).expanduser() / "tools.jsonl").is_file():
-            raise ServeConfigError(f"{where}.catalogues.{domain}: {path} is not a dataset directory (no tools.jsonl)")
+            raise fail(f"catalogues.{domain}", f"not one of `domains` ({', '.join(domains)})")
+        if not (Path(str(folder)).expanduser() / "tools.jsonl").is_file():
+            raise fail(f"catalogues.{domain}", f"{folder} is not a dataset directory (no tools.jsonl)")
     for key, model, fixed in (("teacher", TeacherConfig, set()), ("planner", PlannerConfig, {"mode"})):
         record = args.get(key) or {}
         if not isinstance(record, dict):
-            raise ServeConfigError(f"{where}.{key}: a mapping, got {type(record).__name__}")
-        known = set(model.__dataclass_fields__) - fixed
-        unknown = sorted(set(record) - known)
-        if unknown:
-            raise ServeConfigError(f"{where}.{key}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
-        try:
-            model(**record)
-        except (TypeError, ValueError) as err:
-            raise ServeConfigError(f"{where}.{key}: {err}") from None
+            raise fail(key, f"a mapping, got {type(record).__name__}")
+        check_keys(record, sorted(set(model.__dataclass_fields__) - fixed), where, _join(path, key))
+        settings_from(model, record, where, _join(path, key))
 
 
 def load_serve_config(path: str | Path):

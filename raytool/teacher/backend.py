@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 BACKENDS = ("vllm", "transformers", "openai", "synthetic")
@@ -137,13 +138,18 @@ class TeacherConfig:
             raise ValueError("teacher.num_actors, tensor_parallel_size and batch_size must be >= 1")
 
     @classmethod
-    def from_dict(cls, record: dict[str, Any]) -> TeacherConfig:
-        unknown = set(record) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(
-                f"unknown teacher config keys {sorted(unknown)}; known: {sorted(cls.__dataclass_fields__)}"
-            )
-        return cls(**record)
+    def from_dict(cls, record: dict[str, Any] | None, where: str = "<teacher config>") -> TeacherConfig:
+        """Checked by `raytool.config.settings_from` (errors name `where`, the key path and what was expected)."""
+        from raytool.config import settings_from
+
+        return settings_from(cls, record, where, "teacher")
+
+    @classmethod
+    def from_file(cls, path: str | Path | None) -> TeacherConfig:
+        """A teacher YAML file (its keys bare or under `teacher:`); None = the embedded default."""
+        from raytool.config import read_config
+
+        return cls.from_dict(read_config(path, "teacher"), str(path or "<embedded teacher>"))
 
 
 def make_teacher(config: TeacherConfig) -> TeacherBackend:

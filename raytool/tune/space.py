@@ -44,6 +44,7 @@ from typing import Any
 
 import yaml
 
+from raytool.config import ConfigError, shown, unknown_key
 from raytool.decider.config import GUIDANCE_FIELDS
 from raytool.decider.train import DeciderRunConfig
 
@@ -62,8 +63,8 @@ SECTIONS = {
 }  # fmt: skip
 
 
-class SweepFileError(ValueError):
-    """A sweep file that cannot be used; the message names the file and the field."""
+class SweepFileError(ConfigError):
+    """A sweep file that cannot be used; the message names the file and the field (`raytool.config`'s shape)."""
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ class SweepConfig:
 
     def run_config(self) -> DeciderRunConfig:
         """The fixed part of every trial's `DeciderRunConfig`."""
-        return DeciderRunConfig.from_dict(self.decider)
+        return DeciderRunConfig.from_dict(self.decider, self.path)
 
     def trial_run(self, sampled: dict[str, Any]) -> DeciderRunConfig:
         """One trial's `DeciderRunConfig`: the fixed `decider:` section with the sampled values laid over it."""
@@ -249,14 +250,14 @@ def sweep_from_dict(record: Any, where: str = "<dict>") -> SweepConfig:
         raise fail("<top>", f"a sweep file is a mapping, got {type(record).__name__}")
     for key, value in record.items():
         if key not in SECTIONS:
-            raise fail(key, f"unknown section (known: {', '.join(SECTIONS)})")
+            raise SweepFileError(str(unknown_key(where, "", key, list(SECTIONS))))
         known = SECTIONS[key]
         if known is not None:
             if not isinstance(value, dict):
                 raise fail(key, f"expected a mapping, got {type(value).__name__}")
             for sub in value:
                 if sub not in known:
-                    raise fail(f"{key}.{sub}", f"unknown key (known: {', '.join(known)})")
+                    raise SweepFileError(str(unknown_key(where, key, sub, known)))
     if not isinstance(record.get("space"), dict) or not record["space"]:
         raise fail("space", "a non-empty mapping of settings to sweep is required")
     space = {key: _dimension(key, value, fail) for key, value in record["space"].items()}
@@ -274,10 +275,10 @@ def sweep_from_dict(record: Any, where: str = "<dict>") -> SweepConfig:
         loggers = tuple(loggers)
     eval_every = record.get("eval_every", 5)
     if not isinstance(eval_every, int) or eval_every < 1:
-        raise fail("eval_every", f"a positive integer, got {eval_every!r}")
+        raise fail("eval_every", f"expected a positive integer, got {shown(eval_every)}")
     stop = record.get("stop") or {}
     if not isinstance(stop, dict) or any(not isinstance(v, (int, float)) for v in stop.values()):
-        raise fail("stop", f"a mapping of reported metric -> number, got {stop!r}")
+        raise fail("stop", f"expected a mapping of reported metric -> number, got {shown(stop)}")
     config = SweepConfig(
         space=space, name=str(record.get("name", "decider-sweep")), storage=record.get("storage"),
         data=dict(record.get("data") or {}), decider=dict(record.get("decider") or {}),
@@ -315,6 +316,8 @@ def _check(config: SweepConfig, fail) -> None:
     """Cross-field checks, and every value run through the same validation a trial's config gets."""
     try:
         run = config.run_config()
+    except ConfigError as err:  # already names the file and the key path
+        raise SweepFileError(str(err)) from None
     except (TypeError, ValueError) as err:
         raise fail("decider", str(err)) from None
     dims = config.dimensions
@@ -335,20 +338,20 @@ def _check(config: SweepConfig, fail) -> None:
     for key in ("num_samples", "max_concurrent", "initial_points"):
         value = config.search.get(key, 1)
         if not isinstance(value, int) or value < 1:
-            raise fail(f"search.{key}", f"a positive integer, got {value!r}")
+            raise fail(f"search.{key}", f"expected a positive integer, got {shown(value)}")
     kind = config.scheduler.get("type", "asha")
     if kind not in ("asha", "fifo"):
         raise fail("scheduler.type", f"asha or fifo, got {kind!r}")
     max_t = config.scheduler.get("max_t", run.iterations)
     if not isinstance(max_t, int) or max_t < 1 or max_t > run.iterations:
-        raise fail("scheduler.max_t", f"an integer in [1, decider.iterations = {run.iterations}], got {max_t!r}")
+        raise fail("scheduler.max_t", f"expected an integer in [1, decider.iterations = {run.iterations}], got {shown(max_t)}")
     grace = config.scheduler.get("grace_period", config.eval_every)
     if kind == "asha" and (not isinstance(grace, int) or grace % config.eval_every):
         raise fail("scheduler.grace_period", f"a multiple of eval_every ({config.eval_every}) so ASHA compares fresh "
                                              f"evaluations, got {grace!r}")  # fmt: skip
     trial_cpus = config.resources.get("trial_cpus", 0.5)
     if not isinstance(trial_cpus, (int, float)) or trial_cpus <= 0:
-        raise fail("resources.trial_cpus", f"a positive number, got {trial_cpus!r}")
+        raise fail("resources.trial_cpus", f"expected a positive number, got {shown(trial_cpus)}")
     if not isinstance(config.resources.get("custom", {}), dict):
         raise fail("resources.custom", "a mapping of Ray custom resource -> amount")
     for corner in (0.0, 1.0 - 1e-9):  # the sampled extremes pass DeciderConfig's own validation

@@ -30,4 +30,4 @@ def test_decider_train_then_eval_prints_the_table(ray_local, decider_setup, tmp_
 
 def test_decider_train_bad_set_is_a_clear_error(tmp_path, capsys) -> None:
     assert main(["decider", "train", "--tasks", str(tmp_path), "--out", str(tmp_path / "r"), "--set", "lambda1"]) == 2
-    assert "--set expects KEY=VALUE" in capsys.readouterr().err
+    assert "--set: expects KEY=VALUE, got 'lambda1'" in capsys.readouterr().err

@@ -180,8 +180,9 @@ def test_eval_bad_arguments_exit_2_with_a_message(
 
 
 @pytest.mark.parametrize(
-    ("setting", "message"), [("max_steps", "--set expects KEY=VALUE"), ("bogus=1", "unknown proposer setting 'bogus'"),
-                             ("alpha=-1", "alpha must be >= 0")]
+    ("setting", "message"),
+    [("max_steps", "--set: expects KEY=VALUE"), ("bogus=1", "--set: proposer: unknown key 'bogus'"),
+     ("alpha=-1", "--set: proposer: alpha must be >= 0")]
 )  # fmt: skip
 def test_train_bad_settings_exit_2(
     dataset_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture, setting: str, message: str

@@ -157,6 +157,6 @@ def test_config_round_trips_and_from_dict_names_unknown_keys() -> None:
     config = ProposerConfig(alpha=0.5, max_steps=3, label_source="both")
     assert ProposerConfig.from_dict(config.to_dict()) == config
     assert config.replace(batch_size=8).batch_size == 8 and config.replace(batch_size=8).alpha == 0.5
-    with pytest.raises(ValueError, match="unknown proposer setting 'bogus'") as err:
+    with pytest.raises(ValueError, match="^<proposer config>: proposer: unknown key 'bogus'") as err:
         ProposerConfig.from_dict({"alpha": 0.1, "bogus": 1, "zzz": 2})
     assert "temperature" in str(err.value)  # lists the known settings

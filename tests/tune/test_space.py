@@ -78,7 +78,7 @@ def test_bayes_search_builds_a_limited_gp_searcher() -> None:
 
 
 BAD = [
-    ({"spaces": {}}, "spaces: unknown section"),
+    ({"spaces": {}}, "<top>: unknown key 'spaces'"),
     ({"space": {}}, "space: a non-empty mapping"),
     ({"space": {"lambda3": 0.1}}, "space.lambda3: not a decider setting"),
     ({"space": {"num_env_runners": {"grid": [1, 2]}}}, "space.num_env_runners: not a decider setting"),
@@ -89,17 +89,17 @@ BAD = [
     ({"space": {"sigma": {"grid": [-0.1, 0.2]}}}, "space: a sampled config is invalid"),
     ({**BASE, "search": {"algorithm": "nonsense"}}, "search.algorithm: unknown 'nonsense'"),
     ({**BASE, "search": {"algorithm": "bayes"}}, "bayes does not take grid dimensions"),
-    ({**BASE, "search": {"num_samples": 0}}, "search.num_samples: a positive integer"),
-    ({**BASE, "search": {"samples": 2}}, "search.samples: unknown key"),
+    ({**BASE, "search": {"num_samples": 0}}, "search.num_samples: expected a positive integer"),
+    ({**BASE, "search": {"samples": 2}}, "search: unknown key 'samples'"),
     ({**BASE, "metric": "accuracy"}, "metric: 'accuracy' is not reported"),
     ({**BASE, "mode": "maximum"}, "mode: must be max or min"),
     ({**BASE, "scheduler": {"type": "pbt"}}, "scheduler.type: asha or fifo"),
-    ({**BASE, "scheduler": {"max_t": 50}}, "scheduler.max_t: an integer in [1, decider.iterations = 10]"),
+    ({**BASE, "scheduler": {"max_t": 50}}, "scheduler.max_t: expected an integer in [1, decider.iterations = 10]"),
     ({**BASE, "eval_every": 2, "scheduler": {"grace_period": 3}}, "scheduler.grace_period: a multiple of eval_every"),
-    ({**BASE, "decider": {"iterations": 10, "num_runners": 2}}, "decider.num_runners: unknown key"),
+    ({**BASE, "decider": {"iterations": 10, "num_runners": 2}}, "decider: unknown key 'num_runners'"),
     ({**BASE, "loggers": ["csv", "wandb"]}, "loggers: a list drawn from"),
-    ({**BASE, "resources": {"trial_cpus": 0}}, "resources.trial_cpus: a positive number"),
-    ({**BASE, "stop": {"training_iteration": "ten"}}, "stop: a mapping of reported metric -> number"),
+    ({**BASE, "resources": {"trial_cpus": 0}}, "resources.trial_cpus: expected a positive number"),
+    ({**BASE, "stop": {"training_iteration": "ten"}}, "stop: expected a mapping of reported metric -> number"),
 ]
 
 

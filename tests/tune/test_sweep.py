@@ -38,9 +38,8 @@ def _trial_dirs(exp: Path) -> list[Path]:
 
 
 def test_six_trial_sweep_reports_a_table_heatmap_and_a_best_config_train_accepts(ray_local, sweep_data, tmp_path):
-    from raytool.cli import _train_config
     from raytool.decider.train import DeciderRunConfig
-    from raytool.pipeline import DeciderStages
+    from raytool.pipeline import DeciderStages, load_train_config
 
     sweep = load_sweep(write_sweep(tmp_path / "grid.yaml", sweep_data, tmp_path / "store"))
     lines: list[str] = []
@@ -62,7 +61,7 @@ def test_six_trial_sweep_reports_a_table_heatmap_and_a_best_config_train_accepts
     # the best config is a `decider:` section that `raytool train --config` and `decider train` accept
     best = summary["best"]
     assert best["iterations"] == 4 and best["success"] == max(r["success"] for r in rows if r["iterations"] == 4)
-    settings = _train_config(report / "best.yaml")
+    settings = load_train_config(report / "best.yaml")
     DeciderStages.from_sections(settings)
     run = DeciderRunConfig.from_dict(settings["decider"])
     assert run.training["lambda1"] == best["config"]["lambda1"] and run.training["lambda2"] == best["config"]["lambda2"]

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from raytool.pipeline import STAGES
+
 RAYTOOL = shutil.which("raytool") or str(Path(sys.executable).parent / "raytool")
 
 
@@ -68,6 +70,9 @@ def test_train_main_job_runs(tiny_main_job) -> None:
     for row in rows:
         assert row in stdout, row
     assert "held-out tasks (" in stdout and "predicted arguments" in stdout  # the filler's values, not the gold ones
+    for stage in STAGES:  # what the stage list declares each stage writes is there
+        for written in _expand(stage.writes):
+            assert (out / written).exists() or "<" in written or "(" in written, (stage.name, written)
     # the agent half: multi-domain requests, the proxies' decider on their sub-tasks, proxy vs ReAct
     assert (out / "agent" / "subtasks" / "candidates.jsonl").is_file()
     assert (out / "proxies" / "decider" / "decider.json").is_file()
@@ -90,3 +95,12 @@ def test_envs_list_and_build(tmp_path: Path) -> None:
     assert len((out / "tasks.jsonl").read_text().splitlines()) == 12
     bad = _run("envs", "build", "--suite", "nope", "--num-tasks", "3", "--out", str(tmp_path / "x"))
     assert bad.returncode == 2 and "unknown suite 'nope'" in bad.stderr
+
+
+def _expand(pattern: str) -> list[str]:
+    """`envs/decider_{train,test}/` -> both paths."""
+    head, brace, rest = pattern.partition("{")
+    if not brace:
+        return [pattern]
+    options, _, tail = rest.partition("}")
+    return [path for option in options.split(",") for path in _expand(head + option + tail)]

@@ -344,7 +344,8 @@ def _check(config: SweepConfig, fail) -> None:
         raise fail("scheduler.type", f"asha or fifo, got {kind!r}")
     max_t = config.scheduler.get("max_t", run.iterations)
     if not isinstance(max_t, int) or max_t < 1 or max_t > run.iterations:
-        raise fail("scheduler.max_t", f"expected an integer in [1, decider.iterations = {run.iterations}], got {shown(max_t)}")
+        bounds = f"[1, decider.iterations = {run.iterations}]"
+        raise fail("scheduler.max_t", f"expected an integer in {bounds}, got {shown(max_t)}")
     grace = config.scheduler.get("grace_period", config.eval_every)
     if kind == "asha" and (not isinstance(grace, int) or grace % config.eval_every):
         raise fail("scheduler.grace_period", f"a multiple of eval_every ({config.eval_every}) so ASHA compares fresh "

@@ -1,0 +1,72 @@
+"""Stage 4 (cont.): the argument filler, then complete calls on Seal-Tools test_in_domain."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from raytool.pipeline.log import say
+
+
+def train_filler_stage(out: Path, settings: dict, data_dir: Path, suite_dirs: list[Path]) -> None:
+    """Stage 4 (cont.): the argument filler on the gold calls of Seal-Tools dev, the stage-2 suite tasks
+    (`suite_dirs`) and the suites' level-1, 3 and 4 tasks (skipped when its checkpoint is current), then its calls on
+    Seal-Tools test_in_domain (given candidates, and gold tools as an oracle row)."""
+    from raytool.evaluation.calls import OracleTools, ProposerFiller, evaluate_calls, given_candidates
+    from raytool.filler.checkpoint import is_current
+    from raytool.filler.filler import ArgumentFiller
+    from raytool.filler.train import FillerTrainConfig, train_filler
+    from raytool.proposer.proposer import ToolProposer
+    from raytool.tools.dataset import ToolDataset
+
+    ckpt = out / "filler"
+    data = [out / "datasets" / "seal_tools_dev", *suite_dirs]
+    section = dict(settings.get("filler") or {})  # checked by pipeline.check_train_config
+    max_tasks = section.pop("max_tasks", None)  # per dataset (tests); encoder: minilm or hashing (tests)
+    encoder = section.pop("encoder", "minilm")  # the rest are FillerTrainConfig fields
+    suite_tasks = section.pop("suite_tasks", 90)
+    config = FillerTrainConfig(**section)
+    if is_current(ckpt, reader=encoder == "minilm" and config.reader_epochs > 0):
+        say(4, f"filler checkpoint {ckpt} exists, skipping training")
+    else:
+        if (ckpt / "filler.json").exists():
+            say(4, f"{ckpt} is out of date (other features, or no span reader): retraining")
+        data += filler_suite_tasks(out, suite_tasks)
+        say(4, f"train the argument filler on the gold calls of {len(data)} datasets into {ckpt}")
+        train_filler(data, ckpt, config, encoder, max_tasks=max_tasks)
+    test = ToolDataset.load(out / "datasets" / "seal_tools_test")
+    limit = (settings.get("evaluation") or {}).get("limit") or len(test.tasks)
+    test = ToolDataset(test.tools, test.tasks[:limit])
+    given_file = data_dir / "seal_tools" / "for_finetune" / "test_in_domain.json"
+    given = given_candidates(given_file)
+    filler = ArgumentFiller.load(ckpt)
+    methods = [
+        ProposerFiller(ToolProposer.load(out / "proposer"), filler, test.tools, lambda task: given[task.id]),
+        OracleTools(filler, test.tools),
+    ]
+    print(
+        f"[train] complete calls on Seal-Tools test_in_domain ({len(test.tasks)} tasks, the benchmark's 5 candidates)"
+    )
+    evaluate_calls(methods, test, out / "calls_eval")
+    print((out / "calls_eval" / "summary.md").read_text())
+
+
+# (level, seed) of the suites' tasks the filler also trains on: every suite's templates at levels 1, 3 and 4, seeds
+# apart from the decider's (10, 11) and the agent's (20, 21) held-out tasks
+FILLER_SUITE_LEVELS = ((1, 31), (3, 33), (4, 34))
+
+
+def filler_suite_tasks(out: Path, count: int) -> list[Path]:
+    """Verified level-1, 3 and 4 tasks over all suites for the filler (`count` per level; built once): the level-2
+    tasks alone left it weak on the templates of longer requests (an enum value beside another one, multi-word
+    names, values after "Separately,")."""
+    from raytool.envs.build import BuildConfig, build_verified
+    from raytool.envs.suites import SUITE_NAMES
+
+    paths = []
+    for level, seed in FILLER_SUITE_LEVELS:
+        path = out / "envs" / f"filler_l{level}"
+        if not (path / "tasks.jsonl").exists():
+            config = BuildConfig(tuple(SUITE_NAMES), level=level, num_tasks=count, seed=seed)
+            build_verified(config, log=lambda _: None).save(path)
+        paths.append(path)
+    return paths

@@ -1,0 +1,45 @@
+"""Stage 10 (last part): the training requests' per-domain sub-tasks, and the proxies' decider trained on them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from raytool.pipeline.log import say
+from raytool.pipeline.settings import AgentStages, DeciderStages
+
+
+def train_proxies_stage(
+    out: Path, train_tasks: Path, fp_dir: Path, decider: DeciderStages, stages: AgentStages, segmenter: str = ""
+) -> Path:
+    """Stage 10, second half: the training requests' sub-tasks (planned by the segmenter at `segmenter` when
+    `stages.phrasing` is set, else by the rule planner), and the proxies' decider trained on them."""
+    from raytool.agent.agent import task_domains
+    from raytool.agent.train import subtask_dataset, train_proxy_decider
+    from raytool.decider.train import SUMMARY, DeciderRunConfig
+    from raytool.planner.router import ProposerRouter
+    from raytool.proposer.proposer import ToolProposer
+    from raytool.tools.dataset import ToolDataset
+
+    run_dir = out / "proxies" / "decider"
+    if (run_dir / SUMMARY).exists():
+        say(10, f"proxy decider {run_dir} exists, skipping")
+        return run_dir
+    subtasks = out / "agent" / "subtasks"
+    if not (subtasks / "candidates.jsonl").exists():
+        dataset = ToolDataset.load(train_tasks)
+        proposer = ToolProposer.load(out / "proposer", threads=1)
+        router = ProposerRouter(task_domains(dataset.tasks, dataset.tools), proposer)
+        say(10, f"decompose {len(dataset.tasks)} requests into per-domain sub-tasks in {subtasks}")
+        plan = None
+        if stages.phrasing and segmenter:
+            from raytool.planner.planner import segmenter_plan
+            from raytool.planner.segmenter import Segmenter
+
+            loaded = Segmenter.load(segmenter)
+            plan = lambda query: segmenter_plan(query, loaded, router)  # noqa: E731
+        subtask_dataset(dataset, router, proposer, subtasks, k=decider.top_p + decider.max_steps, plan=plan)
+    run = DeciderRunConfig.from_dict(stages.decider or {})
+    say(10, f"train the proxies' decider ({run.iterations} iterations) on the sub-tasks into {run_dir}")
+    return train_proxy_decider(
+        subtasks, fp_dir, run, run_dir, decider.top_p, decider.max_steps, filler=decider.filler(out)
+    )

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from raytool.agent.executor import JobExecutor
 from raytool.agent.outcome import Outcome, score_outcome
 from raytool.agent.proxy import ProxyConfig, ProxyModel, proxy_actor
 from raytool.envs.reward import MadeCall, RewardConfig
@@ -101,7 +102,11 @@ class ProxyAgent:
         work_dir: str | Path,
         pools: dict[str, list[ToolSpec]] | None = None,
         log=print,
+        executor: JobExecutor | None = None,
+        router=None,
     ) -> None:
+        """`executor`: where the proxies' jobs run (default: this agent's own `ProxyModel`s, in process or as Ray
+        actors); `router`: the domain router to use (default: made on first use from `config.router`)."""
         self.config = config
         self.catalogue = catalogue
         self.teacher = teacher
@@ -112,8 +117,9 @@ class ProxyAgent:
         self.descriptions = {
             d: "tools such as " + ", ".join(s.name for s in tools[:6]) for d, tools in self.pools.items()
         }
-        self._catalogue_dicts = [s.to_dict() for s in catalogue.values()]
-        self._router = None
+        self.catalogue_records = [s.to_dict() for s in catalogue.values()]  # what the proxies are sent
+        self.executor = executor
+        self._router = router
         self._segmenter = None
         self._proxies: dict[str, Any] = {}
         self._cpus = 0.0
@@ -216,7 +222,7 @@ class ProxyAgent:
                 for job in plan.jobs:
                     if job.wave == wave:
                         by_domain.setdefault(job.domain, []).append((t, job.id, self._job(task, job)))
-            for (t, j), result in self._execute(by_domain).items():
+            for (t, j), result in self.execute(by_domain).items():
                 done[(t, j)] = result
         results = []
         for t, (task, plan, ledger) in enumerate(zip(tasks, plans, ledgers, strict=True)):
@@ -233,18 +239,26 @@ class ProxyAgent:
     def _job(self, task: Task, job) -> dict[str, Any]:
         return job_payload(task, job, self.pools, self.catalogue)
 
-    def _execute(self, by_domain: dict[str, list[tuple[int, int, dict]]]) -> dict[tuple[int, int], dict]:
+    def execute(
+        self, by_domain: dict[str, list[tuple[int, int, dict]]], catalogue: list[dict[str, Any]] | None = None
+    ) -> dict[tuple[int, int], dict]:
+        """One wave: `{domain: [(task index, job id, job payload), ...]}` -> `{(task index, job id): result}`, run by
+        the executor over `catalogue` (default: this agent's catalogue records)."""
         keys = {d: [(t, j) for t, j, _ in items] for d, items in by_domain.items()}
         jobs = {d: [sub for _, _, sub in items] for d, items in by_domain.items()}
+        records = self.catalogue_records if catalogue is None else catalogue
+        answers = (self.executor or self).solve(jobs, records)
+        return {key: result for d in by_domain for key, result in zip(keys[d], answers[d], strict=True)}
+
+    def solve(self, jobs: dict[str, list[dict]], catalogue: list[dict[str, Any]]) -> dict[str, list[dict]]:
+        """The agent's own `JobExecutor`: its proxies, as Ray actors in parallel (`config.parallel`) or in process."""
         if self.config.parallel:
             import ray
 
-            catalogue = ray.put(self._catalogue_dicts)
-            refs = {d: self.proxy(d).solve.remote(jobs[d], catalogue) for d in by_domain}
-            answers = dict(zip(refs, ray.get(list(refs.values())), strict=True))
-        else:
-            answers = {d: self.proxy(d).solve(jobs[d], self._catalogue_dicts) for d in by_domain}
-        return {key: result for d in by_domain for key, result in zip(keys[d], answers[d], strict=True)}
+            shared = ray.put(catalogue)
+            refs = {d: self.proxy(d).solve.remote(jobs[d], shared) for d in jobs}
+            return dict(zip(refs, ray.get(list(refs.values())), strict=True))
+        return {d: self.proxy(d).solve(jobs[d], catalogue) for d in jobs}
 
 
 def job_payload(task: Task, job, pools: dict[str, list[ToolSpec]], catalogue: dict[str, ToolSpec]) -> dict[str, Any]:

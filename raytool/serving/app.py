@@ -87,29 +87,22 @@ class ProxyDeployment:
         return {"domain": self.domain, "checkpoint": self.checkpoint, "pid": os.getpid()}
 
 
-class ServedAgent(ProxyAgent):
-    """`ProxyAgent` whose proxies are Serve deployment handles (one per domain) instead of actors it starts."""
+class ServeExecutor:
+    """The agent's `JobExecutor` in the Serve app: each domain's jobs go to its proxy deployment's handle; a job whose
+    replica died under it (`RayActorError`) is sent once more, to another replica, within the request's `deadline`
+    (`retries` counts them)."""
 
-    def __init__(self, handles: dict[str, Any], deadline: float, router=None, **kwargs) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, handles: dict[str, Any], deadline: float) -> None:
         self.handles, self.deadline, self.retries = handles, deadline, 0
-        self._router = router  # None: made on first use
 
-    def proxy(self, domain: str):
-        return self.handles[domain]
+    def solve(self, jobs: dict[str, list[dict]], catalogue: list[dict[str, Any]]) -> dict[str, list[dict]]:
+        calls = {d: self.handles[d].solve.remote(jobs[d], catalogue) for d in jobs}
+        return {d: self.result(d, response, jobs[d], catalogue) for d, response in calls.items()}
 
-    def _execute(self, by_domain):
-        keys = {d: [(t, j) for t, j, _ in items] for d, items in by_domain.items()}
-        jobs = {d: [sub for _, _, sub in items] for d, items in by_domain.items()}
-        calls = {d: self.handles[d].solve.remote(jobs[d], self._catalogue_dicts) for d in by_domain}
-        answers = {}
-        for domain, response in calls.items():
-            answers[domain] = self._result(domain, response, jobs[domain], self.deadline)
-        return {key: result for d in by_domain for key, result in zip(keys[d], answers[d], strict=True)}
-
-    def _result(self, domain: str, response, jobs, deadline: float, retried: bool = False):
+    def result(self, domain: str, response, jobs, catalogue, retried: bool = False):
+        """The answer of one handle call; a dead replica's job retried once (then a 503), past the deadline a 504."""
         try:
-            return response.result(timeout_s=max(deadline - time.monotonic(), 0.01))
+            return response.result(timeout_s=max(self.deadline - time.monotonic(), 0.01))
         except TimeoutError:
             response.cancel()
             raise ApiError(504, "timeout", f"the {domain} proxy did not answer within the request's budget") from None
@@ -117,8 +110,8 @@ class ServedAgent(ProxyAgent):
             if retried:
                 raise ApiError(503, "unavailable", f"the {domain} proxy died twice under the request") from None
             self.retries += 1
-            again = self.handles[domain].solve.remote(jobs, self._catalogue_dicts)
-            return self._result(domain, again, jobs, deadline, retried=True)
+            again = self.handles[domain].solve.remote(jobs, catalogue)
+            return self.result(domain, again, jobs, catalogue, retried=True)
 
 
 def _catalogue(domains: list[str]):
@@ -227,13 +220,13 @@ class Router:
                              planner=replace(self.planner_config, mode=mode))  # fmt: skip
         teacher = ServedTeacher(self.planner, deadline) if self.planner is not None else None
         shared = body.domain is None  # requests over all domains share one router
-        agent = ServedAgent(self.handles, deadline, router=self.router if shared else None, config=config,
-                            catalogue=self.catalogue, teacher=teacher, work_dir=self.work_dir, pools=pools,
-                            log=lambda _: None)  # fmt: skip
+        executor = ServeExecutor(self.handles, deadline)
+        agent = ProxyAgent(config, self.catalogue, teacher, self.work_dir, pools, log=lambda _: None,
+                           executor=executor, router=self.router if shared else None)  # fmt: skip
         if shared and self.router is None:
             self.router = agent.router
         result = agent.run(body.query, world_seed=body.options.world_seed)
-        timings = {"total_s": round(time.perf_counter() - began, 4), "retries": float(agent.retries),
+        timings = {"total_s": round(time.perf_counter() - began, 4), "retries": float(executor.retries),
                    "teacher_calls": float(result.ledger.teacher_calls)}  # fmt: skip
         return _answer(result.outcome.calls, sorted({j["domain"] for j in result.jobs}), result.plan.source,
                        timings, body.options.execute, result.outcome.outputs, self.catalogue)  # fmt: skip
@@ -249,11 +242,11 @@ class Router:
         if len(set(names)) != len(names):
             raise ApiError(422, "invalid_request", "tool names must be unique")
         task = Task(id="query", query=query, tools=tuple(names), source="query")
-        agent = ServedAgent(self.handles, deadline, config=self.config, catalogue={}, teacher=None,
-                            work_dir=self.work_dir, pools={domain: []}, log=lambda _: None)  # fmt: skip
-        agent._catalogue_dicts = catalogue
-        (result,) = agent._execute({domain: [(0, 0, {"task": task.to_dict(), "pool": names})]}).values()
-        timings = {"total_s": round(time.perf_counter() - began, 4), "retries": float(agent.retries)}
+        executor = ServeExecutor(self.handles, deadline)
+        agent = ProxyAgent(self.config, {}, None, self.work_dir, {domain: []}, log=lambda _: None, executor=executor)
+        job = {"task": task.to_dict(), "pool": names}
+        (result,) = agent.execute({domain: [(0, 0, job)]}, catalogue).values()
+        timings = {"total_s": round(time.perf_counter() - began, 4), "retries": float(executor.retries)}
         plan = "catalogue" if domain in self.catalogues and body.tools is None else "client-tools"
         return _answer(result["calls"], [domain], plan, timings, body.options.execute,
                                  [c.get("output") for c in result["calls"]])  # fmt: skip

@@ -8,10 +8,9 @@ import time
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from ray.exceptions import ActorDiedError
 
-from raytool.agent.agent import AgentConfig
-from raytool.agent.proxy import ProxyConfig
-from raytool.serving.app import ServedAgent
+from raytool.serving.app import ServeExecutor
 from raytool.serving.http import ApiError, harden
 from raytool.serving.schema import SolveRequest
 
@@ -43,10 +42,6 @@ def test_errors_are_json_and_name_no_internals() -> None:
     assert client.post("/echo", json={"query": "ok"}).json()["query"] == "ok"
 
 
-class ActorDiedError(Exception):  # matched by name, like Ray's
-    pass
-
-
 class _Response:
     def __init__(self, outcome) -> None:
         self.outcome, self.cancelled = outcome, False
@@ -75,34 +70,31 @@ class _Handle:
         return _Response(self.outcomes.pop(0))
 
 
-def _agent(handle: _Handle, tmp_path, budget_s: float = 5.0) -> ServedAgent:
-    config = AgentConfig(proxy=ProxyConfig("p", "d"))
-    return ServedAgent({"cpn": handle}, time.monotonic() + budget_s, config=config, catalogue={}, teacher=None,
-                       work_dir=tmp_path, pools={"cpn": []}, log=lambda _: None)  # fmt: skip
+def _executor(handle: _Handle, budget_s: float = 5.0) -> ServeExecutor:
+    return ServeExecutor({"cpn": handle}, time.monotonic() + budget_s)
 
 
-def test_a_dead_replicas_job_is_retried_once(tmp_path) -> None:
-    handle = _Handle(ActorDiedError("replica gone"), ["answer"])
-    agent = _agent(handle, tmp_path)
-    assert agent._result("cpn", handle.remote([], []), [], agent.deadline) == ["answer"]
-    assert agent.retries == 1 and handle.calls == 2
+def test_a_dead_replicas_job_is_retried_once() -> None:
+    handle = _Handle(ActorDiedError(), ["answer"])
+    executor = _executor(handle)
+    assert executor.solve({"cpn": [{"job": 1}]}, []) == {"cpn": ["answer"]}
+    assert executor.retries == 1 and handle.calls == 2
 
 
-def test_a_second_death_is_a_503_and_other_errors_are_not_retried(tmp_path) -> None:
-    handle = _Handle(ActorDiedError("gone"), ActorDiedError("gone again"))
-    agent = _agent(handle, tmp_path)
+def test_a_second_death_is_a_503_and_other_errors_are_not_retried() -> None:
+    handle = _Handle(ActorDiedError(), ActorDiedError())
     with pytest.raises(ApiError) as err:
-        agent._result("cpn", handle.remote([], []), [], agent.deadline)
+        _executor(handle).solve({"cpn": []}, [])
     assert err.value.status == 503 and handle.calls == 2
     bug = _Handle(ValueError("a bug in the proxy"))
     with pytest.raises(ValueError):
-        agent._result("cpn", bug.remote([], []), [], agent.deadline)
+        _executor(bug).solve({"cpn": []}, [])
     assert bug.calls == 1
 
 
-def test_a_retry_past_the_deadline_is_a_504(tmp_path) -> None:
-    handle = _Handle(ActorDiedError("gone"), "late")
-    agent = _agent(handle, tmp_path, budget_s=0.2)
+def test_a_retry_past_the_deadline_is_a_504() -> None:
+    handle = _Handle(ActorDiedError(), "late")
+    executor = _executor(handle, budget_s=0.2)
     with pytest.raises(ApiError) as err:
-        agent._result("cpn", handle.remote([], []), [], agent.deadline)
-    assert err.value.status == 504 and agent.retries == 1
+        executor.solve({"cpn": []}, [])
+    assert err.value.status == 504 and executor.retries == 1

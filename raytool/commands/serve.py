@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 from pathlib import Path
 
 from raytool.commands.common import ray_init
@@ -40,6 +41,7 @@ def _serve(args: argparse.Namespace) -> int:
     ray_init(log_to_driver=False)
     from ray import serve
 
+    signal.signal(signal.SIGTERM, _terminated)  # after Ray's own handler: what Kubernetes and systemd send
     try:
         deploy(config)
         http = config.http_options
@@ -49,7 +51,21 @@ def _serve(args: argparse.Namespace) -> int:
             return 0
         while True:
             time.sleep(1)
-    except KeyboardInterrupt:  # Ctrl+C while deploying or serving
-        print("[serve] shutting down", flush=True)
+    except (KeyboardInterrupt, Terminated) as stop:  # Ctrl+C or SIGTERM, while deploying or serving
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM does not cut the drain short
+        why = "SIGTERM" if isinstance(stop, Terminated) else "Ctrl+C"
+        print(f"[serve] {why}: draining (new requests are refused; requests in flight finish)", flush=True)
+        began = time.monotonic()
+        for app in config.applications:  # Serve drains each replica: no new requests, in-flight ones finish
+            serve.delete(app.name)  # (within the deployment's graceful_shutdown_timeout_s, 20 s by default)
+        print(f"[serve] drained in {time.monotonic() - began:.1f} s; shutting down", flush=True)
         serve.shutdown()
     return 0
+
+
+class Terminated(Exception):
+    """SIGTERM arrived: drain and exit 0, like Ctrl+C."""
+
+
+def _terminated(signum, frame) -> None:
+    raise Terminated

@@ -191,7 +191,14 @@ class Router:
 
     @app.post("/v1/solve")
     def solve(self, request: Request, body: SolveRequest) -> dict[str, Any]:
+        """The request's complete calls (`_answer`), with its `request_id` (also the `X-Request-ID` header). Nothing
+        outside the request changes: suite calls run on a fresh simulated world of the request's own (`world_seed`),
+        a catalogue's calls are only returned. So a client may retry a request safely (after a 503 or a dropped
+        connection): the same request gets the same calls."""
         check_token(request, self.token)
+        return {**self._solve(body), "request_id": request.state.request_id}
+
+    def _solve(self, body: SolveRequest) -> dict[str, Any]:
         began = time.perf_counter()
         served = sorted(set(self.pools) | set(self.catalogues))
         if body.domain is not None and body.domain not in served:

@@ -5,13 +5,17 @@
 Every error body is {"error": code, "detail": ...}. Request validation errors do not echo the input back (FastAPI's
 default does, which would return a 10 MB body, and fails with a 500 on invalid UTF-8); malformed JSON is a 400,
 a schema violation a 422, an oversized body a 413 (checked on Content-Length and on the streamed bytes); a server
-failure is still a JSON 500 naming only the exception's type.
+failure is still a JSON 500 naming only the exception's type. Every response carries an `X-Request-ID` header: the
+client's own when it sent a usable one (up to 128 letters, digits and `._:-`), else a new one; `/v1/solve` answers
+repeat it as `request_id`.
 """
 
 from __future__ import annotations
 
 import hmac
 import os
+import re
+import uuid
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -29,6 +33,32 @@ class ApiError(Exception):
 
 def error(status: int, code: str, detail, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": code, "detail": detail}, status_code=status, headers=headers)
+
+
+REQUEST_ID = re.compile(r"[\w.:-]{1,128}")
+
+
+class RequestId:
+    """Pure ASGI middleware: the request's id in `scope["state"]["request_id"]` (`request.state.request_id`) and in
+    every response's `X-Request-ID` header (module docstring)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers") or ()).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
 
 
 class BodyLimit:
@@ -96,7 +126,8 @@ def check_token(request: Request, token: str | None) -> None:
 def harden(app: FastAPI, max_body_bytes: int) -> FastAPI:
     """Install the body limit, bearer auth and the JSON error handlers on `app` (module docstring)."""
     app.add_middleware(BodyLimit, limit=max_body_bytes)
-    app.add_middleware(BearerAuth)  # added last = runs first: no body is read for an unauthorised request
+    app.add_middleware(BearerAuth)  # runs before the body limit: no body is read for an unauthorised request
+    app.add_middleware(RequestId)  # added last = runs first: every answer has its id, a 401 or a 413 too
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
@@ -117,8 +148,10 @@ def harden(app: FastAPI, max_body_bytes: int) -> FastAPI:
         return error(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
 
     @app.exception_handler(Exception)  # anything else: still a JSON body, naming only the exception's type
-    async def _internal(request: Request, exc: Exception):
-        return error(500, "internal_error", f"the server failed on this request ({type(exc).__name__})")
+    async def _internal(request: Request, exc: Exception):  # answered outside the middleware: the id set by hand
+        request_id = getattr(request.state, "request_id", None)
+        headers = {"X-Request-ID": request_id} if request_id else None
+        return error(500, "internal_error", f"the server failed on this request ({type(exc).__name__})", headers)
 
     @app.exception_handler(UnicodeDecodeError)
     async def _utf8(request: Request, exc: UnicodeDecodeError):

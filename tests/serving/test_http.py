@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 from ray.exceptions import ActorDiedError
 
@@ -25,6 +25,10 @@ def _client() -> TestClient:
     @app.get("/boom")
     def boom() -> dict:
         raise RuntimeError("secret internals")
+
+    @app.get("/id")
+    def request_id(request: Request) -> dict:
+        return {"id": request.state.request_id}
 
     return TestClient(app, raise_server_exceptions=False)
 
@@ -68,6 +72,19 @@ class _Handle:
     def remote(self, jobs, catalogue):
         self.calls += 1
         return _Response(self.outcomes.pop(0))
+
+
+def test_every_answer_carries_a_request_id() -> None:
+    client = _client()
+    first, second = client.get("/id"), client.get("/id")
+    assert first.headers["x-request-id"] == first.json()["id"] and len(first.json()["id"]) == 32
+    assert first.json()["id"] != second.json()["id"]  # a new one per request
+    own = client.get("/id", headers={"X-Request-ID": "client-7:retry.1"})
+    assert own.json()["id"] == own.headers["x-request-id"] == "client-7:retry.1"  # the client's own is kept
+    odd = client.get("/id", headers={"X-Request-ID": "a b\tc"})
+    assert odd.json()["id"] != "a b\tc" and len(odd.json()["id"]) == 32  # not a usable id: a new one
+    for failed in (client.get("/boom"), client.get("/nowhere"), client.post("/echo", json={"query": "x" * 200})):
+        assert failed.status_code >= 400 and len(failed.headers["x-request-id"]) == 32  # errors have one too
 
 
 def _executor(handle: _Handle, budget_s: float = 5.0) -> ServeExecutor:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+import threading
+import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -11,7 +15,7 @@ import yaml
 
 from tests.serving.helpers import free_port, serve_process
 
-ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_bad_serve_file_is_refused_before_ray_starts(tmp_path) -> None:
@@ -25,9 +29,7 @@ def test_a_bad_serve_file_is_refused_before_ray_starts(tmp_path) -> None:
     assert "Started a local Ray" not in done.stderr
 
 
-@pytest.mark.ray
-@pytest.mark.slow
-def test_serve_command_serves_until_interrupted(agent_kit, tmp_path) -> None:
+def _serve_file(agent_kit, tmp_path) -> tuple[Path, int]:
     port = free_port()
     record = yaml.safe_load((ROOT / "serve" / "raytool.yaml").read_text())
     record["http_options"]["port"] = port
@@ -37,12 +39,63 @@ def test_serve_command_serves_until_interrupted(agent_kit, tmp_path) -> None:
     app["deployments"] = [d for d in app["deployments"] if d["name"] in ("Router", "ProxyModel-cpn")]
     path = tmp_path / "serve.yaml"
     path.write_text(yaml.safe_dump(record))
+    return path, port
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+def test_serve_command_serves_until_interrupted(agent_kit, tmp_path) -> None:
+    path, port = _serve_file(agent_kit, tmp_path)
     with serve_process(path) as (process, lines):
         url = f"http://127.0.0.1:{port}"
         assert f"[serve] raytool: http://127.0.0.1:{port}/\n" in lines, lines
         assert httpx.get(url + "/healthz", timeout=5).json() == {"status": "ok", "domains": ["cpn"], "planner": False}
-        reply = httpx.post(url + "/v1/solve", json={"query": "how much did tenant t-1 spend", "domain": "cpn"},
-                           timeout=120)  # fmt: skip
+        body = {"query": "how much did tenant t-1 spend", "domain": "cpn"}
+        reply = httpx.post(url + "/v1/solve", json=body, timeout=120)
         assert reply.status_code == 200 and "tool_calls" in reply.json()
+        again = httpx.post(url + "/v1/solve", json=body, headers={"X-Request-ID": "retry-1"}, timeout=120)
+        assert again.json()["tool_calls"] == reply.json()["tool_calls"]  # a retried request gets the same calls
+        assert again.json()["request_id"] == again.headers["x-request-id"] == "retry-1" != reply.json()["request_id"]
     assert process.returncode == 0, process.stderr.read()[-3000:]
-    assert "[serve] shutting down\n" in lines
+    assert "[serve] Ctrl+C: draining (new requests are refused; requests in flight finish)\n" in lines
+    assert lines[-1].startswith("[serve] drained in ") and lines[-1].endswith("; shutting down\n"), lines
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+def test_sigterm_drains_the_requests_in_flight_and_exits_0(agent_kit, tmp_path) -> None:
+    """What Kubernetes and systemd send: requests already sent are answered, then the process exits 0."""
+    path, port = _serve_file(agent_kit, tmp_path)
+    url = f"http://127.0.0.1:{port}/v1/solve"
+    body = {"query": "how much did tenant t-1 spend", "domain": "cpn"}
+    sent: list[tuple[float, float, object]] = []  # (began, ended, status code or error name)
+    stop = threading.Event()
+
+    def load() -> None:
+        while not stop.is_set():
+            began = time.monotonic()
+            try:
+                outcome: object = httpx.post(url, json=body, timeout=60).status_code
+            except httpx.HTTPError as err:
+                outcome = type(err).__name__
+            sent.append((began, time.monotonic(), outcome))
+
+    with serve_process(path) as (process, lines):
+        threads = [threading.Thread(target=load, daemon=True) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 60
+        while len(sent) < 8 and time.monotonic() < deadline:  # under load first
+            time.sleep(0.05)
+        signalled = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=120)
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=70)
+    assert process.returncode == 0, process.stderr.read()[-3000:]
+    assert any(line.startswith("[serve] SIGTERM: draining") for line in lines), lines
+    before = [r for r in sent if r[0] < signalled - 0.02]  # reached the server before the signal
+    in_flight = [r for r in before if r[1] > signalled]
+    assert len(before) >= 8 and in_flight, sent  # the signal landed on requests in flight
+    assert all(outcome == 200 for _, _, outcome in before), before  # and every one of them was answered

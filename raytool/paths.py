@@ -13,6 +13,17 @@ def cache_dir() -> Path:
     return Path(os.environ.get("RAYTOOL_CACHE") or Path.home() / ".cache" / "raytool")
 
 
+def shown_path(path: str | Path) -> str:
+    """`path` as reports print it, without this machine's layout: under the cache `$RAYTOOL_CACHE/...`, under the
+    home directory `~/...`, else as it is."""
+    text = str(path)
+    for root, name in ((cache_dir(), "$RAYTOOL_CACHE"), (Path.home(), "~")):
+        prefix = str(root).rstrip("/")
+        if text == prefix or text.startswith(prefix + "/"):
+            return name + text[len(prefix) :]
+    return text
+
+
 def shared_data_dir() -> Path:
     """The benchmark data folder: `$RAYTOOL_DATA_DIR`, else `shared/data` beside the repository or the cwd."""
     if os.environ.get("RAYTOOL_DATA_DIR"):

@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 from raytool.evaluation import report
+from raytool.paths import shown_path
 
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 # the README's columns (the full tables, every metric, are in each run's summary.md)
@@ -103,7 +104,7 @@ def _plots(folder: Path, readme: Path) -> list[str]:
         try:
             rel = png.resolve().relative_to(readme.resolve().parent)
         except ValueError:
-            lines.append(f"Plot: `{png}`")
+            lines.append(f"Plot: `{shown_path(png)}`")
         else:
             lines.append(f"![{png.stem}]({rel.as_posix()})")
     return ["", *lines] if lines else []

@@ -24,6 +24,7 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
+from raytool.paths import shown_path
 from raytool.tables import format_table
 from raytool.tools.files import atomic_write_text
 
@@ -147,7 +148,7 @@ def describe_run(results: Sequence[dict]) -> str:
     """'data `x` (format seal_tools), 100 tasks, seed 0, teacher `t`'; differing values are joined by ' / '."""
 
     def values(field: str) -> str:
-        seen = list(dict.fromkeys(str(r.get(field, "?")) for r in results))
+        seen = list(dict.fromkeys(shown_path(r.get(field, "?")) for r in results))
         return " / ".join(seen)
 
     return (

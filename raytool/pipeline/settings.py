@@ -10,7 +10,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class DeciderStages:
-    """Settings of stages 5-9 (the `decider:`, `rank:` and `fp:` sections of `raytool train --config`)."""
+    """Settings of stages 5-9 (the `decider_stages:`, `fp:` and `decider:` sections of `raytool train --config`)."""
 
     train_tasks: int = 60
     test_tasks: int = 30

@@ -62,6 +62,8 @@ from ray.rllib.env.single_agent_episode import SingleAgentEpisode
 from ray.rllib.policy.sample_batch import MultiAgentBatch, SampleBatch
 from ray.rllib.utils.metrics import NUM_ENV_STEPS_SAMPLED_LIFETIME
 
+from raytool.decider.fp_checkpoint import observation_settings, save_policy_reconstruction
+from raytool.decider.fp_model import PolicyReconstruction
 from raytool.decider.learner import LN2, TAU_SAMPLE
 from raytool.decider.losses import (
     MASKED_LOGIT,
@@ -73,8 +75,6 @@ from raytool.decider.losses import (
     multiplier_loss,
     q_filter,
 )
-from raytool.decider.policy_checkpoint import observation_settings, save_policy_reconstruction
-from raytool.decider.policy_model import PolicyReconstruction
 from raytool.decider.train import DeciderRunConfig, decider_config
 from raytool.envs.build import BuildConfig, build_tasks
 from raytool.envs.decider_env import ToolDeciderEnv

@@ -66,8 +66,8 @@ def agreement(rank_dir: Path, fp_dir: Path) -> dict:
     option; NaN where the records predate the `gold` field."""
     import torch
 
-    from raytool.decider.policy_checkpoint import load_policy_reconstruction
-    from raytool.decider.policy_train import policy_data, split_by_task
+    from raytool.decider.fp_checkpoint import load_policy_reconstruction
+    from raytool.decider.fp_train import policy_data, split_by_task
     from raytool.distill.rank import load_rank_output
     from raytool.tools.files import read_json
 

@@ -60,7 +60,7 @@ def main() -> None:
 
     import torch
 
-    from raytool.planner.router import ProposerRouter, domain_pools
+    from raytool.planner.domain_router import ProposerDomainRouter, domain_pools
     from raytool.planner.segmenter import Segmenter
     from raytool.planner.segmenter_train import train_segmenter
     from raytool.proposer.proposer import ToolProposer
@@ -82,7 +82,7 @@ def main() -> None:
         dataset = ToolDataset.load(directory)
         gold = load_gold_plans(directory)
         pools = domain_pools(list(dataset.tools.values()), ["cpn", "finance", "travel"])
-        router = ProposerRouter(pools, ToolProposer.load(cache_dir() / "run" / "proposer", threads=1))
+        router = ProposerDomainRouter(pools, ToolProposer.load(cache_dir() / "run" / "proposer", threads=1))
         queries = [t.query for t in dataset.tasks]
         planners: dict[str, tuple[list, float, dict]] = {}
         start = time.perf_counter()

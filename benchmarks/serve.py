@@ -114,7 +114,7 @@ def main() -> None:
         "applications": [
             {"name": "raytool", "route_prefix": "/", "import_path": "raytool.serving.app:build_app",
              "args": {"proposer": str(args.proposer), "decider": str(args.decider), "domains": ["cpn"],
-                      "router": "bm25", **_filler(args)},
+                      "domain_router": "bm25", **_filler(args)},
              "deployments": [{"name": "Router", "ray_actor_options": {"num_cpus": 0.25}, "max_ongoing_requests": 64},
                              {"name": "ProxyModel-cpn", "ray_actor_options": {"num_cpus": 0.25},
                               "max_ongoing_requests": 4, "autoscaling_config": scaling}]},
@@ -200,7 +200,7 @@ def planner_benchmark(args: argparse.Namespace) -> None:
         "proxy_location": "HeadOnly", "http_options": {"host": "127.0.0.1", "port": port},
         "applications": [
             {"name": "raytool", "route_prefix": "/", "import_path": "raytool.serving.app:build_app",
-             "args": {"proposer": str(args.proposer), "decider": str(args.decider), "router": "bm25",
+             "args": {"proposer": str(args.proposer), "decider": str(args.decider), "domain_router": "bm25",
                       "teacher": {"backend": "vllm", "num_cpus": 1.0}, "planner": {"max_tokens": 96}, **_filler(args)},
              "deployments": [{"name": "Router", "ray_actor_options": {"num_cpus": 0.25}, "max_ongoing_requests": 64},
                              {"name": "Planner", "ray_actor_options": {"num_cpus": 1.0}, "max_ongoing_requests": 64},

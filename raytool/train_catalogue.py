@@ -73,7 +73,7 @@ class CatalogueJobConfig:
     def from_dict(cls, record: dict[str, Any] | None, where: str = "<catalogue config>") -> CatalogueJobConfig:
         """Checked by `raytool.config.settings_from`, the nested `proposer`, `decider` and `fp` sections too."""
         from raytool.config import settings_from
-        from raytool.decider.policy_train import PolicyTrainConfig
+        from raytool.decider.fp_train import PolicyTrainConfig
         from raytool.decider.train import DeciderRunConfig
         from raytool.proposer.config import ProposerConfig
 
@@ -126,7 +126,7 @@ def serve_config(name: str, out: Path, filler: str) -> str:
         "decider": str((out / "decider").resolve()),
         "domains": [name],
         "catalogues": {name: str((out / "catalogue").resolve())},
-        "router": "bm25",
+        "domain_router": "bm25",
     }
     if filler:
         args["filler"] = str(Path(filler).resolve())

@@ -122,12 +122,12 @@ def agent_kit(ray_local, tmp_path_factory) -> dict[str, Path]:
     from raytool.agent.train import subtask_dataset, train_proxy_decider
     from raytool.cli import main
     from raytool.decider.candidates import decider_env_config
-    from raytool.decider.policy_checkpoint import observation_settings, save_policy_reconstruction
-    from raytool.decider.policy_model import PolicyReconstruction
+    from raytool.decider.fp_checkpoint import observation_settings, save_policy_reconstruction
+    from raytool.decider.fp_model import PolicyReconstruction
     from raytool.decider.train import DeciderRunConfig
     from raytool.envs.build import BuildConfig, build_tasks
     from raytool.envs.encoders import make_encoder
-    from raytool.planner.router import BM25Router
+    from raytool.planner.domain_router import BM25DomainRouter
     from raytool.proposer.proposer import ToolProposer
     from raytool.tools.dataset import ToolDataset
 
@@ -141,7 +141,7 @@ def agent_kit(ray_local, tmp_path_factory) -> dict[str, Path]:
                      "--out", str(root / "proposer"), "--set", *AGENT_PROPOSER_SET])  # fmt: skip
         assert code == 0
         dataset = ToolDataset.load(root / "requests")
-        router = BM25Router(task_domains(dataset.tasks, dataset.tools))
+        router = BM25DomainRouter(task_domains(dataset.tasks, dataset.tools))
         proposer = ToolProposer.load(root / "proposer", threads=1)
         subtask_dataset(dataset, router, proposer, root / "subtasks", k=8, log=lambda _: None)
     dim = make_encoder("hashing-256").dim

@@ -31,9 +31,9 @@ from raytool.agent.executor import JobExecutor
 from raytool.agent.outcome import Outcome, score_outcome
 from raytool.agent.proxy import ProxyConfig, ProxyModel, proxy_actor
 from raytool.envs.reward import MadeCall, RewardConfig
+from raytool.planner.domain_router import BM25DomainRouter, ProposerDomainRouter, domain_pools
 from raytool.planner.plan import Plan
 from raytool.planner.planner import PlannerConfig, plan_episode
-from raytool.planner.router import BM25Router, ProposerRouter, domain_pools
 from raytool.teacher.lockstep import Ledger, drive
 from raytool.tools.call import REF_KEY, map_refs
 from raytool.tools.spec import ToolSpec
@@ -50,7 +50,8 @@ class AgentConfig:
     proxy: the checkpoints every domain's proxy uses unless `proxies` names its own.
     proxies: per-domain `ProxyConfig` overrides (domain -> config).
     planner: `PlannerConfig` (when to ask the teacher, the usability checks).
-    router: `proposer` (the proxy's proposer ranks all domains' tools) or `bm25`.
+    domain_router: which domain a piece of a request goes to (`raytool.planner.domain_router`): `proposer` (the
+        proxy's proposer ranks all domains' tools) or `bm25`.
     parallel: one Ray actor per domain (True) or in-process proxies run one after another (False).
     proxy_cpus: Ray CPUs per proxy actor.
     proxy_resources: Ray custom resources per proxy actor (e.g. {"proxy": 1}: the cluster's proxy nodes).
@@ -60,15 +61,15 @@ class AgentConfig:
     proxy: ProxyConfig
     proxies: dict[str, ProxyConfig] = field(default_factory=dict)
     planner: PlannerConfig = PlannerConfig()
-    router: str = "proposer"
+    domain_router: str = "proposer"
     parallel: bool = True
     proxy_cpus: float = 0.5
     proxy_resources: dict[str, float] = field(default_factory=dict)
     decompose: bool = True
 
     def __post_init__(self) -> None:
-        if self.router not in ("proposer", "bm25"):
-            raise ValueError(f"router must be proposer or bm25, got {self.router!r}")
+        if self.domain_router not in ("proposer", "bm25"):
+            raise ValueError(f"domain_router must be proposer or bm25, got {self.domain_router!r}")
 
 
 @dataclass
@@ -103,10 +104,10 @@ class ProxyAgent:
         pools: dict[str, list[ToolSpec]] | None = None,
         log=print,
         executor: JobExecutor | None = None,
-        router=None,
+        domain_router=None,
     ) -> None:
         """`executor`: where the proxies' jobs run (default: this agent's own `ProxyModel`s, in process or as Ray
-        actors); `router`: the domain router to use (default: made on first use from `config.router`)."""
+        actors); `domain_router`: the domain router to use (default: made on first use from `config.domain_router`)."""
         self.config = config
         self.catalogue = catalogue
         self.teacher = teacher
@@ -119,7 +120,7 @@ class ProxyAgent:
         }
         self.catalogue_records = [s.to_dict() for s in catalogue.values()]  # what the proxies are sent
         self.executor = executor
-        self._router = router
+        self._domain_router = domain_router
         self._segmenter = None
         self._proxies: dict[str, Any] = {}
         self._cpus = 0.0
@@ -129,15 +130,16 @@ class ProxyAgent:
         return self.config.proxies.get(domain, self.config.proxy)
 
     @property
-    def router(self):
-        if self._router is None:
-            if self.config.router == "bm25" or len(self.pools) == 1:
-                self._router = BM25Router(self.pools)
+    def domain_router(self):
+        if self._domain_router is None:
+            if self.config.domain_router == "bm25" or len(self.pools) == 1:
+                self._domain_router = BM25DomainRouter(self.pools)
             else:
                 from raytool.proposer.proposer import ToolProposer
 
-                self._router = ProposerRouter(self.pools, ToolProposer.load(self.config.proxy.proposer, threads=1))
-        return self._router
+                proposer = ToolProposer.load(self.config.proxy.proposer, threads=1)
+                self._domain_router = ProposerDomainRouter(self.pools, proposer)
+        return self._domain_router
 
     @property
     def segmenter(self):
@@ -212,7 +214,8 @@ class ProxyAgent:
     def run_tasks(self, tasks: Sequence[Task]) -> list[AgentResult]:
         """Plan all tasks (batched teacher calls), run their jobs wave by wave, merge and score."""
         episodes = [
-            plan_episode(t.query, self.descriptions, self.router, self.config.planner, self.segmenter) for t in tasks
+            plan_episode(t.query, self.descriptions, self.domain_router, self.config.planner, self.segmenter)
+            for t in tasks
         ]
         plans, ledgers = drive(episodes, self.teacher, self.log)
         done: dict[tuple[int, int], dict[str, Any]] = {}

@@ -33,7 +33,7 @@ def register(sub) -> None:
 def _decider_fp(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from raytool.decider.policy_train import (
+    from raytool.decider.fp_train import (
         PolicyTrainConfig,
         load_rank_records,
         metrics_table,

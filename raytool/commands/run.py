@@ -28,7 +28,7 @@ def _run(args: argparse.Namespace) -> int:
     from raytool.agent.agent import ProxyAgent, task_domains
     from raytool.agent.trace import format_trace
     from raytool.envs.suites import SUITE_NAMES, get_suite
-    from raytool.planner.router import domain_pools
+    from raytool.planner.domain_router import domain_pools
     from raytool.tools.dataset import ToolDataset
 
     if args.task_id and not args.tasks:

@@ -2,8 +2,8 @@
 
 losses.py            the pure objectives: masked JS (nats), smooth Kendall tau and scipy tau-b, actor /
                      critic / Lagrange-multiplier losses, L_FP
-policy_model.py      F_P (`PolicyReconstruction`): a Transformer emulating pi_LLM over candidates + STOP
-policy_train.py      F_P training on `distill rank` labels; policy_checkpoint.py its checkpoints
+fp_model.py      F_P (`PolicyReconstruction`): a Transformer emulating pi_LLM over candidates + STOP
+fp_train.py      F_P training on `distill rank` labels; fp_checkpoint.py its checkpoints
 networks.py          slot-shared candidate scorers for the policy, Q and V
 rl_module.py         `DeciderTorchRLModule` (pi, Q, V, target V_g, frozen F_P, log multiplier)
 learner.py           `DeciderTorchLearner` (three optimizers, target updates, guidance metrics)

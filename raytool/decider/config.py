@@ -111,7 +111,7 @@ class DeciderConfig(AlgorithmConfig):
         self.check_guidance()
         fp_path = (self.model_config or {}).get("fp_path")
         if fp_path:  # F_P must have been trained under the observation settings of the env it guides
-            from raytool.decider.policy_checkpoint import check_env_settings
+            from raytool.decider.fp_checkpoint import check_env_settings
 
             check_env_settings(fp_path, dict(self.env_config or {}))
 

@@ -23,9 +23,9 @@ from ray.rllib.core.columns import Columns
 from ray.rllib.core.distribution.torch.torch_distribution import TorchCategorical
 from ray.rllib.core.rl_module.torch.torch_rl_module import TorchRLModule
 
+from raytool.decider.fp_model import PolicyReconstruction
 from raytool.decider.losses import MASKED_LOGIT
 from raytool.decider.networks import CandidateScorer, StateValue, observation_dims
-from raytool.decider.policy_model import PolicyReconstruction
 
 Q_VALUES, V_VALUES, V_TARGET_NEXT, LLM_LOGITS = "q_values", "v_values", "v_target_next", "llm_logits"
 
@@ -115,7 +115,7 @@ def _unpack(obs: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
 def _load_policy(path: str | None, dim: int, top_p: int) -> PolicyReconstruction | None:
     if not path:
         return None
-    from raytool.decider.policy_checkpoint import load_policy_reconstruction
+    from raytool.decider.fp_checkpoint import load_policy_reconstruction
 
     model, _ = load_policy_reconstruction(path)
     if (model.dim, model.top_p) != (dim, top_p):

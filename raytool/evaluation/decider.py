@@ -91,7 +91,7 @@ def fit_threshold(env: ToolDeciderEnv, task_indices: Sequence[int] | None = None
 def baseline_policies(train_env: ToolDeciderEnv, fp_dir=None) -> tuple[dict[str, Policy], float]:
     """({teacher-only (with an F_P checkpoint), proposer-greedy, oracle}, proposer-greedy's threshold fitted on
     `train_env`'s tasks)."""
-    from raytool.decider.policy_checkpoint import load_policy_reconstruction
+    from raytool.decider.fp_checkpoint import load_policy_reconstruction
 
     threshold = fit_threshold(train_env)
     policies: dict[str, Policy] = {}

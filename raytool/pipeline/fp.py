@@ -10,7 +10,7 @@ from raytool.pipeline.settings import DeciderStages
 
 def train_fp(out: Path, rank_dir: Path, stages: DeciderStages) -> Path:
     """Stage 7: F_P on the labels (held-out tasks for its report)."""
-    from raytool.decider.policy_train import (
+    from raytool.decider.fp_train import (
         PolicyTrainConfig,
         load_rank_records,
         metrics_table,

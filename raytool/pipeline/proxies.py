@@ -16,7 +16,7 @@ def train_proxies_stage(
     from raytool.agent.agent import task_domains
     from raytool.agent.train import subtask_dataset, train_proxy_decider
     from raytool.decider.train import SUMMARY, DeciderRunConfig
-    from raytool.planner.router import ProposerRouter
+    from raytool.planner.domain_router import ProposerDomainRouter
     from raytool.proposer.proposer import ToolProposer
     from raytool.tools.dataset import ToolDataset
 
@@ -28,7 +28,7 @@ def train_proxies_stage(
     if not (subtasks / "candidates.jsonl").exists():
         dataset = ToolDataset.load(train_tasks)
         proposer = ToolProposer.load(out / "proposer", threads=1)
-        router = ProposerRouter(task_domains(dataset.tasks, dataset.tools), proposer)
+        router = ProposerDomainRouter(task_domains(dataset.tasks, dataset.tools), proposer)
         say(10, f"decompose {len(dataset.tasks)} requests into per-domain sub-tasks in {subtasks}")
         plan = None
         if stages.phrasing and segmenter:

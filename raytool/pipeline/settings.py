@@ -39,7 +39,7 @@ class DeciderStages:
         """From `raytool train --config` sections (`decider_stages`, `fp`, `decider`), checked by `raytool.config`
         (errors name `where`, the key path and what was expected)."""
         from raytool.config import check_keys, settings_from
-        from raytool.decider.policy_train import PolicyTrainConfig
+        from raytool.decider.fp_train import PolicyTrainConfig
         from raytool.decider.train import DeciderRunConfig
 
         own = settings.get("decider_stages") or {}

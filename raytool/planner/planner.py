@@ -10,7 +10,7 @@ The decomposition is used only when it is usable:
   - every sub-task is grounded: at least `min_grounding` of its words occur in the request (a weak model
     invents sub-tasks that are not there);
   - together the sub-tasks cover at least `min_coverage` of the request's words (nothing is dropped).
-Sub-tasks whose domain label is missing or unknown are routed (`raytool.planner.router`). Otherwise the rule
+Sub-tasks whose domain label is missing or unknown are routed (`raytool.planner.domain_router`). Otherwise the rule
 decomposition (`raytool.planner.rules`: sentences and their "step k" references) with routed domains is used,
 and the plan records why (`Plan.failure`). With a single domain there is nothing to delegate: the whole request
 is one sub-task and the teacher is not called (`mode="auto"`; `mode="always"` asks it anyway, `"never"` uses

@@ -4,19 +4,17 @@
     POST /v1/echo    the same request through auth and validation (and `?through=proxy` one proxy hop), echoed
     GET  /healthz    the router's domains and whether it has a planner
 
-The router plans the request like the agent (`raytool.agent.agent.ProxyAgent`: rule plan + router, or the teacher
-in the `Planner` deployment when the app has one: `raytool.serving.planner`), sends each wave's jobs to the
-domains' proxy deployments through their handles (a job whose replica dies is retried once on another), merges the
-calls in order and answers. `build_app(args)` is the Serve config's
-`import_path` (`raytool.serving.app:build_app`); args: `proposer`, `decider` (checkpoints every proxy loads unless
-`proxies` names its own per domain), `domains` (default: the three executable suites), `token` (bearer auth),
-`router` (`proposer` | `bm25`), `teacher` (a `TeacherConfig` record: serve a `Planner` with that teacher),
-`planner` (`PlannerConfig` fields other than `mode`, which each request chooses: `options.planner`, by default
-`auto` with a planner and `never` without) and `catalogues` (`{domain: dataset dir}`: a user's catalogue served as
-a domain, what `raytool train --tools` writes; a request to it — named by `domain`, or any request when the app
-serves catalogue domains only and one of them — is answered over that catalogue's tools like a request that
-carries its own `tools`: one job, not executable).
-"""
+The router plans the request like the agent (`raytool.agent.agent.ProxyAgent`: rule plan + domain router, or the teacher
+in the `Planner` deployment when the app has one: `raytool.serving.planner`), sends each wave's jobs to the domains'
+proxy deployments through their handles (a job whose replica dies is retried once on another), merges the calls in order
+and answers. `build_app(args)` is the Serve config's `import_path` (`raytool.serving.app:build_app`); args: `proposer`,
+`decider` (checkpoints every proxy loads unless `proxies` names its own per domain), `domains` (default: the three
+executable suites), `token` (bearer auth), `domain_router` (`proposer` | `bm25`: which domain a piece of a request goes
+to), `teacher` (a `TeacherConfig` record: serve a `Planner` with that teacher), `planner` (`PlannerConfig` fields other
+than `mode`, which each request chooses: `options.planner`, by default `auto` with a planner and `never` without) and
+`catalogues` (`{domain: dataset dir}`: a user's catalogue served as a domain, what `raytool train --tools` writes; a
+request to it — named by `domain`, or any request when the app serves catalogue domains only and one of them — is
+answered over that catalogue's tools like a request that carries its own `tools`: one job, not executable)."""
 
 from __future__ import annotations
 
@@ -37,7 +35,14 @@ from raytool.agent.proxy import ProxyConfig, ProxyModel, missing_values
 from raytool.planner.planner import PlannerConfig
 from raytool.serving.http import TOKEN_ENV, ApiError, check_token, harden
 from raytool.serving.planner import PlannerDeployment, ServedTeacher
-from raytool.serving.schema import SolveRequest
+from raytool.serving.schema import (
+    ExecutedCall,
+    FunctionCall,
+    MissingValues,
+    OpenAIToolCall,
+    SolveRequest,
+    SolveResponse,
+)
 from raytool.teacher.backend import TeacherConfig
 
 MAX_BODY_BYTES = 1_000_000
@@ -116,7 +121,7 @@ class ServeExecutor:
 
 def _catalogue(domains: list[str]):
     from raytool.envs.suites import get_suite
-    from raytool.planner.router import domain_pools
+    from raytool.planner.domain_router import domain_pools
 
     catalogue = {t.name: t.spec for name in domains for t in get_suite(name).tools.values()}
     return catalogue, domain_pools(list(catalogue.values()), domains)
@@ -135,19 +140,18 @@ def _answer(
     from the proxy, else from `specs`), and, with `execute`, their results."""
     missing = [c["missing"] if "missing" in c else missing_values((specs or {}).get(c["name"]), c.get("arguments"))
                for c in calls]  # fmt: skip
-    answer = {
-        "tool_calls": [{"id": f"call_{i}", "type": "function",
-                        "function": {"name": c["name"], "arguments": json.dumps(c["arguments"])}}
-                       for i, c in enumerate(calls)],  # fmt: skip
-        "domains": domains, "plan": plan, "timings": timings,
-        "missing": [{"id": f"call_{i}", "parameters": list(m)} for i, m in enumerate(missing) if m],
-        "no_tool": not calls,  # the proxies answered that no served tool fits the request
-    }  # fmt: skip
+    answer = SolveResponse(
+        tool_calls=[OpenAIToolCall(id=f"call_{i}", function=FunctionCall(name=c["name"], arguments=json.dumps(
+            c["arguments"]))) for i, c in enumerate(calls)],
+        domains=domains, plan=plan, timings=timings,
+        missing=[MissingValues(id=f"call_{i}", parameters=list(m)) for i, m in enumerate(missing) if m],
+        no_tool=not calls,  # the proxies answered that no served tool fits the request
+    )  # fmt: skip
     if execute:
         outputs = outputs or []
-        answer["results"] = [{"id": f"call_{i}", "status": c["status"], "output": outputs[i] if i < len(outputs)
-                              else None} for i, c in enumerate(calls)]  # fmt: skip
-    return answer
+        answer.results = [ExecutedCall(id=f"call_{i}", status=c["status"], output=outputs[i] if i < len(outputs)
+                                       else None) for i, c in enumerate(calls)]  # fmt: skip
+    return answer.model_dump(exclude_none=False, exclude={"request_id"} | (set() if execute else {"results"}))
 
 
 # Everything the router's routes use must be defined above: `@serve.ingress` pickles them with the globals
@@ -157,7 +161,7 @@ def _answer(
 class Router:
     """The ingress (module docstring)."""
 
-    def __init__(self, proxies: dict[str, Any], proposer: str, token: str | None = None, router: str = "bm25",
+    def __init__(self, proxies: dict[str, Any], proposer: str, token: str | None = None, domain_router: str = "bm25",
                  planner=None, planner_config: dict[str, Any] | None = None, filler: str = "",
                  catalogues: dict[str, list[dict[str, Any]]] | None = None) -> None:  # fmt: skip
         self.handles = proxies
@@ -169,10 +173,11 @@ class Router:
             os.environ[TOKEN_ENV] = self.token
         self.catalogue, self.pools = _catalogue(sorted(set(proxies) - set(self.catalogues)))
         # the proxies read argument values with `filler` (the router only needs to know that there is one)
-        self.config = AgentConfig(proxy=ProxyConfig(proposer=proposer, decider="", filler=filler), router=router,
+        self.config = AgentConfig(proxy=ProxyConfig(proposer=proposer, decider="", filler=filler),
+                                  domain_router=domain_router,
                                   parallel=True)  # fmt: skip
         self.work_dir = tempfile.mkdtemp(prefix="raytool-router-")
-        self.router = None  # the multi-domain router (a `proposer` router holds the proposer), made once
+        self.domain_router = None  # shared by requests over all domains (a `proposer` one holds the proposer)
 
     @app.get("/healthz")
     def healthz(self) -> dict[str, Any]:
@@ -223,15 +228,15 @@ class Router:
         if domain is not None:
             return self._solve_catalogue(body.query, domain, self.catalogues[domain], body, began, deadline)
         pools = {body.domain: self.pools[body.domain]} if body.domain else self.pools
-        config = AgentConfig(proxy=self.config.proxy, router=self.config.router, parallel=True,
+        config = AgentConfig(proxy=self.config.proxy, domain_router=self.config.domain_router, parallel=True,
                              planner=replace(self.planner_config, mode=mode))  # fmt: skip
         teacher = ServedTeacher(self.planner, deadline) if self.planner is not None else None
         shared = body.domain is None  # requests over all domains share one router
         executor = ServeExecutor(self.handles, deadline)
         agent = ProxyAgent(config, self.catalogue, teacher, self.work_dir, pools, log=lambda _: None,
-                           executor=executor, router=self.router if shared else None)  # fmt: skip
-        if shared and self.router is None:
-            self.router = agent.router
+                           executor=executor, domain_router=self.domain_router if shared else None)  # fmt: skip
+        if shared and self.domain_router is None:
+            self.domain_router = agent.domain_router
         result = agent.run(body.query, world_seed=body.options.world_seed)
         timings = {"total_s": round(time.perf_counter() - began, 4), "retries": float(executor.retries),
                    "teacher_calls": float(result.ledger.teacher_calls)}  # fmt: skip
@@ -283,7 +288,7 @@ def build_app(args: dict[str, Any]):
         planner = PlannerDeployment.options(ray_actor_options=resources).bind(args["teacher"])
         if teacher.backend not in ("vllm", "openai"):  # it cannot constrain its output to the plan's JSON Schema
             planner_config.setdefault("structured", False)
-    return Router.bind(proxies, _path(args["proposer"]), args.get("token"), args.get("router", "bm25"), planner,
+    return Router.bind(proxies, _path(args["proposer"]), args.get("token"), args.get("domain_router", "bm25"), planner,
                        planner_config, _path(args["filler"]) if args.get("filler") else "", catalogues)  # fmt: skip
 
 

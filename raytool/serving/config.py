@@ -25,7 +25,7 @@ APP_ARGS = {
     "domains",
     "proxies",
     "token",
-    "router",
+    "domain_router",
     "teacher",
     "planner",
     "catalogues",

@@ -71,13 +71,18 @@ class FunctionCall(BaseModel):
     arguments: str  # JSON
 
 
-class ToolCall(BaseModel):
+class OpenAIToolCall(BaseModel):
+    """A call in the OpenAI chat-completions `tool_calls` shape (not `raytool.tools.call.ToolCall`, the project's own
+    call record)."""
+
     id: str
     type: Literal["function"] = "function"
     function: FunctionCall
 
 
-class CallResult(BaseModel):
+class ExecutedCall(BaseModel):
+    """With `options.execute`: a call's status and output on the request's simulated world."""
+
     id: str
     status: str
     output: Any = None
@@ -91,10 +96,13 @@ class MissingValues(BaseModel):
 
 
 class SolveResponse(BaseModel):
-    tool_calls: list[ToolCall]
+    """The `/v1/solve` answer (`results` only with `options.execute`; `request_id` added by the router)."""
+
+    tool_calls: list[OpenAIToolCall]
     domains: list[str]
     plan: str
     missing: list[MissingValues] = []
     no_tool: bool = False
-    results: list[CallResult] | None = None
+    results: list[ExecutedCall] | None = None
     timings: dict[str, float]
+    request_id: str | None = None

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from raytool.decider.policy_checkpoint import observation_settings, save_policy_reconstruction
-from raytool.decider.policy_model import PolicyReconstruction
+from raytool.decider.fp_checkpoint import observation_settings, save_policy_reconstruction
+from raytool.decider.fp_model import PolicyReconstruction
 from raytool.envs.build import BuildConfig, build_tasks
 from raytool.envs.decider_env import ToolDeciderEnv
 

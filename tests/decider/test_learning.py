@@ -29,8 +29,8 @@ MEASURED = (
 def learning_setup(tmp_path_factory):
     import torch
 
-    from raytool.decider.policy_checkpoint import observation_settings
-    from raytool.decider.policy_train import PolicyTrainConfig, train_policy_reconstruction
+    from raytool.decider.fp_checkpoint import observation_settings
+    from raytool.decider.fp_train import PolicyTrainConfig, train_policy_reconstruction
     from raytool.distill.rank import RankConfig, rank_states, sample_states
     from raytool.envs.build import BuildConfig, build_tasks
     from raytool.teacher.synthetic import SyntheticTeacher

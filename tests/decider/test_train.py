@@ -70,7 +70,7 @@ def test_fp_trained_under_other_env_settings_is_refused_at_build_time(decider_se
 
 
 def test_fp_without_recorded_env_settings_is_refused(decider_setup, tmp_path) -> None:
-    from raytool.decider.policy_checkpoint import load_policy_reconstruction, save_policy_reconstruction
+    from raytool.decider.fp_checkpoint import load_policy_reconstruction, save_policy_reconstruction
     from raytool.decider.train import decider_config
 
     root, env_config = decider_setup

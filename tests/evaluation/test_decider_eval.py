@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from raytool.decider.policy_model import PolicyReconstruction
+from raytool.decider.fp_model import PolicyReconstruction
 from raytool.envs.build import BuildConfig, build_tasks
 from raytool.envs.decider_env import ToolDeciderEnv
 from raytool.evaluation.decider import (

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
+from raytool.planner.domain_router import BM25DomainRouter, domain_pools
 from raytool.planner.plan import SubTask, allocate
 from raytool.planner.planner import PlannerConfig, plan_episode, unusable
-from raytool.planner.router import BM25Router, domain_pools
 from raytool.planner.rules import sentence_dependencies, split_sentences
 from raytool.teacher.lockstep import drive
 from raytool.teacher.parsing import parse_decomposition
@@ -46,7 +46,7 @@ def test_allocation_chains_same_domain_subtasks_and_orders_waves() -> None:
 
 
 def test_rule_plan_routes_each_sentence_and_runs_the_two_chains_in_one_wave() -> None:
-    router = BM25Router(domain_pools(TOOLS))
+    router = BM25DomainRouter(domain_pools(TOOLS))
     teacher = CountingTeacher()  # answers with garbage: the rule takes over
     (plan,), (ledger,) = drive([plan_episode(QUERY, {"cpn": "", "finance": ""}, router)], teacher)
     assert ledger.teacher_calls == 1 and plan.source == "rule" and plan.failure
@@ -55,7 +55,7 @@ def test_rule_plan_routes_each_sentence_and_runs_the_two_chains_in_one_wave() ->
 
 
 def test_single_domain_needs_no_teacher_call() -> None:
-    router = BM25Router(domain_pools(TOOLS[:2]))
+    router = BM25DomainRouter(domain_pools(TOOLS[:2]))
     (plan,), (ledger,) = drive([plan_episode(QUERY, {"cpn": ""}, router)], None)
     assert ledger.teacher_calls == 0 and plan.source == "single" and len(plan.jobs) == 1
 

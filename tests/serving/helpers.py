@@ -30,7 +30,7 @@ def one_domain_config(port: int, proposer: str, decider: str, **proxy: Any) -> d
         "http_options": {"host": "127.0.0.1", "port": port},
         "applications": [{
             "name": "raytool", "route_prefix": "/", "import_path": "raytool.serving.app:build_app",
-            "args": {"proposer": proposer, "decider": decider, "domains": ["cpn"], "router": "bm25"},
+            "args": {"proposer": proposer, "decider": decider, "domains": ["cpn"], "domain_router": "bm25"},
             "deployments": [{"name": "Router", "ray_actor_options": {"num_cpus": 0.2}},
                             {"name": "ProxyModel-cpn", "ray_actor_options": {"num_cpus": 0.2}, **proxy}],
         }],

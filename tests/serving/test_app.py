@@ -22,7 +22,7 @@ def endpoint(agent_kit):
     port = free_port()
     serve.start(http_options={"host": "127.0.0.1", "port": port})
     args = {"proposer": str(agent_kit["proposer"]), "decider": str(agent_kit["decider"]), "token": TOKEN,
-            "router": "proposer"}  # fmt: skip
+            "domain_router": "proposer"}  # fmt: skip
     serve.run(build_app(args), name="raytool", route_prefix="/", blocking=False)
     yield f"http://127.0.0.1:{port}"
     serve.shutdown()

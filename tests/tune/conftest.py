@@ -20,8 +20,8 @@ def sweep_data(tmp_path_factory) -> Path:
     import torch
 
     from raytool.decider.candidates import decider_env_config
-    from raytool.decider.policy_checkpoint import observation_settings, save_policy_reconstruction
-    from raytool.decider.policy_model import PolicyReconstruction
+    from raytool.decider.fp_checkpoint import observation_settings, save_policy_reconstruction
+    from raytool.decider.fp_model import PolicyReconstruction
     from raytool.envs.build import BuildConfig, build_tasks
     from raytool.envs.decider_env import ToolDeciderEnv
 

@@ -39,9 +39,9 @@ from typing import Any
 
 import torch
 
+from raytool.decider.fp_checkpoint import save_policy_reconstruction
+from raytool.decider.fp_model import PolicyReconstruction
 from raytool.decider.losses import masked_log_softmax, policy_reconstruction_loss
-from raytool.decider.policy_checkpoint import save_policy_reconstruction
-from raytool.decider.policy_model import PolicyReconstruction
 from raytool.envs.decider_env import OBS_PER_CANDIDATE, OBS_SCALARS
 
 _SUM_TOLERANCE = 1e-3  # pi_llm is stored as floats in JSON; anything further from 1 is a broken record

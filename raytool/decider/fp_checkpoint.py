@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from raytool.decider.policy_model import PolicyReconstruction
+from raytool.decider.fp_model import PolicyReconstruction
 from raytool.tools.files import atomic_dir, read_json
 
 WEIGHTS_FILE = "model.safetensors"

@@ -14,9 +14,9 @@ import pytest
 import torch
 
 from raytool.cli import main
-from raytool.decider.policy_checkpoint import load_policy_reconstruction, save_policy_reconstruction
-from raytool.decider.policy_model import PolicyReconstruction
-from raytool.decider.policy_train import (
+from raytool.decider.fp_checkpoint import load_policy_reconstruction, save_policy_reconstruction
+from raytool.decider.fp_model import PolicyReconstruction
+from raytool.decider.fp_train import (
     PolicyTrainConfig,
     evaluate_policy_reconstruction,
     policy_data,

@@ -2,8 +2,8 @@
 
 It ranks the tools of every domain together against the text and gives each domain the summed probability (or
 normalised score) of its tools among the top `k`; the best domain wins, ties to the first domain in the given
-order. Two scorers: the trained proposer (`ProposerRouter`, the default when a proposer checkpoint is at hand)
-and BM25 over the tool documents (`BM25Router`, no model).
+order. Two scorers: the trained proposer (`ProposerDomainRouter`, the default when a proposer checkpoint is at hand)
+and BM25 over the tool documents (`BM25DomainRouter`, no model).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ class _Router:
         raise NotImplementedError
 
 
-class BM25Router(_Router):
+class BM25DomainRouter(_Router):
     def __init__(self, domains: Mapping[str, Sequence[ToolSpec]], k: int = 3) -> None:
         super().__init__(domains, k)
         self.bm25 = BM25Retriever(self.specs)
@@ -56,7 +56,7 @@ class BM25Router(_Router):
         return out
 
 
-class ProposerRouter(_Router):
+class ProposerDomainRouter(_Router):
     def __init__(self, domains: Mapping[str, Sequence[ToolSpec]], proposer, k: int = 3) -> None:
         super().__init__(domains, k)
         self.proposer = proposer

@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
+from raytool.decider.fp_model import PolicyReconstruction
 from raytool.decider.losses import policy_reconstruction_loss
-from raytool.decider.policy_model import PolicyReconstruction
 
 D, P = 8, 4
 

@@ -1,6 +1,7 @@
 """Candidate sources for the decider: score every tool of a pool against a query and keep the top-p.
 
-`BM25Retriever` (lexical, over `name: description` with camelCase and snake_case split) and
+`BM25Retriever` (lexical, over `name: description` with camelCase and snake_case split; kept over bm25s by a
+side-by-side measurement, docs/proposer.md) and
 `EmbeddingRetriever` (cosine similarity of unit vectors from a `TextEncoder`) share `scores(query) -> (N,)`.
 The trained proposer plugs in later through the same `CandidateSource` protocol.
 """

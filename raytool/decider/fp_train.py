@@ -42,7 +42,7 @@ import torch
 from raytool.decider.fp_checkpoint import save_policy_reconstruction
 from raytool.decider.fp_model import PolicyReconstruction
 from raytool.decider.losses import masked_log_softmax, policy_reconstruction_loss
-from raytool.envs.decider_env import OBS_PER_CANDIDATE, OBS_SCALARS
+from raytool.envs.decider_env import OBS_PER_CANDIDATE, OBS_SCALARS, observation_dim
 
 _SUM_TOLERANCE = 1e-3  # pi_llm is stored as floats in JSON; anything further from 1 is a broken record
 
@@ -150,13 +150,13 @@ def _numbers(value: Any, at: str, name: str) -> list[float]:
 
 def _infer_dim(length: int, top_p: int, at: str) -> int:
     """D from len(observation) = 2D + 4 + p (D + 5)."""
-    rest = length - OBS_SCALARS - top_p * OBS_PER_CANDIDATE
-    if rest <= 0 or rest % (2 + top_p):
+    dim = observation_dim(length, top_p)
+    if dim is None:
         raise ValueError(
             f"{at}: field 'observation' has {length} values, which is 2D + {OBS_SCALARS} + p (D + "
             f"{OBS_PER_CANDIDATE}) for no integer D >= 1 (p={top_p}, from 'action_mask')"
         )
-    return rest // (2 + top_p)
+    return dim
 
 
 def _check_mask(mask: list[float], record: dict[str, Any], at: str) -> list[float]:

@@ -17,13 +17,14 @@ from torch import nn
 
 from raytool.envs.decider_env import OBS_PER_CANDIDATE as PER_CANDIDATE
 from raytool.envs.decider_env import OBS_SCALARS as SCALARS
+from raytool.envs.decider_env import observation_dim
 
 
 def observation_dims(obs_dim: int, num_actions: int) -> tuple[int, int]:
     """(D, p) of a decider observation of length `obs_dim` with `num_actions` = p + 1 actions."""
     p = num_actions - 1
-    dim, rest = divmod(obs_dim - SCALARS - p * PER_CANDIDATE, 2 + p)
-    if rest or dim < 1:
+    dim = observation_dim(obs_dim, p)
+    if dim is None:
         raise ValueError(f"observation length {obs_dim} does not fit {p} candidates (2D + 4 + p (D + 5))")
     return dim, p
 

@@ -51,6 +51,18 @@ ENV_NAME = "raytool/ToolDecider-v0"
 OBS_SCALARS, OBS_PER_CANDIDATE = 4, 5
 
 
+def observation_size(dim: int, top_p: int) -> int:
+    """Length of an observation: 2D + 4 + p (D + 5) (module docstring)."""
+    return 2 * dim + OBS_SCALARS + top_p * (dim + OBS_PER_CANDIDATE)
+
+
+def observation_dim(length: int, top_p: int) -> int | None:
+    """D of an observation of `length` values with `top_p` candidates (`observation_size` inverted); None when no
+    integer D >= 1 fits."""
+    dim, rest = divmod(length - OBS_SCALARS - top_p * OBS_PER_CANDIDATE, 2 + top_p)
+    return dim if not rest and dim >= 1 else None
+
+
 @dataclass(frozen=True)
 class DeciderEnvConfig:
     """Settings of `ToolDeciderEnv` (RLlib passes them as a dict; unknown keys are an error).
@@ -148,7 +160,7 @@ class ToolDeciderEnv(gym.Env):
         self.filler = _load_filler(self.config.filler) if self.config.arguments == "predicted" else None
         self._predicted: dict[tuple[int, str], dict[str, Any]] = {}  # (task, tool) -> the filler's values
         p, d = self.config.top_p, self.features.dim
-        self.obs_dim = 2 * d + OBS_SCALARS + p * (d + OBS_PER_CANDIDATE)
+        self.obs_dim = observation_size(d, p)
         self.observation_space = gym.spaces.Dict(
             {
                 "observations": gym.spaces.Box(-1.0, 1.0, (self.obs_dim,), np.float32),

@@ -163,3 +163,13 @@ def test_env_survives_misbehaving_tools_in_the_sandbox(tmp_path: Path) -> None:
     finally:
         env.close()
     assert not target.exists()
+
+
+def test_the_observation_size_formula_and_its_inverse_agree() -> None:
+    from raytool.envs.decider_env import observation_dim, observation_size
+
+    for dim in (1, 8, 256, 384):
+        for top_p in (1, 5, 80):
+            assert observation_dim(observation_size(dim, top_p), top_p) == dim
+    assert observation_size(256, 5) == 2 * 256 + 4 + 5 * (256 + 5)
+    assert observation_dim(observation_size(8, 5) + 1, 5) is None and observation_dim(3, 1) is None

@@ -120,7 +120,7 @@ def test_dataset_tasks_without_execution(shared_data: Path, tmp_path: Path) -> N
         solved += info["success"]
         if gold_offered:
             assert info["precision"] == 1.0
-    assert solved > 0
+    assert solved >= 10  # 11 of 20 here: the oracle is bounded by BM25's top-10 recall on these multi-call tasks
 
 
 def test_unknown_config_key_is_an_error(cpn_tasks: Path, tmp_path: Path) -> None:

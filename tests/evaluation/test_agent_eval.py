@@ -13,6 +13,7 @@ from raytool.agent.outcome import Outcome
 from raytool.agent.proxy import ProxyConfig
 from raytool.cli import main
 from raytool.evaluation.agent import EvalConfig, evaluate_agent, sample_tasks, task_metrics
+from raytool.evaluation.proposer import load_eval_data
 from raytool.planner.planner import PlannerConfig
 from raytool.tools.call import ToolCall
 from raytool.tools.dataset import ToolDataset
@@ -125,9 +126,15 @@ def test_eval_agent_command_by_path_on_every_format(fmt: str, agent_kit, shared_
                  "--max-steps", "2", "--proposer", str(agent_kit["proposer"]), "--decider", str(agent_kit["decider"]),
                  "--teacher", str(_teacher_yaml(tmp_path))])  # fmt: skip
     assert code == 0
+    tools = Path(source[source.index("--tools") + 1]) if "--tools" in source else None
+    gold = {t.id: {c.name for c in t.calls} for t in load_eval_data(Path(source[1]), fmt, tools).tasks}
     for method in ("proxy", "react"):
         record = json.loads((out / method / "metrics.json").read_text())
         assert record["tasks"] == 2 and record["format"] == fmt
-        assert 0.0 <= record["metrics"]["recall@1"]["mean"] <= 1.0
+        lines = [json.loads(line) for line in (out / method / "trajectories.jsonl").read_text().splitlines()]
+        first = [list(dict.fromkeys(c["name"] for c in line["calls"]))[:1] for line in lines]
+        recall = [len(gold[line["task_id"]] & set(top)) / max(len(gold[line["task_id"]]), 1)
+                  for line, top in zip(lines, first, strict=True)]  # fmt: skip
+        assert len(lines) == 2 and record["metrics"]["recall@1"]["mean"] == pytest.approx(sum(recall) / 2)
         assert ("success" in record["metrics"]) == (fmt == "raytool")  # only the executable suites have success
     assert "react" in (out / "summary.md").read_text()

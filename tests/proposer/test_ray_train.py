@@ -29,8 +29,10 @@ def test_two_workers_write_a_checkpoint(ray_local, tmp_path: Path) -> None:
     assert result.checkpoint == out
     assert (out / WEIGHTS_FILE).is_file() and (out / META_FILE).is_file() and (out / "config.json").is_file()
     assert "2 workers x 0.5 CPU" in logs[0]
-    for key in ("recall_at_5", "complete_at_5", "calibration_ece"):
-        assert 0.0 <= result.metrics[key] <= 1.0
+    # validation figures of the checkpoint kept: chance is 5/12 on this 12-tool catalogue; the MiniLM start and two
+    # DDP steps keep every gold tool in the top 5 (1.0 here), which a broken all-reduce or a lost checkpoint would not
+    assert result.metrics["recall_at_5"] >= 0.9 and result.metrics["complete_at_5"] >= 0.9, result.metrics
+    assert 0.0 <= result.metrics["calibration_ece"] <= 0.2
     proposer = ToolProposer.load(out, threads=1)
     assert proposer.meta.rationale_head and proposer.config.max_steps == 2
     index = proposer.index(list(catalogue().values()), cache=False)

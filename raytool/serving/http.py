@@ -40,16 +40,25 @@ REQUEST_ID = re.compile(r"[\w.:-]{1,128}")
 
 class RequestId:
     """Pure ASGI middleware: the request's id in `scope["state"]["request_id"]` (`request.state.request_id`) and in
-    every response's `X-Request-ID` header (module docstring)."""
+    every response's `X-Request-ID` header (module docstring). Inside a Serve replica, Serve's HTTP proxy has done
+    the same already (it keeps the client's id or makes one, and puts it on the response): its id is used as it is,
+    and no second header is added."""
 
     def __init__(self, app) -> None:
         self.app = app
+        self._under_serve: bool | None = None
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if self._under_serve is None:
+            self._under_serve = _in_serve_replica()
         given = dict(scope.get("headers") or ()).get(b"x-request-id", b"").decode("latin-1")
+        if self._under_serve and given:
+            scope.setdefault("state", {})["request_id"] = given
+            await self.app(scope, receive, send)
+            return
         request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
 
@@ -59,6 +68,16 @@ class RequestId:
             await send(message)
 
         await self.app(scope, receive, send_with_id)
+
+
+def _in_serve_replica() -> bool:
+    try:
+        from ray import serve
+
+        serve.get_replica_context()
+    except Exception:  # not in a replica (RayServeException), or Ray not installed
+        return False
+    return True
 
 
 class BodyLimit:
@@ -150,7 +169,7 @@ def harden(app: FastAPI, max_body_bytes: int) -> FastAPI:
     @app.exception_handler(Exception)  # anything else: still a JSON body, naming only the exception's type
     async def _internal(request: Request, exc: Exception):  # answered outside the middleware: the id set by hand
         request_id = getattr(request.state, "request_id", None)
-        headers = {"X-Request-ID": request_id} if request_id else None
+        headers = {"X-Request-ID": request_id} if request_id and not _in_serve_replica() else None
         return error(500, "internal_error", f"the server failed on this request ({type(exc).__name__})", headers)
 
     @app.exception_handler(UnicodeDecodeError)

@@ -7,6 +7,7 @@ import os
 import signal
 import threading
 import time
+import uuid
 
 import httpx
 import pytest
@@ -26,13 +27,21 @@ def test_killing_a_proxy_replica_under_load_loses_no_request(agent_kit) -> None:
     deploy(check_serve_config(config, "test"))
     try:
         url = f"http://127.0.0.1:{port}/v1/solve"
-        body = {"query": "how much did tenant t-1 spend on compute", "domain": "cpn"}
         answers: list[tuple[int, float]] = []
         stop = threading.Event()
 
+        def body() -> dict:
+            """A request with its own catalogue of 48 tools never seen before: the proxy's proposer embeds them all, so
+            each job holds its replica for a good fraction of a second and a kill finds jobs in flight."""
+            fresh = uuid.uuid4().hex
+            tools = [{"name": f"lookup_{i}", "description": f"Look up field {i} of billing record {fresh} for a tenant",
+                      "parameters": {"type": "object", "properties": {"tenant_id": {"type": "string"}},
+                                     "required": ["tenant_id"]}} for i in range(48)]  # fmt: skip
+            return {"query": "how much did tenant t-1 spend on compute", "domain": "cpn", "tools": tools}
+
         def load() -> None:
             while not stop.is_set():
-                reply = httpx.post(url, json=body, timeout=120)
+                reply = httpx.post(url, json=body(), timeout=120)
                 retries = reply.json().get("timings", {}).get("retries", 0.0) if reply.status_code == 200 else -1
                 answers.append((reply.status_code, retries))
 

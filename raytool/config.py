@@ -52,7 +52,7 @@ def settings_from(cls: type[T], record: Any, where: str = "<config>", path: str 
     if record is None:
         record = {}
     if not isinstance(record, Mapping):
-        raise config_error(where, path, f"expected a mapping, got {_shown(record)}")
+        raise config_error(where, path, f"expected a mapping, got {shown(record)}")
     hints = _hints(cls)
     names = [f.name for f in dataclasses.fields(cls) if f.init]
     check_keys(record, names, where, path)
@@ -80,11 +80,11 @@ def read_config(path: str | Path | None, section: str | None = None) -> dict[str
     if record is None:
         return {}
     if not isinstance(record, Mapping):
-        raise config_error(str(path), "", f"expected a mapping, got {_shown(record)}")
+        raise config_error(str(path), "", f"expected a mapping, got {shown(record)}")
     if section is not None and section in record:
         inner = record[section]
         if inner is not None and not isinstance(inner, Mapping):
-            raise config_error(str(path), section, f"expected a mapping, got {_shown(inner)}")
+            raise config_error(str(path), section, f"expected a mapping, got {shown(inner)}")
         return dict(inner or {})
     return dict(record)
 
@@ -122,10 +122,6 @@ def _join(path: str, key: str) -> str:
 
 def shown(value: Any) -> str:
     """A value as error messages show it: its repr (cut at 60 characters) and its type."""
-    return _shown(value)
-
-
-def _shown(value: Any) -> str:
     text = repr(value)
     return f"{text if len(text) <= 60 else text[:57] + '...'} ({type(value).__name__})"
 
@@ -183,7 +179,7 @@ def _checked(value: Any, annotation: Any, where: str, path: str) -> Any:
 
 
 def _wrong(where: str, path: str, annotation: Any, value: Any) -> ConfigError:
-    return config_error(where, path, f"expected {_type_name(annotation)}, got {_shown(value)}")
+    return config_error(where, path, f"expected {_type_name(annotation)}, got {shown(value)}")
 
 
 def _type_name(annotation: Any) -> str:

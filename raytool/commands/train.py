@@ -47,7 +47,7 @@ def _train(args: argparse.Namespace) -> int:
     settings = load_train_config(args.config)  # every section checked before any stage runs
     job = MainJob(out=args.out or cache_dir() / "run", data_dir=args.data_dir or shared_data_dir(), settings=settings,
                   make_teacher=lambda: teacher_from_file(args.teacher)[1], resume=args.resume,
-                  where=str(args.config))  # fmt: skip
+                  where=str(args.config or "<train config>"))  # fmt: skip
     run_main_job(job)
     return 0
 

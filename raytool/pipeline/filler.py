@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from raytool.pipeline.log import say
+from raytool.pipeline.settings import filler_settings
 
 
 def train_filler_stage(out: Path, settings: dict, data_dir: Path, suite_dirs: list[Path]) -> None:
@@ -14,25 +15,22 @@ def train_filler_stage(out: Path, settings: dict, data_dir: Path, suite_dirs: li
     from raytool.evaluation.calls import OracleTools, ProposerFiller, evaluate_calls, given_candidates
     from raytool.filler.checkpoint import is_current
     from raytool.filler.filler import ArgumentFiller
-    from raytool.filler.train import FillerTrainConfig, train_filler
+    from raytool.filler.train import train_filler
     from raytool.proposer.proposer import ToolProposer
     from raytool.tools.dataset import ToolDataset
 
     ckpt = out / "filler"
     data = [out / "datasets" / "seal_tools_dev", *suite_dirs]
-    section = dict(settings.get("filler") or {})  # checked by pipeline.check_train_config
-    max_tasks = section.pop("max_tasks", None)  # per dataset (tests); encoder: minilm or hashing (tests)
-    encoder = section.pop("encoder", "minilm")  # the rest are FillerTrainConfig fields
-    suite_tasks = section.pop("suite_tasks", 90)
-    config = FillerTrainConfig(**section)
+    stage, config = filler_settings(settings)
+    encoder = stage.encoder
     if is_current(ckpt, reader=encoder == "minilm" and config.reader_epochs > 0):
         say(4, f"filler checkpoint {ckpt} exists, skipping training")
     else:
         if (ckpt / "filler.json").exists():
             say(4, f"{ckpt} is out of date (other features, or no span reader): retraining")
-        data += filler_suite_tasks(out, suite_tasks)
+        data += filler_suite_tasks(out, stage.suite_tasks)
         say(4, f"train the argument filler on the gold calls of {len(data)} datasets into {ckpt}")
-        train_filler(data, ckpt, config, encoder, max_tasks=max_tasks)
+        train_filler(data, ckpt, config, encoder, max_tasks=stage.max_tasks)
     test = ToolDataset.load(out / "datasets" / "seal_tools_test")
     limit = (settings.get("evaluation") or {}).get("limit") or len(test.tasks)
     test = ToolDataset(test.tools, test.tasks[:limit])

@@ -136,15 +136,29 @@ def load_train_config(path: Path | None) -> dict[str, Any]:
     from raytool.config import check_keys, read_config
 
     record = read_config(path)
-    check_keys(record, TRAIN_SECTIONS, str(path), "")
-    check_train_config(record, str(path))
+    where = str(path or "<train config>")
+    check_keys(record, TRAIN_SECTIONS, where, "")
+    check_train_config(record, where)
     return record
+
+
+def filler_settings(settings: dict[str, Any], where: str = "<train config>"):
+    """The `filler:` section split and checked: (`FillerStage`, the `FillerTrainConfig` of the remaining keys)."""
+    from raytool.config import config_error, settings_from, shown
+    from raytool.filler.train import FillerTrainConfig
+
+    section = settings.get("filler") or {}
+    if not isinstance(section, dict):
+        raise config_error(where, "filler", f"expected a mapping, got {shown(section)}")
+    own = set(FillerStage.__dataclass_fields__)
+    stage = settings_from(FillerStage, {k: v for k, v in section.items() if k in own}, where, "filler")
+    rest = {k: v for k, v in section.items() if k not in own}
+    return stage, settings_from(FillerTrainConfig, rest, where, "filler")
 
 
 def check_train_config(settings: dict[str, Any], where: str) -> None:
     """Every section of a `raytool train --config` file, checked at once (a typo fails before any stage runs)."""
     from raytool.config import config_error, settings_from, shown
-    from raytool.filler.train import FillerTrainConfig
     from raytool.planner.segmenter_train import SegmenterTrainConfig
     from raytool.proposer.config import ProposerConfig
     from raytool.train_catalogue import CatalogueJobConfig
@@ -155,12 +169,7 @@ def check_train_config(settings: dict[str, Any], where: str) -> None:
     synth_config(settings, where)
     ProposerConfig.from_dict(settings.get("proposer") or {}, where)
     settings_from(EvaluationSettings, settings.get("evaluation"), where, "evaluation")
-    filler = settings.get("filler") or {}
-    if isinstance(filler, dict):
-        own = set(FillerStage.__dataclass_fields__)
-        settings_from(FillerStage, {k: v for k, v in filler.items() if k in own}, where, "filler")
-        filler = {k: v for k, v in filler.items() if k not in own}
-    settings_from(FillerTrainConfig, filler, where, "filler")
+    filler_settings(settings, where)
     DeciderStages.from_sections(settings, where)
     AgentStages.from_sections(settings, where)
     settings_from(SegmenterTrainConfig, settings.get("segmenter"), where, "segmenter")

@@ -8,11 +8,11 @@ reference options), with the tools' parameter vectors cached (a served catalogue
 fills the cache): `first call` = a new request (candidates, one MiniLM forward over the request, one over its
 candidates' own texts) plus the call's scoring; `next call` = a further call of the same request (its encoding
 reused); `every call` = both together, the latency a request's calls see. A checkpoint with a span reader is
-measured with it (int8, the inference default, and float32) and, in the same run, without it (the scorer
-alone). Prints p50 / p99 in ms (median over `--repeats` passes) and calls/s, one thread. Then the batched path
-(`fill_batch`): the same calls in batches of `--batches` calls (whole requests, new to the filler), one MiniLM
-forward per batch and one scorer pass per group of parameters with similar option counts: ms per batch and per
-call, calls/s, measured in the same run.
+measured with it (int8, the inference default, and float32; and int8 with the MiniLM encoder in int8 too,
+`int8_encoder`) and, in the same run, without it (the scorer alone). Prints p50 / p99 in ms (median over
+`--repeats` passes) and calls/s, one thread. Then the batched path (`fill_batch`): the same calls in batches of
+`--batches` calls (whole requests, new to the filler), one MiniLM forward per batch and one scorer pass per group
+of parameters with similar option counts: ms per batch and per call, calls/s, measured in the same run.
 """
 
 from __future__ import annotations
@@ -52,7 +52,9 @@ def main() -> None:
     variants = []
     if filler.reader is not None:
         float32 = ArgumentFiller.load(args.filler, int8=False)
-        variants = [("scorer + span reader (int8)", filler), ("scorer + span reader (float32)", float32)]
+        encoder8 = ArgumentFiller.load(args.filler, int8_encoder=True)
+        variants = [("scorer + span reader (int8)", filler), ("scorer + span reader (float32)", float32),
+                    ("scorer + span reader (int8), encoder int8", encoder8)]  # fmt: skip
     variants.append(("scorer only", ArgumentFiller(filler.scorer, filler.encoder)))
     rows = []
     for name, variant in variants:

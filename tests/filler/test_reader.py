@@ -129,9 +129,9 @@ def test_fine_tuning_learns_to_pick_held_out_values(minilm) -> None:
     trained, metrics = train_reader(reader_examples(_tasks(80, seed=1), TOOLS), config, reader=minilm, log=print)
     after = reader_accuracy(trained, held_lay, held)["all"]
     assert after >= 0.85 and before < 0.5, (before, after, metrics["losses"])
-    from raytool.filler.checkpoint import quantize_reader
+    from raytool.filler.checkpoint import quantize_linear
 
-    int8 = reader_accuracy(quantize_reader(copy.deepcopy(trained)), held_lay, held)["all"]  # the inference default
+    int8 = reader_accuracy(quantize_linear(copy.deepcopy(trained)), held_lay, held)["all"]  # the inference default
     assert int8 >= after - 0.03, (after, int8)
 
 

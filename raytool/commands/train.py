@@ -7,6 +7,7 @@ from pathlib import Path
 
 from raytool.commands.common import ray_init, teacher_from_file, torch_threads
 from raytool.pipeline import load_train_config
+from raytool.pipeline.settings import NO_FILE
 
 
 def register(sub) -> None:
@@ -47,7 +48,7 @@ def _train(args: argparse.Namespace) -> int:
     settings = load_train_config(args.config)  # every section checked before any stage runs
     job = MainJob(out=args.out or cache_dir() / "run", data_dir=args.data_dir or shared_data_dir(), settings=settings,
                   make_teacher=lambda: teacher_from_file(args.teacher)[1], resume=args.resume,
-                  where=str(args.config or "<train config>"))  # fmt: skip
+                  where=str(args.config or NO_FILE))  # fmt: skip
     run_main_job(job)
     return 0
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from raytool.pipeline.log import say
-from raytool.pipeline.settings import filler_settings
+from raytool.pipeline.settings import NO_FILE, filler_settings
 
 
-def train_filler_stage(out: Path, settings: dict, data_dir: Path, suite_dirs: list[Path]) -> None:
+def train_filler_stage(out: Path, settings: dict, data_dir: Path, suite_dirs: list[Path], where: str = NO_FILE) -> None:
     """Stage 4 (cont.): the argument filler on the gold calls of Seal-Tools dev, the stage-2 suite tasks
     (`suite_dirs`) and the suites' level-1, 3 and 4 tasks (skipped when its checkpoint is current), then its calls on
     Seal-Tools test_in_domain (given candidates, and gold tools as an oracle row)."""
@@ -21,16 +21,15 @@ def train_filler_stage(out: Path, settings: dict, data_dir: Path, suite_dirs: li
 
     ckpt = out / "filler"
     data = [out / "datasets" / "seal_tools_dev", *suite_dirs]
-    stage, config = filler_settings(settings)
-    encoder = stage.encoder
-    if is_current(ckpt, reader=encoder == "minilm" and config.reader_epochs > 0):
+    stage, config = filler_settings(settings, where)
+    if is_current(ckpt, reader=stage.encoder == "minilm" and config.reader_epochs > 0):
         say(4, f"filler checkpoint {ckpt} exists, skipping training")
     else:
         if (ckpt / "filler.json").exists():
             say(4, f"{ckpt} is out of date (other features, or no span reader): retraining")
         data += filler_suite_tasks(out, stage.suite_tasks)
         say(4, f"train the argument filler on the gold calls of {len(data)} datasets into {ckpt}")
-        train_filler(data, ckpt, config, encoder, max_tasks=stage.max_tasks)
+        train_filler(data, ckpt, config, stage.encoder, max_tasks=stage.max_tasks)
     test = ToolDataset.load(out / "datasets" / "seal_tools_test")
     limit = (settings.get("evaluation") or {}).get("limit") or len(test.tasks)
     test = ToolDataset(test.tools, test.tasks[:limit])

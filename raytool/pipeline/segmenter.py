@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from raytool.pipeline.log import say
+from raytool.pipeline.settings import NO_FILE
 
 
-def train_segmenter_stage(out: Path, section: dict[str, Any] | None = None, where: str = "<train config>") -> Path:
+def train_segmenter_stage(out: Path, section: dict[str, Any] | None = None, where: str = NO_FILE) -> Path:
     """Stage 10: the planner's distilled segmenter (`raytool planner train-segmenter`; the `segmenter:` section holds
     `SegmenterTrainConfig` fields), skipped when present."""
     from raytool.config import settings_from

@@ -7,6 +7,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+NO_FILE = "<train config>"  # how messages name the settings when no --config file was given
+
 
 @dataclass(frozen=True)
 class DeciderStages:
@@ -35,7 +37,7 @@ class DeciderStages:
         return self.filler_dir or str(out / "filler")
 
     @classmethod
-    def from_sections(cls, settings: dict[str, Any], where: str = "<train config>") -> DeciderStages:
+    def from_sections(cls, settings: dict[str, Any], where: str = NO_FILE) -> DeciderStages:
         """From `raytool train --config` sections (`decider_stages`, `fp`, `decider`), checked by `raytool.config`
         (errors name `where`, the key path and what was expected)."""
         from raytool.config import check_keys, settings_from
@@ -67,7 +69,7 @@ class SuiteStage:
 SYNTH_DEFAULTS = {"limit": 50, "shard_size": 10, "arguments": False}
 
 
-def synth_config(settings: dict[str, Any], where: str = "<train config>"):
+def synth_config(settings: dict[str, Any], where: str = NO_FILE):
     """Stage 3's `SynthConfig`: `SYNTH_DEFAULTS` with the `synth:` section laid over them."""
     from raytool.config import settings_from
     from raytool.distill.synth import SynthConfig
@@ -115,7 +117,7 @@ class AgentStages:
     proxy_resources: dict[str, float] | None = None
 
     @classmethod
-    def from_sections(cls, settings: dict[str, Any], where: str = "<train config>") -> AgentStages:
+    def from_sections(cls, settings: dict[str, Any], where: str = NO_FILE) -> AgentStages:
         """From the `agent` section (its `decider` defaults to the `decider` section), checked by `raytool.config`."""
         from raytool.config import settings_from
         from raytool.decider.train import DeciderRunConfig
@@ -136,13 +138,13 @@ def load_train_config(path: Path | None) -> dict[str, Any]:
     from raytool.config import check_keys, read_config
 
     record = read_config(path)
-    where = str(path or "<train config>")
+    where = str(path or NO_FILE)
     check_keys(record, TRAIN_SECTIONS, where, "")
     check_train_config(record, where)
     return record
 
 
-def filler_settings(settings: dict[str, Any], where: str = "<train config>"):
+def filler_settings(settings: dict[str, Any], where: str = NO_FILE):
     """The `filler:` section split and checked: (`FillerStage`, the `FillerTrainConfig` of the remaining keys)."""
     from raytool.config import config_error, settings_from, shown
     from raytool.filler.train import FillerTrainConfig

@@ -14,7 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from raytool.pipeline.settings import AgentStages, DeciderStages, SuiteStage, synth_config
+from raytool.pipeline.settings import NO_FILE, AgentStages, DeciderStages, SuiteStage, synth_config
 
 
 @dataclass
@@ -27,7 +27,7 @@ class MainJob:
     settings: dict[str, Any]
     make_teacher: Callable[[], Any]
     resume: bool = False
-    where: str = "<train config>"
+    where: str = NO_FILE
     state: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
@@ -79,7 +79,7 @@ def _proposer(job: MainJob) -> None:
 def _filler(job: MainJob) -> None:
     from raytool.pipeline.filler import train_filler_stage
 
-    train_filler_stage(job.out, job.settings, job.data_dir, job.state["suite_dirs"])
+    train_filler_stage(job.out, job.settings, job.data_dir, job.state["suite_dirs"], job.where)
 
 
 def _decider_tasks(job: MainJob) -> None:

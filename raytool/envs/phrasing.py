@@ -12,11 +12,16 @@ people write them:
   traveller" / "the same traveller" / "this traveller" or a pronoun ("them" for people, "it" for things), a date
   "that day" / "the same date";
 - optional values phrased freely: "with full coverage" / "without full coverage" for booleans, "with room type
-  deluxe", "(room type deluxe)" or ", room type deluxe" for the others.
+  deluxe", "(room type deluxe)" or ", room type deluxe" for the others;
+- independent parts reordered: for a `REORDER` share of the requests with several chains, the clauses follow a
+  random interleaving of the chains (each chain's own order kept), so a later part may come first and a reference
+  may point past the clause right before it ("... book hotel HT-1 for tr-101. Also, check tenant acme's quota.
+  Also, tell me the weather on the check-in day").
 
 Every choice is drawn from the caller's `random.Random`, so a seed gives the same text. `natural_query` returns
-the text and, per call, the (start, end) span of its clause: the sub-task segmentation a planner is trained and
-scored on. Values are written exactly as in the template form (the filler's normaliser reads both).
+the text and, per call (in the calls' order, which the text's order may differ from), the (start, end) span of its
+clause: the sub-task segmentation a planner is trained and scored on. Values are written exactly as in the
+template form (the filler's normaliser reads both).
 """
 
 from __future__ import annotations
@@ -35,17 +40,21 @@ CONTINUE = (", then ", ", and ", " and then ", ". Then ", "; once that's done, "
 INDEPENDENT = (". Also, ", ". On another note, ", ". Besides that, ", ". In addition, ", ", and also ", ". ")
 OPENERS = ("", "", "", "Please ", "Can you ", "I need you to ")
 PEOPLE = {"traveller", "customer", "payee"}
+REORDER = 0.5  # share of the requests with several chains whose chains are interleaved in a random order
 
 
 def natural_query(
     tools: Sequence[SuiteTool], calls: Sequence[ToolCall], chain_ends: Sequence[int], rng: random.Random
 ) -> tuple[str, list[tuple[int, int]]]:
-    """The request in varied language (module docstring) and each call's (start, end) character span."""
+    """The request in varied language (module docstring) and each call's (start, end) character span, in the
+    calls' order."""
     clauses = [_clause(tool, call, rng) for tool, call in zip(tools, calls, strict=True)]
-    text, spans, asking = "", [], False  # asking: the sentence being written is a question
-    for i, clause in enumerate(clauses):
+    order = text_order(len(calls), chain_ends, rng)
+    text, spans, asking = "", [(0, 0)] * len(calls), False  # asking: the sentence being written is a question
+    for position, i in enumerate(order):
+        clause = clauses[i]
         bare = bool(_QUESTION.match(clause))
-        if i == 0:
+        if position == 0:
             opener = rng.choice(OPENERS)
             if bare and opener:
                 opener = "Can you tell me "
@@ -54,7 +63,8 @@ def natural_query(
             if not opener:
                 clause = clause[0].upper() + clause[1:]
         else:
-            joiner = rng.choice(INDEPENDENT if i - 1 in chain_ends else CONTINUE)
+            continues = order[position - 1] == i - 1 and i - 1 not in chain_ends  # its chain's previous call
+            joiner = rng.choice(CONTINUE if continues else INDEPENDENT)
             if joiner.startswith(". "):  # the sentence so far ends here
                 text += "?" if asking else "."
                 joiner, asking = joiner[1:], False
@@ -64,9 +74,24 @@ def natural_query(
                 clause, bare = rng.choice(("tell me ", "check ", "find out ")) + clause, False
             asking = asking or bare
             text += joiner
-        spans.append((len(text), len(text) + len(clause)))
+        spans[i] = (len(text), len(text) + len(clause))
         text += clause
     return text + ("?" if asking else "."), spans
+
+
+def text_order(count: int, chain_ends: Sequence[int], rng: random.Random) -> list[int]:
+    """The order the calls are written in: the calls' own order, or (for a `REORDER` share of the requests with
+    several chains) a uniformly random interleaving of the chains that keeps each chain's order."""
+    ends = sorted(set(chain_ends) | {count - 1})
+    chains = [list(range(start, end + 1)) for start, end in zip([0] + [e + 1 for e in ends[:-1]], ends, strict=True)]
+    if len(chains) < 2 or rng.random() >= REORDER:
+        return list(range(count))
+    order: list[int] = []
+    while any(chains):
+        weights = [len(chain) for chain in chains]  # by what is left: every interleaving equally likely
+        chain = rng.choices(chains, weights=weights)[0]
+        order.append(chain.pop(0))
+    return order
 
 
 def _clause(tool: SuiteTool, call: ToolCall, rng: random.Random) -> str:

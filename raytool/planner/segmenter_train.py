@@ -72,8 +72,19 @@ def training_examples(config: SegmenterTrainConfig) -> list[Example]:
             for k in range(config.phrasings):
                 rng = random.Random(f"segmenter/{task.id}/{k}")
                 renderings.append(natural_query(suite_tools, task.calls, ends, rng))
-            examples += [Example(task.id, text, tuple(spans), deps) for text, spans in renderings]
+            examples += [in_text_order(task.id, text, spans, deps) for text, spans in renderings]
     return examples
+
+
+def in_text_order(task: str, text: str, spans, depends_on) -> Example:
+    """An example whose sub-tasks are numbered as the text writes them (spans given in the calls' order, which a
+    reordered request does not follow), dependencies renumbered to match."""
+    order = sorted(range(len(spans)), key=lambda k: spans[k][0])
+    position = {call: k for k, call in enumerate(order)}
+    return Example(
+        task, text, tuple(tuple(spans[call]) for call in order),
+        tuple(tuple(sorted(position[d] for d in depends_on[call])) for call in order),
+    )  # fmt: skip
 
 
 def piece_tags(offsets: np.ndarray, spans: tuple[tuple[int, int], ...]) -> np.ndarray:

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from raytool.envs.build import BuildConfig, build_tasks
-from raytool.envs.phrasing import natural_query
+from raytool.envs.phrasing import REORDER, natural_query, text_order
 from raytool.envs.suites import SUITE_NAMES, get_suite
 from raytool.tools.call import is_result_ref
 
@@ -42,8 +42,9 @@ def test_each_span_holds_its_calls_literal_values_and_references_are_described(l
     template, _ = level4
     for seed, task in enumerate(template.tasks):
         text, spans = _render(task, seed)
-        assert [s for s in spans] == sorted(spans) and all(a < b for a, b in spans)
-        assert all(end <= start for (_, end), (start, _) in zip(spans, spans[1:], strict=False))
+        written = sorted(spans)  # the calls' spans in the order the text writes them
+        assert all(a < b for a, b in spans)
+        assert all(end <= start for (_, end), (start, _) in zip(written, written[1:], strict=False))
         for call, (start, end) in zip(task.calls, spans, strict=True):
             clause = text[start:end]
             for name, value in (call.arguments or {}).items():
@@ -61,6 +62,39 @@ def test_the_same_seed_gives_the_same_text_and_another_seed_usually_another(leve
     task = template.tasks[0]
     assert _render(task, 1) == _render(task, 1)
     assert len({_render(task, s)[0] for s in range(10)}) > 5
+
+
+def _chains(task) -> list[list[int]]:
+    ends = [k - 1 for k, c in enumerate(task.calls) if k > 0 and not c.depends_on] + [len(task.calls) - 1]
+    starts = [0] + [e + 1 for e in ends[:-1]]
+    return [list(range(a, b + 1)) for a, b in zip(starts, ends, strict=True)]
+
+
+def test_independent_parts_are_reordered_and_each_chain_keeps_its_order(level4) -> None:
+    template, _ = level4
+    tasks = [t for t in template.tasks if len(_chains(t)) > 1]
+    assert tasks, "level 4 composes two suites' chains"
+    reordered = interleaved = 0
+    for task in tasks:
+        chains = _chains(task)
+        for seed in range(20):
+            _, spans = _render(task, seed)
+            written = sorted(range(len(spans)), key=lambda k: spans[k][0])
+            for chain in chains:  # a chain's calls appear in their own order: its references point back
+                assert [k for k in written if k in chain] == chain
+            reordered += written != sorted(written)
+            runs = sum(1 for a, b in zip(written, written[1:], strict=False) if (a in chains[0]) != (b in chains[0]))
+            interleaved += runs > 1  # not just the chains swapped: a chain is broken up by another's call
+    share = reordered / (20 * len(tasks))
+    assert 0.5 * REORDER < share <= REORDER + 0.1, share  # not every interleaving differs from the calls' order
+    assert interleaved > 0
+
+
+def test_a_request_with_one_chain_keeps_its_order() -> None:
+    for seed in range(50):
+        assert text_order(4, [3], random.Random(seed)) == [0, 1, 2, 3]
+        order = text_order(5, [1, 4], random.Random(seed))
+        assert sorted(order) == list(range(5)) and order.index(0) < order.index(1) and order.index(2) < order.index(3)
 
 
 def test_phrasing_must_be_a_share() -> None:

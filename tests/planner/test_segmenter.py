@@ -117,3 +117,12 @@ def test_a_pronoun_sub_task_is_routed_with_the_text_it_refers_to() -> None:
     plan = segmenter_plan("...", FixedSegmenter(segments), LastWordRouter())
     assert [s.domain for s in plan.subtasks] == ["cpn", "travel", "cpn", "cpn", "travel"]
     assert [s.depends_on for s in plan.subtasks] == [(), (), (1,), (3,), ()]
+
+
+def test_training_examples_number_sub_tasks_in_the_order_the_text_writes_them() -> None:
+    from raytool.planner.segmenter_train import in_text_order
+
+    # calls 0 -> 1 (one chain) and 2 (another), written as: call 2, call 0, call 1
+    example = in_text_order("t", "c two. Also, c zero, then c one.", [(13, 19), (26, 31), (0, 5)], [(), (0,), ()])
+    assert example.spans == ((0, 5), (13, 19), (26, 31))
+    assert example.depends_on == ((), (), (1,))  # call 1 needs call 0, now sub-task 1; it is sub-task 2

@@ -49,6 +49,7 @@ def register(sub) -> None:
     inst.add_argument("--seed", type=int, default=0)
     inst.add_argument("--out", required=True, type=Path)
     inst.add_argument("--teacher", type=Path)
+    inst.add_argument("--segmenter", type=Path, help="--suite: a rewrite is used only when it reads as the gold plan")
     inst.set_defaults(run=_distill_instructions)
 
 
@@ -108,8 +109,11 @@ def _distill_instructions(args: argparse.Namespace) -> int:
             summary = synthesize_catalogue_tasks(catalogue, teacher, args.out, config)
             out = args.out / DATASET
         else:
+            from raytool.planner.segmenter import Segmenter
+
+            segmenter = Segmenter.load(args.segmenter) if args.segmenter else None
             summary = synthesize_instructions(InstructionConfig(args.suite, args.level, args.num, args.seed), teacher,
-                                              args.out)  # fmt: skip
+                                              args.out, segmenter=segmenter)  # fmt: skip
             out = args.out
     finally:
         teacher.close()

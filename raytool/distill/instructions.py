@@ -3,8 +3,10 @@
 1. Compose `pool_factor x num` candidate tasks with the build pipeline (linked chains, gold calls, answers).
 2. Skill-mix selection: greedily keep the task that adds the most tool pairs (tools for single-call tasks) not
    yet covered, so the kept set spans many different combinations rather than the most common chains.
-3. The teacher rewrites each templated query as a natural request. A rewrite is accepted only when it keeps
-   every literal argument value (names, ids, numbers) verbatim; otherwise the template text stays (counted).
+3. The teacher rewrites each templated query as a natural request. A rewrite is accepted only when it passes
+   `paraphrase_check`: every literal argument value (names, ids, numbers) kept verbatim, no template wording left,
+   and, with a segmenter, one sub-task per gold call linked as the calls depend on each other; otherwise the
+   template text stays (counted by reason).
 4. Every kept task is verified by executing its gold calls and checking the answer; then the dataset is saved.
 """
 
@@ -17,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from raytool.distill.cache import PromptCache, cached_generate
+from raytool.distill.paraphrase_check import REASONS, paraphrase_problem
 from raytool.envs.build import BuildConfig, build_tasks, require_replay
 from raytool.teacher.backend import Sampling, TeacherBackend
-from raytool.tools.call import is_result_ref
 from raytool.tools.dataset import ToolDataset
 from raytool.tools.task import Task
 
@@ -66,31 +68,11 @@ def skill_mix(tasks: list[Task], num: int) -> list[Task]:
     return chosen
 
 
-def literal_values(task: Task) -> list[str]:
-    """Every literal argument value of the gold calls, as text (what a rewrite must keep)."""
-    values: list[str] = []
-
-    def walk(value: Any) -> None:
-        if is_result_ref(value):
-            return
-        if isinstance(value, dict):
-            for v in value.values():
-                walk(v)
-        elif isinstance(value, list):
-            for v in value:
-                walk(v)
-        elif not isinstance(value, bool):
-            values.append(str(value))
-
-    for call in task.calls:
-        walk(call.arguments or {})
-    return values
-
-
 def synthesize_instructions(
-    config: InstructionConfig, teacher: TeacherBackend, out_dir: Path, log: Callable = print
+    config: InstructionConfig, teacher: TeacherBackend, out_dir: Path, log: Callable = print, segmenter=None
 ) -> dict[str, Any]:
-    """Run the job (module docstring); returns the summary stored in the dataset's manifest."""
+    """Run the job (module docstring); returns the summary stored in the dataset's manifest. With a `segmenter`
+    (`raytool.planner.segmenter.Segmenter`) a rewrite must also read as the gold plan (`paraphrase_check`)."""
     pool = build_tasks(
         BuildConfig((config.suite,), config.level, config.num * config.pool_factor, config.seed), log=log
     )
@@ -100,17 +82,20 @@ def synthesize_instructions(
     prompts = teacher.chat([rewrite_messages(t.query) for t in kept])
     cache = PromptCache(Path(out_dir).parent / f".{Path(out_dir).name}.cache")
     texts = cached_generate(teacher, cache, prompts, Sampling(max_tokens=96, stop=("\n\n",)))
-    rewritten, accepted = [], 0
+    rewritten, rejected = [], dict.fromkeys(REASONS, 0)
     for task, text in zip(kept, texts, strict=True):
         text = " ".join(text.split()).strip().strip('"')
-        ok = bool(text) and all(value in text for value in literal_values(task))
-        accepted += ok
-        rewritten.append(replace(task, query=text) if ok else task)
+        problem = paraphrase_problem(task, text, segmenter)
+        if problem:
+            rejected[problem] += 1
+        rewritten.append(task if problem else replace(task, query=text))
     verified = require_replay(rewritten, log=log)
     summary = {
         "tasks": len(rewritten),
         "verified": verified,
-        "rewrites_accepted": accepted,
+        "rewrites_accepted": len(kept) - sum(rejected.values()),
+        "rewrites_rejected": rejected,
+        "plan_checked": segmenter is not None,
         "combinations_covered": len(covered),
         "combinations_covered_first_n": len(baseline),
         "distinct_tools": len({n for t in rewritten for n in t.tool_names}),

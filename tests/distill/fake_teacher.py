@@ -34,8 +34,9 @@ class FakeTeacher:
                 params = re.findall(r"^- ([A-Za-z0-9_.-]+) \(", user, flags=re.MULTILINE)
                 word = user.split("Request: ", 1)[1].split()[0].strip(".,?!\"'")
                 out.append((f'{params[0]}": "{word}", "' if params else "") + 'zz_not_a_parameter": 1}')
-            elif "Rewrite: " in prompt:  # echo the request back: a rewrite that keeps every value
-                out.append("Please: " + prompt.rsplit("Rewrite: ", 1)[1].split("\n")[0])
+            elif "Rewrite: " in prompt:  # the request without its step words: a rewrite that keeps every value
+                request = prompt.rsplit("Rewrite: ", 1)[1].split("\n")[0]
+                out.append("Please: " + re.sub(r"\b(?:First|Then|Finally), | from step \d+", "", request))
             elif prompt.endswith(RATIONALE_PREFIX):
                 out.append("it fits the request")
             else:

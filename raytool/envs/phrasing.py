@@ -15,8 +15,9 @@ people write them:
   deluxe", "(room type deluxe)" or ", room type deluxe" for the others;
 - independent parts reordered: for a `REORDER` share of the requests with several chains, the clauses follow a
   random interleaving of the chains (each chain's own order kept), so a later part may come first and a reference
-  may point past the clause right before it ("... book hotel HT-1 for tr-101. Also, check tenant acme's quota.
-  Also, tell me the weather on the check-in day").
+  may point past the clause right before it ("Book hotel HT-1 for tr-101. Also, check tenant acme's quota, then
+  tell me the weather on the check-in day"); a clause that starts a chain is joined as a new part ("Also,"), one
+  that continues its chain as a continuation ("then"), whatever clause the text put right before it.
 
 Every choice is drawn from the caller's `random.Random`, so a seed gives the same text. `natural_query` returns
 the text and, per call (in the calls' order, which the text's order may differ from), the (start, end) span of its
@@ -63,8 +64,8 @@ def natural_query(
             if not opener:
                 clause = clause[0].upper() + clause[1:]
         else:
-            continues = order[position - 1] == i - 1 and i - 1 not in chain_ends  # its chain's previous call
-            joiner = rng.choice(CONTINUE if continues else INDEPENDENT)
+            starts_chain = i == 0 or i - 1 in chain_ends  # a new part; else it continues its chain, written or not
+            joiner = rng.choice(INDEPENDENT if starts_chain else CONTINUE)  # right before it (interleaved)
             if joiner.startswith(". "):  # the sentence so far ends here
                 text += "?" if asking else "."
                 joiner, asking = joiner[1:], False

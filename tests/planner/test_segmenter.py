@@ -72,18 +72,19 @@ def test_the_planner_uses_the_segmenter_in_auto_mode_without_asking_the_teacher(
 
 @pytest.mark.slow
 def test_the_segmenter_learns_to_split_varied_requests(tmp_path) -> None:
-    """A small run (levels 2 and 4, 40 tasks each, 3 epochs) on the real encoder: held-out exact span F1 and
-    dependency accuracy well above what a one-segment or sentence split gives on varied phrasing."""
+    """A small run (levels 2 and 4, 40 tasks each, 6 epochs as the default) on the real encoder: held-out exact span
+    F1 and dependency accuracy well above what a one-segment or sentence split gives on varied phrasing."""
     import torch
 
     from raytool.planner.segmenter import Segmenter
     from raytool.planner.segmenter_train import train_segmenter
 
     torch.set_num_threads(1)
-    meta = train_segmenter(tmp_path / "seg", SegmenterTrainConfig(levels=(2, 4), tasks_per_level=40, epochs=3,
+    meta = train_segmenter(tmp_path / "seg", SegmenterTrainConfig(levels=(2, 4), tasks_per_level=40, epochs=6,
                                                                   holdout=0.25), log=lambda _: None)  # fmt: skip
     metrics = meta["metrics"]
-    # measured when set: span F1 0.95-0.97, dependency accuracy ~0.75 (a copy-the-previous rule: ~0.55)
+    # measured: span F1 0.95-0.99, dependency accuracy 0.75-0.84 (a copy-the-previous rule: ~0.55); with 3 epochs
+    # the last clause below was linked to the first ones in some text streams (the independent parts reordered)
     assert metrics["span_f1"] >= 0.85
     assert metrics["dependency_accuracy"] >= 0.6
     segmenter = Segmenter.load(tmp_path / "seg")

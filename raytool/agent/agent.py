@@ -266,7 +266,8 @@ class ProxyAgent:
 
 def job_payload(task: Task, job, pools: dict[str, list[ToolSpec]], catalogue: dict[str, ToolSpec]) -> dict[str, Any]:
     """A proxy's job: the sub-task (the request's pool and gold calls — the binder's argument values —, the job's
-    text as the query, its suite's world) and the domain's tools within the request's pool."""
+    text as the query, its suite's world), the domain's tools within the request's pool, and the texts of the job's
+    planned sub-tasks (`parts`: the proxy ranks candidates for each, `rank_candidates`)."""
     allowed = set(task.tools) if task.tools else set(catalogue)
     if job.domain == SINGLE_DOMAIN:
         pool, env = [n for n in catalogue if n in allowed], task.env
@@ -275,7 +276,7 @@ def job_payload(task: Task, job, pools: dict[str, list[ToolSpec]], catalogue: di
         env = None if task.env is None else {**task.env, "suites": [job.domain]}
     sub = Task(id=f"{task.id}#job{job.id}", query=job.text, calls=task.calls, tools=task.tools, domain=job.domain,
                source="raytool_subtask", env=env)  # fmt: skip
-    return {"task": sub.to_dict(), "pool": pool}
+    return {"task": sub.to_dict(), "pool": pool, "parts": list(getattr(job, "parts", ()))}
 
 
 def _merge(jobs: Sequence[dict[str, Any]]) -> list[MadeCall]:

@@ -5,12 +5,13 @@
 
 A job is a sub-task `Task` (its text as the query, the world of its suite) and its domain's tools. A batch of jobs
 becomes one small in-memory dataset: the proposer ranks each job's domain tools once (the decider env's `memory`
-candidate source), and one `ToolDeciderEnv` built from memory with the decider's own settings (top-p, max steps,
-encoder; read from its `decider.json`) and, optionally, mined skills runs every job — nothing is written to disk
-per request. The decider acts as everywhere else (`raytool.decider.act.greedy_action`: greedy, skipping
-candidates whose call would exactly repeat an earlier one), the filler (or, as an oracle, the job's gold calls)
-gives argument values, calls run on the suite's local tools. Each result
-keeps the calls (with outputs, so the agent can merge and score them), the decisions, and timed trace events.
+candidate source; a job of several planned sub-tasks ranks each and merges them, `rank_candidates`), and one
+`ToolDeciderEnv` built from memory with the decider's own settings (top-p, max steps, encoder; read from its
+`decider.json`) and, optionally, mined skills runs every job — nothing is written to disk per request. The decider
+acts as everywhere else (`raytool.decider.act.greedy_action`: greedy, skipping candidates whose call would exactly
+repeat an earlier one), the filler (or, as an oracle, the job's gold calls) gives argument values, calls run on the
+suite's local tools. Each result keeps the calls (with outputs, so the agent can merge and score them), the
+decisions, and timed trace events.
 `proxy_actor()` gives the same class as a Ray actor, one per domain, so different domains' jobs run in parallel.
 """
 
@@ -88,7 +89,8 @@ class ProxyModel:
         specs = {record["name"]: self._specs[record["name"]] for record in catalogue}
         dataset = ToolDataset(specs, tasks, {"format": "raytool_subtasks", "domain": self.domain})
         top_p, max_steps = int(self.env_settings["top_p"]), int(self.env_settings["max_steps"])
-        rankings = rank_candidates(self.proposer, dataset, k=top_p + max_steps, pools=[list(j["pool"]) for j in jobs])
+        rankings = rank_candidates(self.proposer, dataset, k=top_p + max_steps, pools=[list(j["pool"]) for j in jobs],
+                                   parts=[list(j.get("parts") or ()) for j in jobs])  # fmt: skip
         env = ToolDeciderEnv({
             "tasks": "", "top_p": top_p, "max_steps": max_steps,
             "encoder": self.env_settings.get("encoder", "hashing-256"), "candidate_source": "memory",

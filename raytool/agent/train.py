@@ -6,8 +6,10 @@ time (deterministic, no teacher: the rule planner and the router, or the `plan` 
 `segmenter_plan` for requests in varied language), keeps each job whose domain has
 one job in its request, and gives it the request's gold calls of that domain (result references renumbered; a job
 whose calls reference another domain's calls is dropped). The sub-tasks of all domains, each with the proposer's
-candidates over its domain's tools (`candidates.jsonl`), form one dataset; `train_proxy_decider` trains the RLlib
-decider on it (`raytool.decider.train.train_decider`, guided by an existing F_P).
+candidates over its domain's tools (`candidates.jsonl`, ranked per planned sub-task and merged when a job has
+several, as the proxy ranks them at run time; the parts are kept in `parts.jsonl`), form one dataset;
+`train_proxy_decider` trains the RLlib decider on it (`raytool.decider.train.train_decider`, guided by an existing
+F_P).
 
 One decider serves every domain's proxy by default (the proxies still differ in their tools and candidates):
 trained per domain on the 30-47 sub-tasks each of 60 training requests, one of three collapsed to stopping at
@@ -26,7 +28,16 @@ from raytool.decider.candidates import CANDIDATES_FILE, decider_env_config, writ
 from raytool.planner.planner import rule_plan
 from raytool.tools.call import REF_KEY, ToolCall, map_refs
 from raytool.tools.dataset import ToolDataset
+from raytool.tools.files import atomic_write_text
 from raytool.tools.task import Task
+
+PARTS_FILE = "parts.jsonl"  # per sub-task: the texts of the planned sub-tasks its job joins
+
+
+def load_parts(directory: Path) -> dict[str, list[str]]:
+    """A sub-task dataset's `parts.jsonl`: task id -> its job's parts (as `job_payload` gave them)."""
+    lines = (Path(directory) / PARTS_FILE).read_text().splitlines()
+    return {record["task_id"]: record["parts"] for record in map(json.loads, lines)}
 
 
 def restrict_calls(calls: Sequence[ToolCall], keep: Sequence[int]) -> tuple[ToolCall, ...] | None:
@@ -51,6 +62,7 @@ def subtask_dataset(
     pools = task_domains(dataset.tasks, dataset.tools)
     subtasks: list[Task] = []
     job_pools: list[list[str]] = []
+    job_parts: list[list[str]] = []
     dropped = 0
     for task in dataset.tasks:
         decomposition = plan(task.query) if plan else rule_plan(task.query, router, "training")
@@ -66,12 +78,15 @@ def subtask_dataset(
             payload = job_payload(task, job, pools, dataset.tools)
             subtasks.append(Task.from_dict({**payload["task"], "calls": [c.to_dict() for c in calls]}))
             job_pools.append(payload["pool"])
+            job_parts.append(payload["parts"])
     if not subtasks:
         raise ValueError(f"no training sub-task could be made from {len(dataset.tasks)} tasks")
     info = {"format": "raytool_subtasks", "source": dataset.info.get("format", ""), "dropped_jobs": dropped}
     subset = ToolDataset(dataset.tools, subtasks, info)
     subset.save(out)
-    write_candidates(proposer, subset, Path(out) / CANDIDATES_FILE, k=k, pools=job_pools)
+    write_candidates(proposer, subset, Path(out) / CANDIDATES_FILE, k=k, pools=job_pools, parts=job_parts)
+    lines = [json.dumps({"task_id": t.id, "parts": parts}) + "\n" for t, parts in zip(subtasks, job_parts, strict=True)]
+    atomic_write_text(Path(out) / PARTS_FILE, "".join(lines))
     by_domain = {d: sum(t.domain == d for t in subtasks) for d in pools}
     log(f"[agent] {len(subtasks)} training sub-tasks ({by_domain}) in {out}; {dropped} jobs left out (several jobs "
         "of one domain in a request, or references across domains)")  # fmt: skip

@@ -35,31 +35,60 @@ def decider_env_config(tasks: Path, top_p: int = 5, max_steps: int = 8) -> dict:
 
 
 def rank_candidates(
-    proposer, dataset: ToolDataset, k: int = 16, batch: int = 64, pools: list[list[str]] | None = None
+    proposer,
+    dataset: ToolDataset,
+    k: int = 16,
+    batch: int = 64,
+    pools: list[list[str]] | None = None,
+    parts: list[list[str]] | None = None,
 ) -> list[dict]:
     """Rank each task's pool (or the whole catalogue; `pools[i]` instead when given) with `proposer`: one
-    `{"task_id", "names", "scores"}` record per task, in task order (a rankings file's lines)."""
+    `{"task_id", "names", "scores"}` record per task, in task order (a rankings file's lines).
+
+    `parts[i]`, when given with two or more texts, are task i's sub-tasks in order (a proxy's job of several
+    planned sub-tasks): each is ranked on its own and the rankings are merged round-robin (every part's first,
+    then every part's second, ...; a tool keeps its first place and the score it had there), so the tools the
+    parts ask for come first and in the parts' order instead of competing for the top of one ranking of the
+    joined text."""
     specs = list(dataset.tools.values())
     names = [s.name for s in specs]
     index = proposer.index(specs)
+    queries, owners = [], []  # one ranked text per task, or one per part of a task with parts
+    for i, task in enumerate(dataset.tasks):
+        texts = parts[i] if parts is not None and len(parts[i]) > 1 else [task.query]
+        queries += texts
+        owners += [i] * len(texts)
+    task_pools = pools if pools is not None else [list(t.tools) if t.tools else names for t in dataset.tasks]
+    proposals = []
+    for start in range(0, len(queries), batch):
+        chunk = [task_pools[i] for i in owners[start : start + batch]]
+        proposals += proposer.rank(queries[start : start + batch], index, k=k, pools=chunk)
+    by_task: list[list] = [[] for _ in dataset.tasks]
+    for owner, proposal in zip(owners, proposals, strict=True):
+        by_task[owner].append(proposal)
     records = []
-    for start in range(0, len(dataset.tasks), batch):
-        tasks = dataset.tasks[start : start + batch]
-        if pools is not None:
-            chunk = pools[start : start + batch]
-        else:
-            chunk = [list(t.tools) if t.tools else names for t in tasks]
-        for task, proposal in zip(tasks, proposer.rank([t.query for t in tasks], index, k=k, pools=chunk), strict=True):
-            records.append(
-                {"task_id": task.id, "names": proposal.names, "scores": [round(float(p), 6) for p in proposal.probs]}
-            )
+    for task, ranked in zip(dataset.tasks, by_task, strict=True):
+        merged: dict[str, float] = {}
+        for rank in range(max(len(p.names) for p in ranked)):
+            for proposal in ranked:
+                if rank < len(proposal.names) and proposal.names[rank] not in merged:
+                    merged[proposal.names[rank]] = float(proposal.probs[rank])
+        chosen = list(merged.items())[:k]
+        scores = [round(p, 6) for _, p in chosen]
+        records.append({"task_id": task.id, "names": [n for n, _ in chosen], "scores": scores})
     return records
 
 
 def write_candidates(
-    proposer, dataset: ToolDataset, out: Path, k: int = 16, batch: int = 64, pools: list[list[str]] | None = None
+    proposer,
+    dataset: ToolDataset,
+    out: Path,
+    k: int = 16,
+    batch: int = 64,
+    pools: list[list[str]] | None = None,
+    parts: list[list[str]] | None = None,
 ) -> Path:
     """`rank_candidates` written as a rankings file (one JSONL line per task, atomically). Returns `out`."""
-    records = rank_candidates(proposer, dataset, k, batch, pools)
+    records = rank_candidates(proposer, dataset, k, batch, pools, parts)
     atomic_write_text(Path(out), "".join(json.dumps(record) + "\n" for record in records))
     return Path(out)

@@ -13,7 +13,7 @@ independent and run in parallel.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 
@@ -33,6 +33,7 @@ class Job:
     text: str
     after: tuple[int, ...] = ()  # ids of jobs this one waits for
     wave: int = 0
+    parts: tuple[str, ...] = ()  # its sub-tasks' texts, in order (`text` joins them)
 
 
 @dataclass
@@ -69,9 +70,9 @@ def allocate(subtasks: Sequence[SubTask]) -> list[Job]:
     jobs: list[Job] = []
     for j, ids in enumerate(ordered):
         after = sorted({job_of[d] for sid in ids for d in by_id[sid].depends_on if d in job_of and job_of[d] != j})
-        text = " ".join(by_id[sid].text.strip() for sid in ids)
-        jobs.append(Job(j, by_id[ids[0]].domain, tuple(ids), text, tuple(after)))
+        parts = tuple(by_id[sid].text.strip() for sid in ids)
+        jobs.append(Job(j, by_id[ids[0]].domain, tuple(ids), " ".join(parts), tuple(after), parts=parts))
     waves: dict[int, int] = {}
     for job in jobs:  # jobs are in order of first sub-task and depend on earlier sub-tasks: one pass suffices
         waves[job.id] = 1 + max((waves.get(a, 0) for a in job.after), default=-1)
-    return [Job(j.id, j.domain, j.subtasks, j.text, j.after, waves[j.id]) for j in jobs]
+    return [replace(j, wave=waves[j.id]) for j in jobs]

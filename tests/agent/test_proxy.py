@@ -10,6 +10,7 @@ import pytest
 
 from raytool.agent.agent import task_domains
 from raytool.agent.proxy import ProxyConfig, ProxyModel
+from raytool.agent.train import load_parts
 from raytool.decider.candidates import decider_env_config
 from raytool.decider.train import load_module
 from raytool.envs.decider_env import ToolDeciderEnv
@@ -52,9 +53,12 @@ def test_the_proxy_and_the_decider_row_take_the_same_actions_and_the_proxy_write
     monkeypatch.chdir(tmp_path)
     proxy = ProxyModel(domain, ProxyConfig(proposer=str(agent_kit["proposer"]), decider=str(agent_kit["decider"])))
     jobs = []
-    for i in indices:  # the pool `job_payload` gave the sub-task when its candidates were written
+    parts = load_parts(agent_kit["subtasks"])
+    for i in indices:  # the pool and parts `job_payload` gave the sub-task when its candidates were written
         allowed = set(subtasks.tasks[i].tools) or set(subtasks.tools)
-        jobs.append({"task": subtasks.tasks[i].to_dict(), "pool": [s.name for s in pools[domain] if s.name in allowed]})
+        jobs.append({"task": subtasks.tasks[i].to_dict(), "pool": [s.name for s in pools[domain] if s.name in allowed],
+                     "parts": parts[subtasks.tasks[i].id]})  # fmt: skip
+    assert any(len(job["parts"]) > 1 for job in jobs)  # a job of several planned sub-tasks: merged rankings
     catalogue = [spec.to_dict() for spec in subtasks.tools.values()]
     results = proxy.solve(jobs, catalogue)
     written = _files(tmp_path)  # the proposer's tool vectors, cached once per catalogue, and nothing else

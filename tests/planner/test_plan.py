@@ -43,6 +43,14 @@ def test_allocation_chains_same_domain_subtasks_and_orders_waves() -> None:
         ("travel", (5,), (0, 1), 1),
     ]
     assert jobs[0].text == "a b"
+    assert [j.parts for j in jobs] == [("a", "b"), ("c", "d"), ("e",)]  # the proxy ranks candidates per part
+
+    from raytool.agent.agent import job_payload
+    from raytool.tools.task import Task
+
+    catalogue = {t.name: t for t in TOOLS}
+    payload = job_payload(Task(id="r", query="a b c d e", calls=()), jobs[0], {"cpn": TOOLS[:2]}, catalogue)
+    assert payload["parts"] == ["a", "b"] and payload["pool"] == ["check_budget_alerts", "check_tenant_quota"]
 
 
 def test_rule_plan_routes_each_sentence_and_runs_the_two_chains_in_one_wave() -> None:

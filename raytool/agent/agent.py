@@ -276,7 +276,7 @@ def job_payload(task: Task, job, pools: dict[str, list[ToolSpec]], catalogue: di
         env = None if task.env is None else {**task.env, "suites": [job.domain]}
     sub = Task(id=f"{task.id}#job{job.id}", query=job.text, calls=task.calls, tools=task.tools, domain=job.domain,
                source="raytool_subtask", env=env)  # fmt: skip
-    return {"task": sub.to_dict(), "pool": pool, "parts": list(getattr(job, "parts", ()))}
+    return {"task": sub.to_dict(), "pool": pool, "parts": list(job.parts)}
 
 
 def _merge(jobs: Sequence[dict[str, Any]]) -> list[MadeCall]:

@@ -13,11 +13,8 @@ people write them:
   "that day" / "the same date";
 - optional values phrased freely: "with full coverage" / "without full coverage" for booleans, "with room type
   deluxe", "(room type deluxe)" or ", room type deluxe" for the others;
-- independent parts reordered: for a `REORDER` share of the requests with several chains, the clauses follow a
-  random interleaving of the chains (each chain's own order kept), so a later part may come first and a reference
-  may point past the clause right before it ("Book hotel HT-1 for tr-101. Also, check tenant acme's quota, then
-  tell me the weather on the check-in day"); a clause that starts a chain is joined as a new part ("Also,"), one
-  that continues its chain as a continuation ("then"), whatever clause the text put right before it.
+- independent parts reordered: for a `REORDER` share of the requests with several chains, the chains are written
+  in a random order (each whole and in its own order), so the part the template puts last may come first.
 
 Every choice is drawn from the caller's `random.Random`, so a seed gives the same text. `natural_query` returns
 the text and, per call (in the calls' order, which the text's order may differ from), the (start, end) span of its
@@ -41,7 +38,7 @@ CONTINUE = (", then ", ", and ", " and then ", ". Then ", "; once that's done, "
 INDEPENDENT = (". Also, ", ". On another note, ", ". Besides that, ", ". In addition, ", ", and also ", ". ")
 OPENERS = ("", "", "", "Please ", "Can you ", "I need you to ")
 PEOPLE = {"traveller", "customer", "payee"}
-REORDER = 0.5  # share of the requests with several chains whose chains are interleaved in a random order
+REORDER = 0.5  # share of the requests with several chains whose chains are written in a random order
 
 
 def natural_query(
@@ -64,8 +61,8 @@ def natural_query(
             if not opener:
                 clause = clause[0].upper() + clause[1:]
         else:
-            starts_chain = i == 0 or i - 1 in chain_ends  # a new part; else it continues its chain, written or not
-            joiner = rng.choice(INDEPENDENT if starts_chain else CONTINUE)  # right before it (interleaved)
+            starts_chain = i == 0 or i - 1 in chain_ends  # a new part (after another chain); else a continuation
+            joiner = rng.choice(INDEPENDENT if starts_chain else CONTINUE)
             if joiner.startswith(". "):  # the sentence so far ends here
                 text += "?" if asking else "."
                 joiner, asking = joiner[1:], False
@@ -82,17 +79,15 @@ def natural_query(
 
 def text_order(count: int, chain_ends: Sequence[int], rng: random.Random) -> list[int]:
     """The order the calls are written in: the calls' own order, or (for a `REORDER` share of the requests with
-    several chains) a uniformly random interleaving of the chains that keeps each chain's order."""
+    several chains) the chains in a random order other than the template's, each chain whole and in its own order."""
     ends = sorted(set(chain_ends) | {count - 1})
     chains = [list(range(start, end + 1)) for start, end in zip([0] + [e + 1 for e in ends[:-1]], ends, strict=True)]
     if len(chains) < 2 or rng.random() >= REORDER:
         return list(range(count))
-    order: list[int] = []
-    while any(chains):
-        weights = [len(chain) for chain in chains]  # by what is left: every interleaving equally likely
-        chain = rng.choices(chains, weights=weights)[0]
-        order.append(chain.pop(0))
-    return order
+    shuffled = list(chains)
+    while shuffled == chains:
+        rng.shuffle(shuffled)
+    return [call for chain in shuffled for call in chain]
 
 
 def _clause(tool: SuiteTool, call: ToolCall, rng: random.Random) -> str:

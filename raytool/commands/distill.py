@@ -50,6 +50,7 @@ def register(sub) -> None:
     inst.add_argument("--out", required=True, type=Path)
     inst.add_argument("--teacher", type=Path)
     inst.add_argument("--segmenter", type=Path, help="--suite: a rewrite is used only when it reads as the gold plan")
+    inst.add_argument("--proposer", type=Path, help="with --segmenter: each part ranks its gold tool first")
     inst.set_defaults(run=_distill_instructions)
 
 
@@ -112,8 +113,13 @@ def _distill_instructions(args: argparse.Namespace) -> int:
             from raytool.planner.segmenter import Segmenter
 
             segmenter = Segmenter.load(args.segmenter) if args.segmenter else None
+            proposer = None
+            if args.proposer:
+                from raytool.proposer.proposer import ToolProposer
+
+                proposer = ToolProposer.load(args.proposer)
             summary = synthesize_instructions(InstructionConfig(args.suite, args.level, args.num, args.seed), teacher,
-                                              args.out, segmenter=segmenter)  # fmt: skip
+                                              args.out, segmenter=segmenter, proposer=proposer)  # fmt: skip
             out = args.out
     finally:
         teacher.close()

@@ -5,8 +5,8 @@
    yet covered, so the kept set spans many different combinations rather than the most common chains.
 3. The teacher rewrites each templated query as a natural request. A rewrite is accepted only when it passes
    `paraphrase_check`: every literal argument value (names, ids, numbers) kept verbatim, no template wording left,
-   and, with a segmenter, one sub-task per gold call linked as the calls depend on each other; otherwise the
-   template text stays (counted by reason).
+   and, with a segmenter, one sub-task per gold call linked as the calls depend on each other (with a proposer
+   too, each sub-task ranking its gold tool first); otherwise the template text stays (counted by reason).
 4. Every kept task is verified by executing its gold calls and checking the answer; then the dataset is saved.
 """
 
@@ -69,10 +69,16 @@ def skill_mix(tasks: list[Task], num: int) -> list[Task]:
 
 
 def synthesize_instructions(
-    config: InstructionConfig, teacher: TeacherBackend, out_dir: Path, log: Callable = print, segmenter=None
+    config: InstructionConfig,
+    teacher: TeacherBackend,
+    out_dir: Path,
+    log: Callable = print,
+    segmenter=None,
+    proposer=None,
 ) -> dict[str, Any]:
     """Run the job (module docstring); returns the summary stored in the dataset's manifest. With a `segmenter`
-    (`raytool.planner.segmenter.Segmenter`) a rewrite must also read as the gold plan (`paraphrase_check`)."""
+    (`raytool.planner.segmenter.Segmenter`) a rewrite must also read as the gold plan, and with a `proposer` too
+    each of its sub-tasks must rank its gold tool first among the suite's tools (`paraphrase_check`)."""
     pool = build_tasks(
         BuildConfig((config.suite,), config.level, config.num * config.pool_factor, config.seed), log=log
     )
@@ -82,10 +88,15 @@ def synthesize_instructions(
     prompts = teacher.chat([rewrite_messages(t.query) for t in kept])
     cache = PromptCache(Path(out_dir).parent / f".{Path(out_dir).name}.cache")
     texts = cached_generate(teacher, cache, prompts, Sampling(max_tokens=96, stop=("\n\n",)))
+    top_tools = None
+    if proposer is not None:
+        specs = list(pool.tools.values())
+        index, names = proposer.index(specs), [spec.name for spec in specs]
+        top_tools = lambda texts: [p.names[0] for p in proposer.rank(texts, index, k=1, pools=[names] * len(texts))]  # noqa: E731
     rewritten, rejected = [], dict.fromkeys(REASONS, 0)
     for task, text in zip(kept, texts, strict=True):
         text = " ".join(text.split()).strip().strip('"')
-        problem = paraphrase_problem(task, text, segmenter)
+        problem = paraphrase_problem(task, text, segmenter, top_tools)
         if problem:
             rejected[problem] += 1
         rewritten.append(task if problem else replace(task, query=text))
@@ -96,6 +107,7 @@ def synthesize_instructions(
         "rewrites_accepted": len(kept) - sum(rejected.values()),
         "rewrites_rejected": rejected,
         "plan_checked": segmenter is not None,
+        "tools_checked": segmenter is not None and proposer is not None,
         "combinations_covered": len(covered),
         "combinations_covered_first_n": len(baseline),
         "distinct_tools": len({n for t in rewritten for n in t.tool_names}),

@@ -55,6 +55,10 @@ def test_a_rewrite_is_used_only_when_it_keeps_values_drops_step_words_and_reads_
     assert paraphrase_problem(task, good, ReadsAs(two_linked)) == ""
     assert paraphrase_problem(task, good, ReadsAs(two_linked[:1])) == "subtask_count"
     assert paraphrase_problem(task, good, ReadsAs([Segment("a", 0, 1), Segment("b", 2, 3)])) == "dependencies"
+    gold_tools = [c.name for c in task.calls]
+    assert paraphrase_problem(task, good, ReadsAs(two_linked), lambda texts: gold_tools) == ""
+    other = lambda texts: [gold_tools[0], "get_weather_forecast"]  # noqa: E731  (the second part asks for another)
+    assert paraphrase_problem(task, good, ReadsAs(two_linked), other) == "tool_intent"
 
 
 def test_rewrites_that_fail_the_plan_check_keep_the_template_and_are_counted(tmp_path: Path) -> None:

@@ -17,7 +17,9 @@ pytestmark = [pytest.mark.ray, pytest.mark.slow]
 # new replicas take 20-40 s to load, and while they load on 2 cores the metric pushes come late; the controller read
 # that as no load ("ongoing requests: 0.00") and, with a 10 s downscale delay, stopped the new replicas while they
 # were STARTING (seen here with one core busy). A target of 0.1 ongoing requests per proxy replica: the router, not
-# the proxy, holds most of each request's time.
+# the proxy, holds most of each request's time. Up to 180 s for the second replica: in a full-suite run (a shared vLLM
+# engine and other tests' actors on the 2 cores) the controller once saw no load for the whole of a 120 s window,
+# while the same test alone scaled up in seconds.
 SCALING = {"min_replicas": 1, "max_replicas": 3, "target_ongoing_requests": 0.1, "upscale_delay_s": 1,
            "downscale_delay_s": 60, "metrics_interval_s": 0.5, "look_back_period_s": 10}  # fmt: skip
 
@@ -53,7 +55,7 @@ def test_proxy_replicas_go_up_under_load_and_down_after(agent_kit) -> None:
         threads = [threading.Thread(target=load) for _ in range(8)]
         for thread in threads:
             thread.start()
-        peak, deadline, seen = 1, time.monotonic() + 120, set()
+        peak, deadline, seen = 1, time.monotonic() + 180, set()  # the loop ends as soon as a second replica runs
         while time.monotonic() < deadline and peak < 2:
             states = _states(serve)
             seen.add(tuple(sorted(states.items())))
@@ -64,7 +66,7 @@ def test_proxy_replicas_go_up_under_load_and_down_after(agent_kit) -> None:
             thread.join()
         # the states seen and the free resources tell "never asked for a replica" from "could not place it"
         free = ray.available_resources()
-        assert peak >= 2, f"no second running replica within 120 s of load; states {seen}, free {free}"
+        assert peak >= 2, f"no second running replica within 180 s of load; states {seen}, free {free}"
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline and _running(serve) > 1:
             time.sleep(0.5)

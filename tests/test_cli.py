@@ -44,6 +44,8 @@ def test_bad_arguments_exit_nonzero_with_message(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "no such file" in done.stderr
     assert _run("data", "import", "--format", "nope", "--src", "x", "--out", "y").returncode == 2
+    lone = _run("distill", "instructions", "--suite", "cpn", "--out", str(tmp_path / "i"), "--proposer", "p")
+    assert lone.returncode == 2 and "give both" in lone.stderr  # refused before the teacher starts
 
 
 @pytest.mark.ray

@@ -96,6 +96,8 @@ def _distill_instructions(args: argparse.Namespace) -> int:
     from raytool.distill.instructions import InstructionConfig, synthesize_instructions
     from raytool.tables import format_table
 
+    if args.proposer and not args.segmenter:  # before the teacher starts
+        raise ValueError("--proposer checks each sub-task the --segmenter reads: give both")
     catalogue = None
     if args.tools:
         from raytool.evaluation.proposer import load_eval_data

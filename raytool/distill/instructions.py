@@ -89,7 +89,7 @@ def synthesize_instructions(
     cache = PromptCache(Path(out_dir).parent / f".{Path(out_dir).name}.cache")
     texts = cached_generate(teacher, cache, prompts, Sampling(max_tokens=96, stop=("\n\n",)))
     top_tools = None
-    if proposer is not None:
+    if proposer is not None and segmenter is not None:  # the tools are checked per sub-task the segmenter reads
         specs = list(pool.tools.values())
         index, names = proposer.index(specs), [spec.name for spec in specs]
         top_tools = lambda texts: [p.names[0] for p in proposer.rank(texts, index, k=1, pools=[names] * len(texts))]  # noqa: E731
@@ -107,7 +107,7 @@ def synthesize_instructions(
         "rewrites_accepted": len(kept) - sum(rejected.values()),
         "rewrites_rejected": rejected,
         "plan_checked": segmenter is not None,
-        "tools_checked": segmenter is not None and proposer is not None,
+        "tools_checked": top_tools is not None,
         "combinations_covered": len(covered),
         "combinations_covered_first_n": len(baseline),
         "distinct_tools": len({n for t in rewritten for n in t.tool_names}),

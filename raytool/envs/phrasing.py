@@ -80,14 +80,19 @@ def natural_query(
 def text_order(count: int, chain_ends: Sequence[int], rng: random.Random) -> list[int]:
     """The order the calls are written in: the calls' own order, or (for a `REORDER` share of the requests with
     several chains) the chains in a random order other than the template's, each chain whole and in its own order."""
-    ends = sorted(set(chain_ends) | {count - 1})
-    chains = [list(range(start, end + 1)) for start, end in zip([0] + [e + 1 for e in ends[:-1]], ends, strict=True)]
+    chains = chains_of(count, chain_ends)
     if len(chains) < 2 or rng.random() >= REORDER:
         return list(range(count))
     shuffled = list(chains)
     while shuffled == chains:
         rng.shuffle(shuffled)
     return [call for chain in shuffled for call in chain]
+
+
+def chains_of(count: int, chain_ends: Sequence[int]) -> list[list[int]]:
+    """The call indices of each chain, in order (`chain_ends`: each chain's last call; the last call ends one)."""
+    ends = sorted(set(chain_ends) | {count - 1})
+    return [list(range(start, end + 1)) for start, end in zip([0] + [e + 1 for e in ends[:-1]], ends, strict=True)]
 
 
 def _clause(tool: SuiteTool, call: ToolCall, rng: random.Random) -> str:

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from raytool.envs.build import BuildConfig, build_tasks
-from raytool.envs.phrasing import REORDER, natural_query, text_order
+from raytool.envs.phrasing import REORDER, chains_of, natural_query, text_order
 from raytool.envs.suites import SUITE_NAMES, get_suite
 from raytool.tools.call import is_result_ref
 
@@ -24,9 +24,12 @@ def level4():
     )
 
 
+def _ends(task) -> list[int]:
+    return [k - 1 for k, c in enumerate(task.calls) if k > 0 and not c.depends_on] + [len(task.calls) - 1]
+
+
 def _render(task, seed: int):
-    ends = [k - 1 for k, c in enumerate(task.calls) if k > 0 and not c.depends_on] + [len(task.calls) - 1]
-    return natural_query([TOOLS[c.name] for c in task.calls], task.calls, ends, random.Random(seed))
+    return natural_query([TOOLS[c.name] for c in task.calls], task.calls, _ends(task), random.Random(seed))
 
 
 def test_phrasing_changes_the_words_and_nothing_else(level4) -> None:
@@ -64,47 +67,31 @@ def test_the_same_seed_gives_the_same_text_and_another_seed_usually_another(leve
     assert len({_render(task, s)[0] for s in range(10)}) > 5
 
 
-def _chains(task) -> list[list[int]]:
-    ends = [k - 1 for k, c in enumerate(task.calls) if k > 0 and not c.depends_on] + [len(task.calls) - 1]
-    starts = [0] + [e + 1 for e in ends[:-1]]
-    return [list(range(a, b + 1)) for a, b in zip(starts, ends, strict=True)]
+CONTINUE_ONLY = (", then ", " and then ", "; once that's done, ", ". After that, ", ". Then ", ", and after that ")
 
 
 def test_independent_parts_are_reordered_and_each_chain_stays_whole_and_in_order(level4) -> None:
     template, _ = level4
-    tasks = [t for t in template.tasks if len(_chains(t)) > 1]
+    tasks = [t for t in template.tasks if len(chains_of(len(t.calls), _ends(t))) > 1]
     assert tasks, "level 4 composes two suites' chains"
     reordered = 0
     for task in tasks:
-        chains = _chains(task)
+        chains = chains_of(len(task.calls), _ends(task))
         for seed in range(20):
             text, spans = _render(task, seed)
             written = sorted(range(len(spans)), key=lambda k: spans[k][0])
-            runs = [written[i : i + len(c)] for i, c in _offsets(chains, written)]
-            assert sorted(runs) == chains  # each chain written whole, in its own order: its references point back
+            for chain in chains:
+                start = written.index(chain[0])  # written whole, in its own order: its references point back
+                assert written[start : start + len(chain)] == chain
+                before = text[: spans[chain[0]][0]]  # joined as a new part, never as a continuation
+                assert not before.endswith(CONTINUE_ONLY), (before[-20:], text)
             reordered += written != sorted(written)
-            for chain in chains:  # a part written after another is joined as a new part, never as a continuation
-                before = text[: spans[chain[0]][0]]
-                assert not before or not before.endswith(CONTINUE_ONLY), (before[-20:], text)
     share = reordered / (20 * len(tasks))
     assert abs(share - REORDER) <= 0.1, share
 
 
-CONTINUE_ONLY = (", then ", " and then ", "; once that's done, ", ". After that, ", ". Then ", ", and after that ")
-
-
-def _offsets(chains: list[list[int]], written: list[int]) -> list[tuple[int, list[int]]]:
-    """Where each chain of `written` begins, with the chain it begins (by its first call)."""
-    first = {c[0]: c for c in chains}
-    out, i = [], 0
-    while i < len(written):
-        chain = first[written[i]]
-        out.append((i, chain))
-        i += len(chain)
-    return out
-
-
 def test_a_request_with_one_chain_keeps_its_order() -> None:
+    assert chains_of(5, [1]) == [[0, 1], [2, 3, 4]] and chains_of(3, []) == [[0, 1, 2]]
     for seed in range(50):
         assert text_order(4, [3], random.Random(seed)) == [0, 1, 2, 3]
         assert text_order(5, [1, 4], random.Random(seed)) in ([0, 1, 2, 3, 4], [2, 3, 4, 0, 1])

@@ -79,7 +79,8 @@ TINY_TRAIN_CONFIG = (
     "decider_stages: {train_tasks: 6, test_tasks: 4, rank_states: 12}\nfp: {epochs: 2}\n"
     "decider: {iterations: 2, rollout_fragment_length: 16, hidden: 16,\n"
     "          training: {learning_starts: 16, updates_per_iteration: 1, train_batch_size: 16}}\n"
-    "agent: {train_tasks: 4, test_tasks: 2}\nsegmenter: {levels: [2, 4], tasks_per_level: 6, phrasings: 1, epochs: 1}\n"
+    "agent: {train_tasks: 4, test_tasks: 2, proposer: {tasks_per_level: 2, levels: [2], phrasings: 1, max_steps: 2}}\n"
+    "segmenter: {levels: [2, 4], tasks_per_level: 6, phrasings: 1, epochs: 1}\n"
 )
 
 

@@ -76,6 +76,7 @@ def test_train_main_job_runs(tiny_main_job) -> None:
         for written in _expand(stage.writes):
             assert (out / written).exists() or "<" in written or "(" in written, (stage.name, written)
     # the agent half: multi-domain requests, the proxies' decider on their sub-tasks, proxy vs ReAct
+    assert (out / "proxies" / "proposer" / "proposer.json").is_file()  # fine-tuned on the suites' sub-tasks
     assert (out / "agent" / "subtasks" / "candidates.jsonl").is_file()
     assert (out / "proxies" / "decider" / "decider.json").is_file()
     for method in ("proxy", "react"):

@@ -39,9 +39,13 @@ def skip_bad_argument(parser: argparse.ArgumentParser) -> None:
 
 def agent_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--checkpoint", type=Path, help="main-job output with proposer/ and proxies/decider/ ($RAYTOOL_CACHE/run)"
+        "--checkpoint", type=Path, help="main-job output with proxies/proposer/, proxies/decider/ ($RAYTOOL_CACHE/run)"
     )
-    parser.add_argument("--proposer", type=Path, help="proposer checkpoint (default: CHECKPOINT/proposer)")
+    parser.add_argument(
+        "--proposer",
+        type=Path,
+        help="proposer checkpoint (default: CHECKPOINT/proxies/proposer, else CHECKPOINT/proposer)",
+    )
     parser.add_argument("--decider", type=Path, help="decider run dir (default: CHECKPOINT/proxies/decider)")
     parser.add_argument("--skills", type=Path, help="skills file the decider may choose from (`skills mine`)")
     parser.add_argument("--filler", type=Path, help="argument filler (default: CHECKPOINT/filler when it exists)")
@@ -60,12 +64,13 @@ def agent_config(args: argparse.Namespace):
     from raytool.agent.agent import AgentConfig
     from raytool.agent.proxy import ProxyConfig
     from raytool.paths import cache_dir
+    from raytool.pipeline.proxies import proxy_proposer
     from raytool.planner.planner import PlannerConfig
 
     root = args.checkpoint or cache_dir() / "run"
     decider = root / "proxies" / "decider"  # the main job's proxy decider; else its whole-task decider
     proxy = ProxyConfig(
-        proposer=str(args.proposer or root / "proposer"),
+        proposer=str(args.proposer or proxy_proposer(root)),  # the proxies' fine-tuned one; else the main one
         decider=str(args.decider or (decider if decider.is_dir() else root / "decider")),
         skills=str(args.skills or ""),
         filler=filler_path(args, root),

@@ -22,6 +22,7 @@ def decider_logits(module, obs: dict[str, np.ndarray]) -> np.ndarray:
 def greedy_action(module, env, obs: dict[str, np.ndarray]) -> int:
     """The decider's action in `env` (a `ToolDeciderEnv`) at `obs`: the argmax of its logits, skipping candidates
     whose call would exactly repeat one already made this episode (`ToolDeciderEnv.repeat_mask`: such a call is not
-    executed and only costs its penalty). STOP is never masked, so an action always exists."""
+    executed and only costs its penalty). That mask never holds STOP, and an action the env masks keeps a finite
+    logit, so an action always exists (STOP when every candidate would repeat, even under a job's sub-task floor)."""
     logits = decider_logits(module, obs)
     return int(np.argmax(np.where(env.repeat_mask(), -np.inf, logits)))

@@ -49,7 +49,8 @@ def rank_candidates(
     planned sub-tasks): each is ranked on its own and the rankings are merged round-robin (every part's first,
     then every part's second, ...; a tool keeps its first place and the score it had there), so the tools the
     parts ask for come first and in the parts' order instead of competing for the top of one ranking of the
-    joined text."""
+    joined text. Such a task's record also carries `"parts"`, their number: the decider env does not let it STOP
+    before it has made that many calls (`ToolDeciderEnv`)."""
     specs = list(dataset.tools.values())
     names = [s.name for s in specs]
     index = proposer.index(specs)
@@ -75,7 +76,8 @@ def rank_candidates(
                     merged[proposal.names[rank]] = float(proposal.probs[rank])
         chosen = list(merged.items())[:k]
         scores = [round(p, 6) for _, p in chosen]
-        records.append({"task_id": task.id, "names": [n for n, _ in chosen], "scores": scores})
+        record = {"task_id": task.id, "names": [n for n, _ in chosen], "scores": scores}
+        records.append({**record, "parts": len(ranked)} if len(ranked) > 1 else record)
     return records
 
 

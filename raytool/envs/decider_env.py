@@ -20,7 +20,10 @@ Observation (`Dict`, as RLlib's action-masking modules expect):
                 [step, valid calls, failed calls] / max_steps and last-call-ok; then per candidate its tool
                 vector, score in [0, 1], rank / p, called-before, failed-before, share of required arguments
                 the binder can fill now.
-  action_mask   float32 (p + 1,): 1 for existing candidates, and for STOP (the last action).
+  action_mask   float32 (p + 1,): 1 for existing candidates, and for STOP (the last action), except while a task
+                whose ranking merges n >= 2 planned sub-tasks (a proxy's job, `rank_candidates(parts=)`) has made
+                fewer than n calls: the planner asked for n calls, so the decider may not stop before trying each
+                (attempts count, so a failed call does not hold it; `max_steps` still ends the episode).
 Episode-end `info`: task_id, episode_reward, success, calls (calls made), decisions (actions taken, STOP
 included), precision, completeness.
 RLlib: `register_decider_env()` registers `ENV_NAME`; the env takes RLlib's `config` (an `EnvContext` dict).
@@ -70,7 +73,7 @@ class DeciderEnvConfig:
     tasks: a dataset directory (`raytool data import` or `raytool envs build` output); "" when the env is given
         its dataset in memory.
     top_p: candidates offered per step.
-    max_steps: calls per episode before truncation (STOP is always allowed).
+    max_steps: calls per episode before truncation (STOP is allowed except under a job's sub-task floor, above).
     candidate_source: `bm25`, `embedding` (cosine of the encoder's vectors), `file:<path>` (the trained
         proposer's rankings, `raytool.decider.candidates`) or `memory` (those rankings handed to the constructor).
     encoder: feature encoder, `hashing-256` (no model) or `minilm`.
@@ -346,7 +349,7 @@ class ToolDeciderEnv(gym.Env):
         valid = min((len(self.made) - failed) / n, 1.0)  # macros make several calls per step: keep it in the box
         obs[2 * d : 2 * d + OBS_SCALARS] = [self.steps / n, valid, failed / n, last_ok]
         mask = np.zeros(p + 1, dtype=np.float32)
-        mask[p] = 1.0
+        mask[p] = float(not self.candidates or len(self.made) >= self.features.parts[self._task_index])
         base = 2 * d + OBS_SCALARS
         for slot, (cand, score) in enumerate(zip(self.candidates, self.candidate_scores, strict=True)):
             macro = self._macro(cand) if cand >= len(self.specs) else None  # a skill shows its first tool's flags

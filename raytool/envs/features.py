@@ -6,11 +6,13 @@ arrays: nothing is embedded or retrieved per step.
 
 Arrays: `tool_vecs (T, D)` over the catalogue (in `tools.jsonl` order), `query_vecs (N, D)` over the tasks,
 `ranked (N, K)` catalogue indices of each task's top-K pool tools by the source's score (-1 pads short
-pools) and `scores (N, K)` their scores scaled to [0, 1] per task.
+pools), `scores (N, K)` their scores scaled to [0, 1] per task, and `parts (N,)` the number of planned sub-tasks
+a task's ranking was merged from (a proxy's job of several parts; 0 otherwise).
 
 Sources: `bm25`, `embedding` (cosine of the encoder's vectors), or `file:<path>` — rankings made elsewhere (the
 trained proposer: `raytool.decider.candidates`), a JSONL of `{"task_id", "names", "scores"}` per task with
-scores already in [0, 1] (the proposer's calibrated probabilities), kept as they are. The same records can be
+scores already in [0, 1] (the proposer's calibrated probabilities), kept as they are, and `"parts"` where the
+ranking merges several sub-tasks' (`rank_candidates`). The same records can be
 handed over in memory (`build_features(..., rankings=...)`, source `memory`): a proxy ranks a request's tools and
 builds its env without writing anything (`raytool.agent.proxy`).
 """
@@ -42,6 +44,11 @@ class FeatureCache:
     query_vecs: np.ndarray
     ranked: np.ndarray
     scores: np.ndarray
+    parts: np.ndarray | None = None  # (N,) planned sub-tasks per task; None = 0 for every task
+
+    def __post_init__(self) -> None:
+        if self.parts is None:
+            self.parts = np.zeros(len(self.query_vecs), dtype=np.int32)
 
     @property
     def dim(self) -> int:
@@ -68,7 +75,8 @@ def load_or_build_features(dataset: ToolDataset, encoder: str, source: str, k: i
     names = list(dataset.tools)
     if path.exists():
         data = np.load(path)
-        return FeatureCache(names, data["tool_vecs"], data["query_vecs"], data["ranked"], data["scores"])
+        parts = data["parts"] if "parts" in data else None  # caches written before parts were recorded
+        return FeatureCache(names, data["tool_vecs"], data["query_vecs"], data["ranked"], data["scores"], parts)
     features = build_features(dataset, encoder, source, k)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".features-", suffix=".npz", dir=path.parent)
@@ -79,6 +87,7 @@ def load_or_build_features(dataset: ToolDataset, encoder: str, source: str, k: i
             query_vecs=features.query_vecs,
             ranked=features.ranked,
             scores=features.scores,
+            parts=features.parts,
         )
     os.replace(tmp, path)
     return features
@@ -98,12 +107,11 @@ def build_features(
     query_vecs = encoder.encode([t.query for t in dataset.tasks]).astype(np.float32)
     index = {n: i for i, n in enumerate(names)}
     if rankings is not None:
-        ranked, scores = _rankings_arrays(rankings, dataset, index, k, "rankings")
-        return FeatureCache(names, tool_vecs, query_vecs, ranked, scores)
+        return FeatureCache(names, tool_vecs, query_vecs, *_rankings_arrays(rankings, dataset, index, k, "rankings"))
     if source.startswith(FILE_SOURCE):
         path = Path(source[len(FILE_SOURCE) :])
-        ranked, scores = _rankings_arrays(_read_rankings(path, index), dataset, index, k, str(path))
-        return FeatureCache(names, tool_vecs, query_vecs, ranked, scores)
+        arrays = _rankings_arrays(_read_rankings(path, index), dataset, index, k, str(path))
+        return FeatureCache(names, tool_vecs, query_vecs, *arrays)
     retriever = BM25Retriever(specs) if source == "bm25" else None
     ranked = np.full((len(dataset.tasks), k), -1, dtype=np.int32)
     scores = np.zeros((len(dataset.tasks), k), dtype=np.float32)
@@ -129,16 +137,20 @@ def _read_rankings(path: Path, index: dict[str, int]) -> dict[str, dict]:
             unknown = [n for n in record.get("names", []) if n not in index]
             if unknown or len(record.get("names", [])) != len(record.get("scores", [])):
                 raise ValueError(f"{path}:{number}: field 'names': unknown tools {unknown[:3]} or lengths differ")
+            parts = record.get("parts", 0)
+            if not isinstance(parts, int) or isinstance(parts, bool) or parts < 0:
+                raise ValueError(f"{path}:{number}: field 'parts': expected a count of sub-tasks >= 0, got {parts!r}")
             rows[record["task_id"]] = record
     return rows
 
 
 def _rankings_arrays(
     rows: dict[str, dict], dataset: ToolDataset, index: dict[str, int], k: int, origin: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """`ranked`, `scores` from ranking records by task id; every task needs one."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`ranked`, `scores`, `parts` from ranking records by task id; every task needs one."""
     ranked = np.full((len(dataset.tasks), k), -1, dtype=np.int32)
     scores = np.zeros((len(dataset.tasks), k), dtype=np.float32)
+    parts = np.zeros(len(dataset.tasks), dtype=np.int32)
     for row, task in enumerate(dataset.tasks):
         if task.id not in rows:
             raise ValueError(f"{origin}: no ranking for task {task.id!r} (task {row})")
@@ -148,4 +160,5 @@ def _rankings_arrays(
             raise ValueError(f"{origin}: task {task.id!r}: unknown tools {unknown[:3]}")
         ranked[row, : len(names)] = [index[n] for n in names]
         scores[row, : len(names)] = np.clip(probs, 0.0, 1.0)
-    return ranked, scores
+        parts[row] = int(rows[task.id].get("parts", 0))
+    return ranked, scores, parts

@@ -41,6 +41,23 @@ PEOPLE = {"traveller", "customer", "payee"}
 REORDER = 0.5  # share of the requests with several chains whose chains are written in a random order
 
 
+Rendering = tuple[str, list[tuple[int, int]]]  # a request's text and its calls' (start, end) spans
+
+
+def renderings(task, tools: dict[str, SuiteTool], phrasings: int, stream: str) -> list[Rendering]:
+    """A builder task's request in the step template (`compose.render_query_spans`) and `phrasings` times in varied
+    language (`natural_query`, each from its own `random.Random(f"{stream}/{task.id}/{k}")`), each with its calls'
+    spans: the training text of the models that read requests (the segmenter, the proxies' proposer)."""
+    from raytool.envs.compose import render_query_spans
+
+    suite_tools = [tools[c.name] for c in task.calls]
+    ends = [k - 1 for k, c in enumerate(task.calls) if k and not c.depends_on] + [len(task.calls) - 1]
+    out = [render_query_spans(suite_tools, task.calls, ends)]
+    for k in range(phrasings):
+        out.append(natural_query(suite_tools, task.calls, ends, random.Random(f"{stream}/{task.id}/{k}")))
+    return out
+
+
 def natural_query(
     tools: Sequence[SuiteTool], calls: Sequence[ToolCall], chain_ends: Sequence[int], rng: random.Random
 ) -> tuple[str, list[tuple[int, int]]]:

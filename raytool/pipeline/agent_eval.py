@@ -18,6 +18,7 @@ def agent_eval_stage(
     from raytool.agent.agent import AgentConfig
     from raytool.agent.proxy import ProxyConfig
     from raytool.evaluation.agent import evaluate_agent
+    from raytool.pipeline.proxies import proxy_proposer
     from raytool.planner.planner import PlannerConfig
     from raytool.tools.dataset import ToolDataset
 
@@ -28,7 +29,7 @@ def agent_eval_stage(
         return eval_dir
     dataset = ToolDataset.load(test_tasks)
     say(11, f"{', '.join(stages.methods)} on {len(dataset.tasks)} held-out requests into {eval_dir}")
-    proxy = ProxyConfig(proposer=str(out / "proposer"), decider=str(run_dir), filler=filler)
+    proxy = ProxyConfig(proposer=str(proxy_proposer(out)), decider=str(run_dir), filler=filler)
     resources = dict(stages.proxy_resources or {})
     config = AgentConfig(proxy=proxy, planner=PlannerConfig(segmenter=segmenter), proxy_resources=resources)
     teacher = make_teacher()

@@ -105,6 +105,8 @@ class AgentStages:
         sub-tasks come from the segmenter's plans.
     methods: what stage 11 compares (`raytool eval agent --method`).
     decider: `DeciderRunConfig` fields of the proxies' decider (default: the `decider:` section's).
+    proposer: `ProxyProposerConfig` fields of the proxies' proposer (the main one fine-tuned on the suites'
+        sub-tasks in template and varied language; `tasks_per_level: 0` keeps the main one).
     proxy_resources: Ray custom resources per proxy actor in stage 11 (e.g. {"proxy": 1}, see clusters/).
     """
 
@@ -114,6 +116,7 @@ class AgentStages:
     methods: tuple[str, ...] = ("proxy", "react")
     phrasing: float = 0.0
     decider: dict[str, Any] | None = None
+    proposer: dict[str, Any] | None = None
     proxy_resources: dict[str, float] | None = None
 
     @classmethod
@@ -125,7 +128,15 @@ class AgentStages:
         stages = settings_from(cls, settings.get("agent"), where, "agent")
         if stages.decider:
             DeciderRunConfig.from_dict(stages.decider, where, "agent.decider")
+        stages.proposer_config(where)
         return replace(stages, decider=stages.decider or settings.get("decider"))
+
+    def proposer_config(self, where: str = NO_FILE):
+        """The `proposer` section as a checked `ProxyProposerConfig`."""
+        from raytool.config import settings_from
+        from raytool.proposer.proxy_tuning import ProxyProposerConfig
+
+        return settings_from(ProxyProposerConfig, self.proposer, where, "agent.proposer")
 
 
 TRAIN_SECTIONS = ("suites", "synth", "proposer", "filler", "evaluation", "decider_stages", "fp", "decider", "agent",

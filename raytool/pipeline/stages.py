@@ -125,6 +125,12 @@ def _segmenter(job: MainJob) -> None:
     job.state["segmenter"] = str(train_segmenter_stage(job.out, job.settings.get("segmenter") or {}, job.where))
 
 
+def _proxy_proposer(job: MainJob) -> None:
+    from raytool.pipeline.proxies import proxy_proposer_stage
+
+    proxy_proposer_stage(job.out, job.agent)
+
+
 def _proxies(job: MainJob) -> None:
     from raytool.pipeline.proxies import train_proxies_stage
 
@@ -152,7 +158,10 @@ STAGES = (  # number, name, inputs, writes, skipped when present, run
     Stage(9, "decider table", "envs/decider_*/, fp/, decider/", "(printed)", False, _evaluation),
     Stage(10, "agent requests", "the suites", "envs/agent_{train,test}/", True, _agent_tasks),
     Stage(10, "segmenter", "builder requests", "segmenter/segmenter.json", True, _segmenter),
-    Stage(10, "proxy decider", "envs/agent_train/, proposer/, fp/", "proxies/decider/decider.json", True, _proxies),
+    Stage(10, "proxy proposer", "proposer/, the suites", "proxies/proposer/proposer.json", True, _proxy_proposer),
+    Stage(
+        10, "proxy decider", "envs/agent_train/, proxies/proposer/, fp/", "proxies/decider/decider.json", True, _proxies
+    ),
     Stage(11, "agent eval", "envs/agent_test/, proxies/, the teacher", "agent_eval/summary.json", True, _agent_eval),
 )
 

@@ -56,8 +56,7 @@ class Example:
 def training_examples(config: SegmenterTrainConfig) -> list[Example]:
     """Template and varied renderings of builder tasks, with call spans and dependencies (module docstring)."""
     from raytool.envs.build import BuildConfig, build_tasks
-    from raytool.envs.compose import render_query_spans
-    from raytool.envs.phrasing import natural_query
+    from raytool.envs.phrasing import renderings
     from raytool.envs.suites import SUITE_NAMES, get_suite
 
     tools = {name: tool for suite in SUITE_NAMES for name, tool in get_suite(suite).tools.items()}
@@ -65,14 +64,9 @@ def training_examples(config: SegmenterTrainConfig) -> list[Example]:
     for level in config.levels:
         build = BuildConfig(tuple(SUITE_NAMES), level, config.tasks_per_level, config.seed + level, integration_walks=0)
         for task in build_tasks(build, log=lambda _: None).tasks:
-            suite_tools = [tools[c.name] for c in task.calls]
-            ends = [k - 1 for k, c in enumerate(task.calls) if k and not c.depends_on] + [len(task.calls) - 1]
             deps = tuple(tuple(c.depends_on) for c in task.calls)
-            renderings = [render_query_spans(suite_tools, task.calls, ends)]
-            for k in range(config.phrasings):
-                rng = random.Random(f"segmenter/{task.id}/{k}")
-                renderings.append(natural_query(suite_tools, task.calls, ends, rng))
-            examples += [in_text_order(task.id, text, spans, deps) for text, spans in renderings]
+            written = renderings(task, tools, config.phrasings, "segmenter")
+            examples += [in_text_order(task.id, text, spans, deps) for text, spans in written]
     return examples
 
 

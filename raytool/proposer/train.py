@@ -104,18 +104,25 @@ def load_base_encoder() -> tuple[Any, Any]:
 
 def train_proposer(
     data: TrainData, config: ProposerConfig, out_dir: Path | None, log: Callable[[str], None] = print,
-    world: World | None = None,
+    world: World | None = None, init: str | Path | None = None,
 ) -> TrainResult:  # fmt: skip
-    """Train, validate each epoch, keep the best, fit ranking settings, save to `out_dir` (rank 0)."""
+    """Train, validate each epoch, keep the best, fit ranking settings, save to `out_dir` (rank 0); from the
+    weights of the proposer checkpoint `init` when given (fine-tuning), else from the base encoder."""
     import torch
 
-    from raytool.proposer.model import ProposerModel
+    from raytool.proposer.model import ProposerModel, freeze_lower_layers
 
     world = world or LocalWorld()
     torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
-    encoder, tokenizer = load_base_encoder()
-    model = ProposerModel(encoder, rationale_head=config.alpha > 0, train_layers=config.train_layers)
+    if init is not None:
+        from raytool.proposer.checkpoint import load_checkpoint
+
+        model, tokenizer, _ = load_checkpoint(init)
+        freeze_lower_layers(model.encoder, config.train_layers)  # loaded in eval mode, all layers trainable
+    else:
+        encoder, tokenizer = load_base_encoder()
+        model = ProposerModel(encoder, rationale_head=config.alpha > 0, train_layers=config.train_layers)
     wrapped = world.prepare(model)
     optimizer = _optimizer(model, config)
     examples = worker_shard(data.train, world.rank, world.size)

@@ -50,6 +50,7 @@ def test_a_job_of_several_parts_ranks_each_and_merges_them_round_robin() -> None
     # firsts in the parts' order, then seconds; book_hotel keeps its first place and score, k cuts the rest
     assert record["names"] == ["book_hotel", "get_weather", "get_budget", "search_flights"]
     assert record["scores"] == [0.9, 0.9, 0.5, 0.5]
+    assert record["parts"] == 2  # the env's STOP floor reads it
 
 
 def test_a_task_with_one_part_or_none_is_ranked_as_its_text() -> None:
@@ -57,6 +58,7 @@ def test_a_task_with_one_part_or_none_is_ranked_as_its_text() -> None:
     plain = rank_candidates(Ranks(), _dataset([joined]), k=3, pools=[list(NAMES)])
     one = rank_candidates(Ranks(), _dataset([joined]), k=3, pools=[list(NAMES)], parts=[[joined]])
     assert plain == one
+    assert "parts" not in plain[0]  # no floor for a single text
     assert plain[0]["names"] == ["get_budget", "book_hotel", "search_flights"]
 
 

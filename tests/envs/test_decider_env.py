@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -173,3 +174,45 @@ def test_the_observation_size_formula_and_its_inverse_agree() -> None:
             assert observation_dim(observation_size(dim, top_p), top_p) == dim
     assert observation_size(256, 5) == 2 * 256 + 4 + 5 * (256 + 5)
     assert observation_dim(observation_size(8, 5) + 1, 5) is None and observation_dim(3, 1) is None
+
+
+def _ranking(task, parts: int = 0) -> dict:
+    names = list(task.tools)[:6]
+    record = {"task_id": task.id, "names": names, "scores": [0.9 - 0.1 * i for i in range(len(names))]}
+    return {**record, "parts": parts} if parts else record
+
+
+def test_stop_waits_for_one_call_per_planned_sub_task(cpn_tasks: Path, tmp_path: Path) -> None:
+    """A proxy's job of n planned sub-tasks (its ranking's `parts`) may not STOP before n calls, failed ones
+    included; a job without parts may stop at once."""
+    from raytool.tools.dataset import ToolDataset
+
+    dataset = ToolDataset.load(cpn_tasks)
+    job, free = dataset.tasks[:2]
+    rankings = {job.id: _ranking(job, parts=3), free.id: _ranking(free)}
+    env = ToolDeciderEnv({"tasks": "", "candidate_source": "memory", "max_steps": 6}, dataset=ToolDataset(
+        dataset.tools, [job, free]), rankings=rankings)  # fmt: skip
+    obs, _ = env.reset(options={"task_index": 0})
+    stops = [obs["action_mask"][-1]]
+    for _ in range(3):
+        obs, *_ = env.step(0)
+        stops.append(obs["action_mask"][-1])
+    assert stops == [0.0, 0.0, 0.0, 1.0]
+    assert obs["action_mask"][:-1].sum() >= 1  # candidates stay offered beside STOP
+    obs, _ = env.reset(options={"task_index": 1})
+    assert obs["action_mask"][-1] == 1.0
+
+
+def test_parts_survive_the_feature_cache_and_bad_ones_name_the_line(cpn_tasks: Path, tmp_path: Path) -> None:
+    from raytool.tools.dataset import ToolDataset
+
+    tasks = ToolDataset.load(cpn_tasks).tasks
+    good, bad = tmp_path / "ranked.jsonl", tmp_path / "bad.jsonl"
+    lines = [json.dumps(_ranking(t, parts=2 if i == 1 else 0)) for i, t in enumerate(tasks)]
+    good.write_text("\n".join(lines) + "\n")
+    for _ in range(2):  # built, then loaded from the cache
+        env = _env(cpn_tasks, tmp_path, candidate_source=f"file:{good}")
+        assert list(env.features.parts[:3]) == [0, 2, 0]
+    bad.write_text("\n".join([lines[0], json.dumps({**_ranking(tasks[1]), "parts": "two"})]) + "\n")
+    with pytest.raises(ValueError, match=r"bad.jsonl:2: field 'parts': expected a count"):
+        _env(cpn_tasks, tmp_path, candidate_source=f"file:{bad}")

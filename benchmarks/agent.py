@@ -60,6 +60,7 @@ def main() -> int:
     from raytool.decider.train import SUMMARY, DeciderRunConfig
     from raytool.evaluation.ablation import ablation_configs
     from raytool.evaluation.agent import evaluate_agent, sample_tasks
+    from raytool.pipeline.proxies import proxy_proposer
     from raytool.planner.planner import PlannerConfig
     from raytool.skills.mining import mine_command
     from raytool.teacher.backend import TeacherConfig, make_teacher
@@ -76,7 +77,7 @@ def main() -> int:
     # argument values from the main job's filler for every method (the baselines share the proxies' argument source);
     # the gold-argument proxy is an ORACLE row
     proxy = ProxyConfig(
-        proposer=str(RUN / "proposer"), decider=str(RUN / "proxies" / "decider"), filler=str(RUN / "filler")
+        proposer=str(proxy_proposer(RUN)), decider=str(RUN / "proxies" / "decider"), filler=str(RUN / "filler")
     )
     base = AgentConfig(proxy=proxy)
     oracle = {ORACLE: dataclasses.replace(base, proxy=dataclasses.replace(proxy, filler=""))}

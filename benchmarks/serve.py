@@ -86,10 +86,11 @@ def main() -> None:
     import ray
     from ray import serve
 
+    from raytool.pipeline.proxies import proxy_proposer
     from raytool.serving.config import check_serve_config, deploy
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--proposer", type=Path, default=cache_dir() / "run" / "proposer")
+    parser.add_argument("--proposer", type=Path, default=proxy_proposer(cache_dir() / "run"))
     parser.add_argument("--decider", type=Path, default=cache_dir() / "run" / "proxies" / "decider")
     parser.add_argument(
         "--filler",

@@ -53,7 +53,7 @@ def proxy_proposer_stage(out: Path, stages: AgentStages) -> Path:
     from raytool.proposer.proxy_tuning import tune_proxy_proposer
 
     config = stages.proposer_config()
-    path = proxy_proposer(out)
+    path = out / "proxies" / "proposer"
     if config.tasks_per_level == 0:
         return out / "proposer"
     if (path / "proposer.json").exists():

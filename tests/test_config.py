@@ -47,6 +47,8 @@ KINDS = [
      {"decider_stages": {"top_p": 2.5}}, "decider_stages.top_p"),
     ("main job: filler", load_train_config, {"filler": {"epoch": 3}}, "filler", "epoch",
      {"filler": {"suite_tasks": [1]}}, "filler.suite_tasks"),
+    ("main job: proxies' proposer", load_train_config, {"agent": {"proposer": {"tasks_per_leve": 3}}},
+     "agent.proposer", "tasks_per_leve", {"agent": {"proposer": {"phrasings": "three"}}}, "agent.proposer.phrasings"),
     ("main job: segmenter", load_train_config, {"segmenter": {"level": [2]}}, "segmenter", "level",
      {"segmenter": {"levels": ["two"]}}, "segmenter.levels[0]"),
     ("catalogue job", load_train_config, {"catalogue": {"num_task": 3}}, "catalogue", "num_task",

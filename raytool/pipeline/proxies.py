@@ -53,9 +53,9 @@ def proxy_proposer_stage(out: Path, stages: AgentStages) -> Path:
     from raytool.proposer.proxy_tuning import tune_proxy_proposer
 
     config = stages.proposer_config()
-    path = out / "proxies" / "proposer"
     if config.tasks_per_level == 0:
         return out / "proposer"
+    path = out / "proxies" / "proposer"
     if (path / "proposer.json").exists():
         say(10, f"proxies' proposer {path} exists, skipping")
         return path

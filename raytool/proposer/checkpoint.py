@@ -70,6 +70,16 @@ def save_checkpoint(out_dir: str | Path, model: Any, tokenizer: Any, meta: Check
     return Path(out_dir)
 
 
+def load_meta(ckpt_dir: str | Path) -> CheckpointMeta:
+    """A checkpoint's meta (config, ranking settings, metrics) without loading its weights; the checkpoint's files
+    are checked to be there."""
+    ckpt_dir = Path(ckpt_dir)
+    for name in (WEIGHTS_FILE, META_FILE, "config.json"):
+        if not (ckpt_dir / name).is_file():
+            raise FileNotFoundError(f"{ckpt_dir}: not a proposer checkpoint (missing {name})")
+    return CheckpointMeta.from_dict(json.loads((ckpt_dir / META_FILE).read_text()))
+
+
 def load_checkpoint(ckpt_dir: str | Path) -> tuple[Any, Any, CheckpointMeta]:
     """(ProposerModel in eval mode, tokenizer, meta) from a directory written by `save_checkpoint`."""
     from safetensors.torch import load_file
@@ -78,10 +88,7 @@ def load_checkpoint(ckpt_dir: str | Path) -> tuple[Any, Any, CheckpointMeta]:
     from raytool.proposer.model import ProposerModel
 
     ckpt_dir = Path(ckpt_dir)
-    for name in (WEIGHTS_FILE, META_FILE, "config.json"):
-        if not (ckpt_dir / name).is_file():
-            raise FileNotFoundError(f"{ckpt_dir}: not a proposer checkpoint (missing {name})")
-    meta = CheckpointMeta.from_dict(json.loads((ckpt_dir / META_FILE).read_text()))
+    meta = load_meta(ckpt_dir)
     encoder = AutoModel.from_config(AutoConfig.from_pretrained(ckpt_dir, local_files_only=True))
     model = ProposerModel(encoder, rationale_head=meta.rationale_head, train_layers=meta.config.train_layers)
     model.load_state_dict(load_file(str(ckpt_dir / WEIGHTS_FILE)))

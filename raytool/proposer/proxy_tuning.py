@@ -64,11 +64,11 @@ def subtask_examples(config: ProxyProposerConfig) -> tuple[dict[str, ToolSpec], 
 
 def tune_proxy_proposer(base: Path, out: Path, config: ProxyProposerConfig, log: Callable[[str], None] = print) -> Path:
     """Fine-tune the proposer checkpoint at `base` on `subtask_examples` into `out` (written atomically)."""
-    from raytool.proposer.checkpoint import load_checkpoint
+    from raytool.proposer.checkpoint import load_meta
     from raytool.proposer.train import prepare_data, train_proposer
 
     catalogue, tasks = subtask_examples(config)
-    meta = load_checkpoint(base)[2]
+    meta = load_meta(base)  # its settings; train_proposer loads the weights once, from `init`
     # segment=False: a sub-task is one clause, ranked whole (as measured; the main proposer splits sentences)
     settings = replace(meta.config, epochs=config.epochs, max_steps=config.max_steps, segment=False, threads=2)
     log(f"[proposer] fine-tuning {base} for the proxies on {len(tasks):,} sub-tasks of the suites")

@@ -94,6 +94,7 @@ class ProxyModel:
         env = ToolDeciderEnv({
             "tasks": "", "top_p": top_p, "max_steps": max_steps,
             "encoder": self.env_settings.get("encoder", "hashing-256"), "candidate_source": "memory",
+            "part_focus": bool(self.env_settings.get("part_focus", True)),
             "executor": self.config.executor, "skills": self.config.skills, **argument_settings(self.config.filler),
         }, dataset=dataset, rankings={record["task_id"]: record for record in rankings})  # fmt: skip
         setup = (time.time() - began) / len(tasks)  # dataset, candidates and env, shared by the batch's jobs

@@ -50,7 +50,8 @@ def rank_candidates(
     then every part's second, ...; a tool keeps its first place and the score it had there), so the tools the
     parts ask for come first and in the parts' order instead of competing for the top of one ranking of the
     joined text. Such a task's record also carries `"parts"`, their number: the decider env does not let it STOP
-    before it has made that many calls (`ToolDeciderEnv`)."""
+    before it has made that many calls, and `"part_names"` / `"part_scores"`, each part's own ranking: while the
+    job is at part i (i calls made) the env offers part i's candidates first (`ToolDeciderEnv`)."""
     specs = list(dataset.tools.values())
     names = [s.name for s in specs]
     index = proposer.index(specs)
@@ -77,7 +78,13 @@ def rank_candidates(
         chosen = list(merged.items())[:k]
         scores = [round(p, 6) for _, p in chosen]
         record = {"task_id": task.id, "names": [n for n, _ in chosen], "scores": scores}
-        records.append({**record, "parts": len(ranked)} if len(ranked) > 1 else record)
+        if len(ranked) > 1:
+            record |= {
+                "parts": len(ranked),
+                "part_names": [list(p.names[:k]) for p in ranked],
+                "part_scores": [[round(float(s), 6) for s in p.probs[:k]] for p in ranked],
+            }
+        records.append(record)
     return records
 
 

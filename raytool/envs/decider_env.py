@@ -6,6 +6,11 @@ STOP. The binder (`raytool.envs.binder`) fills the arguments; the call runs thro
 in a sandbox process) for executable tasks, or is only checked against the tool's schema for dataset tasks;
 the verifiable reward (`raytool.envs.reward`) is paid as per-step differences, so the return equals it.
 
+A proxy's job of several planned sub-tasks (`rank_candidates(parts=)`) carries each part's own ranking besides the
+merged one: while i calls have been made (attempts, failed ones included) the candidates are part i's ranking
+first, then the merged one (`part_focus`, the default), so the sub-task the job is at leads the list whatever the
+wording of the others; after the last part, the merged ranking.
+
 Macro-actions (`skills=<file>`, `raytool.envs.macros`): a skill whose first tool is among the candidates, whose
 tools are all among the task's ranked tools (the candidate source's top K: all of them look needed) and none
 called successfully yet, is offered right before its first tool with the lowest of its tools' scores, and the
@@ -88,6 +93,9 @@ class DeciderEnvConfig:
         values from the request text, once per task and tool (values only: a value produced by an earlier call is
         the binder's kind match on that call's output). A real request carries no gold calls.
     filler: the filler checkpoint for `arguments="predicted"` (default `$RAYTOOL_CACHE/run/filler`).
+    part_focus: for a task whose ranking merges planned sub-tasks' (a proxy's job), offer the current part's own
+        candidates first: part i while i calls have been made, the merged ranking after the last part (module
+        docstring). False = the merged ranking at every step.
     """
 
     tasks: str
@@ -102,6 +110,7 @@ class DeciderEnvConfig:
     skills: str = ""
     arguments: str = "gold"
     filler: str = ""
+    part_focus: bool = True
 
     def __post_init__(self) -> None:
         if self.top_p < 1 or self.max_steps < 1:
@@ -299,9 +308,15 @@ class ToolDeciderEnv(gym.Env):
     # -- features --------------------------------------------------------------------------------------------
     def _refresh_candidates(self) -> None:
         done = {m.name for m in self.made if m.status == VALID}
-        ranked = self.features.ranked[self._task_index]
-        picks = [(int(c), float(s)) for c, s in zip(ranked, self.features.scores[self._task_index], strict=True)
-                 if c >= 0 and self.specs[c].name not in done]  # fmt: skip
+        ranked, scores = self.features.ranked[self._task_index], self.features.scores[self._task_index]
+        focus = self.features.part_ranking(self._task_index, len(self.made)) if self.config.part_focus else None
+        if focus is not None:  # the current part's own ranking, then the merged one
+            ranked, scores = np.concatenate([focus[0], ranked]), np.concatenate([focus[1], scores])
+        picks, seen = [], set()
+        for c, s in zip(ranked, scores, strict=True):
+            if c >= 0 and c not in seen and self.specs[c].name not in done:
+                picks.append((int(c), float(s)))
+                seen.add(int(c))
         picks = picks[: self.config.top_p]
         if self.macros:
             picks = self._with_macros(picks, done)[: self.config.top_p]

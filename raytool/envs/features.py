@@ -6,15 +6,17 @@ arrays: nothing is embedded or retrieved per step.
 
 Arrays: `tool_vecs (T, D)` over the catalogue (in `tools.jsonl` order), `query_vecs (N, D)` over the tasks,
 `ranked (N, K)` catalogue indices of each task's top-K pool tools by the source's score (-1 pads short
-pools), `scores (N, K)` their scores scaled to [0, 1] per task, and `parts (N,)` the number of planned sub-tasks
-a task's ranking was merged from (a proxy's job of several parts; 0 otherwise).
+pools), `scores (N, K)` their scores scaled to [0, 1] per task, `parts (N,)` the number of planned sub-tasks
+a task's ranking was merged from (a proxy's job of several parts; 0 otherwise), and `part_ranked (N, P, K)` /
+`part_scores (N, P, K)` each of those parts' own ranking (P the most parts of any task, 0 when none has parts;
+-1 pads).
 
 Sources: `bm25`, `embedding` (cosine of the encoder's vectors), or `file:<path>` — rankings made elsewhere (the
 trained proposer: `raytool.decider.candidates`), a JSONL of `{"task_id", "names", "scores"}` per task with
-scores already in [0, 1] (the proposer's calibrated probabilities), kept as they are, and `"parts"` where the
-ranking merges several sub-tasks' (`rank_candidates`). The same records can be
-handed over in memory (`build_features(..., rankings=...)`, source `memory`): a proxy ranks a request's tools and
-builds its env without writing anything (`raytool.agent.proxy`).
+scores already in [0, 1] (the proposer's calibrated probabilities), kept as they are, and `"parts"`,
+`"part_names"`, `"part_scores"` where the ranking merges several sub-tasks' (`rank_candidates`). The same
+records can be handed over in memory (`build_features(..., rankings=...)`, source `memory`): a proxy ranks a
+request's tools and builds its env without writing anything (`raytool.agent.proxy`).
 """
 
 from __future__ import annotations
@@ -45,10 +47,22 @@ class FeatureCache:
     ranked: np.ndarray
     scores: np.ndarray
     parts: np.ndarray | None = None  # (N,) planned sub-tasks per task; None = 0 for every task
+    part_ranked: np.ndarray | None = None  # (N, P, K) each part's own ranking; None = no part has one
+    part_scores: np.ndarray | None = None  # (N, P, K)
 
     def __post_init__(self) -> None:
+        n, k = len(self.query_vecs), self.ranked.shape[1] if self.ranked.ndim == 2 else 0
         if self.parts is None:
-            self.parts = np.zeros(len(self.query_vecs), dtype=np.int32)
+            self.parts = np.zeros(n, dtype=np.int32)
+        if self.part_ranked is None or self.part_scores is None:
+            self.part_ranked = np.full((n, 0, k), -1, dtype=np.int32)
+            self.part_scores = np.zeros((n, 0, k), dtype=np.float32)
+
+    def part_ranking(self, row: int, part: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """Task `row`'s part `part`'s own ranking (catalogue indices, scores), None when it has no such part."""
+        if part >= min(int(self.parts[row]), self.part_ranked.shape[1]):
+            return None
+        return self.part_ranked[row, part], self.part_scores[row, part]
 
     @property
     def dim(self) -> int:
@@ -75,8 +89,8 @@ def load_or_build_features(dataset: ToolDataset, encoder: str, source: str, k: i
     names = list(dataset.tools)
     if path.exists():
         data = np.load(path)
-        parts = data["parts"] if "parts" in data else None  # caches written before parts were recorded
-        return FeatureCache(names, data["tool_vecs"], data["query_vecs"], data["ranked"], data["scores"], parts)
+        optional = [data[key] if key in data else None for key in ("parts", "part_ranked", "part_scores")]
+        return FeatureCache(names, data["tool_vecs"], data["query_vecs"], data["ranked"], data["scores"], *optional)
     features = build_features(dataset, encoder, source, k)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".features-", suffix=".npz", dir=path.parent)
@@ -88,6 +102,8 @@ def load_or_build_features(dataset: ToolDataset, encoder: str, source: str, k: i
             ranked=features.ranked,
             scores=features.scores,
             parts=features.parts,
+            part_ranked=features.part_ranked,
+            part_scores=features.part_scores,
         )
     os.replace(tmp, path)
     return features
@@ -140,17 +156,36 @@ def _read_rankings(path: Path, index: dict[str, int]) -> dict[str, dict]:
             parts = record.get("parts", 0)
             if not isinstance(parts, int) or isinstance(parts, bool) or parts < 0:
                 raise ValueError(f"{path}:{number}: field 'parts': expected a count of sub-tasks >= 0, got {parts!r}")
+            _check_part_rankings(record, index, f"{path}:{number}")
             rows[record["task_id"]] = record
     return rows
 
 
+def _check_part_rankings(record: dict, index: dict[str, int], where: str) -> None:
+    """A record's `part_names` / `part_scores`: absent, or one ranking of known tools per part, lengths agreeing."""
+    names, scores = record.get("part_names"), record.get("part_scores")
+    if names is None and scores is None:
+        return
+    parts = record.get("parts", 0)
+    if not isinstance(names, list) or not isinstance(scores, list) or len(names) != parts or len(scores) != parts:
+        raise ValueError(f"{where}: field 'part_names': expected {parts} part rankings with their 'part_scores'")
+    for part, (ns, ss) in enumerate(zip(names, scores, strict=True)):
+        unknown = [n for n in ns if n not in index]
+        if unknown or len(ns) != len(ss):
+            raise ValueError(f"{where}: field 'part_names[{part}]': unknown tools {unknown[:3]} or lengths differ")
+
+
 def _rankings_arrays(
     rows: dict[str, dict], dataset: ToolDataset, index: dict[str, int], k: int, origin: str
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """`ranked`, `scores`, `parts` from ranking records by task id; every task needs one."""
+) -> tuple[np.ndarray, ...]:
+    """`ranked`, `scores`, `parts`, `part_ranked`, `part_scores` from ranking records by task id; every task needs
+    one."""
     ranked = np.full((len(dataset.tasks), k), -1, dtype=np.int32)
     scores = np.zeros((len(dataset.tasks), k), dtype=np.float32)
     parts = np.zeros(len(dataset.tasks), dtype=np.int32)
+    most = max((len(rows[t.id].get("part_names") or ()) for t in dataset.tasks if t.id in rows), default=0)
+    part_ranked = np.full((len(dataset.tasks), most, k), -1, dtype=np.int32)
+    part_scores = np.zeros((len(dataset.tasks), most, k), dtype=np.float32)
     for row, task in enumerate(dataset.tasks):
         if task.id not in rows:
             raise ValueError(f"{origin}: no ranking for task {task.id!r} (task {row})")
@@ -161,4 +196,10 @@ def _rankings_arrays(
         ranked[row, : len(names)] = [index[n] for n in names]
         scores[row, : len(names)] = np.clip(probs, 0.0, 1.0)
         parts[row] = int(rows[task.id].get("parts", 0))
-    return ranked, scores, parts
+        _check_part_rankings(rows[task.id], index, f"{origin}: task {task.id!r}")
+        by_part = zip(rows[task.id].get("part_names") or (), rows[task.id].get("part_scores") or (), strict=True)
+        for part, (ns, ss) in enumerate(by_part):
+            ns = ns[:k]
+            part_ranked[row, part, : len(ns)] = [index[n] for n in ns]
+            part_scores[row, part, : len(ns)] = np.clip(ss[: len(ns)], 0.0, 1.0)
+    return ranked, scores, parts, part_ranked, part_scores

@@ -51,6 +51,9 @@ def test_a_job_of_several_parts_ranks_each_and_merges_them_round_robin() -> None
     assert record["names"] == ["book_hotel", "get_weather", "get_budget", "search_flights"]
     assert record["scores"] == [0.9, 0.9, 0.5, 0.5]
     assert record["parts"] == 2  # the env's STOP floor reads it
+    # each part's own ranking, for the env's part focus (part i's candidates first while at part i)
+    assert record["part_names"] == [RANKED[parts[0]], RANKED[parts[1]]]
+    assert record["part_scores"] == [[0.9, 0.5, 0.1], [0.9, 0.5, 0.1]]
 
 
 def test_a_task_with_one_part_or_none_is_ranked_as_its_text() -> None:
@@ -58,7 +61,7 @@ def test_a_task_with_one_part_or_none_is_ranked_as_its_text() -> None:
     plain = rank_candidates(Ranks(), _dataset([joined]), k=3, pools=[list(NAMES)])
     one = rank_candidates(Ranks(), _dataset([joined]), k=3, pools=[list(NAMES)], parts=[[joined]])
     assert plain == one
-    assert "parts" not in plain[0]  # no floor for a single text
+    assert "parts" not in plain[0] and "part_names" not in plain[0]  # no floor, no focus for a single text
     assert plain[0]["names"] == ["get_budget", "book_hotel", "search_flights"]
 
 

@@ -216,3 +216,55 @@ def test_parts_survive_the_feature_cache_and_bad_ones_name_the_line(cpn_tasks: P
     bad.write_text("\n".join([lines[0], json.dumps({**_ranking(tasks[1]), "parts": "two"})]) + "\n")
     with pytest.raises(ValueError, match=r"bad.jsonl:2: field 'parts': expected a count"):
         _env(cpn_tasks, tmp_path, candidate_source=f"file:{bad}")
+
+
+def test_candidates_follow_the_part_the_job_is_at(cpn_tasks: Path, tmp_path: Path) -> None:
+    """With each part's own ranking, part i's candidates lead while i calls have been made (failed ones count),
+    then the merged ranking; `part_focus=False` keeps the merged ranking at every step."""
+    from raytool.tools.dataset import ToolDataset
+
+    dataset = ToolDataset.load(cpn_tasks)
+    job = dataset.tasks[0]
+    names = list(job.tools)[:6]
+    parts = [[names[0], names[1]], [names[5], names[2]], [names[4]]]
+    record = {**_ranking(job, parts=3), "part_names": parts, "part_scores": [[0.8, 0.2], [0.7, 0.3], [0.6]]}
+
+    def firsts(focus: bool) -> list[tuple[str, float]]:
+        env = ToolDeciderEnv({"tasks": "", "candidate_source": "memory", "max_steps": 6, "part_focus": focus},
+                             dataset=ToolDataset(dataset.tools, [job]), rankings={job.id: record})  # fmt: skip
+        env.reset(options={"task_index": 0})
+        seen = []
+        for _ in range(4):
+            seen.append((env.candidate_names()[0], round(env.candidate_scores[0], 3)))
+            env.step_tool("no_such_tool")  # a failed call: nothing is done, the job moves on to its next part
+        return seen
+
+    assert firsts(True) == [(names[0], 0.8), (names[5], 0.7), (names[4], 0.6), (names[0], 0.9)]
+    assert firsts(False) == [(names[0], 0.9)] * 4
+    env = ToolDeciderEnv({"tasks": "", "candidate_source": "memory"}, dataset=ToolDataset(dataset.tools, [job]),
+                         rankings={job.id: record})  # fmt: skip
+    env.reset(options={"task_index": 0})
+    env.step_tool(names[0])
+    assert len(env.candidate_names()) == len(set(env.candidate_names())) == 5  # a tool is offered once
+
+
+def test_part_rankings_survive_the_feature_cache_and_bad_ones_name_the_line(cpn_tasks: Path, tmp_path: Path) -> None:
+    from raytool.tools.dataset import ToolDataset
+
+    tasks = ToolDataset.load(cpn_tasks).tasks
+    tools = list(tasks[1].tools)
+    split = {"part_names": [tools[:2], tools[2:3]], "part_scores": [[0.9, 0.1], [0.8]]}
+    good, bad = tmp_path / "ranked.jsonl", tmp_path / "bad.jsonl"
+    lines = [json.dumps({**_ranking(t, parts=2), **split} if i == 1 else _ranking(t)) for i, t in enumerate(tasks)]
+    good.write_text("\n".join(lines) + "\n")
+    for _ in range(2):  # built, then loaded from the cache
+        env = _env(cpn_tasks, tmp_path, candidate_source=f"file:{good}")
+        index = env.tool_index
+        ranked, scores = env.features.part_ranking(1, 1)
+        assert [env.specs[c].name for c in ranked if c >= 0] == [tools[2]] and scores[0] == pytest.approx(0.8)
+        assert env.features.part_ranking(1, 2) is None and env.features.part_ranking(0, 0) is None
+        assert index[tools[0]] == env.features.part_ranking(1, 0)[0][0]
+    bad.write_text("\n".join([lines[0], json.dumps({**_ranking(tasks[1], parts=2), "part_names": [tools[:2]],
+                                                     "part_scores": [[0.9, 0.1]]})]) + "\n")  # fmt: skip
+    with pytest.raises(ValueError, match=r"bad.jsonl:2: field 'part_names': expected 2 part rankings"):
+        _env(cpn_tasks, tmp_path, candidate_source=f"file:{bad}")

@@ -45,3 +45,23 @@ def test_env_config_reads_arguments_with_the_filler_unless_gold_is_asked(tmp_pat
     assert env_config(tmp_path, stages, "")["arguments"] == "gold"  # the stage-9 oracle row
     with pytest.raises(ValueError, match="arguments must be predicted or gold"):
         DeciderStages.from_sections({"decider_stages": {"arguments": "template"}})
+
+
+def test_the_filler_trains_on_phrased_suite_tasks_and_retrains_when_its_data_change(tmp_path) -> None:
+    """The filler's extra suite tasks carry their phrasing share in their directory name, and a checkpoint trained on
+    other data directories (e.g. the templated ones of an earlier default) is not current."""
+    import json
+
+    from raytool.pipeline.filler import filler_suite_paths, trained_on
+    from raytool.pipeline.settings import filler_settings
+
+    stage, _ = filler_settings({})
+    assert stage.phrasing == 0.5  # the default: half the extra requests in varied language
+    assert [p.name for p in filler_suite_paths(tmp_path, stage.phrasing)] == [
+        "filler_l1_p50", "filler_l3_p50", "filler_l4_p50"]  # fmt: skip
+    assert [p.name for p in filler_suite_paths(tmp_path)] == ["filler_l1", "filler_l3", "filler_l4"]
+    assert trained_on(tmp_path) is None
+    (tmp_path / "filler.json").write_text(json.dumps({"metrics": {"data": ["a", "b"]}}))
+    assert trained_on(tmp_path) == ["a", "b"]
+    with pytest.raises(ValueError, match="phrasing must be a share"):
+        filler_settings({"filler": {"phrasing": 2}})

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from raytool.decider.act import greedy_action
+from raytool.decider.act import greedy_action, proposer_action
 from raytool.decider.candidates import rank_candidates
 from raytool.decider.train import SUMMARY, load_module
 from raytool.envs.decider_env import ToolDeciderEnv, argument_settings
@@ -45,6 +45,9 @@ class ProxyConfig:
     executor: `inline` or `process` (sandboxed tool calls).
     filler: a `raytool filler train` checkpoint: argument values are read from the request by it (the decider env's
         `arguments="predicted"`); "" = from the task's calls (dataset tasks' gold calls: an ORACLE).
+    policy: `decider` (the trained decider acts) or `proposer` (no decider: one call per planned sub-task, the
+        proposer's best candidate, `raytool.decider.act.proposer_action`; the `no-decider` ablation). The decider
+        run still gives the env settings (top-p, max steps, encoder).
     """
 
     proposer: str
@@ -52,6 +55,11 @@ class ProxyConfig:
     skills: str = ""
     executor: str = "inline"
     filler: str = ""
+    policy: str = "decider"
+
+    def __post_init__(self) -> None:
+        if self.policy not in ("decider", "proposer"):
+            raise ValueError(f"policy must be decider or proposer, got {self.policy!r}")
 
 
 class ProxyModel:
@@ -107,7 +115,10 @@ class ProxyModel:
                 while not done:
                     t0 = time.time()
                     names = env.candidate_names()
-                    action = greedy_action(self.module, env, obs)
+                    if self.config.policy == "proposer":
+                        action = proposer_action(env, obs)
+                    else:
+                        action = greedy_action(self.module, env, obs)
                     chosen = names[action] if action < len(names) else "STOP"
                     before = len(env.made)
                     obs, _, terminated, truncated, _ = env.step(action)

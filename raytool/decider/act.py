@@ -19,6 +19,16 @@ def decider_logits(module, obs: dict[str, np.ndarray]) -> np.ndarray:
         return module.forward_inference(inputs)["action_dist_inputs"][0].numpy()
 
 
+def proposer_action(env, obs: dict[str, np.ndarray]) -> int:
+    """No decider (the `no-decider` ablation): one call per planned sub-task of the job (`ToolDeciderEnv.planned_calls`,
+    at least one), each the first candidate whose call would not exactly repeat an earlier one (with `part_focus`,
+    the proposer's best tool for the part the job is at), then STOP. No learning and no threshold."""
+    if len(env.made) >= max(env.planned_calls, 1):
+        return env.stop_action
+    repeats = env.repeat_mask()
+    return next((slot for slot in range(len(env.candidates)) if not repeats[slot]), env.stop_action)
+
+
 def greedy_action(module, env, obs: dict[str, np.ndarray]) -> int:
     """The decider's action in `env` (a `ToolDeciderEnv`) at `obs`: the argmax of its logits, skipping candidates
     whose call would exactly repeat one already made this episode (`ToolDeciderEnv.repeat_mask`: such a call is not

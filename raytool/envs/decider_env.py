@@ -262,6 +262,11 @@ class ToolDeciderEnv(gym.Env):
         }
         return self._observation(), reward, not truncated, truncated, info
 
+    @property
+    def planned_calls(self) -> int:
+        """The planned sub-tasks of the current task's job (its ranking's `parts`; 0 for a task without parts)."""
+        return int(self.features.parts[self._task_index])
+
     def repeat_mask(self) -> np.ndarray:
         """(p + 1,) bool: True for the candidates whose call now would exactly repeat an earlier one (same tool,
         same resolved arguments; a skill: its first tool). Such a call is not executed and only costs its penalty,
@@ -364,7 +369,7 @@ class ToolDeciderEnv(gym.Env):
         valid = min((len(self.made) - failed) / n, 1.0)  # macros make several calls per step: keep it in the box
         obs[2 * d : 2 * d + OBS_SCALARS] = [self.steps / n, valid, failed / n, last_ok]
         mask = np.zeros(p + 1, dtype=np.float32)
-        mask[p] = float(not self.candidates or len(self.made) >= self.features.parts[self._task_index])
+        mask[p] = float(not self.candidates or len(self.made) >= self.planned_calls)
         base = 2 * d + OBS_SCALARS
         for slot, (cand, score) in enumerate(zip(self.candidates, self.candidate_scores, strict=True)):
             macro = self._macro(cand) if cand >= len(self.specs) else None  # a skill shows its first tool's flags

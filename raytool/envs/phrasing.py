@@ -12,7 +12,7 @@ people write them:
   traveller" / "the same traveller" / "this traveller" or a pronoun ("them" for people, "it" for things), a date
   "that day" / "the same date";
 - optional values phrased freely: "with full coverage" / "without full coverage" for booleans, "with room type
-  deluxe", "(room type deluxe)" or ", room type deluxe" for the others;
+  deluxe", "(room type deluxe)", ", room type deluxe" or the value first ("with deluxe room type") for the others;
 - independent parts reordered: for a `REORDER` share of the requests with several chains, the chains are written
   in a random order (each whole and in its own order), so the part the template puts last may come first.
 
@@ -159,5 +159,6 @@ def _extra(name: str, value: Any, rng: random.Random) -> str:
         return label if value else f"no {label}"
     if is_result_ref(value):
         return f"the same {label}"
-    numeric = isinstance(value, (int, float))
-    return f"{label} of {value}" if numeric and rng.random() < 0.3 else f"{label} {value}"
+    if isinstance(value, (int, float)):
+        return f"{label} of {value}" if rng.random() < 0.3 else f"{label} {value}"
+    return f"{value} {label}" if rng.random() < 0.4 else f"{label} {value}"  # "gold sla tier", "sla tier gold"

@@ -7,6 +7,8 @@
     no-skills           without macro-actions: the decider trained without them (`unskilled_decider`), when the full
                         agent has skills
     no-planner          no decomposition: each request goes whole to one proxy over all the tools
+    no-decider          no RL decider: one call per planned sub-task, the proposer's best candidate for it
+                        (`ProxyConfig.policy="proposer"`); what the decider adds over the proposer and the plan
     no-js               the proxies' decider retrained with lambda1 = 0 (no JS penalty toward pi_LLM, no sigma bound)
     no-tau              the proxies' decider retrained with lambda2 = 0 (no Kendall-tau term on the critic)
     rationale-loss      the proposer trained with the rationale loss (alpha > 0; the default proposer has alpha = 0,
@@ -27,7 +29,7 @@ from typing import Any
 
 from raytool.agent.agent import AgentConfig
 
-VARIANTS = ("proxy", "no-skills", "no-planner", "no-js", "no-tau", "rationale-loss")
+VARIANTS = ("proxy", "no-skills", "no-planner", "no-decider", "no-js", "no-tau", "rationale-loss")
 _RETRAIN = {"no-js": {"lambda1": 0.0}, "no-tau": {"lambda2": 0.0}}
 
 
@@ -59,6 +61,8 @@ def ablation_configs(
             configs[name] = _with(base, skills="", decider=str(unskilled_decider or base.proxy.decider))
         elif name == "no-planner":
             configs[name] = dataclasses.replace(base, decompose=False)
+        elif name == "no-decider":
+            configs[name] = _with(base, policy="proposer")
         elif name in _RETRAIN:
             if subtasks is None:
                 raise ValueError(f"ablation {name!r} retrains the decider: give the training sub-tasks")

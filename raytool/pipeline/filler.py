@@ -20,14 +20,15 @@ def train_filler_stage(out: Path, settings: dict, data_dir: Path, suite_dirs: li
     from raytool.tools.dataset import ToolDataset
 
     ckpt = out / "filler"
-    data = [out / "datasets" / "seal_tools_dev", *suite_dirs]
     stage, config = filler_settings(settings, where)
-    if is_current(ckpt, reader=stage.encoder == "minilm" and config.reader_epochs > 0):
+    data = [out / "datasets" / "seal_tools_dev", *suite_dirs, *filler_suite_paths(out, stage.phrasing)]
+    current = is_current(ckpt, reader=stage.encoder == "minilm" and config.reader_epochs > 0)
+    if current and trained_on(ckpt) == [str(d) for d in data]:
         say(4, f"filler checkpoint {ckpt} exists, skipping training")
     else:
         if (ckpt / "filler.json").exists():
-            say(4, f"{ckpt} is out of date (other features, or no span reader): retraining")
-        data += filler_suite_tasks(out, stage.suite_tasks)
+            say(4, f"{ckpt} is out of date (other features, no span reader, or other training data): retraining")
+        filler_suite_tasks(out, stage.suite_tasks, stage.phrasing)
         say(4, f"train the argument filler on the gold calls of {len(data)} datasets into {ckpt}")
         train_filler(data, ckpt, config, stage.encoder, max_tasks=stage.max_tasks)
     test = ToolDataset.load(out / "datasets" / "seal_tools_test")
@@ -52,18 +53,33 @@ def train_filler_stage(out: Path, settings: dict, data_dir: Path, suite_dirs: li
 FILLER_SUITE_LEVELS = ((1, 31), (3, 33), (4, 34))
 
 
-def filler_suite_tasks(out: Path, count: int) -> list[Path]:
-    """Verified level-1, 3 and 4 tasks over all suites for the filler (`count` per level; built once): the level-2
-    tasks alone left it weak on the templates of longer requests (an enum value beside another one, multi-word
-    names, values after "Separately,")."""
+def filler_suite_paths(out: Path, phrasing: float = 0.0) -> list[Path]:
+    """Where `filler_suite_tasks` puts its levels' tasks (`filler_l{level}`, `_p{percent}` when phrased)."""
+    tail = f"_p{round(phrasing * 100)}" if phrasing else ""
+    return [out / "envs" / f"filler_l{level}{tail}" for level, _ in FILLER_SUITE_LEVELS]
+
+
+def filler_suite_tasks(out: Path, count: int, phrasing: float = 0.0) -> list[Path]:
+    """Verified level-1, 3 and 4 tasks over all suites for the filler (`count` per level, a `phrasing` share of
+    them in varied language, `BuildConfig.phrasing`; built once): the level-2 tasks alone left it weak on the
+    templates of longer requests (an enum value beside another one, multi-word names, values after "Separately,"),
+    and templates alone on requests as people write them (optional values phrased freely)."""
     from raytool.envs.build import BuildConfig, build_verified
     from raytool.envs.suites import SUITE_NAMES
 
-    paths = []
-    for level, seed in FILLER_SUITE_LEVELS:
-        path = out / "envs" / f"filler_l{level}"
+    paths = filler_suite_paths(out, phrasing)
+    for (level, seed), path in zip(FILLER_SUITE_LEVELS, paths, strict=True):
         if not (path / "tasks.jsonl").exists():
-            config = BuildConfig(tuple(SUITE_NAMES), level=level, num_tasks=count, seed=seed)
+            config = BuildConfig(tuple(SUITE_NAMES), level=level, num_tasks=count, seed=seed, phrasing=phrasing)
             build_verified(config, log=lambda _: None).save(path)
-        paths.append(path)
     return paths
+
+
+def trained_on(ckpt: Path) -> list[str] | None:
+    """The dataset directories a filler checkpoint was trained on (its `filler.json`), None when unrecorded."""
+    import json
+
+    meta = ckpt / "filler.json"
+    if not meta.exists():
+        return None
+    return (json.loads(meta.read_text()).get("metrics") or {}).get("data")

@@ -89,11 +89,17 @@ class EvaluationSettings:
 @dataclass(frozen=True)
 class FillerStage:
     """The `filler:` section's own keys (the rest are `FillerTrainConfig` fields): `max_tasks` per dataset (None =
-    all), the `encoder` (minilm; hashing in tests), `suite_tasks` per level of the suites' extra tasks."""
+    all), the `encoder` (minilm; hashing in tests), `suite_tasks` per level of the suites' extra tasks and the
+    `phrasing` share of them written in varied language (`BuildConfig.phrasing`)."""
 
     max_tasks: int | None = None
     encoder: str = "minilm"
     suite_tasks: int = 90
+    phrasing: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.phrasing <= 1.0:
+            raise ValueError(f"phrasing must be a share in [0, 1], got {self.phrasing}")
 
 
 @dataclass(frozen=True)

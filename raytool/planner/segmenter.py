@@ -118,8 +118,20 @@ class TokenEncoder:
         return out
 
 
+def word_level(tags: Sequence[int], offsets: np.ndarray) -> list[int]:
+    """Every piece tagged as the first piece of its word (a piece that starts where the one before it ends is inside
+    the same whitespace-delimited word): a sub-task starts and ends at word boundaries, never inside "auto-schedule",
+    "BR176-2025-04-03" or "vega-robotics", whatever the tagger says about their later pieces."""
+    out: list[int] = []
+    for k, tag in enumerate(tags):
+        same_word = k > 0 and int(offsets[k][0]) == int(offsets[k - 1][1])
+        out.append((TAGS.index("I") if out[-1] != TAGS.index("O") else out[-1]) if same_word else int(tag))
+    return out
+
+
 def decode_tags(tags: Sequence[int], offsets: np.ndarray) -> list[tuple[int, int]]:
-    """Character spans of the B-I runs (an I after O starts a run too)."""
+    """Character spans of the B-I runs (an I after O starts a run too), read at word level (`word_level`)."""
+    tags = word_level(tags, offsets)
     spans: list[list[int]] = []
     inside = False
     for tag, (a, b) in zip(tags, offsets, strict=True):
@@ -183,7 +195,15 @@ class Segmenter:
                     scores = torch.sigmoid(logits)
                     deps = tuple(i for i in range(j) if float(scores[i]) >= self.threshold)
                 segments.append(Segment(text[a:b], a, b, deps))
-        return segments
+        return [_trimmed(text, segment) for segment in segments]
+
+
+def _trimmed(text: str, segment: Segment) -> Segment:
+    """`segment` without the punctuation a whole-word reading takes in at its end ("hours," -> "hours")."""
+    end = segment.end
+    while end > segment.start and text[end - 1] in " ,;:.":
+        end -= 1
+    return Segment(text[segment.start : end], segment.start, end, segment.depends_on) if end < segment.end else segment
 
 
 def _pieces(offsets: np.ndarray, start: int, end: int) -> np.ndarray:

@@ -268,3 +268,26 @@ def test_part_rankings_survive_the_feature_cache_and_bad_ones_name_the_line(cpn_
                                                      "part_scores": [[0.9, 0.1]]})]) + "\n")  # fmt: skip
     with pytest.raises(ValueError, match=r"bad.jsonl:2: field 'part_names': expected 2 part rankings"):
         _env(cpn_tasks, tmp_path, candidate_source=f"file:{bad}")
+
+
+def test_the_proposer_policy_makes_one_call_per_planned_sub_task(cpn_tasks: Path, tmp_path: Path) -> None:
+    """`proposer_action` (the no-decider ablation): the first non-repeating candidate until the job has made one call
+    per planned part (at least one), then STOP."""
+    from raytool.decider.act import proposer_action
+    from raytool.tools.dataset import ToolDataset
+
+    dataset = ToolDataset.load(cpn_tasks)
+    job, free = dataset.tasks[:2]
+    rankings = {job.id: _ranking(job, parts=3), free.id: _ranking(free)}
+    env = ToolDeciderEnv({"tasks": "", "candidate_source": "memory", "max_steps": 6}, dataset=ToolDataset(
+        dataset.tools, [job, free]), rankings=rankings)  # fmt: skip
+    for index, calls in ((0, 3), (1, 1)):
+        obs, _ = env.reset(options={"task_index": index})
+        actions, done = [], False
+        while not done:
+            actions.append(proposer_action(env, obs))
+            obs, _, terminated, truncated, _ = env.step(actions[-1])
+            done = terminated or truncated
+        assert env.planned_calls == (3 if index == 0 else 0)
+        assert len(env.made) == calls and actions[-1] == env.stop_action and len(actions) == calls + 1
+        assert all(action != env.stop_action for action in actions[:-1])

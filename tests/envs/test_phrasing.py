@@ -100,3 +100,21 @@ def test_a_request_with_one_chain_keeps_its_order() -> None:
 def test_phrasing_must_be_a_share() -> None:
     with pytest.raises(ValueError, match="phrasing"):
         BuildConfig(("cpn",), level=2, num_tasks=1, phrasing=1.5)
+
+
+def test_optional_values_are_written_before_or_after_their_name(level4) -> None:
+    """An optional string value (not in the question template) is phrased "{label} {value}" or "{value} {label}":
+    both forms occur, so readers learn either order ("sla tier gold", "gold sla tier")."""
+    template, _ = level4
+    forms = set()
+    for seed, task in enumerate(template.tasks * 4):
+        text, spans = _render(task, seed)
+        for call, (start, end) in zip(task.calls, spans, strict=True):
+            tool, clause = TOOLS[call.name], text[start:end]
+            for name, value in (call.arguments or {}).items():
+                optional = name not in tool.spec.required and "{" + name + "}" not in tool.question
+                if optional and isinstance(value, str) and not is_result_ref(value):
+                    label = name.replace("_", " ")
+                    forms.add("after" if f"{label} {value}" in clause else "before" if f"{value} {label}" in clause
+                              else clause)  # fmt: skip
+    assert forms == {"after", "before"}

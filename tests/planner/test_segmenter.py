@@ -13,10 +13,21 @@ O, B, I = 0, 1, 2  # noqa: E741  (the tag names)
 
 
 def test_decode_tags_joins_b_i_runs_and_starts_a_run_at_a_stray_i() -> None:
-    offsets = np.array([[0, 4], [5, 8], [8, 9], [10, 14], [15, 18], [19, 22]])
-    assert decode_tags([B, I, O, B, I, I], offsets) == [(0, 8), (10, 22)]
-    assert decode_tags([O, I, I, O, O, B], offsets) == [(5, 9), (19, 22)]
+    offsets = np.array([[0, 4], [5, 8], [9, 10], [10, 14], [15, 18], [19, 22]])
+    assert decode_tags([B, I, O, O, B, I], offsets) == [(0, 8), (15, 22)]
+    assert decode_tags([O, I, I, I, O, B], offsets) == [(5, 14), (19, 22)]
     assert decode_tags([O] * 6, offsets) == []
+
+
+def test_decode_tags_reads_whole_words() -> None:
+    """A piece that continues a word ("auto-schedule", "BR176-2025-04-03") takes its word's first piece's tag: no
+    sub-task starts or ends inside a word."""
+    text = "vega-robotics needs it, then auto-schedule it"
+    offsets = np.array([[0, 4], [4, 5], [5, 13], [14, 19], [20, 22], [22, 23], [24, 28], [29, 33], [33, 34],
+                        [34, 42], [43, 45]])  # fmt: skip
+    # the tagger starts a sub-task at "robotics" and at "schedule", and leaves "-" out
+    tags = [B, O, B, I, I, O, O, B, O, B, I]
+    assert [text[a:b] for a, b in decode_tags(tags, offsets)] == ["vega-robotics needs it,", "auto-schedule it"]
 
 
 def test_piece_tags_mark_the_first_piece_of_each_span() -> None:

@@ -26,7 +26,7 @@ import torch
 
 from raytool.filler.features import RequestFeatures
 from raytool.filler.model import FillerScorer
-from raytool.filler.normalise import member_at, normalise
+from raytool.filler.normalise import member_at, named_flag, normalise, param_type
 from raytool.filler.options import EarlierCall, Option, param_text, parameter_options
 from raytool.filler.spans import extract
 from raytool.tools.call import result_ref
@@ -113,7 +113,7 @@ class ArgumentFiller:
         scores = self.score([text for text, _ in laid_out], [(v, f) for _, (_, v, f) in laid_out])
         if self.reader is not None:
             scores = self._read([(cands.cands, laid_out)], scores)
-        return self._decide(spec, laid_out, scores)
+        return self._decide(spec, laid_out, scores, request)
 
     def fill_batch(self, jobs: Sequence[tuple[str, ToolSpec, Sequence[EarlierCall]]]) -> list[Fill]:
         """`fill` of many (request, spec, earlier) calls at once: the distinct requests' candidates in one padded
@@ -129,8 +129,8 @@ class ArgumentFiller:
             calls = [(encoded[request][0].cands, params) for (request, _, _), params in zip(jobs, laid, strict=True)]
             scores = self._read([c for c in calls if c[1]], scores)
         fills, at = [], 0
-        for (_, spec, _), params in zip(jobs, laid, strict=True):
-            fills.append(self._decide(spec, params, scores[at : at + len(params)]))
+        for (request, spec, _), params in zip(jobs, laid, strict=True):
+            fills.append(self._decide(spec, params, scores[at : at + len(params)], request))
             at += len(params)
         return fills
 
@@ -146,9 +146,9 @@ class ArgumentFiller:
         ]  # fmt: skip
 
     @staticmethod
-    def _decide(spec: ToolSpec, laid_out: list[tuple], scores: list[np.ndarray]) -> Fill:
+    def _decide(spec: ToolSpec, laid_out: list[tuple], scores: list[np.ndarray], request: str = "") -> Fill:
         options = [opts for _, (opts, _, _) in laid_out]
-        return decide(list(spec.properties), spec.properties, spec.required, options, scores)
+        return decide(list(spec.properties), spec.properties, spec.required, options, scores, request)
 
     def fill_plan(self, request: str, specs: Sequence[ToolSpec]) -> list[Fill]:
         """Arguments for a sequence of calls of one request; call i may reference calls j < i."""
@@ -234,9 +234,12 @@ def decide(
     required: Sequence[str],
     options: list[list[Option]],
     probs: list[np.ndarray],
+    request: str = "",
 ) -> Fill:
     """Greedy assignment by probability (module docstring): each parameter's best usable option; values that do
-    not normalise are skipped (their reason kept), values may not overlap across parameters."""
+    not normalise are skipped (their reason kept), values may not overlap across parameters. A boolean parameter
+    left absent that `request` names ("with full coverage", "no full coverage") takes that value
+    (`normalise.named_flag`)."""
     ranked = sorted(
         ((float(p), i, k) for i, row in enumerate(probs) for k, p in enumerate(row)), key=lambda t: -t[0]
     )  # fmt: skip
@@ -266,6 +269,10 @@ def decide(
     arguments, missing, scores = {}, [], {}
     for i, name in enumerate(names):
         option, value, prob = chosen.get(i, (Option("absent"), None, 0.0))
+        schema = props[name] if isinstance(props[name], dict) else {}
+        flag = named_flag(request, name) if option.kind == "absent" and param_type(schema) == "boolean" else None
+        if flag is not None:
+            option, value, prob = Option("value"), flag, 1.0
         if option.kind == "absent":
             if name in required:
                 missing.append(name)

@@ -4,7 +4,9 @@
     number    "40.7", "1,200.5", "3e-4", "15%" -> float; "45" -> 45 (an integral number stays an int: JSON does
               not tell 45 from 45.0, and "45.0" would misquote the request); the percent sign is dropped, the
               number kept as written (tools state what a percentage means in their own description)
-    boolean   true/false/yes/no/on/off/enabled/disabled -> bool
+    boolean   true/false/yes/no/on/off/enabled/disabled -> bool; a flag the request only names (`named_flag`:
+              "with full coverage" -> True, "no full coverage" / "without full coverage" -> False) is read after
+              the scorer, from the request's words
     string    the text itself, unless it starts or ends with a relative time word ("today", "Lisbon today") and
               the parameter takes no date or time ("a relative time"); for a date-like parameter (`format:
               date`, or "date" in its name) a date candidate gives its ISO form
@@ -99,6 +101,23 @@ def normalise(text: str, schema: dict[str, Any], name: str = "") -> tuple[Any, s
     if edges and {edges[0], edges[-1]} & RELATIVE_TIME and not _takes_time(name, schema):
         return None, "a relative time"
     return text, None
+
+
+_NEGATIONS = ("no", "without", "not", "don't", "do not", "skip", "skipping")
+
+
+def named_flag(text: str, name: str) -> bool | None:
+    """A boolean parameter the request states by its name: the name's words (`full_coverage` -> "full coverage") as
+    a whole-word phrase of `text` give True, or False when a negation ("no", "without", "not", "skip") comes right
+    before them; None when the name is not written (or is a single word, too common to read as a flag)."""
+    label = name.replace("_", " ").replace("-", " ").strip().lower()
+    if len(label.split()) < 2:
+        return None
+    found = re.search(r"(?<![\w-])" + re.escape(label).replace(r"\ ", r"\s+") + r"(?![\w-])", text.lower())
+    if found is None:
+        return None
+    before = text.lower()[: found.start()].split()
+    return not any(" ".join(before[-len(n.split()) :]) == n for n in _NEGATIONS)
 
 
 def _takes_time(name: str, schema: dict[str, Any]) -> bool:

@@ -88,6 +88,17 @@ def test_decide_assigns_greedily_without_overlap_and_reports_missing_and_rejecte
     assert fill.rejected == {"n": "not an integer", "e": "enum"}
 
 
+def test_a_boolean_the_scorer_left_absent_is_read_from_its_name_in_the_request() -> None:
+    props = {"car_id": {"type": "string"}, "full_coverage": {"type": "boolean"}, "add_gps": {"type": "boolean"}}
+    options = [[Option("absent"), _value("CR-1", 4)], [Option("absent")], [Option("absent"), _value("yes", 40)]]
+    probs = [np.array([0.1, 0.9]), np.array([1.0]), np.array([0.9, 0.1])]
+    with_it = decide(list(props), props, ["car_id"], options, probs, "rent CR-1 with full coverage")
+    assert with_it.arguments == {"car_id": "CR-1", "full_coverage": True}  # add_gps not named: left out
+    without = decide(list(props), props, ["car_id"], options, probs, "rent CR-1, no full coverage")
+    assert without.arguments == {"car_id": "CR-1", "full_coverage": False}
+    assert decide(list(props), props, ["car_id"], options, probs).arguments == {"car_id": "CR-1"}  # no request text
+
+
 def test_an_enum_value_inside_a_longer_candidate_uses_only_its_own_words() -> None:
     """ "sized for a small training workload": `workload` reads "training" from the candidate "small training";
     `scale` must still get "small" from it (the old rule reserved the whole candidate and left `scale` missing)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from raytool.filler.normalise import normalise
+from raytool.filler.normalise import named_flag, normalise
 
 
 @pytest.mark.parametrize(
@@ -74,3 +74,22 @@ def test_an_integral_number_with_a_unit_stays_an_int() -> None:
     value, reason = normalise("3-week", {"type": "number"})
     assert reason is None and value == 3 and type(value) is int
     assert type(normalise("2.5-hour", {"type": "number"})[0]) is float
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("rent car CR-1 for 8 days with full coverage", True),
+        ("rent car CR-1, full   coverage please", True),
+        ("rent car CR-1 for 15 days, no full coverage", False),
+        ("rent car CR-1 without full coverage", False),
+        ("rent car CR-1 for 8 days", None),  # not named: left out, never guessed
+        ("rent car CR-1 with full-coverage-plus", None),  # not the whole phrase
+    ],
+)
+def test_a_flag_named_in_the_request(text, value) -> None:
+    assert named_flag(text, "full_coverage") is value
+
+
+def test_a_one_word_flag_is_not_read_by_name() -> None:
+    assert named_flag("a refundable fare", "refundable") is None

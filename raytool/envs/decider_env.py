@@ -8,9 +8,8 @@ the verifiable reward (`raytool.envs.reward`) is paid as per-step differences, s
 
 A proxy's job of several planned sub-tasks (`rank_candidates(parts=)`) carries each part's own ranking besides the
 merged one: while i calls have been made (attempts, failed ones included) the candidates are part i's ranking
-first, then the merged one, and the query vector is part i's own text (`part_focus`, the default), so the sub-task
-the job is at leads the list and is what the decider reads, whatever the wording of the others; after the last
-part, the merged ranking and the job's whole text.
+first, then the merged one (`part_focus`, the default), so the sub-task the job is at leads the list whatever the
+wording of the others; after the last part, the merged ranking.
 
 Macro-actions (`skills=<file>`, `raytool.envs.macros`): a skill whose first tool is among the candidates, whose
 tools are all among the task's ranked tools (the candidate source's top K: all of them look needed) and none
@@ -95,9 +94,8 @@ class DeciderEnvConfig:
         the binder's kind match on that call's output). A real request carries no gold calls.
     filler: the filler checkpoint for `arguments="predicted"` (default `$RAYTOOL_CACHE/run/filler`).
     part_focus: for a task whose ranking merges planned sub-tasks' (a proxy's job), offer the current part's own
-        candidates first and show its text as the query: part i while i calls have been made, the merged ranking
-        and the whole job after the last part (module docstring). False = the merged ranking and the job's text at
-        every step.
+        candidates first: part i while i calls have been made, the merged ranking after the last part (module
+        docstring). False = the merged ranking at every step.
     """
 
     tasks: str
@@ -361,8 +359,7 @@ class ToolDeciderEnv(gym.Env):
     def _observation(self) -> dict[str, np.ndarray]:
         f, p, d = self.features, self.config.top_p, self.features.dim
         obs = np.zeros(self.obs_dim, dtype=np.float32)
-        focus = self.features.part_query(self._task_index, len(self.made)) if self.config.part_focus else None
-        obs[:d] = f.query_vecs[self._task_index] if focus is None else focus
+        obs[:d] = f.query_vecs[self._task_index]
         called = [self.tool_index[m.name] for m in self.made if m.status == VALID]
         if called:
             obs[d : 2 * d] = f.tool_vecs[called].mean(0)

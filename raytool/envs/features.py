@@ -9,13 +9,13 @@ Arrays: `tool_vecs (T, D)` over the catalogue (in `tools.jsonl` order), `query_v
 pools), `scores (N, K)` their scores scaled to [0, 1] per task, `parts (N,)` the number of planned sub-tasks
 a task's ranking was merged from (a proxy's job of several parts; 0 otherwise), and `part_ranked (N, P, K)` /
 `part_scores (N, P, K)` each of those parts' own ranking (P the most parts of any task, 0 when none has parts;
--1 pads), and `part_query_vecs (N, P, D)` each part's own text encoded (zeros where a record gave no texts).
+-1 pads).
 
 Sources: `bm25`, `embedding` (cosine of the encoder's vectors), or `file:<path>` — rankings made elsewhere (the
 trained proposer: `raytool.decider.candidates`), a JSONL of `{"task_id", "names", "scores"}` per task with
 scores already in [0, 1] (the proposer's calibrated probabilities), kept as they are, and `"parts"`,
-`"part_names"`, `"part_scores"`, `"part_texts"` where the ranking merges several sub-tasks' (`rank_candidates`).
-The same records can be handed over in memory (`build_features(..., rankings=...)`, source `memory`): a proxy ranks a
+`"part_names"`, `"part_scores"` where the ranking merges several sub-tasks' (`rank_candidates`). The same
+records can be handed over in memory (`build_features(..., rankings=...)`, source `memory`): a proxy ranks a
 request's tools and builds its env without writing anything (`raytool.agent.proxy`).
 """
 
@@ -49,7 +49,6 @@ class FeatureCache:
     parts: np.ndarray | None = None  # (N,) planned sub-tasks per task; None = 0 for every task
     part_ranked: np.ndarray | None = None  # (N, P, K) each part's own ranking; None = no part has one
     part_scores: np.ndarray | None = None  # (N, P, K)
-    part_query_vecs: np.ndarray | None = None  # (N, P, D) each part's text encoded; zeros = no text given
 
     def __post_init__(self) -> None:
         n, k = len(self.query_vecs), self.ranked.shape[1] if self.ranked.ndim == 2 else 0
@@ -58,20 +57,12 @@ class FeatureCache:
         if self.part_ranked is None or self.part_scores is None:
             self.part_ranked = np.full((n, 0, k), -1, dtype=np.int32)
             self.part_scores = np.zeros((n, 0, k), dtype=np.float32)
-        if self.part_query_vecs is None or self.part_query_vecs.shape[:2] != self.part_ranked.shape[:2]:
-            self.part_query_vecs = np.zeros((*self.part_ranked.shape[:2], self.dim), dtype=np.float32)
 
     def part_ranking(self, row: int, part: int) -> tuple[np.ndarray, np.ndarray] | None:
         """Task `row`'s part `part`'s own ranking (catalogue indices, scores), None when it has no such part."""
         if part >= min(int(self.parts[row]), self.part_ranked.shape[1]):
             return None
         return self.part_ranked[row, part], self.part_scores[row, part]
-
-    def part_query(self, row: int, part: int) -> np.ndarray | None:
-        """Task `row`'s part `part`'s text vector, None when it has no such part or its record gave no texts."""
-        if self.part_ranking(row, part) is None or not self.part_query_vecs[row, part].any():
-            return None
-        return self.part_query_vecs[row, part]
 
     @property
     def dim(self) -> int:
@@ -98,8 +89,7 @@ def load_or_build_features(dataset: ToolDataset, encoder: str, source: str, k: i
     names = list(dataset.tools)
     if path.exists():
         data = np.load(path)
-        keys = ("parts", "part_ranked", "part_scores", "part_query_vecs")
-        optional = [data[key] if key in data else None for key in keys]
+        optional = [data[key] if key in data else None for key in ("parts", "part_ranked", "part_scores")]
         return FeatureCache(names, data["tool_vecs"], data["query_vecs"], data["ranked"], data["scores"], *optional)
     features = build_features(dataset, encoder, source, k)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -114,7 +104,6 @@ def load_or_build_features(dataset: ToolDataset, encoder: str, source: str, k: i
             parts=features.parts,
             part_ranked=features.part_ranked,
             part_scores=features.part_scores,
-            part_query_vecs=features.part_query_vecs,
         )
     os.replace(tmp, path)
     return features
@@ -133,11 +122,12 @@ def build_features(
     tool_vecs = encoder.encode([tool_text(s) for s in specs]).astype(np.float32)
     query_vecs = encoder.encode([t.query for t in dataset.tasks]).astype(np.float32)
     index = {n: i for i, n in enumerate(names)}
-    if rankings is not None or source.startswith(FILE_SOURCE):
-        origin = "rankings" if rankings is not None else source[len(FILE_SOURCE) :]
-        rows = rankings if rankings is not None else _read_rankings(Path(origin), index)
-        arrays = _rankings_arrays(rows, dataset, index, k, origin)
-        return FeatureCache(names, tool_vecs, query_vecs, *arrays, _part_query_vecs(rows, dataset, encoder, arrays[3]))
+    if rankings is not None:
+        return FeatureCache(names, tool_vecs, query_vecs, *_rankings_arrays(rankings, dataset, index, k, "rankings"))
+    if source.startswith(FILE_SOURCE):
+        path = Path(source[len(FILE_SOURCE) :])
+        arrays = _rankings_arrays(_read_rankings(path, index), dataset, index, k, str(path))
+        return FeatureCache(names, tool_vecs, query_vecs, *arrays)
     retriever = BM25Retriever(specs) if source == "bm25" else None
     ranked = np.full((len(dataset.tasks), k), -1, dtype=np.int32)
     scores = np.zeros((len(dataset.tasks), k), dtype=np.float32)
@@ -171,26 +161,8 @@ def _read_rankings(path: Path, index: dict[str, int]) -> dict[str, dict]:
     return rows
 
 
-def _part_query_vecs(rows: dict[str, dict], dataset: ToolDataset, encoder, part_ranked: np.ndarray) -> np.ndarray:
-    """(N, P, D): each part's `part_texts` entry encoded, all texts in one call; zeros where a record has none."""
-    where = [(row, part, text) for row, task in enumerate(dataset.tasks)
-             for part, text in enumerate(rows[task.id].get("part_texts") or ())]  # fmt: skip
-    if not where:
-        return None
-    vecs = encoder.encode([text for _, _, text in where]).astype(np.float32)
-    out = np.zeros((*part_ranked.shape[:2], vecs.shape[1]), dtype=np.float32)
-    for (row, part, _), vec in zip(where, vecs, strict=True):
-        out[row, part] = vec
-    return out
-
-
 def _check_part_rankings(record: dict, index: dict[str, int], where: str) -> None:
-    """A record's `part_names` / `part_scores` (/ `part_texts`): absent, or one ranking of known tools (and one text)
-    per part, lengths agreeing."""
-    texts = record.get("part_texts")
-    if texts is not None and (not isinstance(texts, list) or len(texts) != record.get("parts", 0)
-                              or not all(isinstance(t, str) for t in texts)):  # fmt: skip
-        raise ValueError(f"{where}: field 'part_texts': expected {record.get('parts', 0)} texts, one per part")
+    """A record's `part_names` / `part_scores`: absent, or one ranking of known tools per part, lengths agreeing."""
     names, scores = record.get("part_names"), record.get("part_scores")
     if names is None and scores is None:
         return

@@ -54,7 +54,6 @@ def test_a_job_of_several_parts_ranks_each_and_merges_them_round_robin() -> None
     # each part's own ranking, for the env's part focus (part i's candidates first while at part i)
     assert record["part_names"] == [RANKED[parts[0]], RANKED[parts[1]]]
     assert record["part_scores"] == [[0.9, 0.5, 0.1], [0.9, 0.5, 0.1]]
-    assert record["part_texts"] == parts  # the query the decider reads while at each part
 
 
 def test_a_task_with_one_part_or_none_is_ranked_as_its_text() -> None:

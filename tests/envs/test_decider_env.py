@@ -12,7 +12,6 @@ from gymnasium.utils.env_checker import check_env
 import raytool.envs.features as features
 from raytool.envs.build import BuildConfig, build_tasks
 from raytool.envs.decider_env import ToolDeciderEnv
-from raytool.envs.encoders import make_encoder
 from raytool.envs.reward import score_trajectory
 from raytool.envs.sandbox import derive_seed
 from raytool.envs.suites import get_suite
@@ -242,15 +241,6 @@ def test_candidates_follow_the_part_the_job_is_at(cpn_tasks: Path, tmp_path: Pat
 
     assert firsts(True) == [(names[0], 0.8), (names[5], 0.7), (names[4], 0.6), (names[0], 0.9)]
     assert firsts(False) == [(names[0], 0.9)] * 4
-    # with the parts' texts, the query the decider reads is the current part's, then the whole job's
-    texts = ["submit a demand for acme", "cancel it", "list the regions"]
-    env = ToolDeciderEnv({"tasks": "", "candidate_source": "memory", "max_steps": 6}, dataset=ToolDataset(
-        dataset.tools, [job]), rankings={job.id: {**record, "part_texts": texts}})  # fmt: skip
-    encoder, d = make_encoder("hashing-256"), env.features.dim
-    obs, _ = env.reset(options={"task_index": 0})
-    for text in [*texts, job.query]:
-        assert np.allclose(obs["observations"][:d], encoder.encode([text])[0])
-        obs, *_ = env.step_tool("no_such_tool")
     env = ToolDeciderEnv({"tasks": "", "candidate_source": "memory"}, dataset=ToolDataset(dataset.tools, [job]),
                          rankings={job.id: record})  # fmt: skip
     env.reset(options={"task_index": 0})
@@ -278,16 +268,6 @@ def test_part_rankings_survive_the_feature_cache_and_bad_ones_name_the_line(cpn_
                                                      "part_scores": [[0.9, 0.1]]})]) + "\n")  # fmt: skip
     with pytest.raises(ValueError, match=r"bad.jsonl:2: field 'part_names': expected 2 part rankings"):
         _env(cpn_tasks, tmp_path, candidate_source=f"file:{bad}")
-    bad.write_text("\n".join([lines[0], json.dumps({**_ranking(tasks[1], parts=2), **split, "part_texts": ["a"]})]))
-    with pytest.raises(ValueError, match=r"bad.jsonl:2: field 'part_texts': expected 2 texts"):
-        _env(cpn_tasks, tmp_path, candidate_source=f"file:{bad}")
-    texts = {**split, "part_texts": ["check the quota", "list demands"]}
-    good.write_text("\n".join(json.dumps({**_ranking(t, parts=2), **texts} if i == 1 else _ranking(t))
-                              for i, t in enumerate(tasks)) + "\n")  # fmt: skip
-    for _ in range(2):  # the part texts' vectors too, built then cached
-        env = _env(cpn_tasks, tmp_path, candidate_source=f"file:{good}")
-        assert np.allclose(env.features.part_query(1, 1), make_encoder("hashing-256").encode(["list demands"])[0])
-        assert env.features.part_query(0, 0) is None
 
 
 def test_the_proposer_policy_makes_one_call_per_planned_sub_task(cpn_tasks: Path, tmp_path: Path) -> None:

@@ -52,7 +52,7 @@ def test_the_filler_trains_on_phrased_suite_tasks_and_retrains_when_its_data_cha
     other data directories (e.g. the templated ones of an earlier default) is not current."""
     import json
 
-    from raytool.pipeline.filler import filler_suite_paths, trained_on
+    from raytool.pipeline.filler import data_names, filler_suite_paths, trained_on
     from raytool.pipeline.settings import filler_settings
 
     stage, _ = filler_settings({})
@@ -61,7 +61,8 @@ def test_the_filler_trains_on_phrased_suite_tasks_and_retrains_when_its_data_cha
         "filler_l1_p50", "filler_l3_p50", "filler_l4_p50"]  # fmt: skip
     assert [p.name for p in filler_suite_paths(tmp_path)] == ["filler_l1", "filler_l3", "filler_l4"]
     assert trained_on(tmp_path) is None
-    (tmp_path / "filler.json").write_text(json.dumps({"metrics": {"data": ["a", "b"]}}))
-    assert trained_on(tmp_path) == ["a", "b"]
+    (tmp_path / "filler.json").write_text(json.dumps({"metrics": {"data": ["/old/run/envs/a", "/old/run/envs/b"]}}))
+    assert trained_on(tmp_path) == ["envs/a", "envs/b"]  # the output moved or copied: still the same data
+    assert trained_on(tmp_path) != data_names(filler_suite_paths(tmp_path, 0.5))
     with pytest.raises(ValueError, match="phrasing must be a share"):
         filler_settings({"filler": {"phrasing": 2}})

@@ -23,7 +23,7 @@ def train_filler_stage(out: Path, settings: dict, data_dir: Path, suite_dirs: li
     stage, config = filler_settings(settings, where)
     data = [out / "datasets" / "seal_tools_dev", *suite_dirs, *filler_suite_paths(out, stage.phrasing)]
     current = is_current(ckpt, reader=stage.encoder == "minilm" and config.reader_epochs > 0)
-    if current and trained_on(ckpt) == [str(d) for d in data]:
+    if current and trained_on(ckpt) == data_names(data):
         say(4, f"filler checkpoint {ckpt} exists, skipping training")
     else:
         if (ckpt / "filler.json").exists():
@@ -76,10 +76,18 @@ def filler_suite_tasks(out: Path, count: int, phrasing: float = 0.0) -> list[Pat
 
 
 def trained_on(ckpt: Path) -> list[str] | None:
-    """The dataset directories a filler checkpoint was trained on (its `filler.json`), None when unrecorded."""
+    """The dataset directories a filler checkpoint was trained on (its `filler.json`), by `data_names`; None when
+    unrecorded."""
     import json
 
     meta = ckpt / "filler.json"
     if not meta.exists():
         return None
-    return (json.loads(meta.read_text()).get("metrics") or {}).get("data")
+    data = (json.loads(meta.read_text()).get("metrics") or {}).get("data")
+    return None if data is None else data_names(data)
+
+
+def data_names(paths) -> list[str]:
+    """Dataset directories by their last two path parts (`envs/filler_l1_p50`): an output directory copied or moved
+    elsewhere keeps its filler current."""
+    return ["/".join(Path(p).parts[-2:]) for p in paths]

@@ -36,7 +36,8 @@ def _top1(proposer, tasks, catalogue) -> float:
 def test_fine_tuning_ranks_unseen_varied_sub_tasks_better(agent_kit, tmp_path: Path) -> None:
     """Learning regression: the agent kit's proposer (MiniLM after one step on whole requests) fine-tuned on 10
     builder tasks per level (levels 2-4, template + one varied rendering) ranks the right tool first for more of the
-    varied sub-tasks of other builder tasks (another seed; 222 sub-tasks): 0.923 -> 0.959 when written. MiniLM
+    varied sub-tasks of other builder tasks (another seed; 222 sub-tasks): 0.923 -> 0.959 when written, 0.905 -> 0.946
+    once the varied language also wrote optional values before their names (harder held-out text). MiniLM
     already ranks these well; the stage's gain is larger from the Seal-Tools proposer on hand-written requests
     (0.844 -> 0.954, README), which a test cannot afford to train."""
     from raytool.proposer.proposer import ToolProposer
@@ -48,7 +49,7 @@ def test_fine_tuning_ranks_unseen_varied_sub_tasks_better(agent_kit, tmp_path: P
     held = [t for t in held if "/1/" in t.id]  # the varied rendering
     before = _top1(ToolProposer.load(base, threads=1), held, catalogue)
     after = _top1(ToolProposer.load(tuned, threads=1), held, catalogue)
-    assert after >= before + 0.015 and after >= 0.95, (before, after)
+    assert after >= before + 0.02 and after >= 0.93, (before, after)
     assert ToolProposer.load(tuned).config.segment is False  # a sub-task is ranked whole
     with pytest.raises(ValueError, match="tasks_per_level"):
         ProxyProposerConfig(tasks_per_level=-1)

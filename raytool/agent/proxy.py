@@ -17,6 +17,7 @@ decisions, and timed trace events.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
@@ -106,6 +107,7 @@ class ProxyModel:
             "executor": self.config.executor, "skills": self.config.skills, **argument_settings(self.config.filler),
         }, dataset=dataset, rankings={record["task_id"]: record for record in rankings})  # fmt: skip
         setup = (time.time() - began) / len(tasks)  # dataset, candidates and env, shared by the batch's jobs
+        act = proposer_action if self.config.policy == "proposer" else functools.partial(greedy_action, self.module)
         results = []
         try:
             for index, task in enumerate(tasks):
@@ -115,10 +117,7 @@ class ProxyModel:
                 while not done:
                     t0 = time.time()
                     names = env.candidate_names()
-                    if self.config.policy == "proposer":
-                        action = proposer_action(env, obs)
-                    else:
-                        action = greedy_action(self.module, env, obs)
+                    action = act(env, obs)
                     chosen = names[action] if action < len(names) else "STOP"
                     before = len(env.made)
                     obs, _, terminated, truncated, _ = env.step(action)

@@ -122,10 +122,13 @@ def word_level(tags: Sequence[int], offsets: np.ndarray) -> list[int]:
     """Every piece tagged as the first piece of its word (a piece that starts where the one before it ends is inside
     the same whitespace-delimited word): a sub-task starts and ends at word boundaries, never inside "auto-schedule",
     "BR176-2025-04-03" or "vega-robotics", whatever the tagger says about their later pieces."""
+    outside, inside = TAGS.index("O"), TAGS.index("I")
     out: list[int] = []
     for k, tag in enumerate(tags):
-        same_word = k > 0 and int(offsets[k][0]) == int(offsets[k - 1][1])
-        out.append((TAGS.index("I") if out[-1] != TAGS.index("O") else out[-1]) if same_word else int(tag))
+        if k > 0 and int(offsets[k][0]) == int(offsets[k - 1][1]):  # the word goes on: inside, or outside with it
+            out.append(outside if out[-1] == outside else inside)
+        else:
+            out.append(int(tag))
     return out
 
 

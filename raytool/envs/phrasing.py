@@ -12,7 +12,9 @@ people write them:
   traveller" / "the same traveller" / "this traveller" or a pronoun ("them" for people, "it" for things), a date
   "that day" / "the same date";
 - optional values phrased freely: "with full coverage" / "without full coverage" for booleans, "with room type
-  deluxe", "(room type deluxe)", ", room type deluxe" or the value first ("with deluxe room type") for the others;
+  deluxe", "(room type deluxe)", ", room type deluxe", the value first ("with deluxe room type") or the value
+  alone ("5 GPUs (A100)", ", aisle") for the others;
+- small counts sometimes in words ("one GPU", "for three nights", `NUMBER_WORD`);
 - independent parts reordered: for a `REORDER` share of the requests with several chains, the chains are written
   in a random order (each whole and in its own order), so the part the template puts last may come first.
 
@@ -39,6 +41,9 @@ INDEPENDENT = (". Also, ", ". On another note, ", ". Besides that, ", ". In addi
 OPENERS = ("", "", "", "Please ", "Can you ", "I need you to ")
 PEOPLE = {"traveller", "customer", "payee"}
 REORDER = 0.5  # share of the requests with several chains whose chains are written in a random order
+NUMBER_WORD = 0.25  # share of the integers 0..12 written as a word ("three nights")
+VALUE_ALONE = 0.3  # share of the optional string values written without their parameter's name ("(A100)")
+SMALL_NUMBERS = tuple("zero one two three four five six seven eight nine ten eleven twelve".split())
 
 
 Rendering = tuple[str, list[tuple[int, int]]]  # a request's text and its calls' (start, end) spans
@@ -119,7 +124,7 @@ def _clause(tool: SuiteTool, call: ToolCall, rng: random.Random) -> str:
     shown: dict[str, str] = {}
     for name, value in args.items():
         if not is_result_ref(value):
-            shown[name] = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+            shown[name] = ", ".join(str(v) for v in value) if isinstance(value, list) else _number(value, rng)
             continue
         noun = _noun(tool, name)
         slot = "{" + name + "}"
@@ -153,6 +158,12 @@ def _describe(noun: str, rng: random.Random) -> str:
     return rng.choice((f"that {noun}", f"the same {noun}", f"this {noun}"))
 
 
+def _number(value: Any, rng: random.Random) -> str:
+    """`value` as the text writes it: a small integer sometimes as a word (`NUMBER_WORD`), anything else as is."""
+    small = isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(SMALL_NUMBERS)
+    return SMALL_NUMBERS[value] if small and rng.random() < NUMBER_WORD else str(value)
+
+
 def _extra(name: str, value: Any, rng: random.Random) -> str:
     label = name.replace("_", " ")
     if isinstance(value, bool):
@@ -161,4 +172,7 @@ def _extra(name: str, value: Any, rng: random.Random) -> str:
         return f"the same {label}"
     if isinstance(value, (int, float)):
         return f"{label} of {value}" if rng.random() < 0.3 else f"{label} {value}"
-    return f"{value} {label}" if rng.random() < 0.4 else f"{label} {value}"  # "gold sla tier", "sla tier gold"
+    draw = rng.random()
+    if draw < VALUE_ALONE:
+        return str(value)  # "(A100)", "with aisle", ", gold"
+    return f"{value} {label}" if draw < VALUE_ALONE + 0.3 else f"{label} {value}"  # "gold sla tier", "sla tier gold"

@@ -26,7 +26,7 @@ import torch
 
 from raytool.filler.features import RequestFeatures
 from raytool.filler.model import FillerScorer
-from raytool.filler.normalise import member_at, named_flag, normalise, param_type
+from raytool.filler.normalise import member_at, named_flag, named_member, normalise, param_type
 from raytool.filler.options import EarlierCall, Option, param_text, parameter_options
 from raytool.filler.spans import extract
 from raytool.tools.call import result_ref
@@ -237,9 +237,9 @@ def decide(
     request: str = "",
 ) -> Fill:
     """Greedy assignment by probability (module docstring): each parameter's best usable option; values that do
-    not normalise are skipped (their reason kept), values may not overlap across parameters. A boolean parameter
-    left absent that `request` names ("with full coverage", "no full coverage") takes that value
-    (`normalise.named_flag`)."""
+    not normalise are skipped (their reason kept), values may not overlap across parameters. A parameter left
+    absent takes a value `request` gives in words (`_named`): a boolean it names ("with full coverage", "no full
+    coverage"), an enum member it writes ("an L4", "aisle seats")."""
     ranked = sorted(
         ((float(p), i, k) for i, row in enumerate(probs) for k, p in enumerate(row)), key=lambda t: -t[0]
     )  # fmt: skip
@@ -270,9 +270,10 @@ def decide(
     for i, name in enumerate(names):
         option, value, prob = chosen.get(i, (Option("absent"), None, 0.0))
         schema = props[name] if isinstance(props[name], dict) else {}
-        flag = named_flag(request, name) if option.kind == "absent" and param_type(schema) == "boolean" else None
-        if flag is not None:
-            option, value, prob = Option("value"), flag, 1.0
+        if option.kind == "absent":
+            named = _named(request, name, schema, props, taken)
+            if named is not None:
+                option, value, prob = Option("value"), named, 1.0
         if option.kind == "absent":
             if name in required:
                 missing.append(name)
@@ -280,6 +281,27 @@ def decide(
         arguments[name], scores[name] = value, prob
         rejected.pop(name, None)  # a parameter filled in the end keeps no reason
     return Fill(arguments, tuple(missing), rejected, scores)
+
+
+def _named(request: str, name: str, schema: dict[str, Any], props: dict[str, Any], taken: list) -> Any:
+    """A value the request gives for a parameter the scorer left absent, read from its words: a boolean it names
+    (`named_flag`), or the one enum member it writes that no other value of the call covers (`named_member`; the
+    range is added to `taken`) and that is not also a member of another enum parameter of the tool (which one it
+    is would be a guess). None otherwise."""
+    if param_type(schema) == "boolean":
+        return named_flag(request, name)
+    members = schema.get("enum")
+    if not isinstance(members, list) or not request:
+        return None
+    found = named_member(request, members, taken)
+    if found is None:
+        return None
+    value, start, end = found
+    others = [p.get("enum") or [] for n, p in props.items() if n != name and isinstance(p, dict)]
+    if any(str(value).lower() in {str(m).lower() for m in other} for other in others):
+        return None
+    taken.append((start, end))
+    return value
 
 
 def _value_range(cand, value: Any, schema: dict[str, Any]) -> tuple[int, int]:

@@ -1,6 +1,7 @@
 """Typed normalisation: the text a request gives for a parameter -> the JSON value its schema asks for.
 
-    integer   "85", "1,200", "-3" -> int; "85.0" -> 85; "60-month" -> 60; "eighty" -> not a value
+    integer   "85", "1,200", "-3" -> int; "85.0" -> 85; "60-month" -> 60; a number word up to twenty ("one",
+              "twelve") -> its value; "eighty" -> not a value
     number    "40.7", "1,200.5", "3e-4", "15%" -> float; "45" -> 45 (an integral number stays an int: JSON does
               not tell 45 from 45.0, and "45.0" would misquote the request); the percent sign is dropped, the
               number kept as written (tools state what a percentage means in their own description)
@@ -12,7 +13,8 @@
               date`, or "date" in its name) a date candidate gives its ISO form
     enum      the enum member equal to the text (case-insensitive), else the one member the text contains as
               whole words or that contains the text as whole words ("3" is not in 36); no match -> not a value
-              ("enum"), never the first member by default
+              ("enum"), never the first member by default. A member the request writes without the parameter's
+              name ("an L4", "(A100)", "aisle seats") is read after the scorer (`named_member`)
     array     "a, b and c" -> ["a", "b", "c"], each item normalised by `items`
     object    not read from text (not a value)
 
@@ -23,12 +25,21 @@ and the filler reports them instead of making a value up. Pure functions.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 _NUMBER = re.compile(r"^[-+]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?([eE][-+]?\d+)?$|^[-+]?\.\d+$")
 _UNIT = re.compile(r"^([-+]?[\d,]*\d(?:\.\d+)?)-[A-Za-z]+$")  # "60-month": a number and its unit
 _TRUE = {"true", "yes", "on", "enabled", "enable", "y", "1"}
 _FALSE = {"false", "no", "off", "disabled", "disable", "n", "0"}
+# number words a request writes for small counts ("one A100 GPU", "two travellers"); larger ones are not read
+NUMBER_WORDS = {
+    w: i
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+        "seventeen eighteen nineteen twenty".split()
+    )
+}
 _SPLIT = re.compile(r"\s*(?:,|;|\band\b|\bor\b)\s*")
 # words that name a time relative to the request, never a value of a parameter that does not take a date or time
 RELATIVE_TIME = frozenset("today tomorrow yesterday tonight now currently".split())
@@ -72,11 +83,13 @@ def normalise(text: str, schema: dict[str, Any], name: str = "") -> tuple[Any, s
     kind = param_type(schema)
     if kind == "integer":
         number = as_number(text)
+        number = NUMBER_WORDS.get(text.lower()) if number is None else number
         if number is None or number != int(number):
             return None, "not an integer"
         return int(number), None
     if kind == "number":
         number = as_number(text)
+        number = NUMBER_WORDS.get(text.lower()) if number is None else number
         if number is None:
             return None, "not a number"
         integral = not any(c in _numeral(text) for c in ".eE") and number == int(number)
@@ -118,6 +131,25 @@ def named_flag(text: str, name: str) -> bool | None:
         return None
     before = text.lower()[: found.start()].split()
     return not any(" ".join(before[-len(n.split()) :]) == n for n in _NEGATIONS)
+
+
+# enum members too general to read as a value on their own ("any seats", "all of it", "none of them")
+GENERAL_MEMBERS = frozenset("any all none other default auto".split())
+
+
+def named_member(text: str, members: list[Any], taken: Sequence[tuple[int, int]] = ()) -> tuple[Any, int, int] | None:
+    """The one enum member `text` writes as whole words outside the `taken` character ranges, with its (start,
+    end): a value the request gives without naming its parameter ("an L4", "5 GPUs (A100)", "aisle seats").
+    None when no member or more than one is written, or the one written is too general (`GENERAL_MEMBERS`)."""
+    found = []
+    for member in members:
+        key = str(member)
+        if isinstance(member, bool) or not key.strip() or key.lower() in GENERAL_MEMBERS:
+            continue
+        at = member_at(key, text)
+        if at is not None and not any(at[0] < e and s < at[1] for s, e in taken):
+            found.append((member, *at))
+    return found[0] if len(found) == 1 else None
 
 
 def _takes_time(name: str, schema: dict[str, Any]) -> bool:

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from raytool.envs.build import BuildConfig, build_tasks
-from raytool.envs.phrasing import REORDER, chains_of, natural_query, text_order
+from raytool.envs.phrasing import NUMBER_WORD, REORDER, SMALL_NUMBERS, chains_of, natural_query, text_order
 from raytool.envs.suites import SUITE_NAMES, get_suite
 from raytool.tools.call import is_result_ref
 
@@ -57,7 +57,9 @@ def test_each_span_holds_its_calls_literal_values_and_references_are_described(l
                     label = name.replace("_", " ")
                     assert label in clause and (("no " + label in clause) != value)
                 elif not isinstance(value, list):
-                    assert str(value) in clause, (task.id, name, value, clause)
+                    small = isinstance(value, int) and value < len(SMALL_NUMBERS)
+                    words = [str(value)] + ([SMALL_NUMBERS[value]] if small else [])
+                    assert any(w in clause for w in words), (task.id, name, value, clause)
 
 
 def test_the_same_seed_gives_the_same_text_and_another_seed_usually_another(level4) -> None:
@@ -102,9 +104,10 @@ def test_phrasing_must_be_a_share() -> None:
         BuildConfig(("cpn",), level=2, num_tasks=1, phrasing=1.5)
 
 
-def test_optional_values_are_written_before_or_after_their_name(level4) -> None:
-    """An optional string value (not in the question template) is phrased "{label} {value}" or "{value} {label}":
-    both forms occur, so readers learn either order ("sla tier gold", "gold sla tier")."""
+def test_optional_values_are_written_before_after_or_without_their_name(level4) -> None:
+    """An optional string value (not in the question template) is phrased "{label} {value}", "{value} {label}" or
+    the value alone: all three forms occur, so readers learn either order ("sla tier gold", "gold sla tier") and
+    values people write without the parameter's name ("5 GPUs (A100)")."""
     template, _ = level4
     forms = set()
     for seed, task in enumerate(template.tasks * 4):
@@ -116,5 +119,20 @@ def test_optional_values_are_written_before_or_after_their_name(level4) -> None:
                 if optional and isinstance(value, str) and not is_result_ref(value):
                     label = name.replace("_", " ")
                     forms.add("after" if f"{label} {value}" in clause else "before" if f"{value} {label}" in clause
-                              else clause)  # fmt: skip
-    assert forms == {"after", "before"}
+                              else "alone" if value in clause else clause)  # fmt: skip
+    assert forms == {"after", "before", "alone"}
+
+
+def test_small_counts_are_sometimes_written_as_words(level4) -> None:
+    """An integer 0..12 of a call is written as its word for about `NUMBER_WORD` of the renderings ("one GPU")."""
+    template, _ = level4
+    worded = total = 0
+    for seed, task in enumerate(template.tasks * 4):
+        text, spans = _render(task, seed)
+        for call, (start, end) in zip(task.calls, spans, strict=True):
+            clause = text[start:end]
+            for name, value in (call.arguments or {}).items():
+                if name in TOOLS[call.name].spec.required and type(value) is int and value < len(SMALL_NUMBERS):
+                    total += 1
+                    worded += re.search(rf"\b{SMALL_NUMBERS[value]}\b", clause) is not None
+    assert total >= 20 and abs(worded / total - NUMBER_WORD) <= 0.15, (worded, total)

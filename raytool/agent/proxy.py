@@ -26,13 +26,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from raytool.decider.act import greedy_action, proposer_action
+from raytool.decider.act import greedy_action, planned_greedy_action, proposer_action
 from raytool.decider.candidates import rank_candidates
 from raytool.decider.train import SUMMARY, load_module
 from raytool.envs.decider_env import ToolDeciderEnv, argument_settings
 from raytool.tools.dataset import ToolDataset
 from raytool.tools.spec import ToolSpec
 from raytool.tools.task import Task
+
+POLICIES = ("decider", "planned", "proposer")
 
 
 @dataclass(frozen=True)
@@ -46,9 +48,10 @@ class ProxyConfig:
     executor: `inline` or `process` (sandboxed tool calls).
     filler: a `raytool filler train` checkpoint: argument values are read from the request by it (the decider env's
         `arguments="predicted"`); "" = from the task's calls (dataset tasks' gold calls: an ORACLE).
-    policy: `decider` (the trained decider acts) or `proposer` (no decider: one call per planned sub-task, the
-        proposer's best candidate, `raytool.decider.act.proposer_action`; the `no-decider` ablation). The decider
-        run still gives the env settings (top-p, max steps, encoder).
+    policy: `decider` (the trained decider acts), `planned` (the decider, stopped once it has made one call per
+        planned sub-task, `raytool.decider.act.planned_greedy_action`; the `plan-bounded` ablation) or `proposer`
+        (no decider: one call per planned sub-task, the proposer's best candidate, `proposer_action`; the
+        `no-decider` ablation). The decider run still gives the env settings (top-p, max steps, encoder).
     """
 
     proposer: str
@@ -59,8 +62,8 @@ class ProxyConfig:
     policy: str = "decider"
 
     def __post_init__(self) -> None:
-        if self.policy not in ("decider", "proposer"):
-            raise ValueError(f"policy must be decider or proposer, got {self.policy!r}")
+        if self.policy not in POLICIES:
+            raise ValueError(f"policy must be one of {', '.join(POLICIES)}, got {self.policy!r}")
 
 
 class ProxyModel:
@@ -107,7 +110,13 @@ class ProxyModel:
             "executor": self.config.executor, "skills": self.config.skills, **argument_settings(self.config.filler),
         }, dataset=dataset, rankings={record["task_id"]: record for record in rankings})  # fmt: skip
         setup = (time.time() - began) / len(tasks)  # dataset, candidates and env, shared by the batch's jobs
-        act = proposer_action if self.config.policy == "proposer" else functools.partial(greedy_action, self.module)
+        act = (
+            proposer_action
+            if self.config.policy == "proposer"
+            else functools.partial(
+                planned_greedy_action if self.config.policy == "planned" else greedy_action, self.module
+            )
+        )
         results = []
         try:
             for index, task in enumerate(tasks):

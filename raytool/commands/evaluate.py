@@ -80,7 +80,8 @@ def register(sub) -> None:
     ablate.add_argument("--tools", type=Path, help="tool file or folder, for formats that keep tools apart")
     ablate.add_argument("--out", required=True, type=Path, help="output dir (as `eval agent`), deciders/ retrained")
     agent_arguments(ablate)
-    ablate.add_argument("--variants", default="proxy,no-skills,no-planner,no-decider,no-js,no-tau,rationale-loss",
+    ablate.add_argument("--variants",
+                        default="proxy,no-skills,no-planner,no-decider,plan-bounded,no-js,no-tau,rationale-loss",
                         help="comma-separated ablations (see raytool.evaluation.ablation)")  # fmt: skip
     ablate.add_argument("--subtasks", type=Path, help="training sub-tasks (default: CHECKPOINT/agent/subtasks)")
     ablate.add_argument("--fp", type=Path, help="F_P for retrained deciders (default: CHECKPOINT/fp)")

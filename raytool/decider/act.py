@@ -29,6 +29,14 @@ def proposer_action(env, obs: dict[str, np.ndarray]) -> int:
     return next((slot for slot in range(len(env.candidates)) if not repeats[slot]), env.stop_action)
 
 
+def planned_greedy_action(module, env, obs: dict[str, np.ndarray]) -> int:
+    """The decider bounded by the plan (`ProxyConfig.policy="planned"`): `greedy_action` while fewer calls than the
+    job's planned sub-tasks have been made, then STOP. A job without planned parts acts as `greedy_action`."""
+    if env.planned_calls and len(env.made) >= env.planned_calls:
+        return env.stop_action
+    return greedy_action(module, env, obs)
+
+
 def greedy_action(module, env, obs: dict[str, np.ndarray]) -> int:
     """The decider's action in `env` (a `ToolDeciderEnv`) at `obs`: the argmax of its logits, skipping candidates
     whose call would exactly repeat one already made this episode (`ToolDeciderEnv.repeat_mask`: such a call is not

@@ -9,6 +9,8 @@
     no-planner          no decomposition: each request goes whole to one proxy over all the tools
     no-decider          no RL decider: one call per planned sub-task, the proposer's best candidate for it
                         (`ProxyConfig.policy="proposer"`); what the decider adds over the proposer and the plan
+    plan-bounded        the decider stopped once it has made one call per planned sub-task
+                        (`ProxyConfig.policy="planned"`): its own choices within the plan's budget, no extra calls
     no-js               the proxies' decider retrained with lambda1 = 0 (no JS penalty toward pi_LLM, no sigma bound)
     no-tau              the proxies' decider retrained with lambda2 = 0 (no Kendall-tau term on the critic)
     rationale-loss      the proposer trained with the rationale loss (alpha > 0; the default proposer has alpha = 0,
@@ -29,7 +31,7 @@ from typing import Any
 
 from raytool.agent.agent import AgentConfig
 
-VARIANTS = ("proxy", "no-skills", "no-planner", "no-decider", "no-js", "no-tau", "rationale-loss")
+VARIANTS = ("proxy", "no-skills", "no-planner", "no-decider", "plan-bounded", "no-js", "no-tau", "rationale-loss")
 _RETRAIN = {"no-js": {"lambda1": 0.0}, "no-tau": {"lambda2": 0.0}}
 
 
@@ -63,6 +65,8 @@ def ablation_configs(
             configs[name] = dataclasses.replace(base, decompose=False)
         elif name == "no-decider":
             configs[name] = _with(base, policy="proposer")
+        elif name == "plan-bounded":
+            configs[name] = _with(base, policy="planned")
         elif name in _RETRAIN:
             if subtasks is None:
                 raise ValueError(f"ablation {name!r} retrains the decider: give the training sub-tasks")

@@ -291,3 +291,36 @@ def test_the_proposer_policy_makes_one_call_per_planned_sub_task(cpn_tasks: Path
         assert env.planned_calls == (3 if index == 0 else 0)
         assert len(env.made) == calls and actions[-1] == env.stop_action and len(actions) == calls + 1
         assert all(action != env.stop_action for action in actions[:-1])
+
+
+class _NeverStops:
+    """A stand-in decider module whose logits always put the first allowed candidate above STOP."""
+
+    def forward_inference(self, batch):
+        import torch
+
+        mask = batch["obs"]["action_mask"]
+        logits = torch.arange(mask.shape[-1], 0, -1, dtype=torch.float32)[None].clone()
+        logits[..., -1] = -5.0  # STOP last
+        return {"action_dist_inputs": logits.masked_fill(mask <= 0, -1e9)}
+
+
+def test_the_plan_bounded_decider_stops_after_one_call_per_planned_part(cpn_tasks: Path, tmp_path: Path) -> None:
+    """`planned_greedy_action` (the plan-bounded ablation): a decider that would go on calling is stopped once the job
+    has made one call per planned part; a task without parts is left to the decider (here: it runs to max_steps)."""
+    from raytool.decider.act import greedy_action, planned_greedy_action
+    from raytool.tools.dataset import ToolDataset
+
+    dataset = ToolDataset.load(cpn_tasks)
+    job, free = dataset.tasks[:2]
+    rankings = {job.id: _ranking(job, parts=2), free.id: _ranking(free)}
+    env = ToolDeciderEnv({"tasks": "", "candidate_source": "memory", "max_steps": 5}, dataset=ToolDataset(
+        dataset.tools, [job, free]), rankings=rankings)  # fmt: skip
+    module = _NeverStops()
+    for policy, index, calls in ((planned_greedy_action, 0, 2), (greedy_action, 0, 5), (planned_greedy_action, 1, 5)):
+        obs, _ = env.reset(options={"task_index": index})
+        done = False
+        while not done:
+            obs, _, terminated, truncated, _ = env.step(policy(module, env, obs))
+            done = terminated or truncated
+        assert len(env.made) == calls, (policy.__name__, index, len(env.made))

@@ -99,6 +99,29 @@ def test_a_boolean_the_scorer_left_absent_is_read_from_its_name_in_the_request()
     assert decide(list(props), props, ["car_id"], options, probs).arguments == {"car_id": "CR-1"}  # no request text
 
 
+def test_an_enum_member_the_request_writes_is_read_for_a_parameter_left_absent() -> None:
+    """ "9 free aisle seats in business": the scorer left `position` and `cabin` absent (people write the member
+    without the parameter's name); each takes its one written member. Not when the member is taken by another
+    parameter's value, is written twice over (two members), is general ("any"), or belongs to two parameters."""
+    props = {
+        "flight_id": {"type": "string"},
+        "cabin": {"enum": ["economy", "business"]},
+        "position": {"enum": ["any", "window", "aisle"]},
+    }
+    options = [[Option("absent"), _value("BR1", 0)], [Option("absent")], [Option("absent")]]
+    probs = [np.array([0.1, 0.9]), np.array([1.0]), np.array([1.0])]
+    fill = decide(list(props), props, ["flight_id"], options, probs, "BR1: 9 free aisle seats in business")
+    assert fill.arguments == {"flight_id": "BR1", "cabin": "business", "position": "aisle"}
+    assert decide(list(props), props, [], options, probs, "BR1: any seats").arguments == {"flight_id": "BR1"}
+    two = decide(list(props), props, [], options, probs, "BR1 in business or economy, window")
+    assert two.arguments == {"flight_id": "BR1", "position": "window"}  # cabin: which of the two is a guess
+    taken = [[Option("absent"), _value("business", 0)], [Option("absent")], [Option("absent")]]
+    assert "cabin" not in decide(list(props), props, [], taken, probs, "business class").arguments
+    shared = {**props, "fare": {"enum": ["economy", "business"]}}
+    opts4, probs4 = [*options, [Option("absent")]], [*probs, np.array([1.0])]
+    assert decide(list(shared), shared, [], opts4, probs4, "BR1 in business").arguments == {"flight_id": "BR1"}
+
+
 def test_an_enum_value_inside_a_longer_candidate_uses_only_its_own_words() -> None:
     """ "sized for a small training workload": `workload` reads "training" from the candidate "small training";
     `scale` must still get "small" from it (the old rule reserved the whole candidate and left `scale` missing)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from raytool.filler.normalise import named_flag, normalise
+from raytool.filler.normalise import named_flag, named_member, normalise
 
 
 @pytest.mark.parametrize(
@@ -93,3 +93,27 @@ def test_a_flag_named_in_the_request(text, value) -> None:
 
 def test_a_one_word_flag_is_not_read_by_name() -> None:
     assert named_flag("a refundable fare", "refundable") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "schema", "value"),
+    [
+        ("one", {"type": "integer"}, 1),
+        ("Twelve", {"type": "integer"}, 12),
+        ("zero", {"type": "number"}, 0),
+        ("eighty", {"type": "integer"}, None),  # larger counts are not read from words
+        ("one A100", {"type": "integer"}, None),
+    ],
+)
+def test_small_number_words(text, schema, value) -> None:
+    got, reason = normalise(text, schema)
+    assert (got, reason is None) == (value, value is not None)
+
+
+def test_named_member_reads_one_whole_word_member_outside_taken_ranges() -> None:
+    members = ["any", "window", "aisle", "middle"]
+    assert named_member("9 free aisle seats", members) == ("aisle", 7, 12)
+    assert named_member("9 free aisle seats", members, taken=[(5, 13)]) is None  # another value took it
+    assert named_member("a window or an aisle seat", members) is None  # two members: which one is a guess
+    assert named_member("any seat, the aisles", members) is None  # "any" is general; "aisles" is not "aisle"
+    assert named_member("a seat in the middle", ["middle"]) == ("middle", 14, 20)

@@ -12,6 +12,10 @@ in the order of its schema:
      A slot that is itself a reference to gold call j binds to the trajectory call matched to gold call j
      (omitted if none yet).
   3. otherwise the parameter is left out (a missing required one makes the call malformed).
+
+With `stated_first` (the decider env's predicted arguments: the slots are what the request states), a literal slot
+value comes before the kind match: a ticker the request names is never replaced by the first ticker of an earlier
+output (a failed "sell BLZE" followed by a positions lookup must not sell the account's first position).
 """
 
 from __future__ import annotations
@@ -58,12 +62,14 @@ def bind_arguments(
     slots: dict[str, Any],
     history: Sequence[PastCall],
     gold_to_trajectory: dict[int, int] | None = None,
+    stated_first: bool = False,
 ) -> dict[str, Any]:
     """Arguments for `spec` under the rules of the module docstring; references point into `history`."""
     arguments: dict[str, Any] = {}
     for name, schema in spec.properties.items():
         kind = schema.get(KIND_KEY)
-        ref = latest_of_kind(history, kind) if kind else None
+        stated = stated_first and name in slots and not is_result_ref(slots[name])
+        ref = latest_of_kind(history, kind) if kind and not stated else None
         if ref is not None:
             arguments[name] = ref
         elif name in slots:

@@ -279,7 +279,7 @@ class ToolDeciderEnv(gym.Env):
         cand = self.candidates[slot]
         spec = self.dataset.tools[self._macro(cand).tools[0]] if self.is_macro(slot) else self.specs[cand]
         mapping = self.breakdown.gold_to_trajectory
-        arguments = bind_arguments(spec, self._slots(spec), self.history, mapping)
+        arguments = bind_arguments(spec, self._slots(spec), self.history, mapping, self.filler is not None)
         resolved = arguments
         if self.executes:
             try:
@@ -290,7 +290,7 @@ class ToolDeciderEnv(gym.Env):
 
     def _call(self, spec) -> None:
         mapping = self.breakdown.gold_to_trajectory
-        arguments = bind_arguments(spec, self._slots(spec), self.history, mapping)
+        arguments = bind_arguments(spec, self._slots(spec), self.history, mapping, self.filler is not None)
         output, status, resolved = None, VALID, arguments
         try:
             if self.executes:
@@ -401,7 +401,9 @@ class ToolDeciderEnv(gym.Env):
     def _fillable(self, spec) -> float:
         if not spec.required:
             return 1.0
-        args = bind_arguments(spec, self._slots(spec), self.history, self.breakdown.gold_to_trajectory)
+        args = bind_arguments(
+            spec, self._slots(spec), self.history, self.breakdown.gold_to_trajectory, self.filler is not None
+        )
         return sum(p in args for p in spec.required) / len(spec.required)
 
     # -- baselines -------------------------------------------------------------------------------------------

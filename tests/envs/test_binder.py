@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from raytool.envs.binder import UnresolvedReference, resolve_arguments
+from raytool.envs.binder import PastCall, UnresolvedReference, bind_arguments, resolve_arguments
 from raytool.tools.call import result_ref
+from raytool.tools.spec import ToolSpec
 
 OUTPUTS = [{"booking": {"id": "B-7", "seats": [{"no": "12A"}]}}, None]
 
@@ -32,3 +33,24 @@ def test_a_reference_to_a_missing_output_field_is_a_typed_error_naming_the_argum
         resolve_arguments(arguments, OUTPUTS)
     assert info.value.field == field and words in info.value.message
     assert isinstance(info.value, LookupError)  # rollouts count it as a malformed call
+
+
+TICKER = {"type": "string", "x-kind": "ticker"}
+SELL = ToolSpec("sell", "Sell shares", {"type": "object", "properties": {"ticker": TICKER}, "required": ["ticker"]})
+POSITIONS = ToolSpec(
+    "positions",
+    "An account's positions",
+    {"type": "object", "properties": {}},
+    returns={"type": "object", "properties": {"positions": {"type": "array", "items": {
+        "type": "object", "properties": {"ticker": TICKER}}}}},
+)  # fmt: skip
+
+
+def test_a_value_the_request_states_comes_before_an_earlier_outputs_field_of_its_kind_when_asked() -> None:
+    """Predicted arguments (`stated_first`): "sell BLZE" after a positions lookup sells BLZE, not the account's first
+    position; without a stated value ("sell it") the kind match still binds; gold slots keep the kind match first."""
+    history = [PastCall(POSITIONS, True, {"positions": [{"ticker": "KRNL"}]})]
+    first = result_ref(0, "positions[0].ticker")
+    assert bind_arguments(SELL, {"ticker": "BLZE"}, history) == {"ticker": first}
+    assert bind_arguments(SELL, {"ticker": "BLZE"}, history, stated_first=True) == {"ticker": "BLZE"}
+    assert bind_arguments(SELL, {}, history, stated_first=True) == {"ticker": first}

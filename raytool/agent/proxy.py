@@ -35,6 +35,7 @@ from raytool.tools.spec import ToolSpec
 from raytool.tools.task import Task
 
 POLICIES = ("decider", "planned", "proposer")
+_DECIDER_ACTS = {"decider": greedy_action, "planned": planned_greedy_action}  # the policies the decider acts in
 
 
 @dataclass(frozen=True)
@@ -110,13 +111,8 @@ class ProxyModel:
             "executor": self.config.executor, "skills": self.config.skills, **argument_settings(self.config.filler),
         }, dataset=dataset, rankings={record["task_id"]: record for record in rankings})  # fmt: skip
         setup = (time.time() - began) / len(tasks)  # dataset, candidates and env, shared by the batch's jobs
-        act = (
-            proposer_action
-            if self.config.policy == "proposer"
-            else functools.partial(
-                planned_greedy_action if self.config.policy == "planned" else greedy_action, self.module
-            )
-        )
+        policy = self.config.policy
+        act = proposer_action if policy == "proposer" else functools.partial(_DECIDER_ACTS[policy], self.module)
         results = []
         try:
             for index, task in enumerate(tasks):

@@ -13,9 +13,12 @@ in the order of its schema:
      (omitted if none yet).
   3. otherwise the parameter is left out (a missing required one makes the call malformed).
 
-With `stated_first` (the decider env's predicted arguments: the slots are what the request states), a literal slot
-value comes before the kind match: a ticker the request names is never replaced by the first ticker of an earlier
-output (a failed "sell BLZE" followed by a positions lookup must not sell the account's first position).
+With `stated_first` (the decider env's predicted arguments: the slots are what the filler read off the request), a
+literal slot value comes before a kind match that points into a list (`positions[0].ticker`: the first of many is a
+guess): a ticker the request names is not replaced by an earlier output's first position (a failed "sell BLZE"
+followed by a positions lookup must not sell the account's first holding). A kind match on a single field still
+comes first: the filler may read a literal off another clause where the request means an earlier output ("the
+tenant from step 1"); letting every literal win broke those (docs/agent.md).
 """
 
 from __future__ import annotations
@@ -69,7 +72,9 @@ def bind_arguments(
     for name, schema in spec.properties.items():
         kind = schema.get(KIND_KEY)
         stated = stated_first and name in slots and not is_result_ref(slots[name])
-        ref = latest_of_kind(history, kind) if kind and not stated else None
+        ref = latest_of_kind(history, kind) if kind else None
+        if ref is not None and stated and "[" in ref.get("path", ""):  # a list's first element: the request wins
+            ref = None
         if ref is not None:
             arguments[name] = ref
         elif name in slots:

@@ -37,7 +37,9 @@ def test_only_values_the_request_states_are_kept_each_drop_with_its_reason() -> 
     empty = {"city": "not a value", "extras": "not a value"}
     assert stated_arguments({"city": None, "extras": []}, BOOK, QUERY)[1] == empty
     assert stated_arguments({"city": "Paris"}, BOOK, QUERY) == ({}, {"city": "not stated"})  # made up
-    assert stated_arguments({"seats": "three"}, BOOK, "three seats")[1] == {"seats": "not an integer"}
+    assert stated_arguments({"seats": "three"}, BOOK, "three seats") == ({"seats": 3}, {})  # a number word, stated
+    assert stated_arguments({"seats": "three"}, BOOK, "two seats")[1] == {"seats": "not stated"}
+    assert stated_arguments({"seats": "eighty"}, BOOK, "eighty seats")[1] == {"seats": "not an integer"}
 
 
 def test_the_teachers_json_is_read_after_the_prefill_and_repaired_when_cut_off() -> None:

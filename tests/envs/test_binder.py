@@ -48,9 +48,14 @@ POSITIONS = ToolSpec(
 
 def test_a_value_the_request_states_comes_before_an_earlier_outputs_field_of_its_kind_when_asked() -> None:
     """Predicted arguments (`stated_first`): "sell BLZE" after a positions lookup sells BLZE, not the account's first
-    position; without a stated value ("sell it") the kind match still binds; gold slots keep the kind match first."""
+    position; without a stated value ("sell it") the kind match still binds; gold slots keep the kind match first;
+    a kind match on a single field (not into a list) still comes before a stated value."""
     history = [PastCall(POSITIONS, True, {"positions": [{"ticker": "KRNL"}]})]
     first = result_ref(0, "positions[0].ticker")
     assert bind_arguments(SELL, {"ticker": "BLZE"}, history) == {"ticker": first}
     assert bind_arguments(SELL, {"ticker": "BLZE"}, history, stated_first=True) == {"ticker": "BLZE"}
     assert bind_arguments(SELL, {}, history, stated_first=True) == {"ticker": first}
+    quote = ToolSpec("quote", "A quote", {"type": "object", "properties": {}},
+                     returns={"type": "object", "properties": {"ticker": TICKER}})  # fmt: skip
+    single = [PastCall(quote, True, {"ticker": "ACME"})]
+    assert bind_arguments(SELL, {"ticker": "BLZE"}, single, stated_first=True) == {"ticker": result_ref(0, "ticker")}

@@ -34,8 +34,8 @@ from raytool.tools.dataset import ToolDataset
 from raytool.tools.spec import ToolSpec
 from raytool.tools.task import Task
 
-POLICIES = ("decider", "planned", "proposer")
 _DECIDER_ACTS = {"decider": greedy_action, "planned": planned_greedy_action}  # the policies the decider acts in
+POLICIES = (*_DECIDER_ACTS, "proposer")
 
 
 @dataclass(frozen=True)

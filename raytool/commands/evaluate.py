@@ -80,9 +80,8 @@ def register(sub) -> None:
     ablate.add_argument("--tools", type=Path, help="tool file or folder, for formats that keep tools apart")
     ablate.add_argument("--out", required=True, type=Path, help="output dir (as `eval agent`), deciders/ retrained")
     agent_arguments(ablate)
-    ablate.add_argument("--variants",
-                        default="proxy,no-skills,no-planner,no-decider,plan-bounded,no-js,no-tau,rationale-loss",
-                        help="comma-separated ablations (see raytool.evaluation.ablation)")  # fmt: skip
+    ablate.add_argument("--variants", default="",
+                        help="comma-separated ablations (default: all of ablation.VARIANTS)")  # fmt: skip
     ablate.add_argument("--subtasks", type=Path, help="training sub-tasks (default: CHECKPOINT/agent/subtasks)")
     ablate.add_argument("--fp", type=Path, help="F_P for retrained deciders (default: CHECKPOINT/fp)")
     ablate.add_argument("--rationale-proposer", type=Path, help="a proposer trained with the rationale loss")
@@ -265,7 +264,7 @@ def _teacher_prompt(args: argparse.Namespace, dataset, candidates, given_file: P
 
 
 def _eval_ablation(args: argparse.Namespace) -> int:
-    from raytool.evaluation.ablation import ablation_configs
+    from raytool.evaluation.ablation import VARIANTS, ablation_configs
     from raytool.evaluation.agent import evaluate_agent, sample_tasks
     from raytool.evaluation.proposer import load_eval_data
     from raytool.paths import cache_dir
@@ -274,7 +273,7 @@ def _eval_ablation(args: argparse.Namespace) -> int:
     dataset = sample_tasks(load_eval_data(args.data, args.format, args.tools, skip_bad=args.skip_bad), args.limit,
                            args.seed)  # fmt: skip
     config, teacher = agent_runtime(args)
-    variants = tuple(v.strip() for v in args.variants.split(",") if v.strip())
+    variants = tuple(v.strip() for v in args.variants.split(",") if v.strip()) or VARIANTS
     configs = ablation_configs(config, args.subtasks or root / "agent" / "subtasks", args.fp or root / "fp", args.out,
                                args.rationale_proposer, args.unskilled_decider, variants)  # fmt: skip
     meta = {"data": str(args.data), "format": args.format, "variants": configs}

@@ -170,6 +170,7 @@ class ToolDeciderEnv(gym.Env):
         self._unit_vecs = bool(len(norms)) and bool(np.allclose(norms, 1.0, atol=1e-3))
         self.executor = _make_executor(self.config.executor)
         self.filler = _load_filler(self.config.filler) if self.config.arguments == "predicted" else None
+        self._stated_first = self.filler is not None  # values the request states (`binder.bind_arguments`)
         self._predicted: dict[tuple[int, str], dict[str, Any]] = {}  # (task, tool) -> the filler's values
         p, d = self.config.top_p, self.features.dim
         self.obs_dim = observation_size(d, p)
@@ -279,7 +280,7 @@ class ToolDeciderEnv(gym.Env):
         cand = self.candidates[slot]
         spec = self.dataset.tools[self._macro(cand).tools[0]] if self.is_macro(slot) else self.specs[cand]
         mapping = self.breakdown.gold_to_trajectory
-        arguments = bind_arguments(spec, self._slots(spec), self.history, mapping, self.filler is not None)
+        arguments = bind_arguments(spec, self._slots(spec), self.history, mapping, self._stated_first)
         resolved = arguments
         if self.executes:
             try:
@@ -290,7 +291,7 @@ class ToolDeciderEnv(gym.Env):
 
     def _call(self, spec) -> None:
         mapping = self.breakdown.gold_to_trajectory
-        arguments = bind_arguments(spec, self._slots(spec), self.history, mapping, self.filler is not None)
+        arguments = bind_arguments(spec, self._slots(spec), self.history, mapping, self._stated_first)
         output, status, resolved = None, VALID, arguments
         try:
             if self.executes:
@@ -402,7 +403,7 @@ class ToolDeciderEnv(gym.Env):
         if not spec.required:
             return 1.0
         args = bind_arguments(
-            spec, self._slots(spec), self.history, self.breakdown.gold_to_trajectory, self.filler is not None
+            spec, self._slots(spec), self.history, self.breakdown.gold_to_trajectory, self._stated_first
         )
         return sum(p in args for p in spec.required) / len(spec.required)
 

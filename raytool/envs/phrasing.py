@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from raytool.envs.suite import SuiteTool
+from raytool.filler.normalise import NUMBER_WORDS
 from raytool.tools.call import ToolCall, is_result_ref
 
 KIND_KEY = "x-kind"
@@ -43,7 +44,7 @@ PEOPLE = {"traveller", "customer", "payee"}
 REORDER = 0.5  # share of the requests with several chains whose chains are written in a random order
 NUMBER_WORD = 0.25  # share of the integers 0..12 written as a word ("three nights")
 VALUE_ALONE = 0.3  # share of the optional string values written without their parameter's name ("(A100)")
-SMALL_NUMBERS = tuple("zero one two three four five six seven eight nine ten eleven twelve".split())
+SMALL_NUMBERS = tuple(NUMBER_WORDS)[:13]  # "zero" .. "twelve": the words the filler reads back
 
 
 Rendering = tuple[str, list[tuple[int, int]]]  # a request's text and its calls' (start, end) spans

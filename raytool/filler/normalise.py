@@ -73,6 +73,13 @@ def as_number(text: str) -> float | None:
     return float(text.replace(",", ""))
 
 
+def _count(text: str) -> float | None:
+    """The number `text` writes in digits (`as_number`) or as a word up to twenty (`NUMBER_WORDS`); None otherwise.
+    Only values read this way: the candidates' number features stay `as_number`'s, as the scorer was trained."""
+    number = as_number(text)
+    return NUMBER_WORDS.get(text.lower()) if number is None else number
+
+
 def normalise(text: str, schema: dict[str, Any], name: str = "") -> tuple[Any, str | None]:
     """(value, None) or (None, reason): see the module docstring."""
     text = text.strip()
@@ -82,14 +89,12 @@ def normalise(text: str, schema: dict[str, Any], name: str = "") -> tuple[Any, s
         return _enum(text, schema["enum"])
     kind = param_type(schema)
     if kind == "integer":
-        number = as_number(text)
-        number = NUMBER_WORDS.get(text.lower()) if number is None else number
+        number = _count(text)
         if number is None or number != int(number):
             return None, "not an integer"
         return int(number), None
     if kind == "number":
-        number = as_number(text)
-        number = NUMBER_WORDS.get(text.lower()) if number is None else number
+        number = _count(text)
         if number is None:
             return None, "not a number"
         integral = not any(c in _numeral(text) for c in ".eE") and number == int(number)

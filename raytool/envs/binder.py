@@ -15,14 +15,17 @@ in the order of its schema:
 
 With `stated_first` (the decider env's predicted arguments: the slots are what the filler read off the request), a
 literal slot value comes before a kind match that points into a list (`positions[0].ticker`: the first of many is a
-guess): a ticker the request names is not replaced by an earlier output's first position (a failed "sell BLZE"
-followed by a positions lookup must not sell the account's first holding). A kind match on a single field still
-comes first: the filler may read a literal off another clause where the request means an earlier output ("the
-tenant from step 1"); letting every literal win broke those (docs/agent.md).
+guess) when the literal is written like the list's value (`same_shape`: "BLZE" and "KRNL" are both a word in
+capitals): a ticker the request names is not replaced by an earlier output's first position (a failed "sell BLZE"
+followed by a positions lookup must not sell the account's first holding), while a literal of another shape is the
+filler's misreading and the earlier output wins ("tr-104" is no city, "2025-09-29" no flight id). A kind match on a
+single field still comes first: the filler may read a literal off another clause where the request means an
+earlier output ("the tenant from step 1"); letting every literal win broke those (docs/agent.md).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -73,8 +76,8 @@ def bind_arguments(
         kind = schema.get(KIND_KEY)
         stated = stated_first and name in slots and not is_result_ref(slots[name])
         ref = latest_of_kind(history, kind) if kind else None
-        if ref is not None and stated and "[" in ref.get("path", ""):  # a list's first element: the request wins
-            ref = None
+        if ref is not None and stated and "[" in ref.get("path", "") and same_shape(slots[name], _value(history, ref)):
+            ref = None  # a list's first element is a guess: the request's value of the same shape wins
         if ref is not None:
             arguments[name] = ref
         elif name in slots:
@@ -86,6 +89,29 @@ def bind_arguments(
             else:
                 arguments[name] = value
     return arguments
+
+
+def same_shape(a: Any, b: Any) -> bool:
+    """Whether two values are written alike: the same type and, for strings, the same pattern of character classes
+    (runs of capitals, small letters, digits; other characters kept): "BLZE" ~ "KRNL", "tr-104" ~ "tr-101",
+    "Singapore" ~ "Madrid", but not "tr-104" ~ "Singapore" nor "2025-09-29" ~ "BR176-2025-09-29"."""
+    if isinstance(a, str) and isinstance(b, str):
+        return _shape(a) == _shape(b)
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (a, b))
+    return type(a) is type(b) or numbers
+
+
+def _shape(text: str) -> str:
+    classes = ("A" if c.isupper() else "a" if c.isalpha() else "9" if c.isdigit() else c for c in text)
+    return re.sub(r"(.)\1+", r"\1", "".join(classes))
+
+
+def _value(history: Sequence[PastCall], ref: dict[str, Any]) -> Any:
+    """The value a reference from `latest_of_kind` points at (None if it cannot be read)."""
+    try:
+        return resolve_path(history[ref[REF_KEY]].output, ref.get("path", ""))
+    except (KeyError, IndexError, TypeError):
+        return None
 
 
 def latest_of_kind(history: Sequence[PastCall], kind: str) -> dict[str, Any] | None:

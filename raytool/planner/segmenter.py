@@ -11,8 +11,13 @@ states of both, their product and seven word features of the pair (`pair_feature
 — "that", "the same", "it", "their" —, does the noun it refers to ("that *traveller*") occur in the earlier one, how
 far apart they are, how many words they share, does the connector before the later one start something new —
 "Also", "On another note" — or continue — "then", "once that's done") through a two-layer MLP). Sub-tasks are the
-B-I runs, mapped back to character spans through the tokenizer's offsets. Domains are not the segmenter's job: the
-planner routes each sub-task.
+B-I runs, mapped back to character spans through the tokenizer's offsets. A sub-task depends on the earlier one whose
+pair score is highest, when it reaches the threshold (`max_dependencies` = 1, `strongest`): in the builder's tasks
+1.6% of calls use two earlier outputs, while pairs read one by one link a chain's later call to every call of the
+chain ("show that demand" after "file a demand" and "set the priority of that demand" scores high on both). On fresh
+builder requests (seed 7000, 360 requests) that took dependency accuracy from 0.895 (every pair above the
+threshold) to 0.948. Neighbouring B-I runs with no connector between them are one sub-task (`joined`). Domains
+are not the segmenter's job: the planner routes each sub-task.
 
 Trained (`raytool.planner.segmenter_train`) on builder requests whose sub-task spans and dependencies are known:
 template and varied phrasings (`raytool.envs.phrasing`) of levels 2-4 over the suites.
@@ -33,6 +38,10 @@ PAIR_FEATURES = 7
 _INDEPENDENT = re.compile(r"\b(also|besides|another note|in addition|separately|meanwhile|additionally|apart from)\b")
 _CONTINUES = re.compile(r"\b(then|after that|once|afterwards|next|finally)\b")
 _WORD = re.compile(r"[a-z0-9]+(?:[.-][a-z0-9]+)*")
+_CONNECTOR = re.compile(
+    r"[,;:.?!]|\b(?:and|then|also|plus|or|after|afterwards|once|next|finally|besides|meanwhile|separately|additionally)\b",
+    re.I,
+)
 _CUE = re.compile(r"\b(?:that|the same|this|those|these|its|their|the)\s+([a-z]+)")
 _PRONOUNS = {"it", "its", "them", "their", "they", "that", "there", "same", "this", "those"}
 CHECKPOINT = "segmenter.pt"
@@ -149,13 +158,30 @@ def decode_tags(tags: Sequence[int], offsets: np.ndarray) -> list[tuple[int, int
     return [(a, b) for a, b in spans]
 
 
+def joined(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """`spans` with neighbours merged where the text between them is no connector: neither a punctuation mark nor a
+    joining word ("and", "then", "also", "plus", ...). The O tag marks connectors, and every boundary the builder
+    writes has one, so a boundary without one ("schedule" | "it automatically" | "using the balanced strategy",
+    "accept the" | "quote") is the tagger's error on wording it has not seen, not a second action."""
+    out: list[list[int]] = []
+    for start, end in spans:
+        if out and not _CONNECTOR.search(text[out[-1][1] - 1 : start]):  # a span ends with its word's punctuation
+            out[-1][1] = end
+        else:
+            out.append([start, end])
+    return [(a, b) for a, b in out]
+
+
 class Segmenter:
     """A trained segmenter (module docstring)."""
 
-    def __init__(self, head, encoder: TokenEncoder | None = None, threshold: float = 0.5) -> None:
+    def __init__(
+        self, head, encoder: TokenEncoder | None = None, threshold: float = 0.5, max_dependencies: int = 1
+    ) -> None:
         self.head = head.eval()
         self.encoder = encoder or TokenEncoder()
         self.threshold = threshold
+        self.max_dependencies = max_dependencies
 
     @classmethod
     def load(cls, directory: str | Path, encoder: TokenEncoder | None = None) -> Segmenter:
@@ -165,7 +191,7 @@ class Segmenter:
         meta = json.loads((directory / META).read_text())
         head = build_head(meta["dim"], meta["hidden"])
         head.load_state_dict(torch.load(directory / CHECKPOINT, weights_only=True))
-        return cls(head, encoder, meta.get("threshold", 0.5))
+        return cls(head, encoder, meta.get("threshold", 0.5), meta.get("max_dependencies", 1))
 
     def segment(self, texts: Sequence[str], batch_size: int = 16) -> list[list[Segment]]:
         """The segments of every request (module docstring)."""
@@ -184,7 +210,7 @@ class Segmenter:
         with torch.inference_mode():
             logits, states = self.head(torch.from_numpy(vectors)[None])
             tags = logits[0].argmax(-1).tolist()
-            spans = decode_tags(tags, offsets)
+            spans = joined(text, decode_tags(tags, offsets))
             pooled = [states[0][_pieces(offsets, a, b)].mean(0) for a, b in spans]
             segments = []
             for j, (a, b) in enumerate(spans):
@@ -195,10 +221,16 @@ class Segmenter:
                         [pair_features(text[spans[i][0] : spans[i][1]], text[a:b], j - i, gap) for i in range(j)]
                     )
                     logits = self.head.pair_logits(torch.stack(pooled[:j]), pooled[j].expand(j, -1), features)
-                    scores = torch.sigmoid(logits)
-                    deps = tuple(i for i in range(j) if float(scores[i]) >= self.threshold)
+                    deps = strongest(torch.sigmoid(logits).tolist(), self.threshold, self.max_dependencies)
                 segments.append(Segment(text[a:b], a, b, deps))
         return [_trimmed(text, segment) for segment in segments]
+
+
+def strongest(scores: Sequence[float], threshold: float, limit: int) -> tuple[int, ...]:
+    """The earlier sub-tasks a sub-task depends on: those whose pair score reaches `threshold`, the `limit` best of
+    them (0 = no limit), in text order."""
+    above = sorted((i for i, score in enumerate(scores) if score >= threshold), key=lambda i: -scores[i])
+    return tuple(sorted(above[:limit] if limit else above))
 
 
 def _trimmed(text: str, segment: Segment) -> Segment:

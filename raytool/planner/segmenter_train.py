@@ -130,8 +130,9 @@ def train_segmenter(
     segmenter = Segmenter(head, encoder)
     metrics = evaluate_segmenter(segmenter, [examples[i] for i in test], [encoded[i] for i in test])
     log("[segmenter] held out: " + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()))
-    meta = {"dim": int(encoded[0][0].shape[1]), "hidden": config.hidden, "threshold": 0.5, "metrics": metrics,
-            "config": asdict(config), "requests": len(examples), "seconds": round(time.perf_counter() - start, 1),
+    meta = {"dim": int(encoded[0][0].shape[1]), "hidden": config.hidden, "threshold": segmenter.threshold,
+            "max_dependencies": segmenter.max_dependencies, "metrics": metrics, "config": asdict(config),
+            "requests": len(examples), "seconds": round(time.perf_counter() - start, 1),
             "encoder": "all-MiniLM-L6-v2"}  # fmt: skip
     with atomic_dir(out_dir) as tmp:
         torch.save(head.state_dict(), tmp / CHECKPOINT)

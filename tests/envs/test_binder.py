@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from raytool.envs.binder import PastCall, UnresolvedReference, bind_arguments, resolve_arguments
+from raytool.envs.binder import PastCall, UnresolvedReference, bind_arguments, resolve_arguments, same_shape
 from raytool.tools.call import result_ref
 from raytool.tools.spec import ToolSpec
 
@@ -59,3 +59,21 @@ def test_a_value_the_request_states_comes_before_an_earlier_outputs_field_of_its
                      returns={"type": "object", "properties": {"ticker": TICKER}})  # fmt: skip
     single = [PastCall(quote, True, {"ticker": "ACME"})]
     assert bind_arguments(SELL, {"ticker": "BLZE"}, single, stated_first=True) == {"ticker": result_ref(0, "ticker")}
+
+
+def test_a_stated_value_written_unlike_the_lists_value_is_a_misreading_and_the_earlier_output_wins() -> None:
+    """The filler read a traveller id or a date where the request means an earlier list's first element ("the
+    weather for the first of them", "a fare for the first flight"): the kind match binds, not the misreading."""
+    history = [PastCall(POSITIONS, True, {"positions": [{"ticker": "KRNL"}]})]
+    first = result_ref(0, "positions[0].ticker")
+    assert bind_arguments(SELL, {"ticker": "tr-104"}, history, stated_first=True) == {"ticker": first}
+    assert bind_arguments(SELL, {"ticker": "2025-09-29"}, history, stated_first=True) == {"ticker": first}
+    assert bind_arguments(SELL, {"ticker": "ACME"}, history, stated_first=True) == {"ticker": "ACME"}
+
+
+def test_values_of_the_same_shape() -> None:
+    assert same_shape("BLZE", "KRNL") and same_shape("tr-104", "tr-1") and same_shape("Singapore", "Madrid")
+    assert same_shape("eu-west", "ap-east") and same_shape(3, 4.5) and same_shape("BR176-2025-09-29", "AF1-2025-1-2")
+    assert not same_shape("tr-104", "Singapore") and not same_shape("2025-09-29", "BR176-2025-09-29")
+    assert not same_shape("network", "eu-west") and not same_shape("RTX Value", "RTXV") and not same_shape("3", 3)
+    assert not same_shape(True, 1) and not same_shape(2, False) and not same_shape(None, "x")

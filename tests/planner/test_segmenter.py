@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from raytool.planner.planner import PlannerConfig, plan_episode, segmenter_plan
-from raytool.planner.segmenter import Segment, decode_tags
+from raytool.planner.segmenter import Segment, decode_tags, joined, strongest
 from raytool.planner.segmenter_train import SegmenterTrainConfig, piece_tags
 
 O, B, I = 0, 1, 2  # noqa: E741  (the tag names)
@@ -28,6 +28,27 @@ def test_decode_tags_reads_whole_words() -> None:
     # the tagger starts a sub-task at "robotics" and at "schedule", and leaves "-" out
     tags = [B, O, B, I, I, O, O, B, O, B, I]
     assert [text[a:b] for a, b in decode_tags(tags, offsets)] == ["vega-robotics needs it,", "auto-schedule it"]
+
+
+def test_a_sub_task_depends_on_its_strongest_link_above_the_threshold() -> None:
+    scores = [0.9, 0.95, 0.2, 0.6]
+    assert strongest(scores, 0.5, 1) == (1,)  # the best, not the nearest (3) nor the first (0)
+    assert strongest(scores, 0.5, 2) == (0, 1)  # the two best, in text order
+    assert strongest(scores, 0.5, 0) == (0, 1, 3)  # no limit: every pair above the threshold
+    assert strongest(scores, 0.96, 1) == ()
+    assert strongest([], 0.5, 1) == ()
+
+
+def test_neighbouring_spans_without_a_connector_between_them_are_one_sub_task() -> None:
+    text = "File a demand and schedule it automatically using the balanced strategy, then accept the quote."
+    spans = [(0, 13), (18, 26), (44, 72), (78, 88), (89, 95)]  # "schedule" | "using ..."; "accept the" | "quote."
+    assert [text[a:b] for a, b in joined(text, spans)] == [
+        "File a demand", "schedule it automatically using the balanced strategy,", "accept the quote."
+    ]  # fmt: skip
+    kept = [(0, 13), (18, 27), (28, 34)]  # "and" between the first two; the comma ends the second span
+    assert joined("File a demand and schedule, it now", kept) == kept
+    assert joined("Pay it; show it", [(0, 6), (8, 15)]) == [(0, 6), (8, 15)]
+    assert joined(text, []) == []
 
 
 def test_piece_tags_mark_the_first_piece_of_each_span() -> None:
@@ -103,6 +124,13 @@ def test_the_segmenter_learns_to_split_varied_requests(tmp_path) -> None:
                                "Also, pay 3888.47 from account ac-1007 to payee py-06."])[0]  # fmt: skip
     assert len(parts) == 3 and parts[2].text.startswith("pay 3888.47")
     assert parts[1].text.startswith("reserve a room") and parts[1].depends_on == (0,)
+    chain = segmenter.segment(
+        [
+            "File a demand for tenant uni-lyon sized for a small inference workload running 40 "
+            "hours, then set the priority of that demand to low, and then show that demand."
+        ]
+    )[0]
+    assert len(chain) == 3 and all(len(part.depends_on) <= 1 for part in chain)  # one link each, the strongest
     # whether this small model also leaves the last part unlinked flips between training streams and epochs (3-8
     # tried); the full segmenter's dependency accuracy is measured by benchmarks/planner.py
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from raytool.planner.planner import PlannerConfig, plan_episode, segmenter_plan
-from raytool.planner.segmenter import Segment, decode_tags, joined, strongest
+from raytool.planner.segmenter import Segment, at_sentence_ends, decode_tags, joined, strongest
 from raytool.planner.segmenter_train import SegmenterTrainConfig, piece_tags
 
 O, B, I = 0, 1, 2  # noqa: E741  (the tag names)
@@ -49,6 +49,14 @@ def test_neighbouring_spans_without_a_connector_between_them_are_one_sub_task() 
     assert joined("File a demand and schedule, it now", kept) == kept
     assert joined("Pay it; show it", [(0, 6), (8, 15)]) == [(0, 6), (8, 15)]
     assert joined(text, []) == []
+
+
+def test_a_sentence_end_inside_a_span_is_a_boundary() -> None:
+    text = "What's Orbit Mining's ticker? Buy 12 shares of it in account ac-1001. Pay 3.5 to py-01."
+    parts = [text[a:b] for a, b in at_sentence_ends(text, [(0, len(text))])]
+    assert parts == ["What's Orbit Mining's ticker?", "Buy 12 shares of it in account ac-1001.", "Pay 3.5 to py-01."]
+    kept = [(0, 29), (30, 70)]  # already apart; "3.5" and "ac-1001." at the end are no sentence ends inside a span
+    assert at_sentence_ends(text, kept) == kept
 
 
 def test_piece_tags_mark_the_first_piece_of_each_span() -> None:

@@ -41,6 +41,11 @@ _INDEPENDENT = re.compile(r"\b(also|besides|another note|in addition|separately|
 _CONTINUES = re.compile(r"\b(then|after that|once|afterwards|next|finally)\b")
 _WORD = re.compile(r"[a-z0-9]+(?:[.-][a-z0-9]+)*")
 _SENTENCE_END = re.compile(r"[.?!]\s+(?=[A-Z])")
+_JOINING_ONLY = re.compile(
+    r"^\W*(?:(?:and|then|also|plus|after|that|once|done|next|finally|besides|meanwhile|separately|additionally|on|"
+    r"another|note|in|addition|apart|from|unrelated)\b\W*)*$",
+    re.I,
+)
 _CONNECTOR = re.compile(
     r"[,;:.?!]|\b(?:and|then|also|plus|or|after|afterwards|once|next|finally|besides|meanwhile|separately|additionally)\b",
     re.I,
@@ -180,10 +185,12 @@ def at_sentence_ends(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[
     the builder writes is a boundary."""
     out = []
     for start, end in spans:
+        cut = False
         for match in _SENTENCE_END.finditer(text, start, end):
             out.append((start, match.start() + 1))
-            start = match.end()
-        out.append((start, end))
+            start, cut = match.end(), True
+        if not (cut and _JOINING_ONLY.match(text[start:end])):  # a cut-off "Separately," is a connector
+            out.append((start, end))
     return out
 
 

@@ -57,6 +57,8 @@ def test_a_sentence_end_inside_a_span_is_a_boundary() -> None:
     assert parts == ["What's Orbit Mining's ticker?", "Buy 12 shares of it in account ac-1001.", "Pay 3.5 to py-01."]
     kept = [(0, 29), (30, 70)]  # already apart; "3.5" and "ac-1001." at the end are no sentence ends inside a span
     assert at_sentence_ends(text, kept) == kept
+    joined_on = "Cancel that booking. Separately, pay 3.5 to py-01."
+    assert at_sentence_ends(joined_on, [(0, 31), (33, 51)]) == [(0, 20), (33, 51)]  # "Separately" cut off is dropped
 
 
 def test_piece_tags_mark_the_first_piece_of_each_span() -> None:

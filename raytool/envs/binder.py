@@ -76,7 +76,7 @@ def bind_arguments(
         kind = schema.get(KIND_KEY)
         stated = stated_first and name in slots and not is_result_ref(slots[name])
         ref = latest_of_kind(history, kind) if kind else None
-        if ref is not None and stated and "[" in ref.get("path", "") and same_shape(slots[name], _value(history, ref)):
+        if ref is not None and stated and "[" in ref["path"] and same_shape(slots[name], _value(history, ref)):
             ref = None  # a list's first element is a guess: the request's value of the same shape wins
         if ref is not None:
             arguments[name] = ref
@@ -107,11 +107,8 @@ def _shape(text: str) -> str:
 
 
 def _value(history: Sequence[PastCall], ref: dict[str, Any]) -> Any:
-    """The value a reference from `latest_of_kind` points at (None if it cannot be read)."""
-    try:
-        return resolve_path(history[ref[REF_KEY]].output, ref.get("path", ""))
-    except (KeyError, IndexError, TypeError):
-        return None
+    """The value a reference from `latest_of_kind` points at (its path was found in that very output)."""
+    return resolve_path(history[ref[REF_KEY]].output, ref["path"])
 
 
 def latest_of_kind(history: Sequence[PastCall], kind: str) -> dict[str, Any] | None:

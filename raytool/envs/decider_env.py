@@ -170,7 +170,6 @@ class ToolDeciderEnv(gym.Env):
         self._unit_vecs = bool(len(norms)) and bool(np.allclose(norms, 1.0, atol=1e-3))
         self.executor = _make_executor(self.config.executor)
         self.filler = _load_filler(self.config.filler) if self.config.arguments == "predicted" else None
-        self._stated_first = self.filler is not None  # values the request states (`binder.bind_arguments`)
         self._predicted: dict[tuple[int, str], dict[str, Any]] = {}  # (task, tool) -> the filler's values
         p, d = self.config.top_p, self.features.dim
         self.obs_dim = observation_size(d, p)
@@ -279,8 +278,7 @@ class ToolDeciderEnv(gym.Env):
     def _would_repeat(self, slot: int) -> bool:
         cand = self.candidates[slot]
         spec = self.dataset.tools[self._macro(cand).tools[0]] if self.is_macro(slot) else self.specs[cand]
-        mapping = self.breakdown.gold_to_trajectory
-        arguments = bind_arguments(spec, self._slots(spec), self.history, mapping, self._stated_first)
+        arguments = self._bind(spec)
         resolved = arguments
         if self.executes:
             try:
@@ -290,8 +288,7 @@ class ToolDeciderEnv(gym.Env):
         return (spec.name, _key(resolved)) in self.seen
 
     def _call(self, spec) -> None:
-        mapping = self.breakdown.gold_to_trajectory
-        arguments = bind_arguments(spec, self._slots(spec), self.history, mapping, self._stated_first)
+        arguments = self._bind(spec)
         output, status, resolved = None, VALID, arguments
         try:
             if self.executes:
@@ -402,10 +399,15 @@ class ToolDeciderEnv(gym.Env):
     def _fillable(self, spec) -> float:
         if not spec.required:
             return 1.0
-        args = bind_arguments(
-            spec, self._slots(spec), self.history, self.breakdown.gold_to_trajectory, self._stated_first
-        )
+        args = self._bind(spec)
         return sum(p in args for p in spec.required) / len(spec.required)
+
+    def _bind(self, spec) -> dict[str, Any]:
+        """The binder's arguments for `spec` now; with predicted arguments the values the request states come first
+        (`binder.bind_arguments`'s `stated_first`)."""
+        return bind_arguments(
+            spec, self._slots(spec), self.history, self.breakdown.gold_to_trajectory, self.filler is not None
+        )
 
     # -- baselines -------------------------------------------------------------------------------------------
     def oracle_action(self) -> int:

@@ -37,19 +37,17 @@ import numpy as np
 
 TAGS = ("O", "B", "I")
 PAIR_FEATURES = 7
-_INDEPENDENT = re.compile(r"\b(also|besides|another note|in addition|separately|meanwhile|additionally|apart from)\b")
-_CONTINUES = re.compile(r"\b(then|after that|once|afterwards|next|finally)\b")
-_WORD = re.compile(r"[a-z0-9]+(?:[.-][a-z0-9]+)*")
+_STARTS_NEW = ("also", "besides", "another note", "in addition", "separately", "meanwhile", "additionally",
+               "apart from")  # fmt: skip
+_GOES_ON = ("then", "after that", "once", "afterwards", "next", "finally")
+_INDEPENDENT = re.compile(rf"\b({'|'.join(_STARTS_NEW)})\b")
+_CONTINUES = re.compile(rf"\b({'|'.join(_GOES_ON)})\b")
+_JOINING = "|".join((*_STARTS_NEW, *_GOES_ON, "and", "plus", "or", "after", "on another note", "apart from that",
+                     "besides that", "once that's done", "unrelated"))  # fmt: skip
+_CONNECTOR = re.compile(rf"[,;:.?!]|\b(?:{_JOINING})\b", re.I)  # what a boundary between two sub-tasks has
+_JOINING_ONLY = re.compile(rf"^\W*(?:(?:{_JOINING})\b\W*)*$", re.I)  # a connector and nothing else
 _SENTENCE_END = re.compile(r"[.?!]\s+(?=[A-Z])")
-_JOINING_ONLY = re.compile(
-    r"^\W*(?:(?:and|then|also|plus|after|that|once|done|next|finally|besides|meanwhile|separately|additionally|on|"
-    r"another|note|in|addition|apart|from|unrelated)\b\W*)*$",
-    re.I,
-)
-_CONNECTOR = re.compile(
-    r"[,;:.?!]|\b(?:and|then|also|plus|or|after|afterwards|once|next|finally|besides|meanwhile|separately|additionally)\b",
-    re.I,
-)
+_WORD = re.compile(r"[a-z0-9]+(?:[.-][a-z0-9]+)*")
 _CUE = re.compile(r"\b(?:that|the same|this|those|these|its|their|the)\s+([a-z]+)")
 _PRONOUNS = {"it", "its", "them", "their", "they", "that", "there", "same", "this", "those"}
 CHECKPOINT = "segmenter.pt"

@@ -5,15 +5,19 @@ Finally, ...") and names every earlier output as "the X from step k". `natural_q
 the same values in varied language, so that the planner, the decider and the filler learn to read requests as
 people write them:
 
-- no step markers: clauses joined by ", and", ", then", "; once that's done,", ". After that," within a chain and
-  by ". Also,", ". On another note,", ". Besides that," between independent chains; sometimes a polite opener
-  ("Please", "Can you"); a question clause sometimes becomes "tell me ..." when it is joined to another;
+- no step markers: clauses joined by ", and", " and", ", then", "; once that's done,", ". After that," within a
+  chain and by ". Also,", ". On another note,", ". Besides that,", " and", ". Unrelated:", ". On the compute
+  side," (the next part's suite, `TOPICS`) between independent chains; sometimes a polite opener ("Please", "Can
+  you"); a question clause sometimes becomes "tell me ..." when it is joined to another;
 - references as descriptions instead of step numbers: "traveller {traveller_id}" with a reference becomes "that
   traveller" / "the same traveller" / "this traveller" or a pronoun ("them" for people, "it" for things), a date
   "that day" / "the same date";
 - optional values phrased freely: "with full coverage" / "without full coverage" for booleans, "with room type
   deluxe", "(room type deluxe)", ", room type deluxe", the value first ("with deluxe room type") or the value
   alone ("5 GPUs (A100)", ", aisle") for the others;
+- the values first: a call whose question has a colon ("submit a demand for {tenant_id}: {cpu_cores} cores, ...")
+  is sometimes written subject and values first, the action after the colon ("helix-bio needs 32 cores, ...:
+  submit the demand", `FRONTED`), one clause with a colon inside;
 - small counts sometimes in words ("one GPU", "for three nights", `NUMBER_WORD`);
 - independent parts reordered: for a `REORDER` share of the requests with several chains, the chains are written
   in a random order (each whole and in its own order), so the part the template puts last may come first.
@@ -37,8 +41,18 @@ from raytool.tools.call import ToolCall, is_result_ref
 
 KIND_KEY = "x-kind"
 _QUESTION = re.compile(r"^(what|how|which|who|is|has|are|does|do|when|where)\b")
-CONTINUE = (", then ", ", and ", " and then ", ". Then ", "; once that's done, ", ". After that, ", ", and after that ")
-INDEPENDENT = (". Also, ", ". On another note, ", ". Besides that, ", ". In addition, ", ", and also ", ". ")
+_STATEMENT = re.compile(r"^\S+ (needs|wants|is asking for) ")  # a fronted clause (`FRONTED`)
+CONTINUE = (", then ", ", and ", " and then ", ". Then ", "; once that's done, ", ". After that, ", ", and after that ",
+            " and ")  # fmt: skip
+INDEPENDENT = (". Also, ", ". On another note, ", ". Besides that, ", ". In addition, ", ", and also ", ". ", " and ",
+               ". Unrelated: ", ". On the {topic} side, ", ". Apart from that, ")  # fmt: skip
+# the words of ". On the {topic} side, " per suite
+TOPICS = {
+    "cpn": ("compute", "infra", "cluster"),
+    "finance": ("money", "finance", "trading"),
+    "travel": ("travel", "trip"),
+}
+FRONTED = 0.4  # share of the clauses of a question with a colon written values first ("X needs ...: submit it")
 OPENERS = ("", "", "", "Please ", "Can you ", "I need you to ")
 PEOPLE = {"traveller", "customer", "payee"}
 REORDER = 0.5  # share of the requests with several chains whose chains are written in a random order
@@ -76,21 +90,22 @@ def natural_query(
         clause = clauses[i]
         bare = bool(_QUESTION.match(clause))
         if position == 0:
-            opener = rng.choice(OPENERS)
+            opener = "" if _STATEMENT.match(clause) else rng.choice(OPENERS)  # no "Please helix-bio needs ..."
             if bare and opener:
                 opener = "Can you tell me "
             asking = opener.startswith("Can you") or bare
             text = opener
             if not opener:
-                clause = clause[0].upper() + clause[1:]
+                clause = _capital(clause)
         else:
             starts_chain = i == 0 or i - 1 in chain_ends  # a new part (after another chain); else a continuation
             joiner = rng.choice(INDEPENDENT if starts_chain else CONTINUE)
+            joiner = joiner.format(topic=rng.choice(TOPICS.get(tools[i].suite, ("other",))))
             if joiner.startswith(". "):  # the sentence so far ends here
                 text += "?" if asking else "."
                 joiner, asking = joiner[1:], False
                 if joiner == " ":
-                    clause = clause[0].upper() + clause[1:]
+                    clause = _capital(clause)
             elif bare and rng.random() < 0.7:
                 clause, bare = rng.choice(("tell me ", "check ", "find out ")) + clause, False
             asking = asking or bare
@@ -98,6 +113,11 @@ def natural_query(
         spans[i] = (len(text), len(text) + len(clause))
         text += clause
     return text + ("?" if asking else "."), spans
+
+
+def _capital(clause: str) -> str:
+    """`clause` starting a sentence: capitalised, unless it starts with a value ("helix-bio needs ...")."""
+    return clause if _STATEMENT.match(clause) else clause[0].upper() + clause[1:]
 
 
 def text_order(count: int, chain_ends: Sequence[int], rng: random.Random) -> list[int]:
@@ -145,6 +165,13 @@ def _clause(tool: SuiteTool, call: ToolCall, rng: random.Random) -> str:
         style = rng.randrange(3)
         listed = ", ".join(extras)
         text += f" ({listed})" if style == 0 else (f" with {listed}" if style == 1 else f", {listed}")
+    fronted = re.fullmatch(r"(\w+ (?:an? |the )?(\w+)) for \{(\w+)\}: (.*)", question)
+    if fronted and fronted.group(3) in args and not is_result_ref(args[fronted.group(3)]) and rng.random() < FRONTED:
+        action, thing, subject = fronted.group(1), fronted.group(2), shown[fronted.group(3)]
+        values = text[text.index(": ", len(action)) + 2 :]
+        verb = action.split()[0]
+        act = rng.choice((f"{verb} the {thing}", f"{verb} it", f"{action} for them"))
+        text = f"{subject} {rng.choice(('needs', 'wants', 'is asking for'))} {values}: {act}"  # `_STATEMENT`
     return text
 
 

@@ -19,7 +19,9 @@ builder requests (seed 7000, 360 requests) that took dependency accuracy from 0.
 threshold) to 0.948. Neighbouring B-I runs with no connector between them are one sub-task (`joined`), and a
 sentence end inside a run cuts it (`at_sentence_ends`): both follow the builder's requests, whose boundaries always
 have a connector and whose sentence ends are always boundaries. Domains are not the segmenter's job: the planner
-routes each sub-task.
+routes each sub-task. A checkpoint holds one or more heads (GRU + pair scorer) trained on the same data from
+different torch seeds; their tag probabilities and pair scores are averaged (`SegmenterTrainConfig.heads`), which
+evens out how much one training run's links vary from seed to seed.
 
 Trained (`raytool.planner.segmenter_train`) on builder requests whose sub-task spans and dependencies are known:
 template and varied phrasings (`raytool.envs.phrasing`) of levels 2-4 over the suites.
@@ -37,13 +39,14 @@ import numpy as np
 
 TAGS = ("O", "B", "I")
 PAIR_FEATURES = 7
+# "side": "On the compute side, ..."
 _STARTS_NEW = ("also", "besides", "another note", "in addition", "separately", "meanwhile", "additionally",
-               "apart from")  # fmt: skip
+               "apart from", "unrelated", "side")  # fmt: skip
 _GOES_ON = ("then", "after that", "once", "afterwards", "next", "finally")
 _INDEPENDENT = re.compile(rf"\b({'|'.join(_STARTS_NEW)})\b")
 _CONTINUES = re.compile(rf"\b({'|'.join(_GOES_ON)})\b")
 _JOINING = "|".join((*_STARTS_NEW, *_GOES_ON, "and", "plus", "or", "after", "on another note", "apart from that",
-                     "besides that", "once that's done", "unrelated"))  # fmt: skip
+                     "besides that", "once that's done"))  # fmt: skip
 _CONNECTOR = re.compile(rf"[,;:.?!]|\b(?:{_JOINING})\b", re.I)  # what a boundary between two sub-tasks has
 _JOINING_ONLY = re.compile(rf"^\W*(?:(?:{_JOINING})\b\W*)*$", re.I)  # a connector and nothing else
 _SENTENCE_END = re.compile(r"[.?!]\s+(?=[A-Z])")
@@ -196,9 +199,9 @@ class Segmenter:
     """A trained segmenter (module docstring)."""
 
     def __init__(
-        self, head, encoder: TokenEncoder | None = None, threshold: float = 0.5, max_dependencies: int = 1
+        self, heads, encoder: TokenEncoder | None = None, threshold: float = 0.5, max_dependencies: int = 1
     ) -> None:
-        self.head = head.eval()
+        self.heads = [h.eval() for h in (heads if isinstance(heads, (list, tuple)) else [heads])]
         self.encoder = encoder or TokenEncoder()
         self.threshold = threshold
         self.max_dependencies = max_dependencies
@@ -209,9 +212,12 @@ class Segmenter:
 
         directory = Path(directory)
         meta = json.loads((directory / META).read_text())
-        head = build_head(meta["dim"], meta["hidden"])
-        head.load_state_dict(torch.load(directory / CHECKPOINT, weights_only=True))
-        return cls(head, encoder, meta.get("threshold", 0.5), meta.get("max_dependencies", 1))
+        states = torch.load(directory / CHECKPOINT, weights_only=True)
+        heads = []
+        for state in states if isinstance(states, list) else [states]:  # one state dict: a one-head checkpoint
+            heads.append(build_head(meta["dim"], meta["hidden"]))
+            heads[-1].load_state_dict(state)
+        return cls(heads, encoder, meta.get("threshold", 0.5), meta.get("max_dependencies", 1))
 
     def segment(self, texts: Sequence[str], batch_size: int = 16) -> list[list[Segment]]:
         """The segments of every request (module docstring)."""
@@ -228,10 +234,10 @@ class Segmenter:
         if len(vectors) == 0:
             return []
         with torch.inference_mode():
-            logits, states = self.head(torch.from_numpy(vectors)[None])
-            tags = logits[0].argmax(-1).tolist()
+            outputs = [head(torch.from_numpy(vectors)[None]) for head in self.heads]
+            tags = self.tag_probabilities(outputs).argmax(-1).tolist()
             spans = at_sentence_ends(text, joined(text, decode_tags(tags, offsets)))
-            pooled = [states[0][_pieces(offsets, a, b)].mean(0) for a, b in spans]
+            pooled = [[states[0][_pieces(offsets, a, b)].mean(0) for a, b in spans] for _, states in outputs]
             segments = []
             for j, (a, b) in enumerate(spans):
                 deps: tuple[int, ...] = ()
@@ -240,10 +246,21 @@ class Segmenter:
                     features = torch.tensor(
                         [pair_features(text[spans[i][0] : spans[i][1]], text[a:b], j - i, gap) for i in range(j)]
                     )
-                    logits = self.head.pair_logits(torch.stack(pooled[:j]), pooled[j].expand(j, -1), features)
-                    deps = strongest(torch.sigmoid(logits).tolist(), self.threshold, self.max_dependencies)
+                    scores = torch.stack([
+                        torch.sigmoid(head.pair_logits(torch.stack(own[:j]), own[j].expand(j, -1), features))
+                        for head, own in zip(self.heads, pooled, strict=True)
+                    ]).mean(0)  # fmt: skip
+                    deps = strongest(scores.tolist(), self.threshold, self.max_dependencies)
                 segments.append(Segment(text[a:b], a, b, deps))
         return [_trimmed(text, segment) for segment in segments]
+
+    @staticmethod
+    def tag_probabilities(outputs):
+        """The B / I / O probabilities of every word piece: the heads' softmaxes averaged (`outputs`: each head's
+        (tag logits, states) on one request)."""
+        import torch
+
+        return torch.stack([logits[0].softmax(-1) for logits, _ in outputs]).mean(0)
 
 
 def strongest(scores: Sequence[float], threshold: float, limit: int) -> tuple[int, ...]:

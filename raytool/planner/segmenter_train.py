@@ -32,7 +32,9 @@ class SegmenterTrainConfig:
 
     levels / tasks_per_level / seed: the builder tasks (all suites; seed + level per level).
     phrasings: varied renderings per task, besides its template one.
-    epochs / lr / hidden: the head's training; holdout: share of tasks held out.
+    epochs / lr / hidden: each head's training; holdout: share of tasks held out.
+    heads / init_seed: how many heads are trained on the same examples, from torch seeds init_seed, init_seed + 1,
+    ...; the segmenter averages their probabilities (`raytool.planner.segmenter`).
     """
 
     levels: tuple[int, ...] = (2, 3, 4)
@@ -43,6 +45,8 @@ class SegmenterTrainConfig:
     lr: float = 2e-3
     hidden: int = 64
     holdout: float = 0.1
+    heads: int = 3
+    init_seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -96,12 +100,13 @@ def train_segmenter(
     out_dir: Path, config: SegmenterTrainConfig = SegmenterTrainConfig(), encoder: TokenEncoder | None = None,
     log: Callable[[str], None] = print,
 ) -> dict:  # fmt: skip
-    """Build the data, train the head, write `segmenter.pt` + `segmenter.json` into `out_dir`; returns the meta."""
+    """Build the data, train the heads, write `segmenter.pt` + `segmenter.json` into `out_dir`; returns the meta."""
     import torch
 
     from raytool.tools.files import atomic_dir
 
-    torch.manual_seed(0)
+    if config.heads < 1:
+        raise ValueError(f"segmenter heads must be at least 1, got {config.heads}")
     start = time.perf_counter()
     examples = training_examples(config)
     encoder = encoder or TokenEncoder()
@@ -114,28 +119,33 @@ def train_segmenter(
     test = [i for i, e in enumerate(examples) if e.task in held]
     log(f"[segmenter] {len(examples)} requests ({len(train)} train, {len(test)} held out), "
         f"encoded in {time.perf_counter() - start:.0f}s")  # fmt: skip
-    head = build_head(encoded[0][0].shape[1], config.hidden)
-    optimizer = torch.optim.Adam(head.parameters(), lr=config.lr)
-    rng = random.Random(config.seed)
-    for epoch in range(config.epochs):
-        rng.shuffle(train)
-        total = 0.0
-        for i in train:
-            loss = _loss(head, examples[i], *encoded[i])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total += float(loss.detach())
-        log(f"[segmenter] epoch {epoch + 1}/{config.epochs}: loss {total / len(train):.4f}")
-    segmenter = Segmenter(head, encoder)
+    heads = []
+    for k in range(config.heads):
+        torch.manual_seed(config.init_seed + k)
+        heads.append(build_head(encoded[0][0].shape[1], config.hidden))
+        optimizer = torch.optim.Adam(heads[-1].parameters(), lr=config.lr)
+        rng, order = random.Random(config.seed + k), list(train)
+        for epoch in range(config.epochs):
+            rng.shuffle(order)
+            total = 0.0
+            for i in order:
+                loss = _loss(heads[-1], examples[i], *encoded[i])
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                total += float(loss.detach())
+            log(f"[segmenter] head {k + 1}/{config.heads} epoch {epoch + 1}/{config.epochs}: "
+                f"loss {total / len(train):.4f}")  # fmt: skip
+    segmenter = Segmenter(heads, encoder)
     metrics = evaluate_segmenter(segmenter, [examples[i] for i in test], [encoded[i] for i in test])
     log("[segmenter] held out: " + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()))
-    meta = {"dim": int(encoded[0][0].shape[1]), "hidden": config.hidden, "threshold": segmenter.threshold,
+    meta = {"dim": int(encoded[0][0].shape[1]), "hidden": config.hidden, "heads": config.heads,
+            "threshold": segmenter.threshold,
             "max_dependencies": segmenter.max_dependencies, "metrics": metrics, "config": asdict(config),
             "requests": len(examples), "seconds": round(time.perf_counter() - start, 1),
             "encoder": "all-MiniLM-L6-v2"}  # fmt: skip
     with atomic_dir(out_dir) as tmp:
-        torch.save(head.state_dict(), tmp / CHECKPOINT)
+        torch.save([head.state_dict() for head in heads], tmp / CHECKPOINT)
         (tmp / META).write_text(json.dumps(meta, indent=2) + "\n")
     return meta
 
@@ -168,8 +178,8 @@ def evaluate_segmenter(segmenter: Segmenter, examples: list[Example], encoded: l
     right = pieces = found = predicted = gold = deps_right = deps_total = 0
     for example, (vectors, offsets) in zip(examples, encoded, strict=True):
         with torch.inference_mode():
-            logits, _ = segmenter.head(torch.from_numpy(vectors)[None])
-        tags = logits[0].argmax(-1).numpy()
+            outputs = [head(torch.from_numpy(vectors)[None]) for head in segmenter.heads]
+        tags = segmenter.tag_probabilities(outputs).argmax(-1).numpy()
         right += int((tags == piece_tags(offsets, example.spans)).sum())
         pieces += len(tags)
         segments = segmenter._one(example.text, vectors, offsets)

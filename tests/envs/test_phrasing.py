@@ -8,7 +8,16 @@ import re
 import pytest
 
 from raytool.envs.build import BuildConfig, build_tasks
-from raytool.envs.phrasing import NUMBER_WORD, REORDER, SMALL_NUMBERS, chains_of, natural_query, text_order
+from raytool.envs.phrasing import (
+    FRONTED,
+    NUMBER_WORD,
+    REORDER,
+    SMALL_NUMBERS,
+    TOPICS,
+    chains_of,
+    natural_query,
+    text_order,
+)
 from raytool.envs.suites import SUITE_NAMES, get_suite
 from raytool.tools.call import is_result_ref
 
@@ -136,3 +145,40 @@ def test_small_counts_are_sometimes_written_as_words(level4) -> None:
                     total += 1
                     worded += re.search(rf"\b{SMALL_NUMBERS[value]}\b", clause) is not None
     assert total >= 20 and abs(worded / total - NUMBER_WORD) <= 0.15, (worded, total)
+
+
+def test_a_question_with_a_colon_is_sometimes_written_values_first_in_one_clause(level4) -> None:
+    """The question "submit a demand for {tenant_id}: {cpu_cores} cores, ..." is written "helix-bio needs 32
+    cores, ...: submit the demand" for about `FRONTED` of its renderings: subject and values first, the action after
+    the colon, all in the call's one span; the subject keeps its case even at the start of the request."""
+    template, _ = level4
+    fronted = total = 0
+    for seed, task in enumerate(template.tasks * 16):
+        text, spans = _render(task, seed)
+        for call, (start, end) in zip(task.calls, spans, strict=True):
+            tenant = (call.arguments or {}).get("tenant_id")
+            if call.name != "submit_demand" or is_result_ref(tenant):
+                continue
+            total += 1
+            clause = text[start:end]
+            if clause.startswith(tenant + " "):
+                fronted += 1
+                assert re.fullmatch(rf"{re.escape(tenant)} (needs|wants|is asking for) .+: submit .+", clause), clause
+            else:
+                assert re.search(rf"submit a demand for {re.escape(tenant)}: ", clause, re.I), clause
+    assert total >= 15 and abs(fronted / total - FRONTED) <= 0.2, (fronted, total)
+
+
+def test_a_topic_connector_names_the_suite_of_the_part_it_starts(level4) -> None:
+    """A connector ". On the compute side, ..." starts a part of the cpn suite (`TOPICS`), never a continuation."""
+    template, _ = level4
+    topic_of = {word: suite for suite, words in TOPICS.items() for word in words}
+    seen = 0
+    for seed, task in enumerate(template.tasks * 6):
+        text, spans = _render(task, seed)
+        for call, (start, _) in zip(task.calls, spans, strict=True):
+            match = re.search(r"On the (\w+) side, $", text[:start])
+            if match:
+                seen += 1
+                assert topic_of[match.group(1)] == TOOLS[call.name].suite and not call.depends_on, text
+    assert seen >= 3

@@ -112,6 +112,66 @@ def test_the_planner_uses_the_segmenter_in_auto_mode_without_asking_the_teacher(
     assert stop.value.value.source == "rule" and stop.value.value.failure == "segmenter_found_nothing"
 
 
+def _fixed_head(tags: list[int], confidence: float, pair_logit: float):
+    """A stand-in head: these tag logits (`confidence` for the tag given, 0 for the others) and one pair logit."""
+    import torch
+
+    class FixedHead(torch.nn.Module):
+        def forward(self, x):
+            logits = torch.zeros(1, x.shape[1], 3)
+            logits[0, torch.arange(len(tags)), torch.tensor(tags)] = confidence
+            return logits, torch.zeros(1, x.shape[1], 4)
+
+        def pair_logits(self, earlier, later, features):
+            return torch.full((len(earlier),), pair_logit)
+
+    return FixedHead()
+
+
+def test_several_heads_vote_with_their_averaged_probabilities() -> None:
+    """A segmenter of two heads averages their tag probabilities and pair scores: a sure split with a sure link
+    (5, +4) and an unsure single sub-task with a sure "no link" (1, -6) give two sub-tasks and no link, which
+    neither head alone gives."""
+    from raytool.planner.segmenter import Segmenter
+
+    text = "pay it and show it"
+    offsets = np.array([[0, 3], [4, 6], [7, 10], [11, 15], [16, 18]])
+    vectors = np.zeros((5, 4), np.float32)
+    split = _fixed_head([B, I, O, B, I], 5.0, 4.0)
+    whole = _fixed_head([B, I, I, I, I], 1.0, -6.0)
+
+    def read(*heads):
+        return [(s.text, s.depends_on) for s in Segmenter(list(heads), encoder=object())._one(text, vectors, offsets)]
+
+    assert read(split) == [("pay it", ()), ("show it", (0,))]
+    assert read(whole) == [("pay it and show it", ())]
+    assert read(split, whole) == [("pay it", ()), ("show it", ())]  # sigmoid mean (0.982 + 0.002) / 2 < 0.5
+    assert read(split, split) == read(split)
+
+
+def test_a_checkpoint_of_one_head_or_several_loads(tmp_path) -> None:
+    """`segmenter.pt` holds a list of state dicts; a single state dict (checkpoints before several heads) is a
+    one-head segmenter."""
+    import json
+
+    import torch
+
+    from raytool.planner.segmenter import CHECKPOINT, META, Segmenter, build_head
+
+    torch.manual_seed(0)
+    heads = [build_head(8, 4), build_head(8, 4)]
+    (tmp_path / META).write_text(json.dumps({"dim": 8, "hidden": 4, "heads": 2}))
+    torch.save([h.state_dict() for h in heads], tmp_path / CHECKPOINT)
+    loaded = Segmenter.load(tmp_path, encoder=object())
+    assert len(loaded.heads) == 2
+    x = torch.randn(1, 3, 8)
+    for mine, theirs in zip(heads, loaded.heads, strict=True):
+        assert torch.equal(mine(x)[0], theirs(x)[0])
+    torch.save(heads[1].state_dict(), tmp_path / CHECKPOINT)
+    (one,) = Segmenter.load(tmp_path, encoder=object()).heads
+    assert torch.equal(one(x)[0], heads[1](x)[0])
+
+
 @pytest.mark.slow
 def test_the_segmenter_learns_to_split_varied_requests(tmp_path) -> None:
     """A small run (levels 2 and 4, 40 tasks each, 6 epochs as the default) on the real encoder: held-out exact span
@@ -122,8 +182,8 @@ def test_the_segmenter_learns_to_split_varied_requests(tmp_path) -> None:
     from raytool.planner.segmenter_train import train_segmenter
 
     torch.set_num_threads(1)
-    meta = train_segmenter(tmp_path / "seg", SegmenterTrainConfig(levels=(2, 4), tasks_per_level=40, epochs=6,
-                                                                  holdout=0.25), log=lambda _: None)  # fmt: skip
+    config = SegmenterTrainConfig(levels=(2, 4), tasks_per_level=40, epochs=6, holdout=0.25, heads=2)
+    meta = train_segmenter(tmp_path / "seg", config, log=lambda _: None)
     metrics = meta["metrics"]
     # measured: span F1 0.95-0.99, dependency accuracy 0.80-0.92 (a copy-the-previous rule: ~0.55)
     assert metrics["span_f1"] >= 0.85

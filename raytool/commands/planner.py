@@ -18,6 +18,7 @@ def register(sub) -> None:
     strain.add_argument("--out", required=True, type=Path, help="checkpoint directory (replaced atomically)")
     strain.add_argument("--tasks-per-level", type=int, help="builder tasks per level (default: the config's)")
     strain.add_argument("--epochs", type=int, help="training epochs (default: the config's)")
+    strain.add_argument("--heads", type=int, help="heads trained from different seeds and averaged (default: 3)")
     strain.set_defaults(run=_segmenter_train)
 
 
@@ -32,6 +33,8 @@ def _segmenter_train(args: argparse.Namespace) -> int:
         config = replace(config, tasks_per_level=args.tasks_per_level)
     if args.epochs:
         config = replace(config, epochs=args.epochs)
+    if args.heads:
+        config = replace(config, heads=args.heads)
     meta = train_segmenter(args.out, config)
     print(json.dumps(meta["metrics"], indent=2))
     print(f"wrote {args.out}")

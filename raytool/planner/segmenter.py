@@ -183,16 +183,15 @@ def joined(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]
 
 def at_sentence_ends(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
     """`spans` cut where a sentence ends inside one ("What's its ticker? Order 161 shares of it"): every sentence end
-    the builder writes is a boundary."""
+    the builder writes is a boundary. A piece of joining words only (a cut-off "Separately,", a tagged "side" of "On
+    the compute side,") is a connector, not a sub-task, and is dropped."""
     out = []
     for start, end in spans:
-        cut = False
         for match in _SENTENCE_END.finditer(text, start, end):
             out.append((start, match.start() + 1))
-            start, cut = match.end(), True
-        if not (cut and _JOINING_ONLY.match(text[start:end])):  # a cut-off "Separately," is a connector
-            out.append((start, end))
-    return out
+            start = match.end()
+        out.append((start, end))
+    return [(a, b) for a, b in out if not _JOINING_ONLY.match(text[a:b])]
 
 
 class Segmenter:

@@ -48,6 +48,10 @@ class SegmenterTrainConfig:
     heads: int = 3
     init_seed: int = 0
 
+    def __post_init__(self) -> None:
+        if self.heads < 1:
+            raise ValueError(f"segmenter heads must be at least 1, got {self.heads}")
+
 
 @dataclass(frozen=True)
 class Example:
@@ -105,8 +109,6 @@ def train_segmenter(
 
     from raytool.tools.files import atomic_dir
 
-    if config.heads < 1:
-        raise ValueError(f"segmenter heads must be at least 1, got {config.heads}")
     start = time.perf_counter()
     examples = training_examples(config)
     encoder = encoder or TokenEncoder()

@@ -59,6 +59,8 @@ def test_a_sentence_end_inside_a_span_is_a_boundary() -> None:
     assert at_sentence_ends(text, kept) == kept
     joined_on = "Cancel that booking. Separately, pay 3.5 to py-01."
     assert at_sentence_ends(joined_on, [(0, 31), (33, 51)]) == [(0, 20), (33, 51)]  # "Separately" cut off is dropped
+    topic = "Pay it. On the compute side, submit it."
+    assert at_sentence_ends(topic, [(0, 7), (23, 27), (29, 39)]) == [(0, 7), (29, 39)]  # a tagged "side" too
 
 
 def test_piece_tags_mark_the_first_piece_of_each_span() -> None:
@@ -147,6 +149,11 @@ def test_several_heads_vote_with_their_averaged_probabilities() -> None:
     assert read(whole) == [("pay it and show it", ())]
     assert read(split, whole) == [("pay it", ()), ("show it", ())]  # sigmoid mean (0.982 + 0.002) / 2 < 0.5
     assert read(split, split) == read(split)
+
+
+def test_a_segmenter_needs_at_least_one_head() -> None:
+    with pytest.raises(ValueError, match="heads must be at least 1"):
+        SegmenterTrainConfig(heads=0)
 
 
 def test_a_checkpoint_of_one_head_or_several_loads(tmp_path) -> None:

@@ -5,10 +5,11 @@ Finally, ...") and names every earlier output as "the X from step k". `natural_q
 the same values in varied language, so that the planner, the decider and the filler learn to read requests as
 people write them:
 
-- no step markers: clauses joined by ", and", " and", ", then", "; once that's done,", ". After that," within a
-  chain and by ". Also,", ". On another note,", ". Besides that,", " and", ". Unrelated:", ". On the compute
-  side," (the next part's suite, `TOPICS`) between independent chains; sometimes a polite opener ("Please", "Can
-  you"); a question clause sometimes becomes "tell me ..." when it is joined to another;
+- no step markers: clauses joined by ", and", " and", ", then", "; once that's done,", ". After that," or a comma
+  alone (a list of actions, `LISTED`) within a chain and by ". Also,", ". On another note,", ". Besides that,",
+  " and", ". Unrelated:", ". On the compute side," (the next part's suite, `TOPICS`) between independent chains;
+  sometimes a polite opener ("Please", "Can you"); a question clause sometimes becomes "tell me ..." when it is
+  joined to another;
 - references as descriptions instead of step numbers: "traveller {traveller_id}" with a reference becomes "that
   traveller" / "the same traveller" / "this traveller" or a pronoun ("them" for people, "it" for things), a date
   "that day" / "the same date";
@@ -52,6 +53,7 @@ TOPICS = {
     "finance": ("money", "finance", "trading"),
     "travel": ("travel", "trip"),
 }
+LISTED = 0.2  # share of a chain's continuations joined by a comma alone ("look up X, pull Y, and sell Z")
 FRONTED = 0.4  # share of the clauses of a question with a colon written values first ("X needs ...: submit it")
 OPENERS = ("", "", "", "Please ", "Can you ", "I need you to ")
 PEOPLE = {"traveller", "customer", "payee"}
@@ -100,6 +102,8 @@ def natural_query(
         else:
             starts_chain = i == 0 or i - 1 in chain_ends  # a new part (after another chain); else a continuation
             joiner = rng.choice(INDEPENDENT if starts_chain else CONTINUE)
+            if not starts_chain and rng.random() < LISTED:
+                joiner = ", "  # a list of actions: "look up X, pull Y, and sell Z"
             joiner = joiner.format(topic=rng.choice(TOPICS.get(tools[i].suite, ("other",))))
             if joiner.startswith(". "):  # the sentence so far ends here
                 text += "?" if asking else "."

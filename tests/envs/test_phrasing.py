@@ -10,6 +10,7 @@ import pytest
 from raytool.envs.build import BuildConfig, build_tasks
 from raytool.envs.phrasing import (
     FRONTED,
+    LISTED,
     NUMBER_WORD,
     REORDER,
     SMALL_NUMBERS,
@@ -182,3 +183,21 @@ def test_a_topic_connector_names_the_suite_of_the_part_it_starts(level4) -> None
                 seen += 1
                 assert topic_of[match.group(1)] == TOOLS[call.name].suite and not call.depends_on, text
     assert seen >= 3
+
+
+def test_a_chain_is_sometimes_written_as_a_list_of_actions(level4) -> None:
+    """About `LISTED` of a chain's continuations are joined by a comma alone ("look up X, pull Y, and sell Z"); a
+    new part never is."""
+    template, _ = level4
+    listed = total = 0
+    for seed, task in enumerate(template.tasks * 4):
+        text, spans = _render(task, seed)
+        written = sorted(range(len(spans)), key=lambda k: spans[k][0])
+        for before, call in zip(written, written[1:], strict=False):
+            gap = text[spans[before][1] : spans[call][0]]
+            if call > 0 and call - 1 not in _ends(task):  # a continuation of its chain
+                total += 1
+                listed += gap == ", "
+            else:
+                assert gap != ", ", text
+    assert total >= 50 and abs(listed / total - LISTED) <= 0.1, (listed, total)

@@ -200,7 +200,7 @@ class Segmenter:
     def __init__(
         self, heads, encoder: TokenEncoder | None = None, threshold: float = 0.5, max_dependencies: int = 1
     ) -> None:
-        self.heads = [h.eval() for h in (heads if isinstance(heads, (list, tuple)) else [heads])]
+        self.heads = [head.eval() for head in heads]
         self.encoder = encoder or TokenEncoder()
         self.threshold = threshold
         self.max_dependencies = max_dependencies

@@ -121,28 +121,11 @@ def train_segmenter(
     test = [i for i, e in enumerate(examples) if e.task in held]
     log(f"[segmenter] {len(examples)} requests ({len(train)} train, {len(test)} held out), "
         f"encoded in {time.perf_counter() - start:.0f}s")  # fmt: skip
-    heads = []
-    for k in range(config.heads):
-        torch.manual_seed(config.init_seed + k)
-        heads.append(build_head(encoded[0][0].shape[1], config.hidden))
-        optimizer = torch.optim.Adam(heads[-1].parameters(), lr=config.lr)
-        rng, order = random.Random(config.seed + k), list(train)
-        for epoch in range(config.epochs):
-            rng.shuffle(order)
-            total = 0.0
-            for i in order:
-                loss = _loss(heads[-1], examples[i], *encoded[i])
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                total += float(loss.detach())
-            log(f"[segmenter] head {k + 1}/{config.heads} epoch {epoch + 1}/{config.epochs}: "
-                f"loss {total / len(train):.4f}")  # fmt: skip
+    heads = [_train_head(examples, encoded, train, config, k, log) for k in range(config.heads)]
     segmenter = Segmenter(heads, encoder)
     metrics = evaluate_segmenter(segmenter, [examples[i] for i in test], [encoded[i] for i in test])
     log("[segmenter] held out: " + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()))
-    meta = {"dim": int(encoded[0][0].shape[1]), "hidden": config.hidden, "heads": config.heads,
-            "threshold": segmenter.threshold,
+    meta = {"dim": int(encoded[0][0].shape[1]), "hidden": config.hidden, "threshold": segmenter.threshold,
             "max_dependencies": segmenter.max_dependencies, "metrics": metrics, "config": asdict(config),
             "requests": len(examples), "seconds": round(time.perf_counter() - start, 1),
             "encoder": "all-MiniLM-L6-v2"}  # fmt: skip
@@ -150,6 +133,27 @@ def train_segmenter(
         torch.save([head.state_dict() for head in heads], tmp / CHECKPOINT)
         (tmp / META).write_text(json.dumps(meta, indent=2) + "\n")
     return meta
+
+
+def _train_head(examples, encoded, train: list[int], config: SegmenterTrainConfig, k: int, log):
+    """Head `k`: torch seed `init_seed + k`, its own shuffling stream, `epochs` passes over the training examples."""
+    import torch
+
+    torch.manual_seed(config.init_seed + k)
+    head = build_head(encoded[0][0].shape[1], config.hidden)
+    optimizer = torch.optim.Adam(head.parameters(), lr=config.lr)
+    rng, order = random.Random(config.seed + k), list(train)
+    for epoch in range(config.epochs):
+        rng.shuffle(order)
+        total = 0.0
+        for i in order:
+            loss = _loss(head, examples[i], *encoded[i])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += float(loss.detach())
+        log(f"[segmenter] head {k + 1}/{config.heads} epoch {epoch + 1}/{config.epochs}: loss {total / len(train):.4f}")
+    return head
 
 
 def _loss(head, example: Example, vectors: np.ndarray, offsets: np.ndarray):

@@ -167,7 +167,7 @@ def test_a_checkpoint_of_one_head_or_several_loads(tmp_path) -> None:
 
     torch.manual_seed(0)
     heads = [build_head(8, 4), build_head(8, 4)]
-    (tmp_path / META).write_text(json.dumps({"dim": 8, "hidden": 4, "heads": 2}))
+    (tmp_path / META).write_text(json.dumps({"dim": 8, "hidden": 4}))
     torch.save([h.state_dict() for h in heads], tmp_path / CHECKPOINT)
     loaded = Segmenter.load(tmp_path, encoder=object())
     assert len(loaded.heads) == 2

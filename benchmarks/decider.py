@@ -99,9 +99,11 @@ def env_config(tasks: Path) -> dict:
     return decider_env_config(tasks) | argument_settings(cache_dir() / "run" / "filler" if predicted else "")
 
 
-def runs_folder() -> str:
-    """Cached runs per argument source: `runs/` (predicted), `runs-gold/` (the oracle)."""
-    return "runs" if ARGUMENTS["mode"] == "predicted" else "runs-gold"
+def runs_folder(eval_every: int = 4) -> str:
+    """Cached runs per argument source: `runs/` (predicted), `runs-gold/` (the oracle); `-e<k>` added for an eval
+    interval other than 4 iterations (a curve sampled differently is a different record)."""
+    folder = "runs" if ARGUMENTS["mode"] == "predicted" else "runs-gold"
+    return folder if eval_every == 4 else f"{folder}-e{eval_every}"
 
 
 def label_and_fit(name: str, train: Path, teacher_factory) -> Path:
@@ -122,7 +124,7 @@ def run_variant(
     from raytool.envs.decider_env import ToolDeciderEnv
     from raytool.evaluation.decider import module_policy, rollout
 
-    out = (root or ROOT) / name / runs_folder() / f"{variant}-s{seed}.json"
+    out = (root or ROOT) / name / runs_folder(eval_every) / f"{variant}-s{seed}.json"
     if out.exists() and not fresh:
         return json.loads(out.read_text())
     run = DeciderRunConfig(iterations=iterations, training=training or VARIANTS[variant], seed=seed)

@@ -2,6 +2,7 @@
 
     python benchmarks/guidance.py [--suites l2,l3,l4,seal] [--teachers 0.2,0.4,0.6,0.8,0.95,embedded]
                                   [--variants unguided,js,tau,both] [--seeds 0,1,2] [--iterations 32]
+                                  [--label-tasks N]
 
 A teacher of quality q (`raytool.teacher.synthetic.SyntheticTeacher`) ranks the gold next option first with
 probability q, else a plausible wrong candidate. Its labels go through the same path as a real LLM's: `distill rank`
@@ -13,6 +14,7 @@ decider guided by that F_P. `embedded` is the real embedded teacher (SmolLM2-135
     tau       lambda2 = 0.01                                     both  the `DeciderConfig` defaults
     both-untrusted  both with trust = "none"              both+qf  both with trust = "q_filter" (the guided critic
                                                                    judges; see `DeciderConfig.trust`)
+    strong  both with lambda1 = 1.0 (ten times the default pull toward F_P); strong-untrusted  the same, trust "none"
 
 Suites and tasks are `benchmarks/decider.py`'s (the trained proposer's candidates; the main job's proposer must
 exist). The unguided runs do not read F_P and are shared by all teachers (and with `benchmarks/decider.py`).
@@ -21,7 +23,9 @@ held-out success mean and std over seeds, and the env steps at which the seed-me
 final mean success, over unguided's total env steps ("steps ratio"; target <= 0.6 for q >= 0.6; unguided's own row is
 the step at which its curve first reaches its final value, the reference to read the others against), plus how well the
 teacher and F_P agree with the gold option on held-out training states. Runs are cached under
-$RAYTOOL_CACHE/bench/guidance/ (resumable; `--fresh` reruns); `results.json` and `guidance.png` go there.
+$RAYTOOL_CACHE/bench/guidance/ (resumable; `--fresh` reruns); `results.json` and `guidance.png` go there
+(`results-t<N>.json`, `guidance-t<N>.png` with `--label-tasks N`: the synthetic teachers label states of N tasks of
+their own, 5 per task, instead of 300 states of the decider's 60 training tasks).
 """
 
 from __future__ import annotations
@@ -41,11 +45,16 @@ import decider as decider_bench  # noqa: E402  (benchmarks/decider.py: suites, r
 from raytool.paths import cache_dir  # noqa: E402
 
 ROOT = cache_dir() / "bench" / "guidance"
-VARIANTS = dict(decider_bench.VARIANTS) | {"both+qf": {**decider_bench.VARIANTS["both"], "trust": "q_filter"}}
+VARIANTS = dict(decider_bench.VARIANTS) | {
+    "both+qf": {**decider_bench.VARIANTS["both"], "trust": "q_filter"},
+    "strong": {**decider_bench.VARIANTS["both"], "lambda1": 1.0},
+    "strong-untrusted": {**decider_bench.VARIANTS["both"], "lambda1": 1.0, "trust": "none"},
+}
 
 
-def teacher_fp(suite: str, teacher: str, train: Path) -> tuple[Path, dict]:
-    """F_P of a teacher on a suite's training states, and the teacher's / F_P's agreement with the gold option."""
+def teacher_fp(suite: str, teacher: str, train: Path, label: Path | None = None) -> tuple[Path, dict]:
+    """F_P of a teacher on a suite's training states (or, with `label`, on states of that task set: `label_tasks`),
+    and the teacher's / F_P's agreement with the gold option."""
     from raytool.pipeline import DeciderStages, label_states, train_fp
     from raytool.teacher.backend import TeacherConfig, make_teacher
     from raytool.teacher.synthetic import SyntheticTeacher
@@ -54,11 +63,48 @@ def teacher_fp(suite: str, teacher: str, train: Path) -> tuple[Path, dict]:
         fp_dir = decider_bench.label_and_fit(suite, train, lambda: make_teacher(TeacherConfig()))
         rank_dir = fp_dir.parent / "rank"
     else:
-        out = ROOT / suite / f"q{teacher}"
-        stages = DeciderStages(rank_states=300)
-        rank_dir = label_states(out, train, stages, lambda: SyntheticTeacher(float(teacher), seed=0))
+        out = ROOT / suite / teacher_folder(teacher, label)
+        tasks = label or train
+        stages = DeciderStages(rank_states=max(300, 5 * task_count(tasks)) if label else 300)
+        rank_dir = label_states(out, tasks, stages, lambda: SyntheticTeacher(float(teacher), seed=0))
         fp_dir = train_fp(out, rank_dir, stages)
     return fp_dir, agreement(rank_dir, fp_dir)
+
+
+def teacher_folder(teacher: str, label: Path | None) -> str:
+    """`q<teacher>`, with `-t<N>` when the teacher labelled N tasks of their own (`label_tasks`)."""
+    return f"q{teacher}" if label is None else f"q{teacher}-t{task_count(label)}"
+
+
+def task_count(tasks: Path) -> int:
+    return sum(1 for line in (tasks / "tasks.jsonl").open() if line.strip())
+
+
+def label_tasks(suite: str, count: int, proposer) -> Path:
+    """`count` tasks of the suite's kind that are neither its training nor its held-out tasks, for the teacher to
+    label (`--label-tasks`): builder tasks of the same level at seed 40 (training 20, held-out 21), or Seal-Tools dev
+    multi-call tasks after the 60 the decider trains on. Labelling is offline and cheap next to RL, so an LLM can
+    label far more states than the decider's own tasks hold; the decider still trains on its 60 tasks only."""
+    from raytool.decider.candidates import CANDIDATES_FILE, write_candidates
+    from raytool.envs.build import BuildConfig, build_verified
+    from raytool.envs.suites import SUITE_NAMES
+    from raytool.tools.dataset import ToolDataset
+
+    directory = ROOT / suite / f"label-{count}"
+    if (directory / CANDIDATES_FILE).exists():
+        return directory
+    if suite == "seal":
+        from raytool.paths import shared_data_dir
+        from raytool.tools.importers import import_dataset
+
+        data = import_dataset("seal_tools", shared_data_dir() / "seal_tools" / "dev.jsonl")
+        data = ToolDataset(data.tools, [t for t in data.tasks if len(t.calls) >= 2][60 : 60 + count])
+    else:
+        config = BuildConfig(tuple(SUITE_NAMES), level=decider_bench.LEVELS[suite], num_tasks=count, seed=40)
+        data = build_verified(config, log=lambda _: None)
+    data.save(directory)
+    write_candidates(proposer, ToolDataset.load(directory), directory / CANDIDATES_FILE)
+    return directory
 
 
 def agreement(rank_dir: Path, fp_dir: Path) -> dict:
@@ -92,9 +138,9 @@ def agreement(rank_dir: Path, fp_dir: Path) -> dict:
             "fp_teacher_top1": fp_top1}  # fmt: skip
 
 
-def run(suite, teacher, variant, seed, train, test, fp_dir, args) -> dict:
+def run(suite, teacher, variant, seed, train, test, fp_dir, args, label=None) -> dict:
     """One cached RLlib run (`benchmarks/decider.py`'s loop); unguided runs are shared across teachers."""
-    root = None if variant == "unguided" else ROOT / "runs" / f"q{teacher}"
+    root = None if variant == "unguided" else ROOT / "runs" / teacher_folder(teacher, label)
     return decider_bench.run_variant(suite, variant, seed, train, test, fp_dir, args.iterations, args.eval_every,
                                      args.fresh, root=root, training=VARIANTS[variant])  # fmt: skip
 
@@ -146,20 +192,26 @@ def main() -> None:
     decider_bench.add_run_arguments(parser)
     parser.add_argument("--teachers", default="0.2,0.4,0.6,0.8,0.95,embedded")
     parser.add_argument("--variants", default="unguided,js,tau,both")
+    parser.add_argument("--label-tasks", type=int, default=0,
+                        help="synthetic teachers label states of this many tasks of their own (not the decider's "
+                        "training tasks); 0: the training tasks, 300 states")  # fmt: skip
     args = parser.parse_args()
 
     from raytool.tables import format_table
 
     proposer, seeds = decider_bench.start(args)
     variants = args.variants.split(",")
+    tag = f"-t{args.label_tasks}" if args.label_tasks else ""
     results: dict = {}
     rows = []
     for suite in args.suites.split(","):
         train, test = decider_bench.build_suite(suite, proposer)
         results[suite] = {}
+        label = label_tasks(suite, args.label_tasks, proposer) if args.label_tasks else None
         for teacher in args.teachers.split(","):
-            fp_dir, agree = teacher_fp(suite, teacher, train)
-            runs = {v: [run(suite, teacher, v, s, train, test, fp_dir, args) for s in seeds] for v in variants}
+            fp_dir, agree = teacher_fp(suite, teacher, train, None if teacher == "embedded" else label)
+            runs = {v: [run(suite, teacher, v, s, train, test, fp_dir, args, None if teacher == "embedded" else label)
+                        for s in seeds] for v in variants}  # fmt: skip
             summary = summarise(runs) if "unguided" in runs else {}
             results[suite][teacher] = {"agreement": agree, "summary": summary, "runs": runs}
             for variant, row in summary.items():
@@ -170,13 +222,13 @@ def main() -> None:
                     "not reached" if ratio is None else f"{ratio:.2f}",  # unguided: its own first crossing
                 ])  # fmt: skip
             ROOT.mkdir(parents=True, exist_ok=True)
-            (ROOT / "results.json").write_text(json.dumps(results, indent=1))
+            (ROOT / f"results{tag}.json").write_text(json.dumps(results, indent=1))
     headers = ["suite", "teacher", "teacher gold@1", "F_P gold@1", "variant", "held-out success", "calls/task",
                "steps to unguided"]  # fmt: skip
     print(format_table(headers, rows))
     print(f"mean ± std over seeds {seeds}; {args.iterations} iterations x 128 env steps per run")
-    plot(results, ROOT / "guidance.png")
-    print(f"wrote {ROOT / 'results.json'} and {ROOT / 'guidance.png'}")
+    plot(results, ROOT / f"guidance{tag}.png")
+    print(f"wrote {ROOT / f'results{tag}.json'} and {ROOT / f'guidance{tag}.png'}")
 
 
 if __name__ == "__main__":

@@ -77,6 +77,7 @@ def teacher_folder(teacher: str, label: Path | None) -> str:
 
 
 def task_count(tasks: Path) -> int:
+    """Tasks in a task directory (its `tasks.jsonl` lines)."""
     return sum(1 for line in (tasks / "tasks.jsonl").open() if line.strip())
 
 

@@ -57,11 +57,6 @@ LEVELS = {"l2": 2, "l3": 3, "l4": 4}
 
 def build_suite(name: str, proposer) -> tuple[Path, Path]:
     """Train/test task dirs with candidates.jsonl."""
-    from raytool.decider.candidates import write_candidates
-    from raytool.envs.build import BuildConfig, build_verified
-    from raytool.envs.suites import SUITE_NAMES
-    from raytool.tools.dataset import ToolDataset
-
     root = ROOT / name
     dirs = root / "train", root / "test"
     if all((d / CANDIDATES_FILE).exists() for d in dirs):
@@ -69,23 +64,34 @@ def build_suite(name: str, proposer) -> tuple[Path, Path]:
     if name == "l2" and (cache_dir() / "run" / "envs" / "decider_train" / CANDIDATES_FILE).exists():
         return cache_dir() / "run" / "envs" / "decider_train", cache_dir() / "run" / "envs" / "decider_test"
     for split, directory in zip(("train", "test"), dirs, strict=True):
-        if name == "seal":
-            from raytool.paths import shared_data_dir
-            from raytool.tools.importers import import_dataset
-
-            source = "dev" if split == "train" else "test_in_domain"
-            data = import_dataset("seal_tools", shared_data_dir() / "seal_tools" / f"{source}.jsonl")
-            tasks = [t for t in data.tasks if len(t.calls) >= 2][: 60 if split == "train" else 30]
-            data = ToolDataset(data.tools, tasks)
-        else:
-            seed = {"train": 20, "test": 21}[split]
-            config = BuildConfig(
-                tuple(SUITE_NAMES), level=LEVELS[name], num_tasks=60 if split == "train" else 30, seed=seed
-            )
-            data = build_verified(config, log=lambda _: None)
-        data.save(directory)
-        write_candidates(proposer, ToolDataset.load(directory), directory / CANDIDATES_FILE)
+        write_task_set(name, split, 60 if split == "train" else 30, directory, proposer)
     return dirs
+
+
+SPLIT_SEEDS = {"train": 20, "test": 21, "label": 40}  # builder seeds; Seal-Tools: dev for train/label, test_in_domain
+
+
+def write_task_set(name: str, split: str, count: int, directory: Path, proposer, skip: int = 0) -> Path:
+    """`count` tasks of suite `name` for `split` (SPLIT_SEEDS) into `directory`, with the proposer's candidates:
+    builder tasks of the suite's level, or Seal-Tools multi-call tasks from the `skip`-th on."""
+    from raytool.decider.candidates import write_candidates
+    from raytool.envs.build import BuildConfig, build_verified
+    from raytool.envs.suites import SUITE_NAMES
+    from raytool.tools.dataset import ToolDataset
+
+    if name == "seal":
+        from raytool.paths import shared_data_dir
+        from raytool.tools.importers import import_dataset
+
+        source = "test_in_domain" if split == "test" else "dev"
+        data = import_dataset("seal_tools", shared_data_dir() / "seal_tools" / f"{source}.jsonl")
+        data = ToolDataset(data.tools, [t for t in data.tasks if len(t.calls) >= 2][skip : skip + count])
+    else:
+        config = BuildConfig(tuple(SUITE_NAMES), level=LEVELS[name], num_tasks=count, seed=SPLIT_SEEDS[split])
+        data = build_verified(config, log=lambda _: None)
+    data.save(directory)
+    write_candidates(proposer, ToolDataset.load(directory), directory / CANDIDATES_FILE)
+    return directory
 
 
 ARGUMENTS = {"mode": "predicted"}  # `--arguments`: "predicted" (the main job's filler) or "gold" (an ORACLE)

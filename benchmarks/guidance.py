@@ -14,7 +14,7 @@ decider guided by that F_P. `embedded` is the real embedded teacher (SmolLM2-135
     tau       lambda2 = 0.01                                     both  the `DeciderConfig` defaults
     both-untrusted  both with trust = "none"              both+qf  both with trust = "q_filter" (the guided critic
                                                                    judges; see `DeciderConfig.trust`)
-    strong  both with lambda1 = 1.0 (ten times the default pull toward F_P); strong-untrusted  the same, trust "none"
+    strong  both with lambda1 = 1.0 (ten times the default pull toward F_P)
 
 Suites and tasks are `benchmarks/decider.py`'s (the trained proposer's candidates; the main job's proposer must
 exist). The unguided runs do not read F_P and are shared by all teachers (and with `benchmarks/decider.py`).
@@ -34,6 +34,7 @@ import argparse
 import json
 import math
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -48,13 +49,12 @@ ROOT = cache_dir() / "bench" / "guidance"
 VARIANTS = dict(decider_bench.VARIANTS) | {
     "both+qf": {**decider_bench.VARIANTS["both"], "trust": "q_filter"},
     "strong": {**decider_bench.VARIANTS["both"], "lambda1": 1.0},
-    "strong-untrusted": {**decider_bench.VARIANTS["both"], "lambda1": 1.0, "trust": "none"},
 }
 
 
-def teacher_fp(suite: str, teacher: str, train: Path, label: Path | None = None) -> tuple[Path, dict]:
-    """F_P of a teacher on a suite's training states (or, with `label`, on states of that task set: `label_tasks`),
-    and the teacher's / F_P's agreement with the gold option."""
+def teacher_fp(suite: str, teacher: str, train: Path, label: LabelSet | None = None) -> tuple[Path, dict]:
+    """F_P of a teacher on a suite's training states (or, with `label`, on 5 states per task of that set:
+    `label_tasks`), and the teacher's / F_P's agreement with the gold option."""
     from raytool.pipeline import DeciderStages, label_states, train_fp
     from raytool.teacher.backend import TeacherConfig, make_teacher
     from raytool.teacher.synthetic import SyntheticTeacher
@@ -64,48 +64,38 @@ def teacher_fp(suite: str, teacher: str, train: Path, label: Path | None = None)
         rank_dir = fp_dir.parent / "rank"
     else:
         out = ROOT / suite / teacher_folder(teacher, label)
-        tasks = label or train
-        stages = DeciderStages(rank_states=max(300, 5 * task_count(tasks)) if label else 300)
+        stages = DeciderStages(rank_states=max(300, 5 * label.tasks) if label else 300)
+        tasks = label.path if label else train
         rank_dir = label_states(out, tasks, stages, lambda: SyntheticTeacher(float(teacher), seed=0))
         fp_dir = train_fp(out, rank_dir, stages)
     return fp_dir, agreement(rank_dir, fp_dir)
 
 
-def teacher_folder(teacher: str, label: Path | None) -> str:
+@dataclass(frozen=True)
+class LabelSet:
+    """Tasks a synthetic teacher labels instead of the decider's training tasks (`--label-tasks`): where, how many."""
+
+    path: Path
+    tasks: int
+
+
+def teacher_folder(teacher: str, label: LabelSet | None) -> str:
     """`q<teacher>`, with `-t<N>` when the teacher labelled N tasks of their own (`label_tasks`)."""
-    return f"q{teacher}" if label is None else f"q{teacher}-t{task_count(label)}"
+    return f"q{teacher}" if label is None else f"q{teacher}-t{label.tasks}"
 
 
-def task_count(tasks: Path) -> int:
-    """Tasks in a task directory (its `tasks.jsonl` lines)."""
-    return sum(1 for line in (tasks / "tasks.jsonl").open() if line.strip())
-
-
-def label_tasks(suite: str, count: int, proposer) -> Path:
-    """`count` tasks of the suite's kind that are neither its training nor its held-out tasks, for the teacher to
-    label (`--label-tasks`): builder tasks of the same level at seed 40 (training 20, held-out 21), or Seal-Tools dev
-    multi-call tasks after the 60 the decider trains on. Labelling is offline and cheap next to RL, so an LLM can
-    label far more states than the decider's own tasks hold; the decider still trains on its 60 tasks only."""
-    from raytool.decider.candidates import CANDIDATES_FILE, write_candidates
-    from raytool.envs.build import BuildConfig, build_verified
-    from raytool.envs.suites import SUITE_NAMES
-    from raytool.tools.dataset import ToolDataset
+def label_tasks(suite: str, count: int, proposer) -> LabelSet:
+    """Up to `count` tasks of the suite's kind that are neither its training nor its held-out tasks, for the teacher
+    to label (`--label-tasks`): builder tasks of the same level at their own seed, or Seal-Tools dev multi-call tasks
+    after the 60 the decider trains on. Labelling is offline and cheap next to RL, so an LLM can label far more
+    states than the decider's own tasks hold; the decider still trains on its 60 tasks only."""
+    from raytool.decider.candidates import CANDIDATES_FILE
 
     directory = ROOT / suite / f"label-{count}"
-    if (directory / CANDIDATES_FILE).exists():
-        return directory
-    if suite == "seal":
-        from raytool.paths import shared_data_dir
-        from raytool.tools.importers import import_dataset
-
-        data = import_dataset("seal_tools", shared_data_dir() / "seal_tools" / "dev.jsonl")
-        data = ToolDataset(data.tools, [t for t in data.tasks if len(t.calls) >= 2][60 : 60 + count])
-    else:
-        config = BuildConfig(tuple(SUITE_NAMES), level=decider_bench.LEVELS[suite], num_tasks=count, seed=40)
-        data = build_verified(config, log=lambda _: None)
-    data.save(directory)
-    write_candidates(proposer, ToolDataset.load(directory), directory / CANDIDATES_FILE)
-    return directory
+    if not (directory / CANDIDATES_FILE).exists():
+        decider_bench.write_task_set(suite, "label", count, directory, proposer, skip=60)
+    with (directory / "tasks.jsonl").open() as lines:  # Seal-Tools dev may hold fewer than `count`
+        return LabelSet(directory, sum(1 for line in lines if line.strip()))
 
 
 def agreement(rank_dir: Path, fp_dir: Path) -> dict:
@@ -139,7 +129,7 @@ def agreement(rank_dir: Path, fp_dir: Path) -> dict:
             "fp_teacher_top1": fp_top1}  # fmt: skip
 
 
-def run(suite, teacher, variant, seed, train, test, fp_dir, args, label=None) -> dict:
+def run(suite, teacher, variant, seed, train, test, fp_dir, args, label: LabelSet | None = None) -> dict:
     """One cached RLlib run (`benchmarks/decider.py`'s loop); unguided runs are shared across teachers."""
     root = None if variant == "unguided" else ROOT / "runs" / teacher_folder(teacher, label)
     return decider_bench.run_variant(suite, variant, seed, train, test, fp_dir, args.iterations, args.eval_every,
@@ -210,9 +200,9 @@ def main() -> None:
         results[suite] = {}
         label = label_tasks(suite, args.label_tasks, proposer) if args.label_tasks else None
         for teacher in args.teachers.split(","):
-            fp_dir, agree = teacher_fp(suite, teacher, train, None if teacher == "embedded" else label)
-            runs = {v: [run(suite, teacher, v, s, train, test, fp_dir, args, None if teacher == "embedded" else label)
-                        for s in seeds] for v in variants}  # fmt: skip
+            own = None if teacher == "embedded" else label  # the embedded teacher labels the training tasks
+            fp_dir, agree = teacher_fp(suite, teacher, train, own)
+            runs = {v: [run(suite, teacher, v, s, train, test, fp_dir, args, own) for s in seeds] for v in variants}
             summary = summarise(runs) if "unguided" in runs else {}
             results[suite][teacher] = {"agreement": agree, "summary": summary, "runs": runs}
             for variant, row in summary.items():

@@ -1,6 +1,6 @@
 """Does one proposer transfer? Trained on the union of the shipped benchmarks, and leave-one-benchmark-out.
 
-    python benchmarks/proposer_transfer.py [--variants union,lobo] [--train-limit N] [--epochs E] [--retrain]
+    python benchmarks/proposer_transfer.py [--variants union,lobo] [--train-limit N] [--epochs E] [--retrain] [--threads T]
 
 Training and held-out parts (fixed seeds; a held-out part is never trained on by any variant):
 
@@ -102,10 +102,11 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--max-minutes", type=float, help="cap each training run (smoke runs)")
     parser.add_argument("--retrain", action="store_true")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (1 leaves a core to other work)")
     args = parser.parse_args()
     import torch
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     config = ProposerConfig(epochs=args.epochs, max_minutes=args.max_minutes)
     smoke = bool(args.train_limit or args.test_limit or args.max_minutes)
     root = ROOT / "smoke" if smoke else ROOT  # a shrunk run never leaves checkpoints a real run would re-use

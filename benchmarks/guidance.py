@@ -15,6 +15,9 @@ decider guided by that F_P. `embedded` is the real embedded teacher (SmolLM2-135
     both-untrusted  both with trust = "none"              both+qf  both with trust = "q_filter" (the guided critic
                                                                    judges; see `DeciderConfig.trust`)
     strong  both with lambda1 = 1.0 (ten times the default pull toward F_P)
+    stop    both with guide_stop = True (STOP enters JS and the Kendall term: the teacher's "the task is done"
+            guides too; the referee still filters the states where the critic rates the teacher lower)
+    strong-stop  strong with guide_stop = True          kick-stop  stop with lambda1 = 5.0 (fifty times the default)
 
 Suites and tasks are `benchmarks/decider.py`'s (the trained proposer's candidates; the main job's proposer must
 exist). The unguided runs do not read F_P and are shared by all teachers (and with `benchmarks/decider.py`).
@@ -49,6 +52,9 @@ ROOT = cache_dir() / "bench" / "guidance"
 VARIANTS = dict(decider_bench.VARIANTS) | {
     "both+qf": {**decider_bench.VARIANTS["both"], "trust": "q_filter"},
     "strong": {**decider_bench.VARIANTS["both"], "lambda1": 1.0},
+    "stop": {**decider_bench.VARIANTS["both"], "guide_stop": True},
+    "strong-stop": {**decider_bench.VARIANTS["both"], "lambda1": 1.0, "guide_stop": True},
+    "kick-stop": {**decider_bench.VARIANTS["both"], "lambda1": 5.0, "guide_stop": True},
 }
 
 

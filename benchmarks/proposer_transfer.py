@@ -1,6 +1,7 @@
 """Does one proposer transfer? Trained on the union of the shipped benchmarks, and leave-one-benchmark-out.
 
-    python benchmarks/proposer_transfer.py [--variants union,lobo] [--train-limit N] [--epochs E] [--retrain] [--threads T]
+    python benchmarks/proposer_transfer.py [--variants union,lobo] [--train-limit N] [--epochs E] [--retrain]
+                                           [--threads T] [--existing]
 
 Training and held-out parts (fixed seeds; a held-out part is never trained on by any variant):
 
@@ -102,6 +103,11 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--max-minutes", type=float, help="cap each training run (smoke runs)")
     parser.add_argument("--retrain", action="store_true")
+    parser.add_argument(
+        "--existing",
+        action="store_true",
+        help="train nothing: evaluate the checkpoints already there (a missing one shows '-')",
+    )
     parser.add_argument("--threads", type=int, default=2, help="torch threads (1 leaves a core to other work)")
     args = parser.parse_args()
     import torch
@@ -113,12 +119,14 @@ def main() -> None:
     data = splits()
     models: dict[str, dict[str, Path]] = {b: {} for b in BENCHMARKS}  # benchmark -> {method: checkpoint}
     variants = args.variants.split(",")
-    if "union" in variants:
+    if "union" in variants and not (args.existing and not (root / "union" / "proposer.json").exists()):
         union = train("union", [data[b][0] for b in BENCHMARKS], config, args.train_limit, args.retrain, root)
         for b in BENCHMARKS:
             models[b]["union"] = union
     if "lobo" in variants:
         for left in BENCHMARKS:
+            if args.existing and not (root / f"lobo-{left}" / "proposer.json").exists():
+                continue
             parts = [data[b][0] for b in BENCHMARKS if b != left]
             models[left]["left out"] = train(f"lobo-{left}", parts, config, args.train_limit, args.retrain, root)
     seal_only = cache_dir() / "run" / "proposer"

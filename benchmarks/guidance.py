@@ -53,9 +53,8 @@ VARIANTS = dict(decider_bench.VARIANTS) | {
     "both+qf": {**decider_bench.VARIANTS["both"], "trust": "q_filter"},
     "strong": {**decider_bench.VARIANTS["both"], "lambda1": 1.0},
     "stop": {**decider_bench.VARIANTS["both"], "guide_stop": True},
-    "strong-stop": {**decider_bench.VARIANTS["both"], "lambda1": 1.0, "guide_stop": True},
-    "kick-stop": {**decider_bench.VARIANTS["both"], "lambda1": 5.0, "guide_stop": True},
 }
+VARIANTS |= {"strong-stop": {**VARIANTS["stop"], "lambda1": 1.0}, "kick-stop": {**VARIANTS["stop"], "lambda1": 5.0}}
 
 
 def teacher_fp(suite: str, teacher: str, train: Path, label: LabelSet | None = None) -> tuple[Path, dict]:

@@ -24,6 +24,7 @@ smoke test of the script, not a result).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import random
 import shutil
@@ -71,12 +72,15 @@ def splits() -> dict[str, tuple[ToolDataset, ToolDataset]]:
 
 
 def train(name: str, parts: list[ToolDataset], config: ProposerConfig, limit: int | None, retrain: bool,
-          root: Path = ROOT) -> Path:  # fmt: skip
-    """A proposer on the union of `parts` (tasks keep their own pools; the catalogues merged, first name wins)."""
+          root: Path = ROOT, existing: bool = False) -> Path | None:  # fmt: skip
+    """A proposer on the union of `parts` (tasks keep their own pools; the catalogues merged, first name wins);
+    `existing`: train nothing, None where no checkpoint is there yet."""
     out = root / name
     if retrain and out.exists():
         shutil.rmtree(out)
     if not (out / "proposer.json").exists():
+        if existing:
+            return None
         catalogue: dict = {}
         tasks = []
         for part in parts:
@@ -102,12 +106,9 @@ def main() -> None:
     parser.add_argument("--test-limit", type=int, help="held-out tasks per benchmark (smoke runs)")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--max-minutes", type=float, help="cap each training run (smoke runs)")
-    parser.add_argument("--retrain", action="store_true")
-    parser.add_argument(
-        "--existing",
-        action="store_true",
-        help="train nothing: evaluate the checkpoints already there (a missing one shows '-')",
-    )
+    reuse = parser.add_mutually_exclusive_group()
+    reuse.add_argument("--retrain", action="store_true")
+    reuse.add_argument("--existing", action="store_true", help="train nothing: evaluate the checkpoints already there")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (1 leaves a core to other work)")
     args = parser.parse_args()
     import torch
@@ -119,16 +120,15 @@ def main() -> None:
     data = splits()
     models: dict[str, dict[str, Path]] = {b: {} for b in BENCHMARKS}  # benchmark -> {method: checkpoint}
     variants = args.variants.split(",")
-    if "union" in variants and not (args.existing and not (root / "union" / "proposer.json").exists()):
-        union = train("union", [data[b][0] for b in BENCHMARKS], config, args.train_limit, args.retrain, root)
+    fit = functools.partial(train, config=config, limit=args.train_limit, retrain=args.retrain, root=root,
+                            existing=args.existing)  # fmt: skip
+    if "union" in variants and (union := fit("union", [data[b][0] for b in BENCHMARKS])):
         for b in BENCHMARKS:
             models[b]["union"] = union
     if "lobo" in variants:
         for left in BENCHMARKS:
-            if args.existing and not (root / f"lobo-{left}" / "proposer.json").exists():
-                continue
-            parts = [data[b][0] for b in BENCHMARKS if b != left]
-            models[left]["left out"] = train(f"lobo-{left}", parts, config, args.train_limit, args.retrain, root)
+            if ckpt := fit(f"lobo-{left}", [data[b][0] for b in BENCHMARKS if b != left]):
+                models[left]["left out"] = ckpt
     seal_only = cache_dir() / "run" / "proposer"
     results, rows = {}, []
     for b in BENCHMARKS:

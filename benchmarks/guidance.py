@@ -18,6 +18,8 @@ decider guided by that F_P. `embedded` is the real embedded teacher (SmolLM2-135
     stop    both with guide_stop = True (STOP enters JS and the Kendall term: the teacher's "the task is done"
             guides too; the referee still filters the states where the critic rates the teacher lower)
     strong-stop  strong with guide_stop = True          kick-stop  stop with lambda1 = 5.0 (fifty times the default)
+    explore-stop, kick-explore  stop / kick-stop exploring from a mixture with F_P: half of the behaviour policy at the
+            first update, falling to none over 128 updates (4 iterations; `DeciderConfig.llm_exploration`)
 
 Suites and tasks are `benchmarks/decider.py`'s (the trained proposer's candidates; the main job's proposer must
 exist). The unguided runs do not read F_P and are shared by all teachers (and with `benchmarks/decider.py`).
@@ -55,6 +57,8 @@ VARIANTS = dict(decider_bench.VARIANTS) | {
     "stop": {**decider_bench.VARIANTS["both"], "guide_stop": True},
 }
 VARIANTS |= {"strong-stop": {**VARIANTS["stop"], "lambda1": 1.0}, "kick-stop": {**VARIANTS["stop"], "lambda1": 5.0}}
+EXPLORE = {"llm_exploration": 0.5, "llm_exploration_updates": 128}  # half of the first 4 iterations' steps from F_P
+VARIANTS |= {"explore-stop": VARIANTS["stop"] | EXPLORE, "kick-explore": VARIANTS["kick-stop"] | EXPLORE}
 
 
 def teacher_fp(suite: str, teacher: str, train: Path, label: LabelSet | None = None) -> tuple[Path, dict]:

@@ -30,7 +30,8 @@ from raytool.decider.losses import KENDALL_TEMPERATURE
 GUIDANCE_FIELDS = (
     "lambda1", "lambda2", "sigma", "entropy_coeff", "tau_temperature", "actor_lr", "critic_lr", "multiplier_lr",
     "tau", "target_update", "target_update_interval", "replay_capacity", "train_batch_size", "updates_per_iteration",
-    "learning_starts", "n_step", "guide_stop", "bootstrap_truncated", "multiplier_max", "trust",
+    "learning_starts", "n_step", "guide_stop", "bootstrap_truncated", "multiplier_max", "trust", "llm_exploration",
+    "llm_exploration_updates",
 )  # fmt: skip
 TRUST_MODES = ("none", "q_filter", "referee")
 
@@ -61,6 +62,11 @@ class DeciderConfig(AlgorithmConfig):
         E_{pi_LLM}[Q] >= E_pi[Q]: guidance falls away where the teacher is worse than what the policy has learnt)
         or "referee" (the same filter judged by a second critic trained on the reward alone, not pulled toward
         the LLM's order by the Kendall term; see learner.py).
+    llm_exploration: beta_0, the teacher's share of the behaviour policy at the first update: the rollout workers act
+        from (1 - beta) pi + beta pi_LLM, beta = beta_0 max(0, 1 - updates / llm_exploration_updates) (a decaying
+        mixture, as in jump-start RL: the replay fills with the teacher's choices while the critic is blank; off-
+        policy, so the targets are unchanged). 0 (the default) explores with pi alone; greedy acting never mixes.
+    llm_exploration_updates: the learner updates over which beta falls to 0 (the module counts them).
     bootstrap_truncated: whether a transition that ends an episode by truncation bootstraps V_g(s_T). False: the
         env's truncation is its `max_steps` limit, part of the task and visible in the observation, so the
         value past it is 0 (True is for envs whose time limit the observation does not show).
@@ -90,6 +96,8 @@ class DeciderConfig(AlgorithmConfig):
         self.guide_stop = False
         self.bootstrap_truncated = False
         self.trust = "referee"
+        self.llm_exploration = 0.0
+        self.llm_exploration_updates = 128
         self.gamma = 0.95
         self.rollout_fragment_length = 64
         self.num_env_runners = 2
@@ -127,6 +135,16 @@ class DeciderConfig(AlgorithmConfig):
             raise ValueError(f"trust must be one of {TRUST_MODES}, got {self.trust!r}")
         if self.multiplier_lr <= 0 or self.multiplier_max <= 0:
             raise ValueError("multiplier_lr and multiplier_max must be > 0")
+        if not 0 <= self.llm_exploration <= 1 or self.llm_exploration_updates < 1:
+            raise ValueError("need 0 <= llm_exploration <= 1 and llm_exploration_updates >= 1")
+
+    @property
+    def _model_config_auto_includes(self) -> dict[str, Any]:
+        """The module acts on these (the rollout workers build it from model_config)."""
+        return super()._model_config_auto_includes | {
+            "llm_exploration": self.llm_exploration,
+            "llm_exploration_updates": self.llm_exploration_updates,
+        }
 
     def get_default_rl_module_spec(self) -> RLModuleSpec:
         from raytool.decider.rl_module import DeciderTorchRLModule

@@ -11,11 +11,13 @@
 
 Everything that learning changes lives here, so a checkpoint of the module restores the multiplier and the
 target network with the weights. model_config: `hidden` (width, default 64), `fp_path` (F_P checkpoint dir),
-`initial_multiplier` (default 0: the constraint starts slack).
+`initial_multiplier` (default 0: the constraint starts slack), `llm_exploration` and `llm_exploration_updates`
+(exploring from a mixture with pi_LLM early on; see `DeciderConfig`).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -55,7 +57,25 @@ class DeciderTorchRLModule(TorchRLModule):
         return {Columns.ACTION_DIST_INPUTS: self.pi(obs, mask).masked_fill(mask <= 0, MASKED_LOGIT)}
 
     def _forward_exploration(self, batch: dict[str, Any], **kwargs) -> dict[str, Any]:
-        return self._forward_inference(batch)
+        """Sampling logits: pi's, or log((1 - beta) pi + beta pi_LLM) while `llm_share` is above 0."""
+        obs, mask = _unpack(batch[Columns.OBS])
+        logits = self.pi(obs, mask).masked_fill(mask <= 0, MASKED_LOGIT)
+        beta = self.llm_share()
+        if beta <= 0.0:
+            return {Columns.ACTION_DIST_INPUTS: logits}
+        mixed = torch.logaddexp(
+            torch.log_softmax(logits, -1) + math.log1p(-beta) if beta < 1.0 else torch.full_like(logits, -math.inf),
+            torch.log_softmax(self.llm_logits(obs, mask), -1) + math.log(beta),
+        )
+        return {Columns.ACTION_DIST_INPUTS: mixed.masked_fill(mask <= 0, MASKED_LOGIT)}
+
+    def llm_share(self) -> float:
+        """beta: pi_LLM's share of the behaviour policy, beta_0 (1 - updates / horizon) down to 0; 0 without F_P."""
+        beta = float(self.model_config.get("llm_exploration", 0.0))
+        if beta <= 0.0 or self.f_p is None:
+            return 0.0
+        horizon = int(self.model_config.get("llm_exploration_updates", 128))
+        return beta * max(0.0, 1.0 - int(self.num_updates) / horizon)
 
     # -- learning --------------------------------------------------------------------------------------------
     def _forward_train(self, batch: dict[str, Any], **kwargs) -> dict[str, Any]:

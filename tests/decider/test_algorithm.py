@@ -32,12 +32,16 @@ def _config(env_config: dict, fp_path: Path):
 @pytest.mark.ray
 def test_train_with_two_env_runners_logs_finite_guidance_metrics(ray_local, decider_setup) -> None:
     root, env_config = decider_setup
-    algo = _config(env_config, root / "fp").build_algo()
+    algo = _config(env_config, root / "fp").training(llm_exploration=0.5, llm_exploration_updates=8).build_algo()
     try:
         assert algo.env_runner_group.num_remote_env_runners() == 2
         result = {}
         for _ in range(3):
             result = algo.train()
+        # the rollout workers explore with pi_LLM's share at the learner's update count (synced with the weights)
+        updates = int(algo.get_module().num_updates)
+        shares = algo.env_runner_group.foreach_env_runner(lambda r: r.module.llm_share(), local_env_runner=False)
+        assert updates > 0 and shares == [pytest.approx(0.5 * max(0.0, 1 - updates / 8))] * 2, (updates, shares)
     finally:
         algo.stop()
     learner = result["learners"]["default_policy"]

@@ -20,6 +20,8 @@ decider guided by that F_P. `embedded` is the real embedded teacher (SmolLM2-135
     strong-stop  strong with guide_stop = True          kick-stop  stop with lambda1 = 5.0 (fifty times the default)
     explore-stop, kick-explore  stop / kick-stop exploring from a mixture with F_P: half of the behaviour policy at the
             first update, falling to none over 128 updates (4 iterations; `DeciderConfig.llm_exploration`)
+    warm-stop, kick-warm  stop / kick-stop with a warm start: the actor imitates F_P for 500 Adam steps when learning
+            starts (`DeciderConfig.llm_warm_start`; the critic and the env steps unchanged)
 
 Suites and tasks are `benchmarks/decider.py`'s (the trained proposer's candidates; the main job's proposer must
 exist). The unguided runs do not read F_P and are shared by all teachers (and with `benchmarks/decider.py`).
@@ -59,6 +61,8 @@ VARIANTS = dict(decider_bench.VARIANTS) | {
 VARIANTS |= {"strong-stop": {**VARIANTS["stop"], "lambda1": 1.0}, "kick-stop": {**VARIANTS["stop"], "lambda1": 5.0}}
 EXPLORE = {"llm_exploration": 0.5, "llm_exploration_updates": 128}  # half of the first 4 iterations' steps from F_P
 VARIANTS |= {"explore-stop": VARIANTS["stop"] | EXPLORE, "kick-explore": VARIANTS["kick-stop"] | EXPLORE}
+WARM = {"llm_warm_start": 500}  # the actor imitates F_P for 500 Adam steps when learning starts
+VARIANTS |= {"warm-stop": VARIANTS["stop"] | WARM, "kick-warm": VARIANTS["kick-stop"] | WARM}
 
 
 def teacher_fp(suite: str, teacher: str, train: Path, label: LabelSet | None = None) -> tuple[Path, dict]:

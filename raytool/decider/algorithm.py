@@ -3,14 +3,17 @@
 One iteration: every env runner samples `rollout_fragment_length` steps with the current policy (in parallel);
 the episodes go into a `DeciderReplayBuffer` (exact n-step counts); once `learning_starts` env steps were sampled,
 the learner group runs `updates_per_iteration` updates on batches drawn from the buffer (`DeciderTorchLearner`),
-and the new weights are synced to the runners. The replay buffer is part of the algorithm's state, so a checkpoint
-restores it with the weights, the optimizers, the multiplier, the target network and the iteration count.
+and the new weights are synced to the runners. With `llm_warm_start`, the first such iteration starts with the
+actor imitating pi_LLM on the replayed states (`warm_start`). The replay buffer is part of the algorithm's state, so
+a checkpoint restores it with the weights, the optimizers, the multiplier, the target network and the iteration
+count.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from ray.rllib.algorithms.algorithm import Algorithm
 from ray.rllib.core import ALL_MODULES
 from ray.rllib.execution.rollout_ops import synchronous_parallel_sample
@@ -24,6 +27,7 @@ from ray.rllib.utils.metrics import (
 from raytool.decider.replay import DeciderReplayBuffer
 
 REPLAY_STATE = "decider_replay_buffer"
+WARM_START = "decider_warm_start"
 
 
 class Decider(Algorithm):
@@ -38,8 +42,10 @@ class Decider(Algorithm):
     def setup(self, config) -> None:
         super().setup(config)
         self.replay = DeciderReplayBuffer(capacity=self.config.replay_capacity)
+        self.warm_started = not self.config.llm_warm_start
 
     def training_step(self) -> None:
+        self.metrics.delete(WARM_START, key_error=False)  # reported by the warm start's iteration only
         episodes, runner_metrics = synchronous_parallel_sample(
             worker_set=self.env_runner_group,
             concat=True,
@@ -58,6 +64,8 @@ class Decider(Algorithm):
                 (ENV_RUNNER_RESULTS, NUM_AGENT_STEPS_SAMPLED_LIFETIME), default={}
             ),
         }
+        if not self.warm_started:
+            self.warm_start()
         results = []
         for _ in range(self.config.updates_per_iteration):
             batch = self.replay.sample(
@@ -73,6 +81,29 @@ class Decider(Algorithm):
             policies=set(results[0]) - {ALL_MODULES},
             inference_only=True,
         )
+
+    def warm_start(self) -> None:
+        """`llm_warm_start`: the actor imitates pi_LLM on up to 4,096 replayed states before the first RL update
+        (`DeciderTorchLearner.imitate_llm`; a no-op for a learner that has updated already, as after a resume)."""
+        items = self.replay.sample(num_items=min(4096, self.replay.get_num_timesteps()), sample_episodes=True)
+        states = [episode.get_observations(0) for episode in items]
+        observations = np.stack([state["observations"] for state in states]).astype(np.float32)
+        masks = np.stack([state["action_mask"] for state in states]).astype(np.float32)
+        config = self.config
+        outcome = self.learner_group.foreach_learner(
+            lambda learner: learner.imitate_llm(
+                observations,
+                masks,
+                config.llm_warm_start,
+                config.llm_warm_start_lr,
+                config.train_batch_size,
+                seed=config.seed or 0,
+            )  # fmt: skip
+        )
+        stats = next((result.get() for result in outcome), {})  # the first learner's (all hold the same module)
+        if stats:  # per module: the mean JS to pi_LLM before and after (in the iteration's result)
+            self.metrics.log_dict(stats, key=WARM_START, reduce="mean", window=1)
+        self.warm_started = True
 
     # -- checkpoints: the replay buffer travels with the rest of the state -------------------------------------
     def get_state(self, components=None, *, not_components=None, **kwargs) -> dict[str, Any]:

@@ -31,7 +31,7 @@ GUIDANCE_FIELDS = (
     "lambda1", "lambda2", "sigma", "entropy_coeff", "tau_temperature", "actor_lr", "critic_lr", "multiplier_lr",
     "tau", "target_update", "target_update_interval", "replay_capacity", "train_batch_size", "updates_per_iteration",
     "learning_starts", "n_step", "guide_stop", "bootstrap_truncated", "multiplier_max", "trust", "llm_exploration",
-    "llm_exploration_updates",
+    "llm_exploration_updates", "llm_warm_start", "llm_warm_start_lr",
 )  # fmt: skip
 TRUST_MODES = ("none", "q_filter", "referee")
 
@@ -67,6 +67,10 @@ class DeciderConfig(AlgorithmConfig):
         mixture, as in jump-start RL: the replay fills with the teacher's choices while the critic is blank; off-
         policy, so the targets are unchanged). 0 (the default) explores with pi alone; greedy acting never mixes.
     llm_exploration_updates: the learner updates over which beta falls to 0 (the module counts them).
+    llm_warm_start: Adam steps of the actor alone on JS(pi || pi_LLM) (over the actions guidance compares: STOP only
+        with guide_stop) on the replayed states, once, when learning starts: the policy starts where the teacher is
+        instead of at random. The critic, the env steps and the RL updates are unchanged (its own optimizer, lr
+        `llm_warm_start_lr`, then dropped). 0 (the default): off.
     bootstrap_truncated: whether a transition that ends an episode by truncation bootstraps V_g(s_T). False: the
         env's truncation is its `max_steps` limit, part of the task and visible in the observation, so the
         value past it is 0 (True is for envs whose time limit the observation does not show).
@@ -98,6 +102,8 @@ class DeciderConfig(AlgorithmConfig):
         self.trust = "referee"
         self.llm_exploration = 0.0
         self.llm_exploration_updates = 128
+        self.llm_warm_start = 0
+        self.llm_warm_start_lr = 3e-3
         self.gamma = 0.95
         self.rollout_fragment_length = 64
         self.num_env_runners = 2
@@ -137,6 +143,8 @@ class DeciderConfig(AlgorithmConfig):
             raise ValueError("multiplier_lr and multiplier_max must be > 0")
         if not 0 <= self.llm_exploration <= 1 or self.llm_exploration_updates < 1:
             raise ValueError("need 0 <= llm_exploration <= 1 and llm_exploration_updates >= 1")
+        if self.llm_warm_start < 0 or self.llm_warm_start_lr <= 0:
+            raise ValueError("need llm_warm_start >= 0 and llm_warm_start_lr > 0")
 
     @property
     def _model_config_auto_includes(self) -> dict[str, Any]:

@@ -39,15 +39,18 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from ray.rllib.core.columns import Columns
 from ray.rllib.core.learner.torch.torch_learner import TorchLearner
 
 from raytool.decider.losses import (
+    MASKED_LOGIT,
     actor_loss,
     bellman_target,
     critic_loss,
+    js_divergence,
     kendall_tau_b,
     masked_log_softmax,
     multiplier_loss,
@@ -153,6 +156,22 @@ class DeciderTorchLearner(TorchLearner):
         )
         return q_loss + ref_loss + v_loss + pi_loss + nu_loss
 
+    def imitate_llm(self, observations: np.ndarray, masks: np.ndarray, steps: int, lr: float, batch_size: int,
+                    seed: int = 0) -> dict[str, dict[str, float]]:  # fmt: skip
+        """The warm start (`DeciderConfig.llm_warm_start`): `steps` Adam steps of the actor alone on the mean
+        JS(pi || pi_LLM) over minibatches of the given states (observations (N, obs), masks (N, p + 1)); a fresh
+        optimizer, dropped afterwards. Only before the first RL update (a resumed run has done it): afterwards a
+        module is left alone. Returns per module the mean JS over all the states before and after."""
+        results = {}
+        for module_id in self.module.keys():
+            module = self.module[module_id].unwrapped()
+            if int(module.num_updates) == 0:
+                config = self.config.get_config_for_module(module_id)
+                obs = torch.as_tensor(observations, dtype=torch.float32, device=self._device)
+                mask = torch.as_tensor(masks, dtype=torch.float32, device=self._device)
+                results[module_id] = _imitate(module, obs, mask, config.guide_stop, steps, lr, batch_size, seed)
+        return results
+
     def after_gradient_based_update(self, *, timesteps: dict[str, Any]) -> None:
         super().after_gradient_based_update(timesteps=timesteps)
         for module_id in self.module.keys():
@@ -164,3 +183,31 @@ class DeciderTorchLearner(TorchLearner):
                 module.sync_target(config.tau)
             elif int(module.num_updates) % config.target_update_interval == 0:
                 module.sync_target(1.0)
+
+
+def _imitate(module, obs, mask, guide_stop: bool, steps: int, lr: float, batch_size: int, seed: int):
+    """`imitate_llm` on one module: its actor `pi` fitted to pi_LLM (F_P) by Adam on minibatches of the states."""
+    allowed = mask > 0
+    guided = allowed.clone()
+    if not guide_stop:
+        guided[:, -1] = False
+    with torch.no_grad():
+        llm_logits = module.llm_logits(obs, mask)
+
+    def mean_js(rows) -> torch.Tensor:
+        logits = module.pi(obs[rows], mask[rows]).masked_fill(~allowed[rows], MASKED_LOGIT)
+        return js_divergence(logits, llm_logits[rows], guided[rows]).mean()
+
+    everything = torch.arange(len(obs), device=obs.device)
+    with torch.no_grad():
+        before = float(mean_js(everything))
+    optimizer = torch.optim.Adam(module.pi.parameters(), lr=lr)
+    generator = torch.Generator().manual_seed(seed)
+    for _ in range(steps):
+        rows = torch.randint(len(obs), (min(batch_size, len(obs)),), generator=generator).to(obs.device)
+        optimizer.zero_grad()
+        mean_js(rows).backward()
+        optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    with torch.no_grad():
+        return {"js_before": before, "js_after": float(mean_js(everything))}

@@ -60,10 +60,13 @@ def test_train_with_two_env_runners_logs_finite_guidance_metrics(ray_local, deci
 @pytest.mark.ray
 def test_resume_continues_from_iteration_k_with_replay_and_multiplier(ray_local, decider_setup, tmp_path) -> None:
     root, env_config = decider_setup
-    algo = _config(env_config, root / "fp").build_algo()
+    algo = _config(env_config, root / "fp").training(llm_warm_start=100).build_algo()
     try:
+        warm = {}
         for _ in range(3):
-            algo.train()
+            warm |= algo.train().get("decider_warm_start", {})
+        # the actor imitated F_P once, when learning started (one iteration has it)
+        assert warm["default_policy"]["js_after"] < 0.5 * warm["default_policy"]["js_before"], warm
         checkpoint = algo.save_to_path(str(tmp_path / "ckpt"))
         module = algo.get_module()
         saved_nu = float(module.nu.detach())
@@ -75,7 +78,7 @@ def test_resume_continues_from_iteration_k_with_replay_and_multiplier(ray_local,
     assert saved_replay >= 3 * 64
     assert saved_nu > 0.0  # the multiplier rose from 0 in 3 iterations (sigma = 0 is violated)
 
-    resumed = _config(env_config, root / "fp").build_algo()
+    resumed = _config(env_config, root / "fp").training(llm_warm_start=100).build_algo()
     try:
         resumed.restore_from_path(checkpoint)
         assert resumed.training_iteration == 3
@@ -86,6 +89,7 @@ def test_resume_continues_from_iteration_k_with_replay_and_multiplier(ray_local,
             assert torch.equal(value, saved_weights[key]), key
         assert int(module.num_updates) == saved_updates > 0  # the target network's update clock
         result = resumed.train()
+        assert "decider_warm_start" not in result  # a resumed run has learnt already: no second warm start
         assert resumed.training_iteration == 4
         assert result["env_runners"]["num_env_steps_sampled_lifetime"] >= 4 * 64
         assert resumed.replay.get_num_timesteps() > saved_replay

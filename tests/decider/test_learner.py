@@ -216,6 +216,38 @@ def test_guide_stop_decides_whether_stop_enters_the_js(guide_stop: bool) -> None
     assert _metric(result, "decider/js_to_llm") == pytest.approx(float(expected.mean()), rel=1e-4)
 
 
+@pytest.mark.parametrize("guide_stop", [False, True])
+def test_warm_start_fits_the_actor_alone_to_the_llm_policy(guide_stop: bool) -> None:
+    learner = _learner(guide_stop=guide_stop)
+    _sharpen(learner)  # a peaked policy, far from the uniform pi_LLM
+    module = learner.module["default_policy"].unwrapped()
+    states = np.stack([_obs(s)["observations"] for s in range(64)])
+    masks = np.ones((64, P + 1), np.float32)
+    masks[::3, 1] = 0.0  # some states with a masked candidate
+    others = {name: [p.clone() for p in getattr(module, name).parameters()] for name in ("q", "q_ref", "v", "v_target")}
+    stats = learner.imitate_llm(states, masks, steps=1000, lr=3e-2, batch_size=32)["default_policy"]
+    assert stats["js_before"] > 0.1 and stats["js_after"] < 0.1 * stats["js_before"], stats
+    for name, params in others.items():  # the critic, the referee and the values are untouched
+        assert all(torch.equal(a, b) for a, b in zip(params, getattr(module, name).parameters(), strict=True)), name
+    assert float(module.nu.detach()) == 0.0 and int(module.num_updates) == 0
+    with torch.no_grad():
+        probs = torch.softmax(module.pi(torch.as_tensor(states), torch.as_tensor(masks)), -1)
+    candidates = probs[:, :P] / probs[:, :P].sum(-1, keepdim=True)
+    assert float((candidates[1::3] - 1.0 / P).abs().mean()) < 0.05  # near-uniform among the candidates, as pi_LLM
+    stop_gap = float((probs[1::3, -1] - 1.0 / (P + 1)).abs().mean())
+    assert stop_gap < 0.05 if guide_stop else stop_gap > 0.1  # STOP follows pi_LLM only with guide_stop
+
+
+def test_warm_start_is_skipped_once_learning_has_begun() -> None:
+    learner = _learner()
+    _update(learner, [_episode(3, [0.0, 0.5, 1.0], terminated=True)])
+    module = learner.module["default_policy"].unwrapped()
+    before = [p.clone() for p in module.pi.parameters()]
+    states = np.stack([_obs(s)["observations"] for s in range(8)])
+    assert learner.imitate_llm(states, np.ones((8, P + 1), np.float32), steps=50, lr=1e-2, batch_size=8) == {}
+    assert all(torch.equal(a, b) for a, b in zip(before, module.pi.parameters(), strict=True))
+
+
 def test_sigma_at_ln2_switches_the_multiplier_off() -> None:
     learner = _learner(lambda1=0.1, sigma=math.log(2), initial_multiplier=3.0)
     assert _metric(_update(learner, [_episode(2, [0.0, 1.0], terminated=True)]), "decider/sigma_multiplier") == 0.0

@@ -21,7 +21,9 @@ decider guided by that F_P. `embedded` is the real embedded teacher (SmolLM2-135
     explore-stop, kick-explore  stop / kick-stop exploring from a mixture with F_P: half of the behaviour policy at the
             first update, falling to none over 128 updates (4 iterations; `DeciderConfig.llm_exploration`)
     warm-stop, kick-warm  stop / kick-stop with a warm start: the actor imitates F_P for 500 Adam steps when learning
-            starts (`DeciderConfig.llm_warm_start`; the critic and the env steps unchanged)
+            starts (`DeciderConfig.llm_warm_start`; the critic and the env steps unchanged), on the replayed states
+    distill-stop, kick-distill  the same warm start (2,000 steps, lr 0.01) on the states the teacher labelled, F_P's
+            training data (`llm_warm_start_states`), not on the replay's
 
 Suites and tasks are `benchmarks/decider.py`'s (the trained proposer's candidates; the main job's proposer must
 exist). The unguided runs do not read F_P and are shared by all teachers (and with `benchmarks/decider.py`).
@@ -63,6 +65,8 @@ EXPLORE = {"llm_exploration": 0.5, "llm_exploration_updates": 128}  # half of th
 VARIANTS |= {"explore-stop": VARIANTS["stop"] | EXPLORE, "kick-explore": VARIANTS["kick-stop"] | EXPLORE}
 WARM = {"llm_warm_start": 500}  # the actor imitates F_P for 500 Adam steps when learning starts
 VARIANTS |= {"warm-stop": VARIANTS["stop"] | WARM, "kick-warm": VARIANTS["kick-stop"] | WARM}
+RANK_WARM = {"llm_warm_start": 2000, "llm_warm_start_lr": 1e-2, "llm_warm_start_states": "rank"}  # F_P's states
+VARIANTS |= {"distill-stop": VARIANTS["stop"] | RANK_WARM, "kick-distill": VARIANTS["kick-stop"] | RANK_WARM}
 
 
 def teacher_fp(suite: str, teacher: str, train: Path, label: LabelSet | None = None) -> tuple[Path, dict]:
@@ -145,8 +149,11 @@ def agreement(rank_dir: Path, fp_dir: Path) -> dict:
 def run(suite, teacher, variant, seed, train, test, fp_dir, args, label: LabelSet | None = None) -> dict:
     """One cached RLlib run (`benchmarks/decider.py`'s loop); unguided runs are shared across teachers."""
     root = None if variant == "unguided" else ROOT / "runs" / teacher_folder(teacher, label)
+    training = dict(VARIANTS[variant])
+    if training.get("llm_warm_start_states") == "rank":  # the states the teacher labelled (F_P's training data)
+        training["llm_warm_start_states"] = str(fp_dir.parent / "rank")
     return decider_bench.run_variant(suite, variant, seed, train, test, fp_dir, args.iterations, args.eval_every,
-                                     args.fresh, root=root, training=VARIANTS[variant])  # fmt: skip
+                                     args.fresh, root=root, training=training)  # fmt: skip
 
 
 def summarise(runs: dict[str, list[dict]]) -> dict[str, dict]:

@@ -83,13 +83,21 @@ class Decider(Algorithm):
         )
 
     def warm_start(self) -> None:
-        """`llm_warm_start`: the actor imitates pi_LLM on up to 4,096 replayed states before the first RL update
-        (`DeciderTorchLearner.imitate_llm`; a no-op for a learner that has updated already, as after a resume)."""
-        items = self.replay.sample(num_items=min(4096, self.replay.get_num_timesteps()), sample_episodes=True)
-        states = [episode.get_observations(0) for episode in items]
-        observations = np.stack([state["observations"] for state in states]).astype(np.float32)
-        masks = np.stack([state["action_mask"] for state in states]).astype(np.float32)
+        """`llm_warm_start`: the actor imitates pi_LLM on `llm_warm_start_states` (or up to 4,096 replayed states)
+        before the first RL update (`DeciderTorchLearner.imitate_llm`; a no-op for a learner that has updated
+        already, as after a resume)."""
         config = self.config
+        if config.llm_warm_start_states:
+            observations, masks = ranked_observations(config.llm_warm_start_states.split(","))
+        else:
+            items = self.replay.sample(num_items=min(4096, self.replay.get_num_timesteps()), sample_episodes=True)
+            states = [episode.get_observations(0) for episode in items]
+            observations = np.stack([state["observations"] for state in states]).astype(np.float32)
+            masks = np.stack([state["action_mask"] for state in states]).astype(np.float32)
+        width = int(self.get_module().observation_space["observations"].shape[0])
+        if observations.shape[1] != width:
+            raise ValueError(f"llm_warm_start_states {config.llm_warm_start_states}: observations of "
+                             f"{observations.shape[1]} values, the env's have {width}")  # fmt: skip
         outcome = self.learner_group.foreach_learner(
             lambda learner: learner.imitate_llm(
                 observations,
@@ -116,3 +124,12 @@ class Decider(Algorithm):
         super().set_state(state)
         if REPLAY_STATE in state:
             self.replay.set_state(state[REPLAY_STATE])
+
+
+def ranked_observations(directories: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(observations (N, obs), action masks (N, p + 1)) of `distill rank` output dirs (checked as F_P's data)."""
+    from raytool.decider.fp_train import load_rank_records, policy_data
+
+    records, _ = load_rank_records(directories)
+    data = policy_data(records, where=f"{directories[0]} record")
+    return data.obs.numpy(), data.mask.float().numpy()

@@ -32,6 +32,7 @@ GUIDANCE_FIELDS = (
     "tau", "target_update", "target_update_interval", "replay_capacity", "train_batch_size", "updates_per_iteration",
     "learning_starts", "n_step", "guide_stop", "bootstrap_truncated", "multiplier_max", "trust", "llm_exploration",
     "llm_exploration_updates", "llm_warm_start", "llm_warm_start_lr",
+    "llm_warm_start_states",
 )  # fmt: skip
 TRUST_MODES = ("none", "q_filter", "referee")
 
@@ -71,6 +72,8 @@ class DeciderConfig(AlgorithmConfig):
         with guide_stop) on the replayed states, once, when learning starts: the policy starts where the teacher is
         instead of at random. The critic, the env steps and the RL updates are unchanged (its own optimizer, lr
         `llm_warm_start_lr`, then dropped). 0 (the default): off.
+    llm_warm_start_states: `distill rank` output dirs (comma-separated; the states F_P was fitted on, which an
+        untrained policy's rollouts rarely reach): the warm start imitates pi_LLM there instead of on the replay.
     bootstrap_truncated: whether a transition that ends an episode by truncation bootstraps V_g(s_T). False: the
         env's truncation is its `max_steps` limit, part of the task and visible in the observation, so the
         value past it is 0 (True is for envs whose time limit the observation does not show).
@@ -104,6 +107,7 @@ class DeciderConfig(AlgorithmConfig):
         self.llm_exploration_updates = 128
         self.llm_warm_start = 0
         self.llm_warm_start_lr = 3e-3
+        self.llm_warm_start_states = ""
         self.gamma = 0.95
         self.rollout_fragment_length = 64
         self.num_env_runners = 2

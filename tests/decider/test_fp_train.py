@@ -146,3 +146,17 @@ def test_cli_trains_fp_on_rank_output(sampled, tmp_path: Path, capsys) -> None:
     (other / "summary.json").write_text(json.dumps(summary))
     assert main(["decider", "fp", "--rank", str(rank_dir), str(other), "--out", str(tmp_path / "x")]) == 2
     assert "field 'env.max_steps' is 5" in capsys.readouterr().err
+
+
+def test_warm_start_states_are_the_rank_records_observations(sampled, tmp_path: Path) -> None:
+    from raytool.decider.algorithm import ranked_observations
+
+    _, data, config, states = sampled
+    rank_dir = tmp_path / "rank"
+    rank_states(states[:40], data.tools, rank_dir, FakeTeacher(), config, log=lambda _: None)
+    observations, masks = ranked_observations([str(rank_dir)])
+    assert observations.shape == (40, len(states[0].observation)) and masks.shape == (40, P + 1)
+    for state in states[:40]:  # every labelled state is there, with its mask
+        row = int(np.abs(observations - np.asarray(state.observation)).max(1).argmin())
+        assert np.allclose(observations[row], state.observation, atol=1e-5)
+        assert masks[row].tolist() == [float(v) for v in state.action_mask]

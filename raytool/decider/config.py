@@ -15,6 +15,7 @@ sigma / ln 2).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ray.rllib.algorithms.algorithm_config import AlgorithmConfig, NotProvided
@@ -149,6 +150,9 @@ class DeciderConfig(AlgorithmConfig):
             raise ValueError("need 0 <= llm_exploration <= 1 and llm_exploration_updates >= 1")
         if self.llm_warm_start < 0 or self.llm_warm_start_lr <= 0:
             raise ValueError("need llm_warm_start >= 0 and llm_warm_start_lr > 0")
+        for directory in filter(None, self.llm_warm_start_states.split(",")):
+            if not Path(directory).is_dir():
+                raise ValueError(f"llm_warm_start_states: {directory} is not a directory (a `distill rank` output)")
 
     @property
     def _model_config_auto_includes(self) -> dict[str, Any]:

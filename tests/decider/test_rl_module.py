@@ -84,3 +84,11 @@ def test_the_share_must_be_a_probability() -> None:
         DeciderConfig().training(llm_exploration=1.5).check_guidance()
     with pytest.raises(ValueError, match="llm_exploration"):
         DeciderConfig().training(llm_exploration=0.5, llm_exploration_updates=0).check_guidance()
+
+
+def test_warm_start_settings_are_checked(tmp_path) -> None:
+    with pytest.raises(ValueError, match="llm_warm_start"):
+        DeciderConfig().training(llm_warm_start=-1).check_guidance()
+    with pytest.raises(ValueError, match=f"{tmp_path / 'missing'} is not a directory"):
+        DeciderConfig().training(llm_warm_start=10, llm_warm_start_states=str(tmp_path / "missing")).check_guidance()
+    DeciderConfig().training(llm_warm_start=10, llm_warm_start_states=str(tmp_path)).check_guidance()

@@ -4,9 +4,9 @@ One iteration: every env runner samples `rollout_fragment_length` steps with the
 the episodes go into a `DeciderReplayBuffer` (exact n-step counts); once `learning_starts` env steps were sampled,
 the learner group runs `updates_per_iteration` updates on batches drawn from the buffer (`DeciderTorchLearner`),
 and the new weights are synced to the runners. With `llm_warm_start`, the first such iteration starts with the
-actor imitating pi_LLM on the replayed states (`warm_start`). The replay buffer is part of the algorithm's state, so
-a checkpoint restores it with the weights, the optimizers, the multiplier, the target network and the iteration
-count.
+actor imitating pi_LLM on the replayed states or the teacher's labelled ones (`warm_start`). The replay buffer is
+part of the algorithm's state, so a checkpoint restores it with the weights, the optimizers, the multiplier, the
+target network and the iteration count.
 """
 
 from __future__ import annotations
@@ -85,7 +85,8 @@ class Decider(Algorithm):
     def warm_start(self) -> None:
         """`llm_warm_start`: the actor imitates pi_LLM on `llm_warm_start_states` (or up to 4,096 replayed states)
         before the first RL update (`DeciderTorchLearner.imitate_llm`; a no-op for a learner that has updated
-        already, as after a resume)."""
+        already, as after a resume). Every learner runs the same steps on the same states with the same seed, so
+        their copies of the module stay equal. States of another observation width are a ValueError."""
         config = self.config
         if config.llm_warm_start_states:
             observations, masks = ranked_observations(config.llm_warm_start_states.split(","))

@@ -32,8 +32,7 @@ GUIDANCE_FIELDS = (
     "lambda1", "lambda2", "sigma", "entropy_coeff", "tau_temperature", "actor_lr", "critic_lr", "multiplier_lr",
     "tau", "target_update", "target_update_interval", "replay_capacity", "train_batch_size", "updates_per_iteration",
     "learning_starts", "n_step", "guide_stop", "bootstrap_truncated", "multiplier_max", "trust", "llm_exploration",
-    "llm_exploration_updates", "llm_warm_start", "llm_warm_start_lr",
-    "llm_warm_start_states",
+    "llm_exploration_updates", "llm_warm_start", "llm_warm_start_lr", "llm_warm_start_states",
 )  # fmt: skip
 TRUST_MODES = ("none", "q_filter", "referee")
 
@@ -70,9 +69,9 @@ class DeciderConfig(AlgorithmConfig):
         policy, so the targets are unchanged). 0 (the default) explores with pi alone; greedy acting never mixes.
     llm_exploration_updates: the learner updates over which beta falls to 0 (the module counts them).
     llm_warm_start: Adam steps of the actor alone on JS(pi || pi_LLM) (over the actions guidance compares: STOP only
-        with guide_stop) on the replayed states, once, when learning starts: the policy starts where the teacher is
-        instead of at random. The critic, the env steps and the RL updates are unchanged (its own optimizer, lr
-        `llm_warm_start_lr`, then dropped). 0 (the default): off.
+        with guide_stop) on the replayed states (or `llm_warm_start_states`), once, when learning starts: the
+        policy starts where the teacher is instead of at random. The critic, the env steps and the RL updates are
+        unchanged (its own optimizer, lr `llm_warm_start_lr`, then dropped). 0 (the default): off.
     llm_warm_start_states: `distill rank` output dirs (comma-separated; the states F_P was fitted on, which an
         untrained policy's rollouts rarely reach): the warm start imitates pi_LLM there instead of on the replay.
     bootstrap_truncated: whether a transition that ends an episode by truncation bootstraps V_g(s_T). False: the

@@ -86,7 +86,7 @@ class Decider(Algorithm):
         """`llm_warm_start`: the actor imitates pi_LLM on `llm_warm_start_states` (or up to 4,096 replayed states)
         before the first RL update (`DeciderTorchLearner.imitate_llm`; a no-op for a learner that has updated
         already, as after a resume). Every learner runs the same steps on the same states with the same seed, so
-        their copies of the module stay equal. States of another observation width are a ValueError."""
+        their copies of the module stay equal. (`DeciderConfig.validate` checked the states' env settings.)"""
         config = self.config
         if config.llm_warm_start_states:
             observations, masks = ranked_observations(config.llm_warm_start_states.split(","))
@@ -95,10 +95,6 @@ class Decider(Algorithm):
             states = [episode.get_observations(0) for episode in items]
             observations = np.stack([state["observations"] for state in states]).astype(np.float32)
             masks = np.stack([state["action_mask"] for state in states]).astype(np.float32)
-        width = int(self.get_module().observation_space["observations"].shape[0])
-        if observations.shape[1] != width:
-            raise ValueError(f"llm_warm_start_states {config.llm_warm_start_states}: observations of "
-                             f"{observations.shape[1]} values, the env's have {width}")  # fmt: skip
         outcome = self.learner_group.foreach_learner(
             lambda learner: learner.imitate_llm(
                 observations,

@@ -127,11 +127,17 @@ class DeciderConfig(AlgorithmConfig):
     def validate(self) -> None:
         super().validate()
         self.check_guidance()
+        from raytool.decider.fp_checkpoint import check_env_settings, check_recorded_env
+
+        env_config = dict(self.env_config or {})
         fp_path = (self.model_config or {}).get("fp_path")
         if fp_path:  # F_P must have been trained under the observation settings of the env it guides
-            from raytool.decider.fp_checkpoint import check_env_settings
+            check_env_settings(fp_path, env_config)
+        if self.llm_warm_start_states:  # so must the states the warm start imitates it on
+            from raytool.distill.rank import SUMMARY_FILE
 
-            check_env_settings(fp_path, dict(self.env_config or {}))
+            for directory in filter(None, self.llm_warm_start_states.split(",")):
+                check_recorded_env(Path(directory) / SUMMARY_FILE, env_config)
 
     def check_guidance(self) -> None:
         """The checks on this class's own fields (ValueError); `validate` runs them after RLlib's."""

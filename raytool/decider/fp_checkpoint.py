@@ -88,18 +88,24 @@ def observation_settings(env_config: dict[str, Any]) -> dict[str, Any]:
 def check_env_settings(path: str | Path, env_config: dict[str, Any]) -> None:
     """ValueError unless the F_P checkpoint at `path` was trained on states of a decider env with the same
     observation settings as `env_config` (`observation_settings`; fp.json's `env`, from `distill rank`)."""
-    meta = read_json(Path(path) / META_FILE)
-    recorded = meta.get("env")
+    check_recorded_env(Path(path) / META_FILE, env_config)
+
+
+def check_recorded_env(path: Path, env_config: dict[str, Any]) -> None:
+    """ValueError unless the JSON file at `path` (an F_P checkpoint's fp.json, a `distill rank` output's summary.json)
+    records in `env` the observation settings of `env_config`: pi_LLM or states of another env would be read off
+    observations that mean something else."""
+    recorded = read_json(path).get("env")
     if not isinstance(recorded, dict) or not recorded:
         raise ValueError(
-            f"{Path(path) / META_FILE}: field 'env' is missing: the decider env settings F_P was trained under are "
-            "unknown (re-train F_P from a `distill rank` output, which records them)"
+            f"{path}: field 'env' is missing: the decider env settings its states were sampled under are unknown "
+            "(label states with `distill rank`, which records them, and re-train F_P on them)"
         )
-    expected, trained = observation_settings(env_config), observation_settings(recorded)
+    expected, sampled = observation_settings(env_config), observation_settings(recorded)
     for key, value in expected.items():
-        if trained[key] != value:
+        if sampled[key] != value:
             raise ValueError(
-                f"{Path(path) / META_FILE}: field 'env.{key}' is {trained[key]!r} but the decider env has {key}="
-                f"{value!r}: F_P's pi_LLM would be read off observations it was not trained on (label states with "
-                "`distill rank` under the decider's env settings and re-train F_P)"
+                f"{path}: field 'env.{key}' is {sampled[key]!r} but the decider env has {key}={value!r}: pi_LLM would "
+                "be read off observations it was not sampled on (label states with `distill rank` under the decider's "
+                "env settings and re-train F_P)"
             )

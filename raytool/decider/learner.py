@@ -46,7 +46,6 @@ from ray.rllib.core.columns import Columns
 from ray.rllib.core.learner.torch.torch_learner import TorchLearner
 
 from raytool.decider.losses import (
-    MASKED_LOGIT,
     actor_loss,
     bellman_target,
     critic_loss,
@@ -162,15 +161,14 @@ class DeciderTorchLearner(TorchLearner):
         JS(pi || pi_LLM) over minibatches of the given states (observations (N, obs), masks (N, p + 1)); a fresh
         optimizer, dropped afterwards. Only before the first RL update (a resumed run has done it): afterwards a
         module is left alone. Returns per module the mean JS over all the states before and after."""
-        results = {}
-        for module_id in self.module.keys():
-            module = self.module[module_id].unwrapped()
-            if int(module.num_updates) == 0:
-                config = self.config.get_config_for_module(module_id)
-                obs = torch.as_tensor(observations, dtype=torch.float32, device=self._device)
-                mask = torch.as_tensor(masks, dtype=torch.float32, device=self._device)
-                results[module_id] = _imitate(module, obs, mask, config.guide_stop, steps, lr, batch_size, seed)
-        return results
+        obs = torch.as_tensor(observations, dtype=torch.float32, device=self._device)
+        mask = torch.as_tensor(masks, dtype=torch.float32, device=self._device)
+        return {
+            module_id: _imitate(module.unwrapped(), obs, mask, self.config.get_config_for_module(module_id).guide_stop,
+                                steps, lr, batch_size, seed)
+            for module_id, module in self.module.items()
+            if int(module.unwrapped().num_updates) == 0
+        }  # fmt: skip
 
     def after_gradient_based_update(self, *, timesteps: dict[str, Any]) -> None:
         super().after_gradient_based_update(timesteps=timesteps)
@@ -187,16 +185,14 @@ class DeciderTorchLearner(TorchLearner):
 
 def _imitate(module, obs, mask, guide_stop: bool, steps: int, lr: float, batch_size: int, seed: int):
     """`imitate_llm` on one module: its actor `pi` fitted to pi_LLM (F_P) by Adam on minibatches of the states."""
-    allowed = mask > 0
-    guided = allowed.clone()
+    guided = mask > 0  # js_divergence masks everything else
     if not guide_stop:
         guided[:, -1] = False
     with torch.no_grad():
         llm_logits = module.llm_logits(obs, mask)
 
     def mean_js(rows) -> torch.Tensor:
-        logits = module.pi(obs[rows], mask[rows]).masked_fill(~allowed[rows], MASKED_LOGIT)
-        return js_divergence(logits, llm_logits[rows], guided[rows]).mean()
+        return js_divergence(module.pi(obs[rows], mask[rows]), llm_logits[rows], guided[rows]).mean()
 
     everything = torch.arange(len(obs), device=obs.device)
     with torch.no_grad():

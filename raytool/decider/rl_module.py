@@ -17,7 +17,6 @@ target network with the weights. model_config: `hidden` (width, default 64), `fp
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import torch
@@ -58,16 +57,13 @@ class DeciderTorchRLModule(TorchRLModule):
 
     def _forward_exploration(self, batch: dict[str, Any], **kwargs) -> dict[str, Any]:
         """Sampling logits: pi's, or log((1 - beta) pi + beta pi_LLM) while `llm_share` is above 0."""
-        obs, mask = _unpack(batch[Columns.OBS])
-        logits = self.pi(obs, mask).masked_fill(mask <= 0, MASKED_LOGIT)
+        logits = self._forward_inference(batch)[Columns.ACTION_DIST_INPUTS]
         beta = self.llm_share()
         if beta <= 0.0:
             return {Columns.ACTION_DIST_INPUTS: logits}
-        mixed = torch.logaddexp(
-            torch.log_softmax(logits, -1) + math.log1p(-beta) if beta < 1.0 else torch.full_like(logits, -math.inf),
-            torch.log_softmax(self.llm_logits(obs, mask), -1) + math.log(beta),
-        )
-        return {Columns.ACTION_DIST_INPUTS: mixed.masked_fill(mask <= 0, MASKED_LOGIT)}
+        obs, mask = _unpack(batch[Columns.OBS])
+        mixed = torch.lerp(torch.softmax(logits, -1), torch.softmax(self.llm_logits(obs, mask), -1), beta)
+        return {Columns.ACTION_DIST_INPUTS: mixed.log().masked_fill(mask <= 0, MASKED_LOGIT)}
 
     def llm_share(self) -> float:
         """beta: pi_LLM's share of the behaviour policy, beta_0 (1 - updates / horizon) down to 0; 0 without F_P."""

@@ -160,3 +160,15 @@ def test_warm_start_states_are_the_rank_records_observations(sampled, tmp_path: 
         row = int(np.abs(observations - np.asarray(state.observation)).max(1).argmin())
         assert np.allclose(observations[row], state.observation, atol=1e-5)
         assert masks[row].tolist() == [float(v) for v in state.action_mask]
+
+
+def test_warm_start_states_sampled_under_other_env_settings_are_refused(sampled, tmp_path: Path) -> None:
+    from raytool.decider.fp_checkpoint import check_recorded_env
+    from raytool.distill.rank import SUMMARY_FILE
+
+    _, data, config, states = sampled
+    rank_dir = tmp_path / "rank"
+    rank_states(states[:8], data.tools, rank_dir, FakeTeacher(), config, log=lambda _: None)
+    check_recorded_env(rank_dir / SUMMARY_FILE, config.env_settings())  # the settings it was sampled under: fine
+    with pytest.raises(ValueError, match=r"field 'env\.max_steps' is"):
+        check_recorded_env(rank_dir / SUMMARY_FILE, config.env_settings() | {"max_steps": 99})

@@ -14,9 +14,13 @@ from raytool.decider.rl_module import DeciderTorchRLModule
 from raytool.envs.decider_env import ToolDeciderEnv
 
 
-def _module(decider_setup, fp: bool = True, **training) -> DeciderTorchRLModule:
-    root, env_config = decider_setup
-    env = ToolDeciderEnv(env_config)
+@pytest.fixture(scope="module")
+def env(decider_setup) -> ToolDeciderEnv:
+    return ToolDeciderEnv(decider_setup[1])
+
+
+def _module(decider_setup, env, fp: bool = True, **training) -> DeciderTorchRLModule:
+    root, _ = decider_setup
     config = (
         DeciderConfig()
         .training(**training)
@@ -28,9 +32,7 @@ def _module(decider_setup, fp: bool = True, **training) -> DeciderTorchRLModule:
     return spec.build()
 
 
-def _batch(decider_setup) -> dict:
-    _, env_config = decider_setup
-    env = ToolDeciderEnv(env_config)
+def _batch(env) -> dict:
     observations = [env.reset(seed=seed)[0] for seed in range(6)]
     mask = np.stack([o["action_mask"] for o in observations])
     mask[0, 1] = 0.0  # one masked candidate: no share of the mixture may reach it
@@ -45,9 +47,9 @@ def _probs(module, batch, explore: bool) -> torch.Tensor:
     return torch.softmax(out[Columns.ACTION_DIST_INPUTS], -1)
 
 
-def test_exploration_is_the_decaying_mixture_with_the_llm_policy(decider_setup) -> None:
-    module = _module(decider_setup, llm_exploration=0.5, llm_exploration_updates=100)
-    batch = _batch(decider_setup)
+def test_exploration_is_the_decaying_mixture_with_the_llm_policy(decider_setup, env) -> None:
+    module = _module(decider_setup, env, llm_exploration=0.5, llm_exploration_updates=100)
+    batch = _batch(env)
     obs, mask = batch[Columns.OBS]["observations"], batch[Columns.OBS]["action_mask"]
     pi = _probs(module, batch, explore=False)
     with torch.no_grad():
@@ -62,9 +64,9 @@ def test_exploration_is_the_decaying_mixture_with_the_llm_policy(decider_setup) 
     assert float(_probs(module, batch, explore=True)[0, 1]) < 1e-6  # a masked action stays masked
 
 
-def test_a_full_share_explores_with_the_llm_policy_alone(decider_setup) -> None:
-    module = _module(decider_setup, llm_exploration=1.0)
-    batch = _batch(decider_setup)
+def test_a_full_share_explores_with_the_llm_policy_alone(decider_setup, env) -> None:
+    module = _module(decider_setup, env, llm_exploration=1.0)
+    batch = _batch(env)
     obs, mask = batch[Columns.OBS]["observations"], batch[Columns.OBS]["action_mask"]
     with torch.no_grad():
         llm = torch.softmax(module.llm_logits(obs, mask), -1)
@@ -72,9 +74,9 @@ def test_a_full_share_explores_with_the_llm_policy_alone(decider_setup) -> None:
 
 
 @pytest.mark.parametrize("fp, share", [(True, 0.0), (False, 0.5)])
-def test_no_mixture_without_a_share_or_without_f_p(decider_setup, fp: bool, share: float) -> None:
-    module = _module(decider_setup, fp=fp, llm_exploration=share)
-    batch = _batch(decider_setup)
+def test_no_mixture_without_a_share_or_without_f_p(decider_setup, env, fp: bool, share: float) -> None:
+    module = _module(decider_setup, env, fp=fp, llm_exploration=share)
+    batch = _batch(env)
     assert module.llm_share() == 0.0
     assert torch.allclose(_probs(module, batch, explore=True), _probs(module, batch, explore=False))
 

@@ -23,7 +23,9 @@ decider guided by that F_P. `embedded` is the real embedded teacher (SmolLM2-135
     warm-stop, kick-warm  stop / kick-stop with a warm start: the actor imitates F_P for 500 Adam steps when learning
             starts (`DeciderConfig.llm_warm_start`; the critic and the env steps unchanged), on the replayed states
     distill-stop, kick-distill  the same warm start (2,000 steps, lr 0.01) on the states the teacher labelled, F_P's
-            training data (`llm_warm_start_states`), not on the replay's
+            training data (`llm_warm_start_states`), not on the replay's, and before the first rollout
+    distill-hold, kick-hold  distill-stop / kick-distill whose actor waits for the critic: its loss is off for the
+            first 64 updates (2 iterations; `DeciderConfig.critic_warmup`), so the blank critic cannot pull it off F_P
 
 Suites and tasks are `benchmarks/decider.py`'s (the trained proposer's candidates; the main job's proposer must
 exist). The unguided runs do not read F_P and are shared by all teachers (and with `benchmarks/decider.py`).
@@ -67,6 +69,8 @@ WARM = {"llm_warm_start": 500}  # the actor imitates F_P for 500 Adam steps when
 VARIANTS |= {"warm-stop": VARIANTS["stop"] | WARM, "kick-warm": VARIANTS["kick-stop"] | WARM}
 RANK_WARM = {"llm_warm_start": 2000, "llm_warm_start_lr": 1e-2, "llm_warm_start_states": "rank"}  # F_P's states
 VARIANTS |= {"distill-stop": VARIANTS["stop"] | RANK_WARM, "kick-distill": VARIANTS["kick-stop"] | RANK_WARM}
+HOLD = {"critic_warmup": 64}  # the actor waits two iterations for the critic
+VARIANTS |= {"distill-hold": VARIANTS["distill-stop"] | HOLD, "kick-hold": VARIANTS["kick-distill"] | HOLD}
 
 
 def teacher_fp(suite: str, teacher: str, train: Path, label: LabelSet | None = None) -> tuple[Path, dict]:
@@ -178,12 +182,15 @@ def summarise(runs: dict[str, list[dict]]) -> dict[str, dict]:
     return out
 
 
-def plot(results: dict, path: Path) -> None:
-    """Final held-out success vs teacher quality per suite: one line per guided variant, unguided dashed."""
+def plot(results: dict, path: Path) -> bool:
+    """Final held-out success vs teacher quality per suite: one line per guided variant, unguided dashed (whether
+    there was anything to plot)."""
     from plotting import line_panels
 
     panels = []
     for suite, by_teacher in results.items():
+        if not all(teacher["summary"] for teacher in by_teacher.values()):
+            continue  # summaries are read against unguided: without its runs there is nothing to plot
         qs = sorted(t for t in by_teacher if t != "embedded")
         variants = sorted({v for t in qs for v in by_teacher[t]["summary"]} - {"unguided"})
         lines = [{"label": v, "x": [float(q) for q in qs], "y": [by_teacher[q]["summary"][v]["success"] for q in qs]}
@@ -195,7 +202,9 @@ def plot(results: dict, path: Path) -> None:
             hlines.append({"label": f"embedded teacher, both {value:.2f}", "y": value})
         panels.append({"title": suite, "xlabel": "teacher quality q", "ylabel": "held-out success", "lines": lines,
                        "hlines": hlines})  # fmt: skip
-    line_panels(path, panels)
+    if panels:
+        line_panels(path, panels)
+    return bool(panels)
 
 
 def main() -> None:
@@ -238,8 +247,9 @@ def main() -> None:
                "steps to unguided"]  # fmt: skip
     print(format_table(headers, rows))
     print(f"mean ± std over seeds {seeds}; {args.iterations} iterations x 128 env steps per run")
-    plot(results, ROOT / f"guidance{tag}.png")
-    print(f"wrote {ROOT / f'results{tag}.json'} and {ROOT / f'guidance{tag}.png'}")
+    print(f"wrote {ROOT / f'results{tag}.json'}")
+    if plot(results, ROOT / f"guidance{tag}.png"):
+        print(f"wrote {ROOT / f'guidance{tag}.png'}")
 
 
 if __name__ == "__main__":

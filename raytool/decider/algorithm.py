@@ -3,8 +3,9 @@
 One iteration: every env runner samples `rollout_fragment_length` steps with the current policy (in parallel);
 the episodes go into a `DeciderReplayBuffer` (exact n-step counts); once `learning_starts` env steps were sampled,
 the learner group runs `updates_per_iteration` updates on batches drawn from the buffer (`DeciderTorchLearner`),
-and the new weights are synced to the runners. With `llm_warm_start`, the first such iteration starts with the
-actor imitating pi_LLM on the replayed states or the teacher's labelled ones (`warm_start`). The replay buffer is
+and the new weights are synced to the runners. With `llm_warm_start`, the actor imitates pi_LLM once
+(`warm_start`): on the teacher's labelled states before the first rollout (they need none, and the replay then
+fills with the imitated policy's episodes), or on the replayed states when learning starts. The replay buffer is
 part of the algorithm's state, so a checkpoint restores it with the weights, the optimizers, the multiplier, the
 target network and the iteration count.
 """
@@ -46,6 +47,11 @@ class Decider(Algorithm):
 
     def training_step(self) -> None:
         self.metrics.delete(WARM_START, key_error=False)  # reported by the warm start's iteration only
+        if not self.warm_started and self.config.llm_warm_start_states:
+            # the teacher's labelled states need no rollouts: imitate before the first one, so that the replay fills
+            # with the imitated policy's episodes instead of an untrained policy's
+            self.warm_start()
+            self.env_runner_group.sync_weights(from_worker_or_learner_group=self.learner_group, inference_only=True)
         episodes, runner_metrics = synchronous_parallel_sample(
             worker_set=self.env_runner_group,
             concat=True,
@@ -83,9 +89,10 @@ class Decider(Algorithm):
         )
 
     def warm_start(self) -> None:
-        """`llm_warm_start`: the actor imitates pi_LLM on `llm_warm_start_states` (or up to 4,096 replayed states)
-        before the first RL update (`DeciderTorchLearner.imitate_llm`; a no-op for a learner that has updated
-        already, as after a resume). Every learner runs the same steps on the same states with the same seed, so
+        """`llm_warm_start`: the actor imitates pi_LLM on `llm_warm_start_states` (before the first rollout; the
+        caller syncs the runners) or on up to 4,096 replayed states (when learning starts), before the first RL
+        update (`DeciderTorchLearner.imitate_llm`; a no-op for a learner that has updated already, as after a
+        resume). Every learner runs the same steps on the same states with the same seed, so
         their copies of the module stay equal. (`DeciderConfig.validate` checked the states' env settings.)"""
         config = self.config
         if config.llm_warm_start_states:

@@ -32,7 +32,7 @@ GUIDANCE_FIELDS = (
     "lambda1", "lambda2", "sigma", "entropy_coeff", "tau_temperature", "actor_lr", "critic_lr", "multiplier_lr",
     "tau", "target_update", "target_update_interval", "replay_capacity", "train_batch_size", "updates_per_iteration",
     "learning_starts", "n_step", "guide_stop", "bootstrap_truncated", "multiplier_max", "trust", "llm_exploration",
-    "llm_exploration_updates", "llm_warm_start", "llm_warm_start_lr", "llm_warm_start_states",
+    "llm_exploration_updates", "llm_warm_start", "llm_warm_start_lr", "llm_warm_start_states", "critic_warmup",
 )  # fmt: skip
 TRUST_MODES = ("none", "q_filter", "referee")
 
@@ -69,11 +69,17 @@ class DeciderConfig(AlgorithmConfig):
         policy, so the targets are unchanged). 0 (the default) explores with pi alone; greedy acting never mixes.
     llm_exploration_updates: the learner updates over which beta falls to 0 (the module counts them).
     llm_warm_start: Adam steps of the actor alone on JS(pi || pi_LLM) (over the actions guidance compares: STOP only
-        with guide_stop) on the replayed states (or `llm_warm_start_states`), once, when learning starts: the
-        policy starts where the teacher is instead of at random. The critic, the env steps and the RL updates are
-        unchanged (its own optimizer, lr `llm_warm_start_lr`, then dropped). 0 (the default): off.
+        with guide_stop), once: on the replayed states when learning starts, or on `llm_warm_start_states` before
+        the first rollout. The policy starts where the teacher is instead of at random. The critic, the env steps
+        and the RL updates are unchanged (its own optimizer, lr `llm_warm_start_lr`, then dropped). 0 (the
+        default): off.
     llm_warm_start_states: `distill rank` output dirs (comma-separated; the states F_P was fitted on, which an
-        untrained policy's rollouts rarely reach): the warm start imitates pi_LLM there instead of on the replay.
+        untrained policy's rollouts rarely reach): the warm start imitates pi_LLM there instead of on the replay,
+        and before the first rollout, so that the replay fills with the imitated policy's episodes (an untrained
+        policy's fill it with failed calls, from which the blank critic learns that stopping at once is safest).
+    critic_warmup: learner updates (from the first) during which the actor does not learn, only the critics, V and
+        the multiplier: a blank critic's Q pulls a warm-started actor off the teacher's policy before it knows
+        anything (with 32 updates per iteration, 64 = the first two learning iterations). 0 (the default): off.
     bootstrap_truncated: whether a transition that ends an episode by truncation bootstraps V_g(s_T). False: the
         env's truncation is its `max_steps` limit, part of the task and visible in the observation, so the
         value past it is 0 (True is for envs whose time limit the observation does not show).
@@ -108,6 +114,7 @@ class DeciderConfig(AlgorithmConfig):
         self.llm_warm_start = 0
         self.llm_warm_start_lr = 3e-3
         self.llm_warm_start_states = ""
+        self.critic_warmup = 0
         self.gamma = 0.95
         self.rollout_fragment_length = 64
         self.num_env_runners = 2
@@ -153,8 +160,8 @@ class DeciderConfig(AlgorithmConfig):
             raise ValueError("multiplier_lr and multiplier_max must be > 0")
         if not 0 <= self.llm_exploration <= 1 or self.llm_exploration_updates < 1:
             raise ValueError("need 0 <= llm_exploration <= 1 and llm_exploration_updates >= 1")
-        if self.llm_warm_start < 0 or self.llm_warm_start_lr <= 0:
-            raise ValueError("need llm_warm_start >= 0 and llm_warm_start_lr > 0")
+        if self.llm_warm_start < 0 or self.llm_warm_start_lr <= 0 or self.critic_warmup < 0:
+            raise ValueError("need llm_warm_start >= 0, llm_warm_start_lr > 0 and critic_warmup >= 0")
         for directory in filter(None, self.llm_warm_start_states.split(",")):
             if not Path(directory).is_dir():
                 raise ValueError(f"llm_warm_start_states: {directory} is not a directory (a `distill rank` output)")

@@ -29,6 +29,8 @@ stopping). `guide_stop=True` compares all p + 1 actions.
 
 Each term reaches only its own parameters (the others' outputs are detached), so the summed loss back-propagates
 exactly these gradients, and each group has its own optimizer: `critic` (Q, Q_ref and V), `actor`, `multiplier`.
+For the first `critic_warmup` updates the actor's loss is held at zero gradient: the critics learn from the replay
+while the actor stays where it started (after `llm_warm_start`, where the teacher is).
 After every update V_g moves toward V: Polyak with `tau`, or a hard copy every `target_update_interval` updates.
 Logged: decider/js_to_llm (nats), decider/kendall_tau_b (scipy, on up to 64 states), decider/sigma_multiplier,
 decider/soft_tau, and the losses.
@@ -127,6 +129,8 @@ class DeciderTorchLearner(TorchLearner):
         pi_loss, js = actor_loss(
             logits, q_values, llm_logits, mask, config.lambda1, nu, config.entropy_coeff, guided, trust
         )  # fmt: skip
+        if int(module.num_updates) < config.critic_warmup:  # the actor waits for the critic (zero gradient: Adam's
+            pi_loss = 0.0 * pi_loss  # moments stay 0, so it does not move)
         trusted_js = (trust * js).sum() / trust.sum().clamp(min=1.0)  # the constraint holds where guidance acts
         nu_loss = multiplier_loss(module.nu, trusted_js, config.sigma)
 

@@ -96,3 +96,41 @@ def test_resume_continues_from_iteration_k_with_replay_and_multiplier(ray_local,
         assert np.isfinite(result["learners"]["default_policy"]["decider/js_to_llm"])
     finally:
         resumed.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.ray
+def test_a_warm_start_on_labelled_states_comes_before_the_first_rollout(ray_local, decider_setup, tmp_path) -> None:
+    from raytool.distill.rank import RankConfig, rank_states, sample_states
+    from raytool.tools.dataset import ToolDataset
+    from tests.distill.fake_teacher import FakeTeacher
+
+    root, env_config = decider_setup
+    rank = RankConfig(num_states=40, top_p=env_config["top_p"], max_steps=env_config["max_steps"], shard_size=40)
+    states = sample_states(Path(env_config["tasks"]), rank, tmp_path / "features")
+    tools = ToolDataset.load(Path(env_config["tasks"])).tools
+    rank_states(states, tools, tmp_path / "rank", FakeTeacher(), rank, log=lambda _: None)
+    config = _config(env_config, root / "fp").training(
+        learning_starts=10_000, llm_warm_start=200, llm_warm_start_lr=1e-2, llm_warm_start_states=str(tmp_path / "rank")
+    )  # fmt: skip
+    algo = config.build_algo()
+    try:
+        before = {k: v.clone() for k, v in algo.get_module().pi.state_dict().items()}
+        result = algo.train()  # sampled 64 of the 10,000 steps learning waits for: no RL update yet
+        module = algo.get_module()
+        assert int(module.num_updates) == 0
+        warm = result["decider_warm_start"]["default_policy"]  # imitated in this first iteration all the same
+        assert warm["js_after"] < 0.5 * warm["js_before"], warm
+        learnt = module.pi.state_dict()
+        assert any(not torch.equal(learnt[k], before[k]) for k in before)
+        # ...and before its rollouts: the runners already hold the imitated actor
+        runners = algo.env_runner_group.foreach_env_runner(
+            lambda runner: {k: v.clone() for k, v in runner.module.pi.state_dict().items()}, local_env_runner=False
+        )  # fmt: skip
+        assert len(runners) == 2
+        for weights in runners:
+            for key, value in learnt.items():
+                assert torch.equal(weights[key].cpu(), value.cpu()), key
+        assert "decider_warm_start" not in algo.train()  # once
+    finally:
+        algo.stop()

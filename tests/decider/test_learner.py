@@ -167,6 +167,21 @@ def test_each_optimizer_moves_only_its_parameters() -> None:
             assert moved == (name in moving), (frozen, name)
 
 
+def test_critic_warmup_holds_the_actor_for_its_updates_and_then_lets_it_learn() -> None:
+    episodes = [_episode(3, [0.0, 0.5, 1.0], terminated=True)]
+    learner = _learner(lambda1=0.5, sigma=0.0, critic_warmup=2)
+    module = learner.module["default_policy"].unwrapped()
+    for update in range(3):
+        pi = [p.clone() for p in module.pi.parameters()]
+        q = [p.clone() for p in module.q.parameters()]
+        nu = float(module.nu.detach())
+        _update(learner, episodes)
+        pi_moved = any(not torch.equal(a, b) for a, b in zip(pi, module.pi.parameters(), strict=True))
+        assert pi_moved == (update >= 2), update  # held for updates 0 and 1, learning from the third
+        assert any(not torch.equal(a, b) for a, b in zip(q, module.q.parameters(), strict=True)), update
+        assert float(module.nu.detach()) > nu  # the multiplier answers the violation throughout
+
+
 def test_multiplier_rises_in_proportion_to_the_violation_and_falls_to_zero_otherwise() -> None:
     # F_P is absent: pi_LLM is uniform, and JS(pi || uniform) > 0 for the random policy; sigma sets the sign
     episodes = [_episode(3, [0.0, 0.5, 1.0], terminated=True)]

@@ -91,6 +91,8 @@ def test_the_share_must_be_a_probability() -> None:
 def test_warm_start_settings_are_checked(tmp_path) -> None:
     with pytest.raises(ValueError, match="llm_warm_start"):
         DeciderConfig().training(llm_warm_start=-1).check_guidance()
+    with pytest.raises(ValueError, match="critic_warmup"):
+        DeciderConfig().training(critic_warmup=-1).check_guidance()
     with pytest.raises(ValueError, match=f"{tmp_path / 'missing'} is not a directory"):
         DeciderConfig().training(llm_warm_start=10, llm_warm_start_states=str(tmp_path / "missing")).check_guidance()
     DeciderConfig().training(llm_warm_start=10, llm_warm_start_states=str(tmp_path)).check_guidance()

@@ -34,7 +34,8 @@ held-out success mean and std over seeds, and the env steps at which the seed-me
 final mean success, over unguided's total env steps ("steps ratio"; target <= 0.6 for q >= 0.6; unguided's own row is
 the step at which its curve first reaches its final value, the reference to read the others against), plus how well the
 teacher and F_P agree with the gold option on held-out training states. Runs are cached under
-$RAYTOOL_CACHE/bench/guidance/ (resumable; `--fresh` reruns); `results.json` and `guidance.png` go there
+$RAYTOOL_CACHE/bench/guidance/ (resumable; `--fresh` reruns); `results.json`, `guidance.png` (final success vs q)
+and `curves.png` (seed-mean success vs env steps per suite and teacher) go there
 (`results-t<N>.json`, `guidance-t<N>.png` with `--label-tasks N`: the synthetic teachers label states of N tasks of
 their own, 5 per task, instead of 300 states of the decider's 60 training tasks).
 """
@@ -160,23 +161,31 @@ def run(suite, teacher, variant, seed, train, test, fp_dir, args, label: LabelSe
                                      args.fresh, root=root, training=training)  # fmt: skip
 
 
+TIE = 1e-9  # seed means of the same success counts, summed in another order, must compare equal
+
+
 def summarise(runs: dict[str, list[dict]]) -> dict[str, dict]:
     """Per variant: final success mean/std and the steps ratio to unguided's final mean success."""
     base = runs["unguided"]
     target = float(np.mean([r["final"]["success"] for r in base]))
     total = float(np.mean([r["final"]["env_steps"] for r in base]))
-    out = {}
+    hits = {}
     for variant, group in runs.items():
-        final = [r["final"]["success"] for r in group]
         points = len(min((r["curve"] for r in group), key=len))
         mean = [float(np.mean([r["curve"][i]["success"] for r in group])) for i in range(points)]
         steps = [float(np.mean([r["curve"][i]["env_steps"] for r in group])) for i in range(points)]
-        hit = next((s for s, m in zip(steps, mean, strict=True) if m >= target), None)
+        hits[variant] = next((s for s, m in zip(steps, mean, strict=True) if m >= target - TIE), None)
+    out = {}
+    for variant, group in runs.items():
+        final = [r["final"]["success"] for r in group]
+        hit = hits[variant]
         out[variant] = {
             "success": float(np.mean(final)),
             "std": float(np.std(final)),
             "seeds": len(group),
             "steps_ratio": None if hit is None else hit / total,
+            # the target's measure: env steps to unguided's final, over unguided's own (<= 0.6 for q >= 0.6)
+            "steps_vs_unguided": None if hit is None or not hits["unguided"] else hit / hits["unguided"],
             "calls": float(np.mean([r["final"]["calls"] for r in group])),
         }
     return out
@@ -202,6 +211,31 @@ def plot(results: dict, path: Path) -> bool:
             hlines.append({"label": f"embedded teacher, both {value:.2f}", "y": value})
         panels.append({"title": suite, "xlabel": "teacher quality q", "ylabel": "held-out success", "lines": lines,
                        "hlines": hlines})  # fmt: skip
+    if panels:
+        line_panels(path, panels)
+    return bool(panels)
+
+
+def plot_curves(results: dict, path: Path) -> bool:
+    """Seed-mean held-out success vs env steps, a panel per (suite, teacher), a line per variant (unguided's too),
+    unguided's final mean dashed: where each curve crosses it is the steps ratio (whether there was anything)."""
+    from plotting import line_panels
+
+    panels = []
+    for suite, by_teacher in results.items():
+        for teacher, result in by_teacher.items():
+            if not result["summary"]:
+                continue
+            lines = []
+            for variant, runs in result["runs"].items():
+                points = len(min((r["curve"] for r in runs), key=len))
+                mean = [float(np.mean([r["curve"][i]["success"] for r in runs])) for i in range(points)]
+                steps = [float(np.mean([r["curve"][i]["env_steps"] for r in runs])) for i in range(points)]
+                lines.append({"label": f"{variant} ({len(runs)} seeds)", "x": steps, "y": mean})
+            target = result["summary"]["unguided"]["success"]
+            hlines = [{"label": f"unguided final {target:.3f}", "y": target}]
+            panels.append({"title": f"{suite}, teacher {teacher}", "xlabel": "env steps", "ylabel": "held-out success",
+                           "lines": lines, "hlines": hlines})  # fmt: skip
     if panels:
         line_panels(path, panels)
     return bool(panels)
@@ -235,21 +269,24 @@ def main() -> None:
             summary = summarise(runs) if "unguided" in runs else {}
             results[suite][teacher] = {"agreement": agree, "summary": summary, "runs": runs}
             for variant, row in summary.items():
-                ratio = row["steps_ratio"]
+                ratio, versus = row["steps_ratio"], row["steps_vs_unguided"]
                 rows.append([
                     suite, teacher, f"{agree['teacher_gold_top1']:.2f}", f"{agree['fp_gold_top1']:.2f}", variant,
                     f"{row['success']:.3f} ± {row['std']:.3f}", f"{row['calls']:.2f}",
                     "not reached" if ratio is None else f"{ratio:.2f}",  # unguided: its own first crossing
+                    "-" if versus is None else f"{versus:.2f}x",
                 ])  # fmt: skip
             ROOT.mkdir(parents=True, exist_ok=True)
             (ROOT / f"results{tag}.json").write_text(json.dumps(results, indent=1))
     headers = ["suite", "teacher", "teacher gold@1", "F_P gold@1", "variant", "held-out success", "calls/task",
-               "steps to unguided"]  # fmt: skip
+               "steps to unguided", "x unguided's steps"]  # fmt: skip
     print(format_table(headers, rows))
     print(f"mean ± std over seeds {seeds}; {args.iterations} iterations x 128 env steps per run")
     print(f"wrote {ROOT / f'results{tag}.json'}")
     if plot(results, ROOT / f"guidance{tag}.png"):
         print(f"wrote {ROOT / f'guidance{tag}.png'}")
+    if plot_curves(results, ROOT / f"curves{tag}.png"):
+        print(f"wrote {ROOT / f'curves{tag}.png'}")
 
 
 if __name__ == "__main__":

@@ -183,19 +183,28 @@ def baselines(train: Path, test: Path, fp_dir: Path) -> dict:
     return results
 
 
+TIE = 1e-9  # seed means of the same success counts, summed in another order, must compare equal
+
+
+def mean_curve(runs: list[dict]) -> tuple[list[float], list[float]]:
+    """(env steps, held-out success) of the seed-mean learning curve, over the evaluations every run has."""
+    points = len(min((r["curve"] for r in runs), key=len))
+    steps = [float(np.mean([r["curve"][i]["env_steps"] for r in runs])) for i in range(points)]
+    return steps, [float(np.mean([r["curve"][i]["success"] for r in runs])) for i in range(points)]
+
+
+def first_reach(runs: list[dict], target: float) -> float | None:
+    """Env steps at which the seed-mean curve first reaches `target` success (None: never)."""
+    steps, mean = mean_curve(runs)
+    return next((s for s, m in zip(steps, mean, strict=True) if m >= target - TIE), None)
+
+
 def step_ratio(runs: dict[str, list[dict]]) -> dict[str, float | None]:
     """Env steps at which each guided variant's mean curve first reaches unguided's final mean success."""
     target = float(np.mean([r["final"]["success"] for r in runs["unguided"]]))
     total = float(np.mean([r["final"]["env_steps"] for r in runs["unguided"]]))
-    out = {}
-    for variant in ("js", "tau", "both"):
-        curves = [r["curve"] for r in runs[variant]]
-        points = len(min(curves, key=len))
-        mean = [float(np.mean([c[i]["success"] for c in curves])) for i in range(points)]
-        steps = [float(np.mean([c[i]["env_steps"] for c in curves])) for i in range(points)]
-        hit = next((s for s, m in zip(steps, mean, strict=True) if m >= target), None)
-        out[variant] = None if hit is None else hit / total
-    return out
+    hits = {variant: first_reach(runs[variant], target) for variant in ("js", "tau", "both")}
+    return {variant: None if hit is None else hit / total for variant, hit in hits.items()}
 
 
 def plot(results: dict, path: Path) -> None:
@@ -206,15 +215,8 @@ def plot(results: dict, path: Path) -> None:
     for suite, result in results.items():
         lines = []
         for variant, runs in result["runs"].items():
-            points = len(min((r["curve"] for r in runs), key=len))
-            steps = [float(np.mean([r["curve"][i]["env_steps"] for r in runs])) for i in range(points)]
-            lines.append(
-                {
-                    "label": variant,
-                    "x": steps,
-                    "y": [float(np.mean([r["curve"][i]["success"] for r in runs])) for i in range(points)],
-                }
-            )
+            steps, mean = mean_curve(runs)
+            lines.append({"label": variant, "x": steps, "y": mean})
         hlines = [
             {"label": f"{name} {result['baselines'][name]['success']:.2f}", "y": result["baselines"][name]["success"]}
             for name in ("teacher-only", "proposer-greedy")

@@ -161,20 +161,12 @@ def run(suite, teacher, variant, seed, train, test, fp_dir, args, label: LabelSe
                                      args.fresh, root=root, training=training)  # fmt: skip
 
 
-TIE = 1e-9  # seed means of the same success counts, summed in another order, must compare equal
-
-
 def summarise(runs: dict[str, list[dict]]) -> dict[str, dict]:
     """Per variant: final success mean/std and the steps ratio to unguided's final mean success."""
     base = runs["unguided"]
     target = float(np.mean([r["final"]["success"] for r in base]))
     total = float(np.mean([r["final"]["env_steps"] for r in base]))
-    hits = {}
-    for variant, group in runs.items():
-        points = len(min((r["curve"] for r in group), key=len))
-        mean = [float(np.mean([r["curve"][i]["success"] for r in group])) for i in range(points)]
-        steps = [float(np.mean([r["curve"][i]["env_steps"] for r in group])) for i in range(points)]
-        hits[variant] = next((s for s, m in zip(steps, mean, strict=True) if m >= target - TIE), None)
+    hits = {variant: decider_bench.first_reach(group, target) for variant, group in runs.items()}
     out = {}
     for variant, group in runs.items():
         final = [r["final"]["success"] for r in group]
@@ -228,9 +220,7 @@ def plot_curves(results: dict, path: Path) -> bool:
                 continue
             lines = []
             for variant, runs in result["runs"].items():
-                points = len(min((r["curve"] for r in runs), key=len))
-                mean = [float(np.mean([r["curve"][i]["success"] for r in runs])) for i in range(points)]
-                steps = [float(np.mean([r["curve"][i]["env_steps"] for r in runs])) for i in range(points)]
+                steps, mean = decider_bench.mean_curve(runs)
                 lines.append({"label": f"{variant} ({len(runs)} seeds)", "x": steps, "y": mean})
             target = result["summary"]["unguided"]["success"]
             hlines = [{"label": f"unguided final {target:.3f}", "y": target}]

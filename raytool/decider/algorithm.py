@@ -92,8 +92,8 @@ class Decider(Algorithm):
         """`llm_warm_start`: the actor imitates pi_LLM on `llm_warm_start_states` (before the first rollout; the
         caller syncs the runners) or on up to 4,096 replayed states (when learning starts), before the first RL
         update (`DeciderTorchLearner.imitate_llm`; a no-op for a learner that has updated already, as after a
-        resume). Every learner runs the same steps on the same states with the same seed, so
-        their copies of the module stay equal. (`DeciderConfig.validate` checked the states' env settings.)"""
+        resume). Every learner runs the same steps on the same states with the same seed, so their copies of the
+        module stay equal. (`DeciderConfig.validate` checked the states' env settings.)"""
         config = self.config
         if config.llm_warm_start_states:
             observations, masks = ranked_observations(config.llm_warm_start_states.split(","))

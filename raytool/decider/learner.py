@@ -51,6 +51,7 @@ from raytool.decider.losses import (
     actor_loss,
     bellman_target,
     critic_loss,
+    guided_actions,
     js_divergence,
     kendall_tau_b,
     masked_log_softmax,
@@ -90,9 +91,7 @@ class DeciderTorchLearner(TorchLearner):
     def compute_loss_for_module(self, *, module_id, config, batch: dict[str, Any], fwd_out: dict[str, Any]):
         module = self._module[module_id].unwrapped()
         mask = batch[Columns.OBS]["action_mask"] > 0
-        guided = mask.clone()  # the actions the LLM guidance compares: the candidates (and STOP with guide_stop)
-        if not config.guide_stop:
-            guided[:, -1] = False
+        guided = guided_actions(mask, config.guide_stop)
         actions = batch[Columns.ACTIONS].long()
         q_values, logits, llm_logits = fwd_out[Q_VALUES], fwd_out[Columns.ACTION_DIST_INPUTS], fwd_out[LLM_LOGITS]
         llm_log_pi = masked_log_softmax(llm_logits, mask)
@@ -189,9 +188,7 @@ class DeciderTorchLearner(TorchLearner):
 
 def _imitate(module, obs, mask, guide_stop: bool, steps: int, lr: float, batch_size: int, seed: int):
     """`imitate_llm` on one module: its actor `pi` fitted to pi_LLM (F_P) by Adam on minibatches of the states."""
-    guided = mask > 0  # js_divergence masks everything else
-    if not guide_stop:
-        guided[:, -1] = False
+    guided = guided_actions(mask > 0, guide_stop)  # js_divergence masks everything else
     with torch.no_grad():
         llm_logits = module.llm_logits(obs, mask)
 

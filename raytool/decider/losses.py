@@ -26,6 +26,15 @@ MASKED_LOGIT = -1e9
 KENDALL_TEMPERATURE = 0.1  # T of the smooth Kendall tau: Q gaps beyond ~3T are left to the Bellman error (see below)
 
 
+def guided_actions(allowed: torch.Tensor, guide_stop: bool) -> torch.Tensor:
+    """The actions the LLM guidance compares (bool (B, p + 1)): the allowed candidates, and STOP (last) only with
+    `guide_stop` (learner.py: why STOP is left out by default)."""
+    guided = allowed.clone()
+    if not guide_stop:
+        guided[:, -1] = False
+    return guided
+
+
 def masked_log_softmax(logits: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """log softmax over the unmasked candidates; masked entries get a very negative log-probability. (B, A)."""
     return F.log_softmax(logits.masked_fill(~mask, MASKED_LOGIT), dim=-1)

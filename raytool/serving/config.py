@@ -18,6 +18,13 @@ import yaml
 from raytool.config import ConfigError, check_keys, config_error, settings_from, shown
 
 RAYTOOL_IMPORT = "raytool.serving.app:build_app"
+# Autoscaling reads the ongoing requests that the replicas report, not the router's handle: with Serve's default (ray
+# 2.60, the handle reports) the controller's reading under steady load from 8 clients fell to 0 for seconds at a time
+# while every request was answered (in three runs: 0 from ~10 s on; 0 for 2 s of 5; once steady), and a full-suite run
+# never scaled up; with replica reports it stayed above 1, 1.5-6 in two runs (tests/serving/test_autoscaling.py).
+# `deploy` sets this in every application's runtime_env unless the config sets it; serve/*.yaml carry it for
+# `serve deploy`.
+REPLICA_METRICS = {"RAY_SERVE_COLLECT_AUTOSCALING_METRICS_ON_HANDLE": "0"}
 APP_ARGS = {
     "proposer",
     "decider",
@@ -180,6 +187,17 @@ def load_serve_config(path: str | Path):
     return check_serve_config(record, str(path))
 
 
+def with_replica_metrics(config):
+    """`config` (a ServeDeploySchema) whose applications' runtime_env carry `REPLICA_METRICS` (a value the config
+    sets itself is kept)."""
+    apps = []
+    for app in config.applications:
+        runtime_env = dict(app.runtime_env or {})
+        runtime_env["env_vars"] = {**REPLICA_METRICS, **(runtime_env.get("env_vars") or {})}
+        apps.append(app.model_copy(update={"runtime_env": runtime_env}))
+    return config.model_copy(update={"applications": apps})
+
+
 def deploy(config, timeout_s: float = 900.0, log=print) -> None:
     """Start Serve with the config's HTTP options, apply its applications and wait until they run (Serve's own
     blocking wait gives up after 60 s, less than a vLLM planner takes to start on a small CPU machine); progress
@@ -190,6 +208,7 @@ def deploy(config, timeout_s: float = 900.0, log=print) -> None:
     from ray.serve._private.api import serve_start  # what `serve run CONFIG` uses (ray 2.60, serve/scripts.py)
     from ray.serve.schema import ApplicationStatus
 
+    config = with_replica_metrics(config)
     client = serve_start(http_options=config.http_options.model_dump(), proxy_location=config.proxy_location)
     client.deploy_apps(config)
     names = sorted(app.name for app in config.applications)

@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from raytool.serving.config import ServeConfigError, check_serve_config, load_serve_config
+from raytool.serving.config import (
+    REPLICA_METRICS,
+    ServeConfigError,
+    check_serve_config,
+    load_serve_config,
+    with_replica_metrics,
+)
 
 SERVE = Path(__file__).resolve().parents[2] / "serve"
 
@@ -23,6 +29,24 @@ def test_every_serve_config_validates(path: Path) -> None:
     for app in config.applications:
         for deployment in app.deployments:
             assert 0 < deployment.ray_actor_options.num_cpus <= 1, "fractional CPUs"
+        # `serve deploy FILE` (Serve's own CLI) autoscales on replica-reported load too
+        assert app.runtime_env["env_vars"].items() >= REPLICA_METRICS.items()
+
+
+def test_deploy_makes_every_app_autoscale_on_what_replicas_report() -> None:
+    record = _base()
+    record["applications"][0].pop("runtime_env")
+    second = {**record["applications"][0], "name": "other", "route_prefix": "/other",
+              "runtime_env": {"env_vars": {"A": "1"}, "pip": ["x"]}}  # fmt: skip
+    record["applications"].append(second)
+    config = with_replica_metrics(check_serve_config(record, "test"))
+    first, other = config.applications
+    assert first.runtime_env == {"env_vars": REPLICA_METRICS}
+    assert other.runtime_env == {"env_vars": {**REPLICA_METRICS, "A": "1"}, "pip": ["x"]}  # the rest kept
+    record["applications"][0]["runtime_env"] = {"env_vars": {"RAY_SERVE_COLLECT_AUTOSCALING_METRICS_ON_HANDLE": "1"}}
+    (first, _) = with_replica_metrics(check_serve_config(record, "test")).applications
+    assert first.runtime_env["env_vars"]["RAY_SERVE_COLLECT_AUTOSCALING_METRICS_ON_HANDLE"] == "1"  # a user's choice
+    assert with_replica_metrics(config) == config  # applying it again changes nothing (no replica restarts)
 
 
 def _base() -> dict:

@@ -26,6 +26,8 @@ decider guided by that F_P. `embedded` is the real embedded teacher (SmolLM2-135
             training data (`llm_warm_start_states`), not on the replay's, and before the first rollout
     distill-hold, kick-hold  distill-stop / kick-distill whose actor waits for the critic: its loss is off for the
             first 64 updates (2 iterations; `DeciderConfig.critic_warmup`), so the blank critic cannot pull it off F_P
+    kick-fade  kick-hold whose pull fades: the JS weight starts at 5.0 and falls linearly to the default 0.1 over 256
+            updates (8 iterations; `DeciderConfig.lambda1_boost`), held to the teacher early and let go after
 
 Suites and tasks are `benchmarks/decider.py`'s (the trained proposer's candidates; the main job's proposer must
 exist). The unguided runs do not read F_P and are shared by all teachers (and with `benchmarks/decider.py`).
@@ -72,6 +74,8 @@ RANK_WARM = {"llm_warm_start": 2000, "llm_warm_start_lr": 1e-2, "llm_warm_start_
 VARIANTS |= {"distill-stop": VARIANTS["stop"] | RANK_WARM, "kick-distill": VARIANTS["kick-stop"] | RANK_WARM}
 HOLD = {"critic_warmup": 64}  # the actor waits two iterations for the critic
 VARIANTS |= {"distill-hold": VARIANTS["distill-stop"] | HOLD, "kick-hold": VARIANTS["kick-distill"] | HOLD}
+FADE = {"lambda1": 0.1, "lambda1_boost": 4.9, "lambda1_boost_updates": 256}  # 5.0 at first, the default 0.1 by 8 its
+VARIANTS |= {"kick-fade": VARIANTS["kick-hold"] | FADE}
 
 
 def teacher_fp(suite: str, teacher: str, train: Path, label: LabelSet | None = None) -> tuple[Path, dict]:

@@ -33,6 +33,7 @@ GUIDANCE_FIELDS = (
     "tau", "target_update", "target_update_interval", "replay_capacity", "train_batch_size", "updates_per_iteration",
     "learning_starts", "n_step", "guide_stop", "bootstrap_truncated", "multiplier_max", "trust", "llm_exploration",
     "llm_exploration_updates", "llm_warm_start", "llm_warm_start_lr", "llm_warm_start_states", "critic_warmup",
+    "lambda1_boost", "lambda1_boost_updates",
 )  # fmt: skip
 TRUST_MODES = ("none", "q_filter", "referee")
 
@@ -41,6 +42,10 @@ class DeciderConfig(AlgorithmConfig):
     """Settings of the decider (the fields below), on top of RLlib's (`environment`, `env_runners`, `learners`...).
 
     lambda1: fixed weight of JS(pi || pi_LLM) in the actor loss (0 turns the JS guidance off).
+    lambda1_boost: extra JS weight at the first update, fading linearly to 0 over `lambda1_boost_updates` learner
+        updates: the actor loss weighs JS by lambda1 + boost max(0, 1 - updates / boost_updates) (+ nu). The
+        policy is held to the teacher while the critic knows little and let go as it learns (a fixed lambda1 of
+        5 holds it there for good). 0 (the default): off.
     lambda2: weight of the smooth Kendall-tau term in the critic loss (0 turns the ranking guidance off).
     sigma: the largest allowed mean JS (nats); a learned multiplier nu >= 0 adds to lambda1 while E[JS] > sigma.
         sigma >= ln 2 never binds; with lambda1 = 0 and sigma >= ln 2 the multiplier has no effect.
@@ -115,6 +120,8 @@ class DeciderConfig(AlgorithmConfig):
         self.llm_warm_start_lr = 3e-3
         self.llm_warm_start_states = ""
         self.critic_warmup = 0
+        self.lambda1_boost = 0.0
+        self.lambda1_boost_updates = 256
         self.gamma = 0.95
         self.rollout_fragment_length = 64
         self.num_env_runners = 2
@@ -162,6 +169,8 @@ class DeciderConfig(AlgorithmConfig):
             raise ValueError("need 0 <= llm_exploration <= 1 and llm_exploration_updates >= 1")
         if self.llm_warm_start < 0 or self.llm_warm_start_lr <= 0 or self.critic_warmup < 0:
             raise ValueError("need llm_warm_start >= 0, llm_warm_start_lr > 0 and critic_warmup >= 0")
+        if self.lambda1_boost < 0 or self.lambda1_boost_updates < 1:
+            raise ValueError("need lambda1_boost >= 0 and lambda1_boost_updates >= 1")
         for directory in filter(None, self.llm_warm_start_states.split(",")):
             if not Path(directory).is_dir():
                 raise ValueError(f"llm_warm_start_states: {directory} is not a directory (a `distill rank` output)")

@@ -17,6 +17,7 @@ from ray.rllib.env.single_agent_episode import SingleAgentEpisode
 from ray.rllib.utils.metrics import NUM_ENV_STEPS_SAMPLED_LIFETIME
 
 from raytool.decider.config import DeciderConfig
+from raytool.decider.learner import js_weight
 from raytool.decider.losses import js_divergence
 from raytool.decider.replay import DeciderReplayBuffer
 from raytool.envs.decider_env import OBS_PER_CANDIDATE, OBS_SCALARS
@@ -180,6 +181,27 @@ def test_critic_warmup_holds_the_actor_for_its_updates_and_then_lets_it_learn() 
         assert pi_moved == (update >= 2), update  # held for updates 0 and 1, learning from the third
         assert any(not torch.equal(a, b) for a, b in zip(q, module.q.parameters(), strict=True)), update
         assert float(module.nu.detach()) > nu  # the multiplier answers the violation throughout
+
+
+def test_the_boosted_js_weight_fades_to_lambda1_and_is_the_one_the_actor_uses() -> None:
+    assert [js_weight(0.1, 2.0, 4, u) for u in range(6)] == pytest.approx([2.1, 1.6, 1.1, 0.6, 0.1, 0.1])
+    episodes = [_episode(3, [0.0, 0.5, 1.0], terminated=True)]
+    quiet = {"sigma": 0.7}  # sigma >= ln 2: no multiplier, the weight is all there is
+    boosted = _learner(lambda1=0.1, lambda1_boost=2.0, lambda1_boost_updates=4, **quiet)
+    fixed, plain = _learner(lambda1=2.1, **quiet), _learner(lambda1=0.1, **quiet)
+
+    def actor(learner) -> list[torch.Tensor]:
+        return [p.detach().clone() for p in learner.module["default_policy"].unwrapped().pi.parameters()]
+
+    weights = []
+    for update in range(2):
+        results = {name: _update(learner, episodes) for name, learner in
+                   (("boosted", boosted), ("fixed", fixed), ("plain", plain))}  # fmt: skip
+        weights.append(_metric(results["boosted"], "decider/lambda1"))
+        same = all(torch.equal(a, b) for a, b in zip(actor(boosted), actor(fixed), strict=True))
+        assert same == (update == 0), update  # at 2.1 for the first update, as a fixed 2.1; then 1.6: apart
+        assert not all(torch.equal(a, b) for a, b in zip(actor(boosted), actor(plain), strict=True))
+    assert weights == pytest.approx([2.1, 1.6])
 
 
 def test_multiplier_rises_in_proportion_to_the_violation_and_falls_to_zero_otherwise() -> None:

@@ -93,6 +93,10 @@ def test_warm_start_settings_are_checked(tmp_path) -> None:
         DeciderConfig().training(llm_warm_start=-1).check_guidance()
     with pytest.raises(ValueError, match="critic_warmup"):
         DeciderConfig().training(critic_warmup=-1).check_guidance()
+    with pytest.raises(ValueError, match="lambda1_boost"):
+        DeciderConfig().training(lambda1_boost=-1.0).check_guidance()
+    with pytest.raises(ValueError, match="lambda1_boost_updates"):
+        DeciderConfig().training(lambda1_boost=1.0, lambda1_boost_updates=0).check_guidance()
     with pytest.raises(ValueError, match=f"{tmp_path / 'missing'} is not a directory"):
         DeciderConfig().training(llm_warm_start=10, llm_warm_start_states=str(tmp_path / "missing")).check_guidance()
     DeciderConfig().training(llm_warm_start=10, llm_warm_start_states=str(tmp_path)).check_guidance()

@@ -28,6 +28,9 @@ decider guided by that F_P. `embedded` is the real embedded teacher (SmolLM2-135
             first 64 updates (2 iterations; `DeciderConfig.critic_warmup`), so the blank critic cannot pull it off F_P
     kick-fade  kick-hold whose pull fades: the JS weight starts at 5.0 and falls linearly to the default 0.1 over 256
             updates (8 iterations; `DeciderConfig.lambda1_boost`), held to the teacher early and let go after
+    kick-hold-free  kick-hold with STOP left out of the guidance (`guide_stop` False, the default): the imitation and
+            the pull cover the choice among the candidates; when to stop is learnt from the reward (for a teacher
+            that rarely ranks `finish` first, as the embedded one)
 
 Suites and tasks are `benchmarks/decider.py`'s (the trained proposer's candidates; the main job's proposer must
 exist). The unguided runs do not read F_P and are shared by all teachers (and with `benchmarks/decider.py`).
@@ -75,7 +78,7 @@ VARIANTS |= {"distill-stop": VARIANTS["stop"] | RANK_WARM, "kick-distill": VARIA
 HOLD = {"critic_warmup": 64}  # the actor waits two iterations for the critic
 VARIANTS |= {"distill-hold": VARIANTS["distill-stop"] | HOLD, "kick-hold": VARIANTS["kick-distill"] | HOLD}
 FADE = {"lambda1": 0.1, "lambda1_boost": 4.9, "lambda1_boost_updates": 256}  # 5.0 at first, the default 0.1 by 8 its
-VARIANTS |= {"kick-fade": VARIANTS["kick-hold"] | FADE}
+VARIANTS |= {"kick-fade": VARIANTS["kick-hold"] | FADE, "kick-hold-free": VARIANTS["kick-hold"] | {"guide_stop": False}}
 
 
 def teacher_fp(suite: str, teacher: str, train: Path, label: LabelSet | None = None) -> tuple[Path, dict]:

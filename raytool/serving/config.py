@@ -20,8 +20,8 @@ from raytool.config import ConfigError, check_keys, config_error, settings_from,
 RAYTOOL_IMPORT = "raytool.serving.app:build_app"
 # Autoscaling reads the ongoing requests that the replicas report, not the router's handle: with Serve's default (ray
 # 2.60, the handle reports) the controller's reading under steady load from 8 clients fell to 0 for seconds at a time
-# while every request was answered (in three runs: 0 from ~10 s on; 0 for 2 s of 5; once steady), and a full-suite run
-# never scaled up; with replica reports it stayed above 1, 1.5-6 in two runs (tests/serving/test_autoscaling.py).
+# while every request was answered (four runs: 0 from ~10 s on, twice; 0 for 2 s of 5; once steady), and a full-suite
+# run never scaled up; with replica reports it stayed above 1, 1.5-6 in two runs (tests/serving/test_autoscaling.py).
 # `deploy` sets this in every application's runtime_env unless the config sets it; serve/*.yaml carry it for
 # `serve deploy`.
 REPLICA_METRICS = {"RAY_SERVE_COLLECT_AUTOSCALING_METRICS_ON_HANDLE": "0"}

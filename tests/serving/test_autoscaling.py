@@ -81,7 +81,7 @@ def test_proxy_replicas_go_up_under_load_and_down_after(agent_kit) -> None:
             load_seen = max(load_seen, _controller_load())
             time.sleep(0.5)
         # the load the controller reads holds while the load does: 20-25 s in, past the 10 s after which it drops a
-        # report that is not renewed (with the handle reporting, it read 0 here in two runs of three)
+        # report that is not renewed (with the handle reporting, it read 0 here in three runs of four)
         time.sleep(max(0.0, began + 20 - time.monotonic()))
         steady = []
         for _ in range(10):

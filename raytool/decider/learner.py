@@ -31,8 +31,8 @@ Each term reaches only its own parameters (the others' outputs are detached), so
 exactly these gradients, and each group has its own optimizer: `critic` (Q, Q_ref and V), `actor`, `multiplier`.
 For the first `critic_warmup` updates the actor's loss is held at zero gradient: the critics learn from the replay
 while the actor stays where it started (after `llm_warm_start`, where the teacher is). With `lambda1_boost` the JS
-weight is lambda1 + boost max(0, 1 - updates / lambda1_boost_updates) (`js_weight`): held to the teacher early,
-let go as the critic learns.
+weight is lambda1 + boost max(0, 1 - updates / lambda1_boost_updates) (`losses.linear_fade`): held to the teacher
+early, let go as the critic learns.
 After every update V_g moves toward V: Polyak with `tau`, or a hard copy every `target_update_interval` updates.
 Logged: decider/js_to_llm (nats), decider/kendall_tau_b (scipy, on up to 64 states), decider/sigma_multiplier,
 decider/lambda1 (the JS weight in use), decider/soft_tau, and the losses.
@@ -56,6 +56,7 @@ from raytool.decider.losses import (
     guided_actions,
     js_divergence,
     kendall_tau_b,
+    linear_fade,
     masked_log_softmax,
     multiplier_loss,
     q_filter,
@@ -127,7 +128,9 @@ class DeciderTorchLearner(TorchLearner):
         v_loss = F.smooth_l1_loss(fwd_out[V_VALUES], soft_value.detach())
 
         nu = module.nu.detach() if config.sigma < LN2 else torch.zeros(())  # sigma >= ln 2 never binds
-        lambda1 = js_weight(config.lambda1, config.lambda1_boost, config.lambda1_boost_updates, int(module.num_updates))
+        lambda1 = config.lambda1 + linear_fade(
+            config.lambda1_boost, int(module.num_updates), config.lambda1_boost_updates
+        )
         pi_loss, js = actor_loss(
             logits, q_values, llm_logits, mask, lambda1, nu, config.entropy_coeff, guided, trust
         )  # fmt: skip
@@ -188,12 +191,6 @@ class DeciderTorchLearner(TorchLearner):
                 module.sync_target(config.tau)
             elif int(module.num_updates) % config.target_update_interval == 0:
                 module.sync_target(1.0)
-
-
-def js_weight(lambda1: float, boost: float, boost_updates: int, updates: int) -> float:
-    """The actor's JS weight after `updates` learner updates: lambda1 plus a boost fading linearly to 0 over
-    `boost_updates` (`DeciderConfig.lambda1_boost`)."""
-    return lambda1 + boost * max(0.0, 1.0 - updates / boost_updates)
 
 
 def _imitate(module, obs, mask, guide_stop: bool, steps: int, lr: float, batch_size: int, seed: int):

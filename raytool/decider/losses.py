@@ -35,6 +35,12 @@ def guided_actions(allowed: torch.Tensor, guide_stop: bool) -> torch.Tensor:
     return guided
 
 
+def linear_fade(start: float, updates: int, horizon: int) -> float:
+    """`start` falling linearly to 0 over `horizon` learner updates: the teacher's share of the behaviour policy
+    (`llm_exploration`) and the extra JS weight (`lambda1_boost`) after `updates` updates."""
+    return start * max(0.0, 1.0 - updates / horizon)
+
+
 def masked_log_softmax(logits: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """log softmax over the unmasked candidates; masked entries get a very negative log-probability. (B, A)."""
     return F.log_softmax(logits.masked_fill(~mask, MASKED_LOGIT), dim=-1)

@@ -25,7 +25,7 @@ from ray.rllib.core.distribution.torch.torch_distribution import TorchCategorica
 from ray.rllib.core.rl_module.torch.torch_rl_module import TorchRLModule
 
 from raytool.decider.fp_model import PolicyReconstruction
-from raytool.decider.losses import MASKED_LOGIT
+from raytool.decider.losses import MASKED_LOGIT, linear_fade
 from raytool.decider.networks import CandidateScorer, StateValue, observation_dims
 
 Q_VALUES, V_VALUES, V_TARGET_NEXT, LLM_LOGITS = "q_values", "v_values", "v_target_next", "llm_logits"
@@ -70,8 +70,7 @@ class DeciderTorchRLModule(TorchRLModule):
         beta = float(self.model_config.get("llm_exploration", 0.0))
         if beta <= 0.0 or self.f_p is None:
             return 0.0
-        horizon = int(self.model_config.get("llm_exploration_updates", 128))
-        return beta * max(0.0, 1.0 - int(self.num_updates) / horizon)
+        return linear_fade(beta, int(self.num_updates), int(self.model_config.get("llm_exploration_updates", 128)))
 
     # -- learning --------------------------------------------------------------------------------------------
     def _forward_train(self, batch: dict[str, Any], **kwargs) -> dict[str, Any]:

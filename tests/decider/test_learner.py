@@ -17,8 +17,7 @@ from ray.rllib.env.single_agent_episode import SingleAgentEpisode
 from ray.rllib.utils.metrics import NUM_ENV_STEPS_SAMPLED_LIFETIME
 
 from raytool.decider.config import DeciderConfig
-from raytool.decider.learner import js_weight
-from raytool.decider.losses import js_divergence
+from raytool.decider.losses import js_divergence, linear_fade
 from raytool.decider.replay import DeciderReplayBuffer
 from raytool.envs.decider_env import OBS_PER_CANDIDATE, OBS_SCALARS
 
@@ -184,7 +183,7 @@ def test_critic_warmup_holds_the_actor_for_its_updates_and_then_lets_it_learn() 
 
 
 def test_the_boosted_js_weight_fades_to_lambda1_and_is_the_one_the_actor_uses() -> None:
-    assert [js_weight(0.1, 2.0, 4, u) for u in range(6)] == pytest.approx([2.1, 1.6, 1.1, 0.6, 0.1, 0.1])
+    assert [0.1 + linear_fade(2.0, u, 4) for u in range(6)] == pytest.approx([2.1, 1.6, 1.1, 0.6, 0.1, 0.1])
     episodes = [_episode(3, [0.0, 0.5, 1.0], terminated=True)]
     quiet = {"sigma": 0.7}  # sigma >= ln 2: no multiplier, the weight is all there is
     boosted = _learner(lambda1=0.1, lambda1_boost=2.0, lambda1_boost_updates=4, **quiet)

@@ -126,14 +126,17 @@ def run_variant(
 ) -> dict:
     """One RLlib run; greedy held-out success every `eval_every` iterations. Cached in `root` (default ROOT)
     `/<suite>/runs/`; `training`: the variant's settings (default VARIANTS[variant])."""
-    from raytool.decider.train import DeciderRunConfig, decider_config
+    from raytool.decider.train import DeciderRunConfig, decider_config, run_training
     from raytool.envs.decider_env import ToolDeciderEnv
     from raytool.evaluation.decider import module_policy, rollout
 
     out = (root or ROOT) / name / runs_folder(eval_every) / f"{variant}-s{seed}.json"
     if out.exists() and not fresh:
         return json.loads(out.read_text())
-    run = DeciderRunConfig(iterations=iterations, training=training or VARIANTS[variant], seed=seed)
+    training = dict(training or VARIANTS[variant])
+    start = training.pop("teacher_start", "never")  # the variants fix their settings; "audit" variants let F_P decide
+    run = DeciderRunConfig(iterations=iterations, training=training, seed=seed, teacher_start=start)
+    resolved, start_line = run_training(run, fp_dir)
     algo = decider_config(env_config(train), fp_dir, run).build_algo()
     test_env = ToolDeciderEnv(env_config(test))
     curve, start = [], time.perf_counter()
@@ -157,7 +160,8 @@ def run_variant(
     record = {
         "variant": variant,
         "seed": seed,
-        "training": dict(run.training),
+        "training": resolved,
+        "teacher_start": start_line,
         "arguments": ARGUMENTS["mode"],
         "curve": curve,
         "final": curve[-1],

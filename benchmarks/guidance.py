@@ -31,6 +31,9 @@ decider guided by that F_P. `embedded` is the real embedded teacher (SmolLM2-135
     kick-hold-free  kick-hold with STOP left out of the guidance (`guide_stop` False, the default): the imitation and
             the pull cover the choice among the candidates; when to stop is learnt from the reward (for a teacher
             that rarely ranks `finish` first, as the embedded one)
+    audit  the default run (`DeciderRunConfig.teacher_start="audit"`): kick-hold's start when F_P passes the teacher
+            audit (its gold@1 on held-out labelled states beats the proposer's order by 0.1), else `both`; the table's
+            "proposer order gold@1" and "audit" columns give the audit's figures and verdict (`raytool.decider.audit`)
 
 Suites and tasks are `benchmarks/decider.py`'s (the trained proposer's candidates; the main job's proposer must
 exist). The unguided runs do not read F_P and are shared by all teachers (and with `benchmarks/decider.py`).
@@ -79,6 +82,7 @@ HOLD = {"critic_warmup": 64}  # the actor waits two iterations for the critic
 VARIANTS |= {"distill-hold": VARIANTS["distill-stop"] | HOLD, "kick-hold": VARIANTS["kick-distill"] | HOLD}
 FADE = {"lambda1": 0.1, "lambda1_boost": 4.9, "lambda1_boost_updates": 256}  # 5.0 at first, the default 0.1 by 8 its
 VARIANTS |= {"kick-fade": VARIANTS["kick-hold"] | FADE, "kick-hold-free": VARIANTS["kick-hold"] | {"guide_stop": False}}
+VARIANTS["audit"] = {"teacher_start": "audit"}  # the default: kick-hold when F_P passes the teacher audit, else both
 
 
 def teacher_fp(suite: str, teacher: str, train: Path, label: LabelSet | None = None) -> tuple[Path, dict]:
@@ -132,6 +136,7 @@ def agreement(rank_dir: Path, fp_dir: Path) -> dict:
     option; NaN where the records predate the `gold` field."""
     import torch
 
+    from raytool.decider.audit import TeacherAudit
     from raytool.decider.fp_checkpoint import load_policy_reconstruction
     from raytool.decider.fp_train import policy_data, split_by_task
     from raytool.distill.rank import load_rank_output
@@ -154,8 +159,10 @@ def agreement(rank_dir: Path, fp_dir: Path) -> dict:
         gold_action = record["gold"] if record["gold"] < k else stop  # option k (STOP) is the env's last action
         hits.append(action == gold_action)
     fp_top1 = read_json(fp_dir / "fp.json").get("metrics", {}).get("top1_agreement", math.nan)
+    audit = TeacherAudit.of_checkpoint(fp_dir)  # the same held-out states; fp.json's figures, as the decider reads them
     return {"teacher_gold_top1": teacher, "fp_gold_top1": float(np.mean(hits)) if hits else math.nan,
-            "fp_teacher_top1": fp_top1}  # fmt: skip
+            "fp_teacher_top1": fp_top1, "proposer_gold_top1": audit.proposer_gold_top1, "audit": audit.describe(),
+            "trusted": audit.trusted}  # fmt: skip
 
 
 def run(suite, teacher, variant, seed, train, test, fp_dir, args, label: LabelSet | None = None) -> dict:
@@ -268,14 +275,17 @@ def main() -> None:
             for variant, row in summary.items():
                 ratio, versus = row["steps_ratio"], row["steps_vs_unguided"]
                 rows.append([
-                    suite, teacher, f"{agree['teacher_gold_top1']:.2f}", f"{agree['fp_gold_top1']:.2f}", variant,
+                    suite, teacher, f"{agree['teacher_gold_top1']:.2f}", f"{agree['fp_gold_top1']:.2f}",
+                    f"{agree.get('proposer_gold_top1', math.nan):.2f}", "yes" if agree.get("trusted") else "no",
+                    variant,
                     f"{row['success']:.3f} ± {row['std']:.3f}", f"{row['calls']:.2f}",
                     "not reached" if ratio is None else f"{ratio:.2f}",  # unguided: its own first crossing
                     "-" if versus is None else f"{versus:.2f}x",
                 ])  # fmt: skip
             ROOT.mkdir(parents=True, exist_ok=True)
             (ROOT / f"results{tag}.json").write_text(json.dumps(results, indent=1))
-    headers = ["suite", "teacher", "teacher gold@1", "F_P gold@1", "variant", "held-out success", "calls/task",
+    headers = ["suite", "teacher", "teacher gold@1", "F_P gold@1", "proposer order gold@1", "audit", "variant",
+               "held-out success", "calls/task",
                "steps to unguided", "x unguided's steps"]  # fmt: skip
     print(format_table(headers, rows))
     print(f"mean ± std over seeds {seeds}; {args.iterations} iterations x 128 env steps per run")

@@ -45,7 +45,7 @@ def _decider_fp(args: argparse.Namespace) -> int:
     if args.epochs is not None:
         config = dataclasses.replace(config, epochs=args.epochs)
     print(f"[decider] {len(records):,} pi_LLM labels from {len(args.rank)} rank dir(s); env {env}")
-    metrics = train_policy_reconstruction(records, config, args.out, env=env)
+    metrics = train_policy_reconstruction(records, config, args.out, env=env, sources=args.rank)
     print(metrics_table(metrics))
     print(
         f"{metrics['train_states']:,} train states ({metrics['train_tasks']:,} tasks), {metrics['heldout_states']:,} "

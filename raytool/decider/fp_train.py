@@ -203,10 +203,13 @@ def train_policy_reconstruction(
     out_dir: str | Path | None,
     log: Callable[[str], None] = print,
     env: dict[str, Any] | None = None,
+    sources: Sequence[str | Path] = (),
 ) -> dict[str, Any]:
-    """Train F_P on rank records (module docstring); save the best epoch to `out_dir` (unless None); the metrics.
+    """Train F_P on rank records (module docstring); save the best epoch to `out_dir` (unless None); the metrics,
+    with the teacher audit's figures on the held-out states (`raytool.decider.audit`).
 
-    `env`: the decider env settings the records were sampled under (rank's summary.json), kept in fp.json.
+    `env`: the decider env settings the records were sampled under (rank's summary.json), kept in fp.json;
+    `sources`: the `distill rank` dirs the records came from, kept in fp.json (the teacher start imitates F_P there).
     """
     data = policy_data(records)
     train_idx, held_idx = split_by_task(data.task_ids, config.holdout, config.seed)
@@ -257,10 +260,11 @@ def train_policy_reconstruction(
         "heldout_tasks": len(set(held.task_ids)),
         "best_epoch": best_epoch,
         "train_seconds": seconds,
-    }
+    } | _audit_figures(model, held, records, held_idx)
     log(f"[fp] best epoch {best_epoch}: held-out top-1 {metrics['top1_agreement']:.3f}, KL {metrics['kl']:.4f}")
     if out_dir is not None:
-        meta = {"config": asdict(config), "metrics": metrics, "env": dict(env or {})}
+        meta = {"config": asdict(config), "metrics": metrics, "env": dict(env or {}),
+                "sources": [str(Path(s).resolve()) for s in sources]}  # fmt: skip
         save_policy_reconstruction(model, meta, out_dir)
     return metrics
 
@@ -299,6 +303,18 @@ def _metrics(model: PolicyReconstruction, data: PolicyData, chunk: int = 1024) -
     return {k: v / len(data) for k, v in sums.items()}
 
 
+@torch.no_grad()
+def _audit_figures(model: PolicyReconstruction, held: PolicyData, records, held_idx) -> dict[str, Any]:
+    """`audit.audit_figures`: the teacher on every record, the model's argmax on the held-out ones."""
+    from raytool.decider.audit import audit_figures
+
+    was_training = model.training
+    model.eval()
+    choices = model(held.obs, held.mask)[0].argmax(-1).tolist()
+    model.train(was_training)
+    return audit_figures(records, held_idx, choices, held.top_p)
+
+
 def _majority_top1(train: PolicyData, held: PolicyData) -> float:
     """The agreement of a fixed slot preference learnt from the training states' teacher argmax (docstring)."""
     counts = torch.bincount(train.pi.masked_fill(~train.mask, -1.0).argmax(-1), minlength=train.top_p + 1)
@@ -320,6 +336,23 @@ def metrics_table(metrics: dict[str, Any]) -> str:
         ["top-1 agreement, train", metrics["train_top1_agreement"], "", ""],
         ["KL(pi_LLM || .) nats, train", metrics["train_kl"], "", ""],
     ]
+    if metrics.get("audit_heldout_states"):  # the teacher audit (raytool.decider.audit)
+        rows.append(
+            [
+                f"gold option top-1, held-out ({metrics['audit_heldout_states']} states)",
+                metrics["audit_fp_gold_top1"],
+                metrics["audit_fp_proposer_gold_top1"],
+                "proposer's order",
+            ]
+        )
+        rows.append(
+            [
+                f"teacher's gold option top-1 ({metrics['audit_states']} states)",
+                metrics["audit_teacher_gold_top1"],
+                metrics["audit_proposer_gold_top1"],
+                "proposer's order",
+            ]
+        )
     return format_table(["metric", "F_P", "baseline", "baseline is"], rows)
 
 

@@ -39,6 +39,8 @@ class DeciderRunConfig:
     hidden: width of the decider's networks.
     training: `DeciderConfig.training` fields (lambda1, lambda2, sigma, learning rates, ...); see config.py.
     seed: RLlib's seed (env order per runner, network init).
+    teacher_start: "audit" (start at the teacher, `audit.TEACHER_START`, when F_P passes the teacher audit, else
+        at the defaults), "always" (given an F_P) or "never"; the settings in `training` win over the start's.
     """
 
     iterations: int = 40
@@ -50,6 +52,13 @@ class DeciderRunConfig:
     hidden: int = 64
     training: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
+    teacher_start: str = "audit"
+
+    def __post_init__(self) -> None:
+        from raytool.decider.audit import TEACHER_START_MODES
+
+        if self.teacher_start not in TEACHER_START_MODES:
+            raise ValueError(f"teacher_start must be one of {TEACHER_START_MODES}, got {self.teacher_start!r}")
 
     @classmethod
     def from_dict(cls, record: dict[str, Any] | None, where: str = "<decider config>", path: str = "decider"):
@@ -69,8 +78,17 @@ class DeciderRunConfig:
         return cls.from_dict(record, str(path or "--set"))
 
 
+def run_training(run: DeciderRunConfig, fp_path: str | Path | None) -> tuple[dict[str, Any], str]:
+    """(the `DeciderConfig.training` settings of a run, the teacher start's line): `run.training` over the teacher
+    start's settings when `run.teacher_start` starts at the teacher (`raytool.decider.audit`)."""
+    from raytool.decider.audit import teacher_start_settings
+
+    start, why = teacher_start_settings(run.teacher_start, fp_path)
+    return start | dict(run.training), why
+
+
 def decider_config(env_config: dict[str, Any], fp_path: str | Path | None, run: DeciderRunConfig):
-    """The `DeciderConfig` of a run (registers the env)."""
+    """The `DeciderConfig` of a run (registers the env; the teacher start applied, `run_training`)."""
     from raytool.decider.config import DeciderConfig
     from raytool.envs.decider_env import ENV_NAME, register_decider_env
 
@@ -84,7 +102,7 @@ def decider_config(env_config: dict[str, Any], fp_path: str | Path | None, run: 
             custom_resources_per_env_runner=dict(run.runner_resources),
             rollout_fragment_length=run.rollout_fragment_length,
         )
-        .training(**run.training)
+        .training(**run_training(run, fp_path)[0])
         .rl_module(model_config={"fp_path": str(fp_path) if fp_path else None, "hidden": run.hidden})
         .debugging(seed=run.seed)
     )
@@ -101,6 +119,7 @@ def train_decider(
     """Train (or resume) a decider into `out_dir` (module docstring); returns the summary written to decider.json."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    training, start_line = run_training(run, fp_path)
     algo = decider_config(env_config, fp_path, run).build_algo()
     history: list[dict[str, Any]] = []
     try:
@@ -108,6 +127,7 @@ def train_decider(
             algo.restore_from_path(str((out_dir / CHECKPOINT).resolve()))
             history = _read_history(out_dir / HISTORY)[: algo.training_iteration]
             log(f"[decider] resumed from {out_dir / CHECKPOINT} at iteration {algo.training_iteration}")
+        log(f"[decider] {start_line}")
         start = time.perf_counter()
         first = algo.training_iteration
         while algo.training_iteration < run.iterations:
@@ -130,6 +150,8 @@ def train_decider(
             "run": asdict(run),
             "env": env_config,
             "fp_path": str(fp_path) if fp_path else None,
+            "teacher_start": start_line,
+            "training": training,
             "iterations": algo.training_iteration,
             "final": history[-1] if history else {},
             "train_seconds": round(time.perf_counter() - start, 1),

@@ -26,7 +26,8 @@ def train_fp(out: Path, rank_dir: Path, stages: DeciderStages) -> Path:
         records, env = load_rank_records([rank_dir])
         say(7, f"train F_P on {len(records)} teacher-labelled states into {fp_dir}")
         config = PolicyTrainConfig(**(stages.fp or {}))  # checked by DeciderStages.from_sections
-        metrics = train_policy_reconstruction(records, config, fp_dir, env=env, log=lambda line: None)
+        metrics = train_policy_reconstruction(records, config, fp_dir, env=env, log=lambda line: None,
+                                              sources=[rank_dir])  # fmt: skip
     if metrics:
         print(metrics_table(metrics))
     return fp_dir

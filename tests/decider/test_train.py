@@ -32,7 +32,9 @@ def test_train_then_resume_continues_the_history_and_the_module_acts(ray_local, 
     history = [json.loads(x) for x in (tmp_path / "run" / HISTORY).read_text().splitlines()]
     assert [r["iteration"] for r in history] == [1, 2, 3]
     assert history[2]["env_steps"] > history[1]["env_steps"]
-    assert json.loads((tmp_path / "run" / SUMMARY).read_text())["iterations"] == 3
+    summary = json.loads((tmp_path / "run" / SUMMARY).read_text())
+    assert summary["iterations"] == 3 and summary["training"] == TRAINING  # this F_P records no labelled states:
+    assert "names no `distill rank` dirs" in summary["teacher_start"] and summary["teacher_start"] in lines[1]
 
     module = load_module(tmp_path / "run")
     result = rollout(ToolDeciderEnv(env_config), module_policy(module), task_indices=[0, 1])
@@ -42,6 +44,10 @@ def test_train_then_resume_continues_the_history_and_the_module_acts(ray_local, 
 def test_unknown_run_setting_is_an_error() -> None:
     with pytest.raises(ValueError, match="^<decider config>: decider: unknown key 'iteratons'"):
         DeciderRunConfig.from_dict({"iteratons": 3})
+    with pytest.raises(ValueError, match="decider.teacher_start: expected str, got False"):
+        DeciderRunConfig.from_dict({"teacher_start": False})  # YAML's bare `off`
+    with pytest.raises(ValueError, match="teacher_start must be one of"):
+        DeciderRunConfig.from_dict({"teacher_start": "off"})
 
 
 def test_load_module_without_checkpoint_names_the_path(tmp_path) -> None:

@@ -40,8 +40,8 @@ TEACHER_START = {  # benchmarks/guidance.py's kick-hold, without the labelled st
     "critic_warmup": 64,
 }
 TEACHER_START_MODES = ("audit", "always", "never")
-AUDIT_MARGIN = 0.1  # F_P must pick the gold option on 10 points more of the held-out states than the proposer's order
-AUDIT_MIN_STATES = 20  # fewer held-out states than this say too little to start anywhere but at the default
+AUDIT_MARGIN = 0.1  # the teacher must pick the gold option on 10 points more of its states than the proposer's order
+AUDIT_MIN_STATES = 20  # F_P held-out states: fewer say too little to start anywhere but at the default
 
 
 def proposer_order_option(record: dict[str, Any]) -> int:

@@ -1,12 +1,14 @@
-"""Learning regression tests: the default decider must learn, well above proposer-greedy, on a small fixed task set;
-and a decider started at a good teacher (warm start on its labelled states, critic warm-up) must be ahead early.
+"""Learning regression tests: the decider from the plain start (what the default run does when the teacher audit does
+not trust the teacher, as with the embedded one) must learn, well above proposer-greedy, on a small fixed task set;
+and the default run, given a good teacher, must trust it, start at it (warm start on its labelled states, critic
+warm-up) and be ahead early, while a poor teacher's F_P must not pass the audit.
 
 The task set: level-2 travel + finance tasks (40 training, 20 held out; BM25 top-5 candidates, the env's defaults),
-pi_LLM from a teacher of controlled quality (q = 0.8) through `distill rank` and F_P, and the `DeciderConfig`
-defaults for `ITERATIONS` iterations on 2 env runners, for 3 seeds. Measured on this machine when the threshold was
-set (docs/decider.md, "Learning regression test"): see `MEASURED`. The threshold sits well below the measured mean
-so that it fails when learning breaks (the pre-fix decider never stopped: 8 calls a task, success <= 0.5 and falling),
-not when a seed is unlucky.
+pi_LLM from a teacher of controlled quality (q = 0.8; q = 0.2 for the audit's poor teacher) through `distill rank`
+and F_P, and the `DeciderConfig` defaults for `ITERATIONS` iterations on 2 env runners, for 3 seeds. Measured on
+this machine when the threshold was set (docs/decider.md, "Learning regression test"): see `MEASURED`. The threshold
+sits well below the measured mean so that it fails when learning breaks (the pre-fix decider never stopped: 8 calls
+a task, success <= 0.5 and falling), not when a seed is unlucky.
 """
 
 from __future__ import annotations

@@ -241,7 +241,7 @@ def plot_curves(results: dict, path: Path) -> bool:
             panels.append({"title": f"{suite}, teacher {teacher}", "xlabel": "env steps", "ylabel": "held-out success",
                            "lines": lines, "hlines": hlines})  # fmt: skip
     if panels:
-        line_panels(path, panels)
+        line_panels(path, panels, columns=max(len(by_teacher) for by_teacher in results.values()))  # rows of suites
     return bool(panels)
 
 

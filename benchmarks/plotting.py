@@ -1,7 +1,8 @@
 """Line charts as PNG with Pillow (installed with the stack; matplotlib is not): panels side by side.
 
-line_panels(path, panels)   panels: [{"title", "xlabel", "ylabel", "lines": [{"label", "x", "y", "band"?}],
-                                      "hlines": [{"label", "y"}]}]
+line_panels(path, panels, columns=None)
+    panels: [{"title", "xlabel", "ylabel", "lines": [{"label", "x", "y", "band"?}], "hlines": [{"label", "y"}]}],
+    in rows of `columns` (default: all in one row)
 """
 
 from __future__ import annotations
@@ -14,16 +15,19 @@ COLORS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 10
 W, H, PAD_L, PAD_R, PAD_T, PAD_B = 420, 340, 52, 14, 28, 96
 
 
-def line_panels(path: str | Path, panels: list[dict], y_range: tuple[float, float] = (0.0, 1.0)) -> None:
-    image = Image.new("RGB", (W * len(panels), H), "white")
+def line_panels(
+    path: str | Path, panels: list[dict], y_range: tuple[float, float] = (0.0, 1.0), columns: int | None = None
+) -> None:
+    columns = min(columns or len(panels), len(panels))
+    image = Image.new("RGB", (W * columns, H * -(-len(panels) // columns)), "white")
     draw = ImageDraw.Draw(image)
     for p, panel in enumerate(panels):
-        _panel(draw, p * W, panel, y_range)
+        _panel(draw, (p % columns) * W, (p // columns) * H, panel, y_range)
     image.save(path)
 
 
-def _panel(draw: ImageDraw.ImageDraw, left: int, panel: dict, y_range: tuple[float, float]) -> None:
-    x0, x1, y0, y1 = left + PAD_L, left + W - PAD_R, PAD_T, H - PAD_B
+def _panel(draw: ImageDraw.ImageDraw, left: int, top: int, panel: dict, y_range: tuple[float, float]) -> None:
+    x0, x1, y0, y1 = left + PAD_L, left + W - PAD_R, top + PAD_T, top + H - PAD_B
     xs = [x for line in panel["lines"] for x in line["x"]] or [0.0, 1.0]
     lo_x, hi_x = min(xs), max(max(xs), min(xs) + 1e-9)
     lo_y, hi_y = y_range
@@ -44,9 +48,9 @@ def _panel(draw: ImageDraw.ImageDraw, left: int, panel: dict, y_range: tuple[flo
         qx, _ = px(x, lo_y)
         draw.line([qx, y1, qx, y1 + 3], fill="black")
         draw.text((qx - 12, y1 + 5), f"{x:,.0f}" if hi_x - lo_x >= 10 else f"{x:.2f}", fill="black")
-    draw.text((left + W // 2 - 40, 8), panel["title"], fill="black")
+    draw.text((left + W // 2 - 40, top + 8), panel["title"], fill="black")
     draw.text((left + W // 2 - 30, y1 + 20), panel.get("xlabel", ""), fill="black")
-    draw.text((left + 4, 8), panel.get("ylabel", ""), fill="black")
+    draw.text((left + 4, top + 8), panel.get("ylabel", ""), fill="black")
     legend = []
     for i, line in enumerate(panel["lines"]):
         color = COLORS[i % len(COLORS)]

@@ -137,7 +137,7 @@ def run_variant(
     start = training.pop("teacher_start", "never")  # the variants fix their settings; "audit" variants let F_P decide
     run = DeciderRunConfig(iterations=iterations, training=training, seed=seed, teacher_start=start)
     resolved, start_line = run_training(run, fp_dir)
-    algo = decider_config(env_config(train), fp_dir, run).build_algo()
+    algo = decider_config(env_config(train), fp_dir, run, resolved).build_algo()
     test_env = ToolDeciderEnv(env_config(test))
     curve, start = [], time.perf_counter()
     try:

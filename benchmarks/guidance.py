@@ -94,14 +94,14 @@ def teacher_fp(suite: str, teacher: str, train: Path, label: LabelSet | None = N
 
     if teacher == "embedded":
         fp_dir = decider_bench.label_and_fit(suite, train, lambda: make_teacher(TeacherConfig()))
-        rank_dir = fp_dir.parent / "rank"
     else:
         out = ROOT / suite / teacher_folder(teacher, label)
         stages = DeciderStages(rank_states=max(300, 5 * label.tasks) if label else 300)
         tasks = label.path if label else train
-        rank_dir = label_states(out, tasks, stages, lambda: SyntheticTeacher(float(teacher), seed=0))
-        fp_dir = train_fp(out, rank_dir, stages)
-    return fp_dir, agreement(rank_dir, fp_dir)
+        fp_dir = train_fp(
+            out, label_states(out, tasks, stages, lambda: SyntheticTeacher(float(teacher), seed=0)), stages
+        )
+    return fp_dir, agreement(fp_dir)
 
 
 @dataclass(frozen=True)
@@ -131,37 +131,18 @@ def label_tasks(suite: str, count: int, proposer) -> LabelSet:
         return LabelSet(directory, sum(1 for line in lines if line.strip()))
 
 
-def agreement(rank_dir: Path, fp_dir: Path) -> dict:
-    """Share of labelled states whose pi_LLM mode (teacher) and F_P mode (on F_P's held-out tasks) are the gold
-    option; NaN where the records predate the `gold` field."""
-    import torch
-
+def agreement(fp_dir: Path) -> dict:
+    """The teacher audit's figures F_P's fit wrote into fp.json (`raytool.decider.audit`): the shares of labelled
+    states whose pi_LLM mode (all of them) and F_P mode (F_P's held-out tasks) are the gold option, the proposer
+    order's on all of them, F_P's agreement with the teacher, and the verdict (NaN where the records have no gold)."""
     from raytool.decider.audit import TeacherAudit
-    from raytool.decider.fp_checkpoint import load_policy_reconstruction
-    from raytool.decider.fp_train import policy_data, split_by_task
-    from raytool.distill.rank import load_rank_output
     from raytool.tools.files import read_json
 
-    records, _ = load_rank_output(rank_dir)
-    if not records or records[0].get("gold", -1) < 0:
-        return {"teacher_gold_top1": math.nan, "fp_gold_top1": math.nan}
-    teacher = float(np.mean([int(np.argmax(r["pi_llm"])) == r["gold"] for r in records]))
-    model, meta = load_policy_reconstruction(fp_dir)
-    config = meta.get("config", {})
-    data = policy_data(records)
-    _, held = split_by_task(data.task_ids, config.get("holdout", 0.2), config.get("seed", 0))
-    hits = []
-    with torch.no_grad():
-        logits = model(data.obs[held], data.mask[held])[0]
-    for action, index in zip(logits.argmax(-1).tolist(), held, strict=True):
-        record = records[index]
-        k, stop = len(record["candidates"]), len(record["action_mask"]) - 1
-        gold_action = record["gold"] if record["gold"] < k else stop  # option k (STOP) is the env's last action
-        hits.append(action == gold_action)
-    fp_top1 = read_json(fp_dir / "fp.json").get("metrics", {}).get("top1_agreement", math.nan)
-    audit = TeacherAudit.of_checkpoint(fp_dir)  # the same held-out states; fp.json's figures, as the decider reads them
-    return {"teacher_gold_top1": teacher, "fp_gold_top1": float(np.mean(hits)) if hits else math.nan,
-            "fp_teacher_top1": fp_top1, "proposer_gold_top1": audit.proposer_gold_top1, "audit": audit.describe(),
+    metrics = read_json(fp_dir / "fp.json").get("metrics", {})
+    audit = TeacherAudit.of_metrics(metrics)
+    return {"teacher_gold_top1": audit.teacher_gold_top1, "fp_gold_top1": audit.fp_gold_top1,
+            "fp_teacher_top1": metrics.get("top1_agreement", math.nan),
+            "proposer_gold_top1": audit.proposer_gold_top1, "audit": audit.describe(),
             "trusted": audit.trusted}  # fmt: skip
 
 

@@ -158,10 +158,11 @@ def teacher_start_settings(mode: str, fp_dir: str | Path | None) -> tuple[dict[s
     from raytool.decider.fp_checkpoint import META_FILE
     from raytool.tools.files import read_json
 
-    sources = [str(s) for s in read_json(Path(fp_dir) / META_FILE).get("sources", [])]
+    meta = read_json(Path(fp_dir) / META_FILE)
+    sources = [str(s) for s in meta.get("sources", [])]
     if not sources or not all(Path(s).is_dir() for s in sources):
         return {}, f"teacher start: {fp_dir} names no `distill rank` dirs that exist (fp.json `sources`): not started"
-    audit = TeacherAudit.of_checkpoint(fp_dir)
+    audit = TeacherAudit.of_metrics(meta.get("metrics", {}))
     if mode == "audit" and not audit.trusted:
         return {}, audit.describe() + ": the default start"
     why = "teacher start: always" if mode == "always" else audit.describe()

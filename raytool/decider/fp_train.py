@@ -305,14 +305,10 @@ def _metrics(model: PolicyReconstruction, data: PolicyData, chunk: int = 1024) -
 
 @torch.no_grad()
 def _audit_figures(model: PolicyReconstruction, held: PolicyData, records, held_idx) -> dict[str, Any]:
-    """`audit.audit_figures`: the teacher on every record, the model's argmax on the held-out ones."""
+    """`audit.audit_figures`: the teacher on every record, the (eval-mode) model's argmax on the held-out ones."""
     from raytool.decider.audit import audit_figures
 
-    was_training = model.training
-    model.eval()
-    choices = model(held.obs, held.mask)[0].argmax(-1).tolist()
-    model.train(was_training)
-    return audit_figures(records, held_idx, choices, held.top_p)
+    return audit_figures(records, held_idx, model(held.obs, held.mask)[0].argmax(-1).tolist(), held.top_p)
 
 
 def _majority_top1(train: PolicyData, held: PolicyData) -> float:

@@ -87,8 +87,14 @@ def run_training(run: DeciderRunConfig, fp_path: str | Path | None) -> tuple[dic
     return start | dict(run.training), why
 
 
-def decider_config(env_config: dict[str, Any], fp_path: str | Path | None, run: DeciderRunConfig):
-    """The `DeciderConfig` of a run (registers the env; the teacher start applied, `run_training`)."""
+def decider_config(
+    env_config: dict[str, Any],
+    fp_path: str | Path | None,
+    run: DeciderRunConfig,
+    training: dict[str, Any] | None = None,
+):
+    """The `DeciderConfig` of a run (registers the env). `training`: the run's settings as `run_training` resolved
+    them (None: resolved here; callers that also log the teacher start's line pass theirs, so it is read once)."""
     from raytool.decider.config import DeciderConfig
     from raytool.envs.decider_env import ENV_NAME, register_decider_env
 
@@ -102,7 +108,7 @@ def decider_config(env_config: dict[str, Any], fp_path: str | Path | None, run: 
             custom_resources_per_env_runner=dict(run.runner_resources),
             rollout_fragment_length=run.rollout_fragment_length,
         )
-        .training(**run_training(run, fp_path)[0])
+        .training(**(run_training(run, fp_path)[0] if training is None else training))
         .rl_module(model_config={"fp_path": str(fp_path) if fp_path else None, "hidden": run.hidden})
         .debugging(seed=run.seed)
     )
@@ -120,7 +126,7 @@ def train_decider(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     training, start_line = run_training(run, fp_path)
-    algo = decider_config(env_config, fp_path, run).build_algo()
+    algo = decider_config(env_config, fp_path, run, training).build_algo()
     history: list[dict[str, Any]] = []
     try:
         if resume and (out_dir / CHECKPOINT).exists():

@@ -67,7 +67,7 @@ def positives_for(options, gold, schema: dict, name: str) -> np.ndarray:
         if option.kind != "value":
             continue
         cand = option.candidate
-        text = cand.as_value if cand.kind == "date" else cand.text
+        text = cand.as_value
         value, reason = normalise(text, schema, name)
         if text == want or (reason is None and str(value) == want):
             out[k] = True

@@ -18,6 +18,8 @@ Per pair (`FEATURES`, in this order):
     desc_after     share of the description's content words among the 2 words after the candidate
     prev_in_desc   the word right before the candidate, function words included, is a word of the parameter's
                    name or description ("from Paris" for "city the flight leaves from")
+    is_list        a list candidate (`spans.list_items`: "A, B, and C" read as "A, B, C"), beside the same words
+                   as they stand
 
 Words are compared lower-cased on their first 5 letters (a crude stem: "location" ~ "locat"), names split on
 snake_case and camelCase. `RequestFeatures` computes what does not depend on the parameter once per request
@@ -38,7 +40,7 @@ from raytool.filler.spans import Candidates
 FEATURES = (
     "type_ok", "is_number", "is_quoted", "is_date", "date_param", "date_match", "enum_match", "has_digit",
     "capitalised", "words", "stop_edge", "name_before", "name_inside", "desc_before", "position", "one_word",
-    "after_of", "name_after", "desc_inside", "desc_after", "prev_in_desc",
+    "after_of", "name_after", "desc_inside", "desc_after", "prev_in_desc", "is_list",
 )  # fmt: skip
 STOP = frozenset(
     "a an the of for to in on at by with from and or as is are be this that these those my me i you your it its "
@@ -73,7 +75,7 @@ class RequestFeatures:
     def __init__(self, cands: Candidates) -> None:
         items, text = cands.items, cands.text
         self.cands = cands
-        self.texts = [c.as_value if c.kind == "date" else c.text for c in items]
+        self.texts = [c.as_value for c in items]
         numbers = [as_number(c.text) for c in items]
         self.is_number = np.array([n is not None for n in numbers], np.float32)
         self.is_integer = np.array([n is not None and n == int(n) for n in numbers], np.float32)
@@ -98,6 +100,7 @@ class RequestFeatures:
             base[i, 10] = edges[0] in STOP or edges[1] in STOP
             base[i, 14] = c.start / max(len(text), 1)
             base[i, 15] = c.words == 1
+            base[i, 21] = c.kind == "list"
             base[i, 16] = bool(preceding) and preceding[-1].lower().strip("\"'(,") in _PREPOSITIONS
             self.prev_words.append(preceding[-1].lower().strip("\"'(,:;.") if preceding else "")
             before_rows.append([vocab.setdefault(s, len(vocab)) for s in before_stems(text, c.start)])

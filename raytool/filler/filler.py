@@ -257,7 +257,7 @@ def decide(
         else:
             cand = option.candidate
             schema = props[names[i]] if isinstance(props[names[i]], dict) else {}
-            value, reason = normalise(cand.as_value if cand.kind == "date" else cand.text, schema, names[i])
+            value, reason = normalise(cand.as_value, schema, names[i])
             start, end = _value_range(cand, value, schema) if reason is None else (cand.start, cand.end)
             if any(start < e and s < end for s, e in taken):
                 continue

@@ -4,7 +4,11 @@
                stays ("app.py", "192.168.77.71", "2025-04-30")
     spans      every run of 1..`max_words` consecutive words, as the original substring from the first word's
                start to the last word's end ("Avengers: Endgame"); one ending in a possessive also without
-               its "'s" ("tr-104's profile" offers "tr-104")
+               its "'s" ("tr-104's profile" offers "tr-104"); a word after a currency sign also without it
+               ("$10.6" offers "10.6"); a number joined to its unit by hyphens also alone ("a 23-year-old" offers
+               "23")
+    lists      a run of 3+ words listing items with "and" ("A, B, and C", "A and B"): kind "list", with the items
+               joined by ", " as the value ("A, B, C"), the form a string parameter takes a list in
     quoted     the text between matching quotes ("...", '...', “...”), whatever its length
     dates      "November 25, 2013", "25 November 2013", "Nov. 25 2013", "11/25/2013": kind "date", with the ISO
                form `2013-11-25` as the value (the normalised form tools take; `normalise.py` uses it)
@@ -19,6 +23,9 @@ from dataclasses import dataclass, field
 
 _WORD = re.compile(r"\S+")
 _POSSESSIVE = re.compile(r"\w['’]s$")
+_CURRENCY = "$€£¥"
+_NUMBER_UNIT = re.compile(r"^[-+]?\d[\d,]*(?:\.\d+)?(?=-[A-Za-z])")  # "23-year-old" -> "23"
+_LIST_SPLIT = re.compile(r"\s*(?:,\s*and\b|,|\band\b)\s*")
 _TRIM = "\"'“”‘’«»()[]{}<>,.;:!?`"
 _QUOTED = re.compile(
     r"\"([^\"]{1,300})\"|“([^”]{1,300})”|‘([^’]{1,300})’|(?<![A-Za-z0-9])'([^']{1,300})'(?![A-Za-z0-9])"
@@ -53,12 +60,13 @@ _DATES = [
 
 @dataclass(frozen=True)
 class Candidate:
-    """A value the request offers: `text` is request[start:end]; `value` the form a tool takes (ISO for dates)."""
+    """A value the request offers: `text` is request[start:end]; `value` the form a tool takes (ISO for dates, the
+    items joined by ", " for lists)."""
 
     text: str
     start: int
     end: int
-    kind: str  # "span" | "quoted" | "date"
+    kind: str  # "span" | "quoted" | "date" | "list"
     words: int
     value: str = ""
 
@@ -101,6 +109,28 @@ def iso_date(year: int, month: int, day: int) -> str | None:
         return None
 
 
+# words a listed item does not start or end with ("to john@example.com and ..." is no list of addresses)
+_LIST_EDGE = frozenset(
+    "a an the and or of for to in on at by with from about into as is are be was were it its this that these those "
+    "then please also both my your our their me you we i can could would will should".split()
+)
+
+
+def list_items(run: str) -> list[str] | None:
+    """The items of `run` when it reads as a list joined with "and" ("A, B, and C", "A and B"): at least two items
+    of one to three words, none starting or ending with a function word (nor the run: "A, B, and" is not one), two
+    items of equal length or more differing by one word at most, no colon; None otherwise."""
+    ends = run.split()
+    if not re.search(r"\band\b", run) or {ends[0].lower(), ends[-1].lower().rstrip(",")} & _LIST_EDGE or ":" in run:
+        return None
+    listed = [item for item in _LIST_SPLIT.split(run) if item]
+    sizes = [len(item.split()) for item in listed]
+    if len(listed) < 2 or max(sizes) > 3 or max(sizes) - min(sizes) > (1 if len(listed) > 2 else 0):
+        return None
+    edges = {w.lower().strip("\"'") for item in listed for w in (item.split()[0], item.split()[-1])}
+    return None if edges & _LIST_EDGE else listed
+
+
 def extract(text: str, max_words: int = 6, max_chars: int = 2000) -> Candidates:
     """All candidates of `text` (module docstring), de-duplicated by (start, end, kind)."""
     truncated = len(text) > max_chars
@@ -114,6 +144,17 @@ def extract(text: str, max_words: int = 6, max_chars: int = 2000) -> Candidates:
             if _POSSESSIVE.search(text[start:end]) and end - 2 > start:  # "tr-104's profile": also "tr-104"
                 items.setdefault((start, end - 2, "span"), Candidate(text[start : end - 2], start, end - 2, "span",
                                                                      j - i + 1))  # fmt: skip
+            listed = list_items(text[start:end]) if j - i >= 2 else None
+            if listed:
+                items[(start, end, "list")] = Candidate(text[start:end], start, end, "list", j - i + 1,
+                                                        ", ".join(listed))  # fmt: skip
+        start, end = spans[i]
+        if text[start] in _CURRENCY and end - start > 1:  # "$10.6": also "10.6"
+            items.setdefault((start + 1, end, "span"), Candidate(text[start + 1 : end], start + 1, end, "span", 1))
+        number = _NUMBER_UNIT.match(text[start:end])
+        if number:  # "23-year-old": also "23"
+            cut = start + number.end()
+            items.setdefault((start, cut, "span"), Candidate(text[start:cut], start, cut, "span", 1))
     for found in _QUOTED.finditer(text):
         group = next(g for g in range(1, 5) if found.group(g) is not None)
         start, end = found.span(group)

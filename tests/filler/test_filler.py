@@ -88,6 +88,15 @@ def test_decide_assigns_greedily_without_overlap_and_reports_missing_and_rejecte
     assert fill.rejected == {"n": "not an integer", "e": "enum"}
 
 
+def test_a_list_candidate_yields_its_comma_joined_value_and_is_a_positive_for_it() -> None:
+    cand = Candidate("cats and dogs", 5, 18, "list", 3, "cats, dogs")
+    options = [Option("absent"), Option("value", candidate=cand), _value("cats", 5)]
+    assert positives_for(options, "cats, dogs", {"type": "string"}, "animals").tolist() == [False, True, False]
+    assert positives_for(options, ["cats", "dogs"], {"type": "array"}, "animals").tolist() == [False, True, False]
+    fill = decide(["animals"], {"animals": {"type": "string"}}, [], [options], [np.array([0.1, 0.6, 0.3])])
+    assert fill.arguments == {"animals": "cats, dogs"}
+
+
 def test_a_boolean_the_scorer_left_absent_is_read_from_its_name_in_the_request() -> None:
     props = {"car_id": {"type": "string"}, "full_coverage": {"type": "boolean"}, "add_gps": {"type": "boolean"}}
     options = [[Option("absent"), _value("CR-1", 4)], [Option("absent")], [Option("absent"), _value("yes", 40)]]

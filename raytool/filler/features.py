@@ -100,8 +100,8 @@ class RequestFeatures:
             base[i, 10] = edges[0] in STOP or edges[1] in STOP
             base[i, 14] = c.start / max(len(text), 1)
             base[i, 15] = c.words == 1
-            base[i, 21] = c.kind == "list"
             base[i, 16] = bool(preceding) and preceding[-1].lower().strip("\"'(,") in _PREPOSITIONS
+            base[i, 21] = c.kind == "list"
             self.prev_words.append(preceding[-1].lower().strip("\"'(,:;.") if preceding else "")
             before_rows.append([vocab.setdefault(s, len(vocab)) for s in before_stems(text, c.start)])
             inside_rows.append([vocab.setdefault(s, len(vocab)) for s in stems(c.text)])

@@ -25,7 +25,7 @@ _WORD = re.compile(r"\S+")
 _POSSESSIVE = re.compile(r"\w['’]s$")
 _CURRENCY = "$€£¥"
 _NUMBER_UNIT = re.compile(r"^[-+]?\d[\d,]*(?:\.\d+)?(?=-[A-Za-z])")  # "23-year-old" -> "23"
-_LIST_SPLIT = re.compile(r"\s*(?:,\s*and\b|,|\band\b)\s*")
+_LIST_SPLIT = re.compile(r"\s*(?:,|\band\b)\s*")  # "A, B, and C": the empty item between is dropped
 _TRIM = "\"'“”‘’«»()[]{}<>,.;:!?`"
 _QUOTED = re.compile(
     r"\"([^\"]{1,300})\"|“([^”]{1,300})”|‘([^’]{1,300})’|(?<![A-Za-z0-9])'([^']{1,300})'(?![A-Za-z0-9])"
@@ -121,7 +121,7 @@ def list_items(run: str) -> list[str] | None:
     of one to three words, none starting or ending with a function word (nor the run: "A, B, and" is not one), two
     items of equal length or more differing by one word at most, no colon; None otherwise."""
     ends = run.split()
-    if not re.search(r"\band\b", run) or {ends[0].lower(), ends[-1].lower().rstrip(",")} & _LIST_EDGE or ":" in run:
+    if not re.search(r"\band\b", run) or {ends[0].lower(), ends[-1].lower()} & _LIST_EDGE or ":" in run:
         return None
     listed = [item for item in _LIST_SPLIT.split(run) if item]
     sizes = [len(item.split()) for item in listed]

@@ -1,4 +1,4 @@
-"""Candidate values of a request: words, spans, quotes and dates, with exact character offsets."""
+"""Candidate values of a request: words, spans, quotes, dates and lists, with exact character offsets."""
 
 from __future__ import annotations
 

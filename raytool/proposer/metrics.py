@@ -2,11 +2,12 @@
 
 recall@k    share of all gold tools (micro: summed over queries) that appear in the query's top k
 complete@k  share of queries whose gold tools all appear in its top k
+per_source  a metric averaged over the queries' sources with equal weight (validation of a union of benchmarks)
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 
 def recall_at_k(ranked: Sequence[Sequence[str]], gold: Sequence[Sequence[str]], k: int) -> float:
@@ -20,3 +21,14 @@ def complete_at_k(ranked: Sequence[Sequence[str]], gold: Sequence[Sequence[str]]
     """Share of queries whose gold tools are all in the top k."""
     hits = [set(g) <= set(r[:k]) for r, g in zip(ranked, gold, strict=True) if g]
     return sum(hits) / len(hits) if hits else 0.0
+
+
+def per_source(metric: Callable[..., float], ranked: Sequence[Sequence[str]], gold: Sequence[Sequence[str]],
+               sources: Sequence[str], k: int) -> float:  # fmt: skip
+    """`metric` on each source's queries, averaged with equal weight per source: on a union of benchmarks the
+    largest one does not outvote the others; with one source it is `metric` itself."""
+    groups: dict[str, list[int]] = {}
+    for i, source in enumerate(sources):
+        groups.setdefault(source, []).append(i)
+    values = [metric([ranked[i] for i in idx], [gold[i] for i in idx], k) for idx in groups.values()]
+    return sum(values) / len(values) if values else 0.0

@@ -5,7 +5,8 @@
 Per step: tokenise a batch of examples and the union of their positive and hard-negative tool documents,
 embed both with the shared encoder, L = L_select + alpha * L_rationale (`losses.py`), AdamW step. After each
 epoch the model ranks the validation tasks against a validation pool (their gold tools, every segment's
-BM25 top-5 and 300 random tools); the best epoch by Complete@5 (then Recall@5) is kept and training stops
+BM25 top-5 and 300 random tools); the best epoch by Complete@5 (then Recall@5; each averaged over the tasks'
+sources with equal weight, so that on a union of benchmarks the largest does not decide) is kept and training stops
 after `patience` epochs without improvement. Finally the lexical weight of the fusion is refit and the Platt
 calibration is fit on the validation pool, and the best weights are written as a safetensors checkpoint.
 Under Ray Train (`world` given) each worker trains on its shard of the examples inside DDP and rank 0
@@ -28,7 +29,7 @@ from raytool.proposer.checkpoint import CheckpointMeta, save_checkpoint
 from raytool.proposer.config import ProposerConfig
 from raytool.proposer.data import Example, build_examples, document_retriever, split_tasks
 from raytool.proposer.documents import query_segments, tool_document
-from raytool.proposer.metrics import complete_at_k, recall_at_k
+from raytool.proposer.metrics import complete_at_k, per_source, recall_at_k
 from raytool.proposer.ranking import PlattScaling, expected_calibration_error, fit_platt
 from raytool.tools.spec import ToolSpec
 from raytool.tools.task import Task
@@ -260,24 +261,29 @@ def validation_pool(data: TrainData, seed: int) -> list[str]:
 
 
 def validate(model, tokenizer, config: ProposerConfig, data: TrainData, pool: list[str]) -> dict[str, float]:
-    """Recall@k / Complete@k (k = 1, 5, 10) of the validation tasks ranked within the validation pool."""
+    """Recall@k / Complete@k (k = 1, 5, 10) of the validation tasks ranked within the validation pool, averaged
+    over the tasks' sources with equal weight (`metrics.per_source`: on a union of benchmarks the largest one does
+    not choose the epoch and the lexical weight for the others)."""
     proposer, index = _val_proposer(model, tokenizer, config, data, pool)
     ranked = [p.names for p in proposer.rank([t.query for t in data.val_tasks], index, k=10)]
-    gold = [t.tool_names for t in data.val_tasks]
-    return {f"{name}_at_{k}": fn(ranked, gold, k) for k in (1, 5, 10) for name, fn in _METRICS.items()}
+    gold, sources = [t.tool_names for t in data.val_tasks], [t.source for t in data.val_tasks]
+    return {f"{name}_at_{k}": per_source(fn, ranked, gold, sources, k) for k in (1, 5, 10)
+            for name, fn in _METRICS.items()}  # fmt: skip
 
 
 def fit_ranking(model, tokenizer, config, data: TrainData, pool: list[str]) -> tuple[float, PlattScaling, dict]:
-    """The lexical weight maximising validation (Complete@5, Recall@5), and Platt scaling at that weight."""
+    """The lexical weight maximising validation (Complete@5, Recall@5; per source, as `validate`), and Platt
+    scaling at that weight."""
     proposer, index = _val_proposer(model, tokenizer, config, data, pool)
     queries, gold = [t.query for t in data.val_tasks], [t.tool_names for t in data.val_tasks]
+    sources = [t.source for t in data.val_tasks]
     weights = LEXICAL_GRID if config.fit_lexical_weight else (config.lexical_weight,)
     segment_scores = proposer.score(queries, index)  # encoded once, re-ranked per weight
     scored = []
     for w in weights:
         proposals = proposer.rank_scored(segment_scores, index, k=10, lexical_weight=w)
         ranked = [p.names for p in proposals]
-        key = (_METRICS["complete"](ranked, gold, 5), _METRICS["recall"](ranked, gold, 5))
+        key = tuple(per_source(_METRICS[name], ranked, gold, sources, 5) for name in ("complete", "recall"))
         scored.append((key, w, proposals))
     key, weight, proposals = max(scored, key=lambda s: (s[0], -abs(s[1] - config.lexical_weight)))
     scores = np.array([s for p in proposals for s in p.scores])

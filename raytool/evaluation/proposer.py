@@ -129,7 +129,8 @@ def _proposer_ranking(
     index = proposer.index([dataset.tools[n] for n in names], log=log)
     log(f"[eval] index of {len(index.names):,} tools: {index.encoded:,} embedded now, built in {index.seconds:.1f}s")
     queries = [t.query for t in dataset.tasks]
-    proposals = proposer.rank(queries, index, k, pools=_pools(dataset), lexical_weight=lexical_weight)
+    sources = [t.source for t in dataset.tasks]  # a union proposer ranks each benchmark with its own fitted weight
+    proposals = proposer.rank(queries, index, k, pools=_pools(dataset), lexical_weight=lexical_weight, sources=sources)
     probs = np.array([p for proposal in proposals for p in proposal.probs])
     hits = np.array([n in set(t.tool_names) for p, t in zip(proposals, dataset.tasks, strict=True) for n in p.names])
     ece = expected_calibration_error(probs, hits.astype(float)) if len(probs) else 0.0

@@ -1,7 +1,7 @@
 """Proposer checkpoints: a directory written atomically.
 
 model.safetensors   every weight (encoder and, when trained, the rationale decoder)
-proposer.json       {"config": ProposerConfig, "ranking": {lexical_weight, platt_a, platt_b},
+proposer.json       {"config": ProposerConfig, "ranking": {lexical_weight, platt_a, platt_b, source_weights},
                      "metrics": validation metrics, "fingerprint": sha256 of the weights, "rationale_head"}
 config.json, tokenizer files    the encoder's architecture and tokenizer (no model hub needed to load)
 """
@@ -24,7 +24,9 @@ META_FILE = "proposer.json"
 
 @dataclass
 class CheckpointMeta:
-    """What proposer.json holds besides the weights."""
+    """What proposer.json holds besides the weights. source_weights: the lexical weight fitted on each training
+    source's own validation tasks, when the proposer was trained on several (a union of benchmarks); a query of a
+    source not among them ranks with `lexical_weight`, the one fitted on all sources together."""
 
     config: ProposerConfig
     lexical_weight: float
@@ -32,11 +34,21 @@ class CheckpointMeta:
     metrics: dict[str, Any] = field(default_factory=dict)
     fingerprint: str = ""
     rationale_head: bool = False
+    source_weights: dict[str, float] = field(default_factory=dict)
+
+    def weight_for(self, source: str = "") -> float:
+        """The lexical weight for a query of `source` ("" or an unseen source: the overall one)."""
+        return self.source_weights.get(source, self.lexical_weight)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "config": self.config.to_dict(),
-            "ranking": {"lexical_weight": self.lexical_weight, "platt_a": self.platt.a, "platt_b": self.platt.b},
+            "ranking": {
+                "lexical_weight": self.lexical_weight,
+                "platt_a": self.platt.a,
+                "platt_b": self.platt.b,
+                "source_weights": self.source_weights,
+            },
             "metrics": self.metrics,
             "fingerprint": self.fingerprint,
             "rationale_head": self.rationale_head,
@@ -52,6 +64,7 @@ class CheckpointMeta:
             metrics=dict(record.get("metrics", {})),
             fingerprint=record.get("fingerprint", ""),
             rationale_head=bool(record.get("rationale_head", False)),
+            source_weights={str(k): float(v) for k, v in ranking.get("source_weights", {}).items()},
         )
 
 

@@ -118,12 +118,15 @@ class ToolProposer:
         index: ToolIndex,
         k: int | None = None,
         lexical_weight: float | None = None,
+        sources: Sequence[str] | None = None,
     ) -> list[Proposal]:
-        """Proposals from `score`'s output (fusion, interleaving, calibration; cheap to repeat per weight)."""
+        """Proposals from `score`'s output (fusion, interleaving, calibration; cheap to repeat per weight). The
+        fusion's lexical weight: `lexical_weight` when given, else the checkpoint's for each query's source
+        (`sources`, e.g. the benchmark a query comes from; `CheckpointMeta.weight_for`)."""
         k = k or self.config.top_p
-        weight = self.meta.lexical_weight if lexical_weight is None else lexical_weight
         out = []
-        for query in scored:
+        for i, query in enumerate(scored):
+            weight = self.meta.weight_for(sources[i] if sources else "") if lexical_weight is None else lexical_weight
             top, best = interleave(fuse(query.dense, query.lexical, weight), min(k, len(query.cols)))
             names = [index.names[j] for j in query.cols[top]]
             if query.history:  # tools already called go last: the decider wants what is still to do
@@ -141,9 +144,11 @@ class ToolProposer:
         histories: Sequence[Sequence[str]] | None = None,
         pools: Sequence[Sequence[str]] | None = None,
         lexical_weight: float | None = None,
+        sources: Sequence[str] | None = None,
     ) -> list[Proposal]:
-        """One proposal per query; `pools` restricts a query to the named tools (its candidate list)."""
-        return self.rank_scored(self.score(queries, index, histories, pools), index, k, lexical_weight)
+        """One proposal per query; `pools` restricts a query to the named tools (its candidate list); `sources`:
+        each query's source, for a checkpoint with a lexical weight per training source (`rank_scored`)."""
+        return self.rank_scored(self.score(queries, index, histories, pools), index, k, lexical_weight, sources)
 
     def propose(self, query: str, index: ToolIndex, k: int | None = None, history: Sequence[str] = ()) -> Proposal:
         return self.rank([query], index, k, [tuple(history)])[0]

@@ -177,7 +177,8 @@ def _finish(model, tokenizer, config, data, val_pool, metrics, history, out_dir,
         log(f"[proposer] lexical weight {weight}, validation complete@5 {fitted['fit_complete_at_5']:.3f}, "
             f"calibration ECE {fitted['calibration_ece']:.3f}")  # fmt: skip
         if out_dir is not None:
-            ckpt = save_checkpoint(out_dir, model, tokenizer, CheckpointMeta(config, weight, platt, metrics))
+            meta = CheckpointMeta(config, weight, platt, metrics, source_weights=fitted["source_weights"])
+            ckpt = save_checkpoint(out_dir, model, tokenizer, meta)
             log(f"[proposer] checkpoint: {ckpt}")
     world.report(metrics, ckpt)
     return TrainResult(ckpt, metrics, history)
@@ -273,7 +274,8 @@ def validate(model, tokenizer, config: ProposerConfig, data: TrainData, pool: li
 
 def fit_ranking(model, tokenizer, config, data: TrainData, pool: list[str]) -> tuple[float, PlattScaling, dict]:
     """The lexical weight maximising validation (Complete@5, Recall@5; per source, as `validate`), and Platt
-    scaling at that weight."""
+    scaling at that weight; with several sources also each source's own best weight ("source_weights"; ties go to
+    the configured weight, as for the overall one)."""
     proposer, index = _val_proposer(model, tokenizer, config, data, pool)
     queries, gold = [t.query for t in data.val_tasks], [t.tool_names for t in data.val_tasks]
     sources = [t.source for t in data.val_tasks]
@@ -286,12 +288,24 @@ def fit_ranking(model, tokenizer, config, data: TrainData, pool: list[str]) -> t
         key = tuple(per_source(_METRICS[name], ranked, gold, sources, 5) for name in ("complete", "recall"))
         scored.append((key, w, proposals))
     key, weight, proposals = max(scored, key=lambda s: (s[0], -abs(s[1] - config.lexical_weight)))
+    source_weights = {}
+    if len(set(sources)) > 1:  # a union of benchmarks: each also gets the weight its own validation tasks prefer
+        for source in sorted(set(sources)):
+            own = [i for i, s in enumerate(sources) if s == source]
+
+            def on_source(entry, own=own):
+                ranked = [entry[2][i].names for i in own]
+                truth = [gold[i] for i in own]
+                return (_METRICS["complete"](ranked, truth, 5), _METRICS["recall"](ranked, truth, 5),
+                        -abs(entry[1] - config.lexical_weight))  # fmt: skip
+
+            source_weights[source] = max(scored, key=on_source)[1]
     scores = np.array([s for p in proposals for s in p.scores])
     labels = np.array([n in set(g) for p, g in zip(proposals, gold, strict=True) for n in p.names], dtype=float)
     platt = fit_platt(scores, labels)
     ece = expected_calibration_error(platt(scores), labels)
     return weight, platt, {"lexical_weight": weight, "fit_complete_at_5": key[0], "fit_recall_at_5": key[1],
-                           "calibration_ece": ece}  # fmt: skip
+                           "calibration_ece": ece, "source_weights": source_weights}  # fmt: skip
 
 
 def _val_proposer(model, tokenizer, config, data: TrainData, pool: list[str]):

@@ -11,8 +11,11 @@ Training and held-out parts (fixed seeds; a held-out part is never trained on by
     toolbench    G1_instruction.json (StableToolBench): queries split 60/40, pool: each query's api_list
     toolalpaca   eval_simulated.json: APIs split 7/3 (API-disjoint), pool: each API's functions
 
-Variants: `union` (all four training parts; early stopping on the trainer's own validation share of them) and `lobo`
-(one proposer per benchmark trained on the other three, evaluated on the one it never saw); beside them, on every
+Variants: `union` (all four training parts; early stopping and the lexical weight on the trainer's own validation
+share of them, each benchmark's share weighing the same; each benchmark's held-out part is ranked with the lexical
+weight fitted on that benchmark's own validation tasks, `CheckpointMeta.source_weights`) and `lobo` (one proposer
+per benchmark trained on the other three, evaluated on the one it never saw, with the weight fitted on all three:
+the left-out benchmark is a source it has no weight of its own for); beside them, on every
 held-out part, the main job's Seal-Tools proposer (`seal-only`), BM25 and the untrained MiniLM encoder (`minilm`).
 Table: Complete@5 (MetaTool single: Complete@1, its official top-1) per benchmark and method; target (issue 19):
 the union and the left-out proposers ahead of BM25 and MiniLM on every benchmark, and Seal-Tools Complete@5 of the
@@ -141,13 +144,21 @@ def main() -> None:
                "minilm": score(results[b]["baselines"], "minilm_zero_shot", b)}  # fmt: skip
         methods = dict(models[b]) | ({"seal-only": seal_only} if (seal_only / "proposer.json").exists() else {})
         for method, ckpt in methods.items():
-            result = evaluate(test, ks, ToolProposer.load(ckpt), (), log=lambda _: None)
+            proposer = ToolProposer.load(ckpt)
+            result = evaluate(test, ks, proposer, (), log=lambda _: None)
             results[b][method] = result
             row[method] = score(result, "proposer", b)
-        rows.append([b, len(test.tasks), *(f"{row[m]:.3f}" if m in row else "-" for m in
-                                          ("union", "left out", "seal-only", "bm25", "minilm"))])  # fmt: skip
-    print(format_table(["held-out part", "tasks", "union", "left out (LOBO)", "seal-only", "BM25", "MiniLM"], rows))
-    print("Complete@5 (MetaTool single: Complete@1); `left out`: the proposer trained on the other three benchmarks")
+            if method == "union":  # beside it, the same checkpoint with its one overall weight for every benchmark
+                weight = proposer.meta.lexical_weight
+                result = evaluate(test, ks, proposer, (), log=lambda _: None, lexical_weight=weight)
+                results[b]["union, one weight"] = result
+                row["union, one weight"] = score(result, "proposer", b)
+        columns = ("union", "union, one weight", "left out", "seal-only", "bm25", "minilm")
+        rows.append([b, len(test.tasks), *(f"{row[m]:.3f}" if m in row else "-" for m in columns)])
+    headers = ["held-out part", "tasks", "union", "union, one weight", "left out (LOBO)", "seal-only", "BM25", "MiniLM"]
+    print(format_table(headers, rows))
+    print("Complete@5 (MetaTool single: Complete@1); `union`: each benchmark ranked with its own fitted lexical")
+    print("weight; `one weight`: its overall one; `left out`: the proposer trained on the other three benchmarks")
     root.mkdir(parents=True, exist_ok=True)
     (root / "results.json").write_text(json.dumps(results, indent=1, default=str))
     print(f"wrote {root / 'results.json'}" + (" (a smoke run: not a result)" if smoke else ""))

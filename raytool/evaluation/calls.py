@@ -149,7 +149,8 @@ class ProposerFiller:
     def propose(self, task: Task, candidates: Callable[[Task], Sequence[str]] | None = None):
         names = list((candidates or self.candidates)(task))
         pool = None if len(names) == len(self.tools) else [names]
-        return self.proposer.rank([task.query], self.catalogue_index, k=min(5, len(names)), pools=pool)[0]
+        k = min(5, len(names))  # the task's source: a union proposer's own lexical weight for its benchmark
+        return self.proposer.rank([task.query], self.catalogue_index, k=k, pools=pool, sources=[task.source])[0]
 
     def fit_theta(self, tasks: Sequence[Task], candidates: Callable[[Task], Sequence[str]]) -> float:
         """The threshold with the best Tool F1 (Seal-Tools' rules) on `tasks` (a dev split, never the test set)."""

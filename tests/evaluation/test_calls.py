@@ -67,7 +67,7 @@ def test_theta_is_fitted_for_the_best_tool_f1_on_dev() -> None:
         def index(self, specs):
             return None
 
-        def rank(self, queries, index, k, pools=None):
+        def rank(self, queries, index, k, pools=None, sources=None):
             return [SimpleNamespace(names=["a", "b", "c"], probs=[0.7, 0.4, 0.2])]
 
     tools = {"a": SPEC, "b": SPEC_B, "c": ToolSpec("c", "tool c")}

@@ -2,7 +2,7 @@
 
 recall@k    share of all gold tools (micro: summed over queries) that appear in the query's top k
 complete@k  share of queries whose gold tools all appear in its top k
-per_source  a metric averaged over the queries' sources with equal weight (validation of a union of benchmarks)
+by_source   a metric on each source's queries; per_source: their mean (validation of a union of benchmarks)
 """
 
 from __future__ import annotations
@@ -23,12 +23,18 @@ def complete_at_k(ranked: Sequence[Sequence[str]], gold: Sequence[Sequence[str]]
     return sum(hits) / len(hits) if hits else 0.0
 
 
+def by_source(metric: Callable[..., float], ranked: Sequence[Sequence[str]], gold: Sequence[Sequence[str]],
+              sources: Sequence[str], k: int) -> dict[str, float]:  # fmt: skip
+    """`metric` on each source's queries: {source: value}."""
+    groups: dict[str, list[int]] = {}
+    for i, source in enumerate(sources):
+        groups.setdefault(source, []).append(i)
+    return {s: metric([ranked[i] for i in idx], [gold[i] for i in idx], k) for s, idx in groups.items()}
+
+
 def per_source(metric: Callable[..., float], ranked: Sequence[Sequence[str]], gold: Sequence[Sequence[str]],
                sources: Sequence[str], k: int) -> float:  # fmt: skip
     """`metric` on each source's queries, averaged with equal weight per source: on a union of benchmarks the
     largest one does not outvote the others; with one source it is `metric` itself."""
-    groups: dict[str, list[int]] = {}
-    for i, source in enumerate(sources):
-        groups.setdefault(source, []).append(i)
-    values = [metric([ranked[i] for i in idx], [gold[i] for i in idx], k) for idx in groups.values()]
+    values = list(by_source(metric, ranked, gold, sources, k).values())
     return sum(values) / len(values) if values else 0.0

@@ -29,7 +29,7 @@ from raytool.proposer.checkpoint import CheckpointMeta, save_checkpoint
 from raytool.proposer.config import ProposerConfig
 from raytool.proposer.data import Example, build_examples, document_retriever, split_tasks
 from raytool.proposer.documents import query_segments, tool_document
-from raytool.proposer.metrics import complete_at_k, per_source, recall_at_k
+from raytool.proposer.metrics import by_source, complete_at_k, per_source, recall_at_k
 from raytool.proposer.ranking import PlattScaling, expected_calibration_error, fit_platt
 from raytool.tools.spec import ToolSpec
 from raytool.tools.task import Task
@@ -281,25 +281,23 @@ def fit_ranking(model, tokenizer, config, data: TrainData, pool: list[str]) -> t
     sources = [t.source for t in data.val_tasks]
     weights = LEXICAL_GRID if config.fit_lexical_weight else (config.lexical_weight,)
     segment_scores = proposer.score(queries, index)  # encoded once, re-ranked per weight
-    scored = []
+    rows = []  # per weight: (weight, proposals, {source: (Complete@5, Recall@5)})
     for w in weights:
         proposals = proposer.rank_scored(segment_scores, index, k=10, lexical_weight=w)
         ranked = [p.names for p in proposals]
-        key = tuple(per_source(_METRICS[name], ranked, gold, sources, 5) for name in ("complete", "recall"))
-        scored.append((key, w, proposals))
-    key, weight, proposals = max(scored, key=lambda s: (s[0], -abs(s[1] - config.lexical_weight)))
-    source_weights = {}
-    if len(set(sources)) > 1:  # a union of benchmarks: each also gets the weight its own validation tasks prefer
-        for source in sorted(set(sources)):
-            own = [i for i, s in enumerate(sources) if s == source]
+        complete, recall = (by_source(_METRICS[name], ranked, gold, sources, 5) for name in ("complete", "recall"))
+        rows.append((w, proposals, {s: (complete[s], recall[s]) for s in complete}))
 
-            def on_source(entry, own=own):
-                ranked = [entry[2][i].names for i in own]
-                truth = [gold[i] for i in own]
-                return (_METRICS["complete"](ranked, truth, 5), _METRICS["recall"](ranked, truth, 5),
-                        -abs(entry[1] - config.lexical_weight))  # fmt: skip
+    def best(key):  # the row with the best key; ties go to the configured weight
+        return max(rows, key=lambda row: (key(row[2]), -abs(row[0] - config.lexical_weight)))
 
-            source_weights[source] = max(scored, key=on_source)[1]
+    def mean(by):  # each source weighing the same, as `metrics.per_source`
+        return tuple(sum(v[j] for v in by.values()) / len(by) for j in (0, 1))
+
+    weight, proposals, by = best(mean)
+    key, names = mean(by), sorted(set(sources))
+    # a union of benchmarks: each source also gets the weight its own validation tasks prefer
+    source_weights = {s: best(lambda by, s=s: by[s])[0] for s in names} if len(names) > 1 else {}
     scores = np.array([s for p in proposals for s in p.scores])
     labels = np.array([n in set(g) for p, g in zip(proposals, gold, strict=True) for n in p.names], dtype=float)
     platt = fit_platt(scores, labels)

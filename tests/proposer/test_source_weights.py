@@ -21,13 +21,9 @@ class _Index:
     names = ["dense", "lexical"]
 
 
-def _proposer(meta: CheckpointMeta) -> ToolProposer:
-    return ToolProposer(None, None, meta)
-
-
 def test_each_query_ranks_with_its_sources_weight() -> None:
     meta = CheckpointMeta(ProposerConfig(), 0.0, source_weights={"words": 1.0})
-    proposer = _proposer(meta)
+    proposer = ToolProposer(None, None, meta)  # ranking from given scores needs no model
     first = [p.names[0] for p in proposer.rank_scored([QUERY] * 3, _Index(), k=2, sources=["words", "other", ""])]
     assert first == ["lexical", "dense", "dense"]  # an unseen source and no source: the overall weight (0.0)
     forced = proposer.rank_scored([QUERY], _Index(), k=2, lexical_weight=1.0, sources=["other"])

@@ -120,14 +120,14 @@ def is_clean(candidate: Candidate) -> bool:
 def pool_spans(hidden: np.ndarray, offsets: np.ndarray, candidates: Sequence[Candidate]) -> np.ndarray:
     """Mean of the rows of `hidden` (T, D) whose character range (offsets (T, 2); special tokens are (0, 0))
     overlaps each candidate's [start, end); a zero vector for a candidate no piece covers."""
-    out = np.zeros((len(candidates), hidden.shape[1]), np.float32)
+    if not len(candidates):
+        return np.zeros((0, hidden.shape[1]), np.float32)
     starts, ends = offsets[:, 0], offsets[:, 1]
-    real = ends > starts
-    for i, cand in enumerate(candidates):
-        rows = real & (starts < cand.end) & (ends > cand.start)
-        if rows.any():
-            out[i] = hidden[rows].mean(0)
-    return out
+    c_start = np.array([c.start for c in candidates])[:, None]
+    c_end = np.array([c.end for c in candidates])[:, None]
+    member = ((ends > starts)[None] & (starts[None] < c_end) & (ends[None] > c_start)).astype(np.float32)  # (N, T)
+    counts = member.sum(1, keepdims=True)
+    return (member @ hidden) / np.maximum(counts, 1.0)  # rows of no piece: 0 / 1
 
 
 class HashSpanEncoder:

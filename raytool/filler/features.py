@@ -84,6 +84,9 @@ class RequestFeatures:
         base = np.zeros((len(items), len(FEATURES)), np.float32)
         vocab: dict[str, int] = {}
         before_rows, inside_rows, after_rows = [], [], []
+        before_at: dict[int, list[int]] = {}
+        inside_of: dict[str, list[int]] = {}
+        after_at: dict[int, list[int]] = {}
         self.prev_words: list[str] = []
         for i, c in enumerate(items):
             first_last = c.text.split()
@@ -103,9 +106,17 @@ class RequestFeatures:
             base[i, 16] = bool(preceding) and preceding[-1].lower().strip("\"'(,") in _PREPOSITIONS
             base[i, 21] = c.kind == "list"
             self.prev_words.append(preceding[-1].lower().strip("\"'(,:;.") if preceding else "")
-            before_rows.append([vocab.setdefault(s, len(vocab)) for s in before_stems(text, c.start)])
-            inside_rows.append([vocab.setdefault(s, len(vocab)) for s in stems(c.text)])
-            after_rows.append([vocab.setdefault(s, len(vocab)) for s in after_stems(text, c.end)])
+            # candidates share starts, ends and texts (a request's ~280 candidates over its ~50 words): each
+            # window's stems are computed once
+            if c.start not in before_at:
+                before_at[c.start] = [vocab.setdefault(s, len(vocab)) for s in before_stems(text, c.start)]
+            if c.text not in inside_of:
+                inside_of[c.text] = [vocab.setdefault(s, len(vocab)) for s in stems(c.text)]
+            if c.end not in after_at:
+                after_at[c.end] = [vocab.setdefault(s, len(vocab)) for s in after_stems(text, c.end)]
+            before_rows.append(before_at[c.start])
+            inside_rows.append(inside_of[c.text])
+            after_rows.append(after_at[c.end])
         self.base, self.vocab = base, vocab
         self.before = _indicator(before_rows, len(vocab))
         self.inside = _indicator(inside_rows, len(vocab))

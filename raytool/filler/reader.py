@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -74,23 +75,34 @@ class SpanReader(nn.Module):
         """One call as model input: token ids, each parameter's marker position, and each candidate's first and
         last request token (-1 when the request was cut before it)."""
         tok = self.tokenizer
-        req = tok(cands.text, add_special_tokens=False, return_offsets_mapping=True, truncation=True,
-                  max_length=MAX_REQUEST_TOKENS)  # fmt: skip
-        ids = [tok.cls_token_id, *req["input_ids"], tok.sep_token_id]
+        request_ids, spans = self._request_layout(cands)
+        ids = [tok.cls_token_id, *request_ids, tok.sep_token_id]
         markers = []
         for text in param_texts:
             markers.append(len(ids))
             piece = tok(text, add_special_tokens=False, truncation=True, max_length=MAX_PARAM_TOKENS)["input_ids"]
             ids += [self.marker_id, *piece]
         ids.append(tok.sep_token_id)
-        offsets = req["offset_mapping"]
+        return {"ids": ids, "markers": markers, "spans": spans, "split": len(request_ids) + 2}
+
+    def _request_layout(self, cands: Candidates) -> tuple[list[int], list[tuple[int, int]]]:
+        """The request's word pieces and each candidate's (first, last) piece position after [CLS], (-1, -1)
+        when the request was cut before its end; the last request's are reused (its further calls)."""
+        cached = getattr(self, "_last_request", None)
+        if cached is not None and cached[0] is cands:
+            return cached[1], cached[2]
+        req = self.tokenizer(cands.text, add_special_tokens=False, return_offsets_mapping=True, truncation=True,
+                             max_length=MAX_REQUEST_TOKENS)  # fmt: skip
+        offsets = np.array(req["offset_mapping"], dtype=np.int64).reshape(-1, 2)
+        starts, ends = offsets[:, 0], offsets[:, 1]  # non-decreasing: the pieces in text order
         spans = []
         for cand in cands.items:
-            first = next((k for k, (_, e) in enumerate(offsets) if e > cand.start), None)
-            last = next((k for k in range(len(offsets) - 1, -1, -1) if offsets[k][0] < cand.end), None)
-            ok = first is not None and last is not None and last >= first and offsets[last][1] >= cand.end
+            first = int(np.searchsorted(ends, cand.start, side="right"))  # the first piece ending after its start
+            last = int(np.searchsorted(starts, cand.end, side="left")) - 1  # the last piece starting before its end
+            ok = first < len(offsets) and last >= first and ends[last] >= cand.end
             spans.append((first + 1, last + 1) if ok else (-1, -1))  # +1: [CLS]
-        return {"ids": ids, "markers": markers, "spans": spans, "split": len(req["input_ids"]) + 2}
+        self._last_request = (cands, list(req["input_ids"]), spans)
+        return self._last_request[1], spans
 
     def forward(self, layouts: Sequence[dict]) -> list[torch.Tensor]:
         """Per call: (P, 1 + M) scores over {none} + its candidates (-1e9 for candidates past the cut)."""

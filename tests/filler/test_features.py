@@ -53,3 +53,20 @@ def test_words_after_and_description_examples() -> None:
     assert _row(table, cands, "86")[COL["desc_after"]] == 0.5  # "minutes" follows; the description: length, minut
     kind = RequestFeatures(cands).for_param("evidence_type", {"description": "the evidence (e.g., DNA, fibers)"})
     assert _row(kind, cands, "DNA")[COL["desc_inside"]] == pytest.approx(1 / 3)  # of evide, dna, fiber
+
+
+def test_window_stems_shared_by_candidates_are_each_candidates_own() -> None:
+    """Candidates that share a start, an end or a text reuse one stem list: every row still holds exactly the
+    stems of its own four words before, its own words and its two words after."""
+    from raytool.filler.features import after_stems, before_stems
+
+    text = "Send the blue whale report on manta rays to the Oslo office of Nordic Ocean Research by Friday."
+    cands = extract(text)
+    assert len({c.start for c in cands.items}) < len(cands.items)  # starts are shared: the cache is exercised
+    feats = RequestFeatures(cands)
+    for k, c in enumerate(cands.items):
+        for table, expected in (
+            (feats.before, before_stems(text, c.start)), (feats.inside, stems(c.text)),
+            (feats.after, after_stems(text, c.end)),
+        ):  # fmt: skip
+            assert {s for s, i in feats.vocab.items() if table[k, i]} == set(expected), (c.text, expected)

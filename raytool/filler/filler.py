@@ -82,19 +82,28 @@ class ArgumentFiller:
 
     @classmethod
     def load(
-        cls, path: str | Path, encoder=None, use_reader: bool = True, int8: bool = True, int8_encoder: bool = False
+        cls,
+        path: str | Path,
+        encoder=None,
+        use_reader: bool = True,
+        int8: bool = True,
+        int8_encoder: bool = False,
+        bf16_encoder: bool | None = None,
     ) -> ArgumentFiller:
         """The checkpoint at `path`, with its span reader when it has one (`use_reader=False`: the scorer alone;
         `int8`: the reader's linear layers quantized to int8 for inference, `checkpoint.quantize_linear`).
         `int8_encoder`: the frozen MiniLM encoder's too — a request's first call in about 0.6x the time, at a cost in
-        parameter F1 that depends on the data (none on Seal-Tools, -0.04 on ToolAlpaca: docs/filler.md), so off."""
+        parameter F1 that depends on the data (none on Seal-Tools, -0.04 on ToolAlpaca: docs/filler.md), so off.
+        `bf16_encoder`: the frozen encoder in bf16 (None: where the CPU computes bf16 natively; the same parameter
+        F1 as float32 on Seal-Tools, ToolAlpaca and the suites, a request's first call about 0.75x: docs/filler.md)."""
         from raytool.filler.checkpoint import load_reader, load_scorer
 
         scorer, meta = load_scorer(path)
         if encoder is None:
             from raytool.filler.encoder import HashSpanEncoder, SpanEncoder
 
-            encoder = HashSpanEncoder() if meta.get("encoder") == "hashing" else SpanEncoder(int8=int8_encoder)
+            hashing = meta.get("encoder") == "hashing"
+            encoder = HashSpanEncoder() if hashing else SpanEncoder(int8=int8_encoder, bf16=bf16_encoder)
         return cls(scorer, encoder, reader=load_reader(path, int8) if use_reader else None)
 
     def candidates(self, request: str) -> tuple[RequestFeatures, np.ndarray]:

@@ -20,21 +20,12 @@ import json
 import os
 from collections.abc import Sequence
 from concurrent.futures import Future
-from pathlib import Path
 from typing import Any
 
+from raytool.hardware import cpu_has_bf16
 from raytool.teacher.backend import CandidateScores, Sampling, TeacherConfig
 from raytool.teacher.batcher import RequestBatcher
 from raytool.teacher.scoring import apply_chat, assemble_scores, pair_token_ids
-
-
-def cpu_has_bf16(cpuinfo: str = "/proc/cpuinfo") -> bool:
-    """Whether this CPU computes in bf16 natively (AVX512-BF16 or AMX flags); False when it cannot be told."""
-    try:
-        flags = next((line for line in Path(cpuinfo).read_text().splitlines() if line.startswith("flags")), "")
-    except OSError:
-        return False
-    return bool({"avx512_bf16", "amx_bf16"} & set(flags.split()))
 
 
 def resolve_dtype(dtype: str, num_gpus: float, cpuinfo: str = "/proc/cpuinfo") -> str:

@@ -292,7 +292,7 @@ def test_the_encoder_runs_in_int8_only_when_asked_and_stays_close_to_float32(tmp
     torch.set_num_threads(1)
     save_scorer(FillerScorer(hidden=8), {"encoder": "minilm"}, tmp_path / "f")
     quantized = torch.ao.nn.quantized.dynamic.Linear
-    exact = ArgumentFiller.load(tmp_path / "f").encoder
+    exact = ArgumentFiller.load(tmp_path / "f", bf16_encoder=False).encoder
     int8 = ArgumentFiller.load(tmp_path / "f", int8_encoder=True).encoder
     assert isinstance(exact, SpanEncoder) and isinstance(int8, SpanEncoder)
     for layer in ("attention.self.query", "intermediate.dense", "output.dense"):
@@ -307,6 +307,42 @@ def test_the_encoder_runs_in_int8_only_when_asked_and_stays_close_to_float32(tmp
     assert cos.min() > 0.8 and cos.mean() > 0.9, cos  # contextual halves: int8 moves them (0.88-0.96 here)
     np.testing.assert_array_equal(a[:, context.stop :], b[:, context.stop :])  # own-text halves: a table lookup
     assert not np.array_equal(a[:, context], b[:, context])  # really another forward
+
+
+def test_the_encoder_runs_in_bf16_where_the_cpu_computes_it_and_gives_float32_vectors_close_to_float32(
+    tmp_path, monkeypatch
+) -> None:
+    """`bf16_encoder=None` (the default) follows the CPU's flags; an explicit choice wins; int8 wins over bf16.
+    The vectors come back in float32, the contextual halves within bf16's rounding of float32's, the own-text
+    halves (a table lookup) unchanged, and the cached description vectors too."""
+    from raytool.filler import encoder as encoder_module
+    from raytool.filler.checkpoint import save_scorer
+    from raytool.filler.spans import extract
+
+    torch.set_num_threads(1)
+    save_scorer(FillerScorer(hidden=8), {"encoder": "minilm"}, tmp_path / "f")
+    for flags, expected in ((True, torch.bfloat16), (False, torch.float32)):
+        monkeypatch.setattr(encoder_module, "cpu_has_bf16", lambda flags=flags: flags)
+        auto = ArgumentFiller.load(tmp_path / "f", use_reader=False).encoder
+        assert auto.bf16 == flags and auto.model.embeddings.word_embeddings.weight.dtype == expected
+    monkeypatch.setattr(encoder_module, "cpu_has_bf16", lambda: False)
+    bf16 = ArgumentFiller.load(tmp_path / "f", bf16_encoder=True).encoder
+    exact = ArgumentFiller.load(tmp_path / "f", bf16_encoder=False).encoder
+    assert bf16.bf16 and not exact.bf16
+    assert not ArgumentFiller.load(tmp_path / "f", int8_encoder=True, bf16_encoder=True).encoder.bf16
+    text = "Book 3 seats from Paris to Lima on 2024-05-01 for the 'blue whale' tour."
+    cands = extract(text).items
+    a, b = bf16.spans(text, cands), exact.spans(text, cands)
+    assert a.dtype == np.float32 and a.shape == b.shape
+    context = slice(0, a.shape[1] // 2)
+    cos = (a[:, context] * b[:, context]).sum(1) / np.linalg.norm(a[:, context], axis=1)
+    cos /= np.linalg.norm(b[:, context], axis=1)
+    assert cos.min() > 0.99, cos  # bf16 keeps 8 bits of mantissa: 0.999+ here
+    assert not np.array_equal(a[:, context], b[:, context])  # really a bf16 forward
+    np.testing.assert_array_equal(a[:, context.stop :], b[:, context.stop :])
+    descriptions = ["origin (string): the city the flight leaves from", "seats (integer): how many"]
+    d_bf16, d_exact = bf16.texts(descriptions), exact.texts(descriptions)
+    assert d_bf16.dtype == np.float32 and float((d_bf16 * d_exact).sum(1).min()) > 0.99
 
 
 def test_a_checkpoint_trained_on_other_features_is_refused(tmp_path) -> None:

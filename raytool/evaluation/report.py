@@ -149,6 +149,8 @@ def describe_run(results: Sequence[dict]) -> str:
 
     def values(field: str) -> str:
         seen = list(dict.fromkeys(shown_path(r.get(field, "?")) for r in results))
+        if field == "teacher":  # a method that asked no teacher (proxies planning with the segmenter) names none
+            seen = [s for s in seen if s] or ["none"]
         return " / ".join(seen)
 
     return (

@@ -202,3 +202,14 @@ def test_an_oracle_method_is_labelled_in_the_table(results: list[dict]) -> None:
         "cot",
         "proxy-gold-args (ORACLE)",
     ]
+
+
+def test_the_run_names_only_teachers_that_were_asked() -> None:
+    """A method that needed no teacher records none: the run line names the others' teacher, not an empty one."""
+    from raytool.evaluation.report import describe_run
+
+    proxy = result("proxy", {}) | {"teacher": ""}
+    react = result("react", {})
+    assert describe_run([proxy, react]).endswith("teacher `qwen2.5-0.5b`")
+    assert describe_run([proxy]).endswith("teacher `none`")
+    assert describe_run([react, result("cot", {}) | {"teacher": "smollm"}]).endswith("teacher `qwen2.5-0.5b / smollm`")

@@ -53,6 +53,9 @@ class ProxyConfig:
         planned sub-task, `raytool.decider.act.planned_greedy_action`; the `plan-bounded` ablation) or `proposer`
         (no decider: one call per planned sub-task, the proposer's best candidate, `proposer_action`; the
         `no-decider` ablation). The decider run still gives the env settings (top-p, max steps, encoder).
+    prior_weight: w >= 0; with w > 0 the decider's tool (not its STOP) is re-chosen by log pi_decider + w * log
+        p_proposer (`raytool.decider.act.prior_choice`). 0 (the default) is the decider alone; measured in the
+        README ("Requests as people write them": w = 3, chosen on builder requests in varied language).
     """
 
     proposer: str
@@ -61,10 +64,13 @@ class ProxyConfig:
     executor: str = "inline"
     filler: str = ""
     policy: str = "decider"
+    prior_weight: float = 0.0
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
             raise ValueError(f"policy must be one of {', '.join(POLICIES)}, got {self.policy!r}")
+        if not self.prior_weight >= 0:
+            raise ValueError(f"prior_weight must be >= 0, got {self.prior_weight!r}")
 
 
 class ProxyModel:
@@ -112,7 +118,11 @@ class ProxyModel:
         }, dataset=dataset, rankings={record["task_id"]: record for record in rankings})  # fmt: skip
         setup = (time.time() - began) / len(tasks)  # dataset, candidates and env, shared by the batch's jobs
         policy = self.config.policy
-        act = proposer_action if policy == "proposer" else functools.partial(_DECIDER_ACTS[policy], self.module)
+        act = (
+            proposer_action
+            if policy == "proposer"
+            else functools.partial(_DECIDER_ACTS[policy], self.module, prior_weight=self.config.prior_weight)
+        )
         results = []
         try:
             for index, task in enumerate(tasks):

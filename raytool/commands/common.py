@@ -58,6 +58,9 @@ def agent_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--segmenter", type=Path,
                         help="distilled planner segmenter (default: CHECKPOINT/segmenter when it exists)")  # fmt: skip
     parser.add_argument("--sequential", action="store_true", help="run the proxies in-process, one after another")
+    parser.add_argument("--prior-weight", type=float, default=0.0,
+                        help="the proposer's probabilities as a prior on the decider's tool choice (ProxyConfig."
+                             "prior_weight; 0: the decider alone)")  # fmt: skip
 
 
 def agent_config(args: argparse.Namespace):
@@ -74,6 +77,7 @@ def agent_config(args: argparse.Namespace):
         decider=str(args.decider or (decider if decider.is_dir() else root / "decider")),
         skills=str(args.skills or ""),
         filler=filler_path(args, root),
+        prior_weight=getattr(args, "prior_weight", 0.0),
     )
     for what, path in (("proposer", proxy.proposer), ("decider", proxy.decider)):
         if not Path(path).is_dir():

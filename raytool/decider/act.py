@@ -29,18 +29,34 @@ def proposer_action(env, obs: dict[str, np.ndarray]) -> int:
     return next((slot for slot in range(len(env.candidates)) if not repeats[slot]), env.stop_action)
 
 
-def planned_greedy_action(module, env, obs: dict[str, np.ndarray]) -> int:
+def planned_greedy_action(module, env, obs: dict[str, np.ndarray], prior_weight: float = 0.0) -> int:
     """The decider bounded by the plan (`ProxyConfig.policy="planned"`): `greedy_action` while fewer calls than the
     job's planned sub-tasks have been made, then STOP. A job without planned parts acts as `greedy_action`."""
     if env.planned_calls and len(env.made) >= env.planned_calls:
         return env.stop_action
-    return greedy_action(module, env, obs)
+    return greedy_action(module, env, obs, prior_weight)
 
 
-def greedy_action(module, env, obs: dict[str, np.ndarray]) -> int:
+def greedy_action(module, env, obs: dict[str, np.ndarray], prior_weight: float = 0.0) -> int:
     """The decider's action in `env` (a `ToolDeciderEnv`) at `obs`: the argmax of its logits, skipping candidates
     whose call would exactly repeat one already made this episode (`ToolDeciderEnv.repeat_mask`: such a call is not
     executed and only costs its penalty). That mask never holds STOP, and an action the env masks keeps a finite
-    logit, so an action always exists (STOP when every candidate would repeat, even under a job's sub-task floor)."""
-    logits = decider_logits(module, obs)
-    return int(np.argmax(np.where(env.repeat_mask(), -np.inf, logits)))
+    logit, so an action always exists (STOP when every candidate would repeat, even under a job's sub-task floor).
+
+    `prior_weight` w > 0 (`ProxyConfig.prior_weight`; off by default): when the decider calls a tool, *which* one is
+    re-chosen with the proposer's calibrated probabilities as a prior (`prior_choice`); *when* to stop stays the
+    decider's own decision."""
+    allowed = np.where(env.repeat_mask(), -np.inf, decider_logits(module, obs))
+    choice = int(np.argmax(allowed))
+    n = len(env.candidate_scores)
+    if prior_weight <= 0 or choice >= n:
+        return choice
+    return prior_choice(allowed[:n], env.candidate_scores, prior_weight)
+
+
+def prior_choice(logits: np.ndarray, probs, weight: float) -> int:
+    """argmax_i  log softmax(logits)_i + weight * log p_i  over candidates (logits (n,), -inf for those not
+    allowed; p the proposer's calibrated probabilities, clipped to [1e-6, 1]). weight 0: the decider's argmax."""
+    logits = np.asarray(logits, dtype=np.float64)
+    prior = np.log(np.clip(np.asarray(probs, dtype=np.float64), 1e-6, 1.0))
+    return int(np.argmax(logits + weight * prior))  # the softmax's normaliser does not change the argmax

@@ -1,0 +1,51 @@
+"""How a trained decider acts (`raytool/decider/act.py`): the proposer's probabilities as a prior on its tool choice."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from raytool.agent.proxy import ProxyConfig
+from raytool.decider import act
+
+
+def test_the_prior_moves_the_choice_to_a_candidate_the_proposer_is_sure_of_and_never_to_a_disallowed_one() -> None:
+    logits = np.array([2.0, 1.5, -np.inf])
+    probs = [0.1, 0.9, 0.99]
+    assert act.prior_choice(logits, probs, 0.0) == 0  # the decider alone
+    assert act.prior_choice(logits, probs, 3.0) == 1  # 2 + 3 log 0.1 = -4.9 < 1.5 + 3 log 0.9 = 1.18
+    assert act.prior_choice(logits, probs, 100.0) == 1  # slot 2 is not allowed, however sure the proposer is
+    assert act.prior_choice(np.array([0.0, 0.0]), [0.0, 0.0], 3.0) in (0, 1)  # zero probabilities stay finite
+
+
+class _Env:
+    """A decider env's surface that the act functions read: three candidates and STOP."""
+
+    def __init__(self, repeats: list[bool], scores: list[float]) -> None:
+        self._repeats, self.candidate_scores = np.array(repeats + [False]), scores
+
+    def repeat_mask(self) -> np.ndarray:
+        return self._repeats
+
+
+@pytest.mark.parametrize(
+    ("logits", "repeats", "weight", "expected"),
+    [
+        ([2.0, 1.5, 0.0, 1.0], [False, False, False], 0.0, 0),  # the decider's argmax
+        ([2.0, 1.5, 0.0, 1.0], [False, False, False], 3.0, 1),  # re-chosen by the proposer's prior
+        ([2.0, 1.5, 0.0, 3.0], [False, False, False], 3.0, 3),  # STOP stays the decider's own decision
+        ([2.0, 1.5, 0.0, 1.0], [False, True, False], 3.0, 2),  # a call that would repeat is never re-chosen
+    ],
+)
+def test_greedy_action_keeps_stop_and_the_repeat_mask_and_applies_the_prior_to_the_tool(
+    monkeypatch, logits, repeats, weight, expected
+) -> None:
+    monkeypatch.setattr(act, "decider_logits", lambda module, obs: np.array(logits))
+    env = _Env(repeats, [0.05, 0.9, 0.6])
+    assert act.greedy_action(None, env, {}, prior_weight=weight) == expected
+
+
+def test_a_negative_prior_weight_is_refused() -> None:
+    assert ProxyConfig("p", "d").prior_weight == 0.0
+    with pytest.raises(ValueError, match="prior_weight"):
+        ProxyConfig("p", "d", prior_weight=-1.0)

@@ -49,3 +49,15 @@ def test_a_negative_prior_weight_is_refused() -> None:
     assert ProxyConfig("p", "d").prior_weight == 0.0
     with pytest.raises(ValueError, match="prior_weight"):
         ProxyConfig("p", "d", prior_weight=-1.0)
+
+
+def test_without_a_prior_the_decider_acts_exactly_as_before(monkeypatch) -> None:
+    """prior_weight 0 (the default) reads nothing but the logits and the repeat mask: any env that served
+    `greedy_action` before still does."""
+    monkeypatch.setattr(act, "decider_logits", lambda module, obs: np.array([0.5, 2.0, 1.0]))
+
+    class Bare:
+        def repeat_mask(self) -> np.ndarray:
+            return np.array([False, True, False])
+
+    assert act.greedy_action(None, Bare(), {}) == 2

@@ -48,9 +48,10 @@ def greedy_action(module, env, obs: dict[str, np.ndarray], prior_weight: float =
     decider's own decision."""
     allowed = np.where(env.repeat_mask(), -np.inf, decider_logits(module, obs))
     choice = int(np.argmax(allowed))
-    if prior_weight <= 0 or choice >= len(env.candidate_scores):  # off (the default), or the decider stops
+    if prior_weight <= 0:  # off (the default): the decider alone
         return choice
-    return prior_choice(allowed[: len(env.candidate_scores)], env.candidate_scores, prior_weight)
+    n = len(env.candidate_scores)
+    return choice if choice >= n else prior_choice(allowed[:n], env.candidate_scores, prior_weight)  # STOP stays
 
 
 def prior_choice(logits: np.ndarray, probs, weight: float) -> int:

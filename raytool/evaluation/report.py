@@ -149,9 +149,7 @@ def describe_run(results: Sequence[dict]) -> str:
 
     def values(field: str) -> str:
         seen = list(dict.fromkeys(shown_path(r.get(field, "?")) for r in results))
-        if field == "teacher":  # a method that asked no teacher (proxies planning with the segmenter) names none
-            seen = [s for s in seen if s] or ["none"]
-        return " / ".join(seen)
+        return " / ".join(s for s in seen if s) or "none"  # a method without one (no teacher asked) adds nothing
 
     return (
         f"data `{values('data')}` (format {values('format')}), {values('tasks')} tasks, "

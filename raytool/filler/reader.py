@@ -61,6 +61,7 @@ class SpanReader(nn.Module):
         self.tokenizer = tokenizer
         self.head = ReaderHead(encoder.config.hidden_size, width)
         self.marker_id = tokenizer.convert_tokens_to_ids(MARKER)
+        self._last_request: tuple | None = None  # (candidates, word pieces, spans) of the last request laid out
 
     @classmethod
     def from_minilm(cls, width: int = 128) -> SpanReader:
@@ -88,9 +89,8 @@ class SpanReader(nn.Module):
     def _request_layout(self, cands: Candidates) -> tuple[list[int], list[tuple[int, int]]]:
         """The request's word pieces and each candidate's (first, last) piece position after [CLS], (-1, -1)
         when the request was cut before its end; the last request's are reused (its further calls)."""
-        cached = getattr(self, "_last_request", None)
-        if cached is not None and cached[0] is cands:
-            return cached[1], cached[2]
+        if self._last_request is not None and self._last_request[0] is cands:
+            return self._last_request[1], self._last_request[2]
         req = self.tokenizer(cands.text, add_special_tokens=False, return_offsets_mapping=True, truncation=True,
                              max_length=MAX_REQUEST_TOKENS)  # fmt: skip
         offsets = np.array(req["offset_mapping"], dtype=np.int64).reshape(-1, 2)

@@ -66,3 +66,25 @@ def test_the_filler_trains_on_phrased_suite_tasks_and_retrains_when_its_data_cha
     assert trained_on(tmp_path) != data_names(filler_suite_paths(tmp_path, 0.5))
     with pytest.raises(ValueError, match="phrasing must be a share"):
         filler_settings({"filler": {"phrasing": 2}})
+
+
+def test_the_main_job_runs_its_stages_in_order_and_records_each_ones_seconds(tmp_path) -> None:
+    import json
+    import time
+
+    from raytool.pipeline.stages import TIMINGS, MainJob, Stage, run_main_job
+
+    def slow(job: MainJob) -> None:
+        time.sleep(0.05)
+        job.state["order"] = [*job.state.get("order", []), "slow"]
+
+    stages = (
+        Stage(1, "first", "", "", False, lambda job: job.state.update(order=["first"])),
+        Stage(2, "slow", "", "", False, slow),
+    )
+    job = run_main_job(MainJob(out=tmp_path, data_dir=tmp_path, settings={}, make_teacher=lambda: None), stages)
+    timings = json.loads((tmp_path / TIMINGS).read_text())
+    assert job.state["order"] == ["first", "slow"]
+    assert [(t["stage"], t["name"]) for t in timings["stages"]] == [(1, "first"), (2, "slow")]
+    assert timings["stages"][1]["seconds"] >= 0.05
+    assert timings["total_seconds"] >= sum(t["seconds"] for t in timings["stages"]) - 0.1

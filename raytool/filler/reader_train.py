@@ -27,6 +27,7 @@ from raytool.filler.options import Option, param_text
 from raytool.filler.reader import SpanReader
 from raytool.filler.spans import Candidates, extract
 from raytool.filler.train import _say, heldout_ids
+from raytool.hardware import cpu_has_bf16
 from raytool.tools.call import is_result_ref
 from raytool.tools.spec import ToolSpec
 from raytool.tools.task import Task
@@ -36,7 +37,8 @@ from raytool.tools.task import Task
 class ReaderTrainConfig:
     """epochs: passes over the training calls; lr / head_lr: AdamW steps of the encoder / the head; batch: calls
     per step; width: the head's bilinear width; holdout / seed: as `FillerTrainConfig`'s (the same held-out
-    requests); threads: torch CPU threads while training."""
+    requests); threads: torch CPU threads while training; bf16: the forward and backward passes under bf16 autocast
+    (weights and optimiser state stay float32; None: where the CPU computes bf16 natively, `hardware.cpu_has_bf16`)."""
 
     epochs: int = 4
     lr: float = 8e-5
@@ -46,6 +48,7 @@ class ReaderTrainConfig:
     holdout: float = 0.1
     seed: int = 0
     threads: int = 2
+    bf16: bool | None = None
 
 
 @dataclass
@@ -93,7 +96,7 @@ def reader_examples(tasks: Iterable[Task], tools: dict[str, ToolSpec], counts: C
 def _loss(scores: list[torch.Tensor], examples: list[CallExample]) -> torch.Tensor:
     terms = []
     for s, ex in zip(scores, examples, strict=True):
-        log_p = torch.log_softmax(s, dim=-1)
+        log_p = torch.log_softmax(s.float(), dim=-1)
         for i, pos in enumerate(ex.positives):
             if pos is not None:
                 terms.append(-torch.logsumexp(log_p[i][torch.as_tensor(pos)], dim=0))
@@ -135,6 +138,7 @@ def train_reader(examples: list[CallExample], config: ReaderTrainConfig, reader:
         )
         steps = config.epochs * max(1, -(-len(train) // config.batch))
         schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda k: max(0.0, 1.0 - k / steps))
+        bf16 = cpu_has_bf16() if config.bf16 is None else config.bf16
         start, losses = time.perf_counter(), []
         for epoch in range(config.epochs):
             reader.train()
@@ -145,7 +149,9 @@ def train_reader(examples: list[CallExample], config: ReaderTrainConfig, reader:
             rng.shuffle(batches)
             total = 0.0
             for n, batch in enumerate(batches):
-                loss = _loss(reader([train[k][0] for k in batch]), [train[k][1] for k in batch])
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                    scores = reader([train[k][0] for k in batch])
+                loss = _loss(scores, [train[k][1] for k in batch])
                 optimizer.zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(reader.parameters(), 1.0)
@@ -160,6 +166,7 @@ def train_reader(examples: list[CallExample], config: ReaderTrainConfig, reader:
             "config": asdict(config),
             "train_calls": len(train),
             "heldout_calls": len(test),
+            "bf16": bf16,
             "heldout_accuracy": reader_accuracy(reader, [t[0] for t in test], [t[1] for t in test]) if test else {},
             "losses": losses,
             "seconds": time.perf_counter() - start,

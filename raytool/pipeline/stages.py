@@ -8,13 +8,17 @@ features is retrained) and the function that runs it (`run(job)`, calling the st
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from raytool.pipeline.log import say
 from raytool.pipeline.settings import NO_FILE, AgentStages, DeciderStages, SuiteStage, synth_config
+from raytool.tables import format_table
 
 
 @dataclass
@@ -166,9 +170,25 @@ STAGES = (  # number, name, inputs, writes, skipped when present, run
 )
 
 
+TIMINGS = "timings.json"
+
+
 def run_main_job(job: MainJob, stages: tuple[Stage, ...] = STAGES) -> MainJob:
-    """Every stage, in order; returns the job (its `state`)."""
+    """Every stage, in order; returns the job (its `state`). Each stage's wall seconds are printed when it ends and,
+    with the total, written to `timings.json` in the output directory (a stage skipped because its output was there
+    shows the seconds it took to print that output)."""
+    from raytool.tools.files import atomic_write_text
+
+    timings, start = [], time.perf_counter()
     for stage in stages:
+        began = time.perf_counter()
         stage.run(job)
-    print(f"[train] done: artifacts in {job.out}")
+        seconds = time.perf_counter() - began
+        timings.append({"stage": stage.number, "name": stage.name, "seconds": round(seconds, 1)})
+        say(stage.number, f"{stage.name} took {seconds:.0f} s")
+    total = time.perf_counter() - start
+    atomic_write_text(job.out / TIMINGS, json.dumps({"stages": timings, "total_seconds": round(total, 1)}, indent=2))
+    rows = [[t["stage"], t["name"], round(t["seconds"])] for t in timings] + [["", "total", round(total)]]
+    print(format_table(["stage", "part", "seconds"], rows))
+    print(f"[train] done in {total / 60:.1f} min: artifacts in {job.out}")
     return job

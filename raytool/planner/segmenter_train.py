@@ -32,7 +32,8 @@ class SegmenterTrainConfig:
 
     levels / tasks_per_level / seed: the builder tasks (all suites; seed + level per level).
     phrasings: varied renderings per task, besides its template one.
-    epochs / lr / hidden: each head's training; holdout: share of tasks held out.
+    epochs / lr / hidden / batch: each head's training (batch: requests per Adam step, padded and packed through the
+    GRU together; the loss is the mean of the requests' own losses); holdout: share of tasks held out.
     heads / init_seed: how many heads are trained on the same examples, from torch seeds init_seed, init_seed + 1,
     ...; the segmenter averages their probabilities (`raytool.planner.segmenter`).
     """
@@ -42,8 +43,9 @@ class SegmenterTrainConfig:
     seed: int = 1000
     phrasings: int = 2
     epochs: int = 6
-    lr: float = 2e-3
+    lr: float = 5e-3
     hidden: int = 64
+    batch: int = 16
     holdout: float = 0.1
     heads: int = 3
     init_seed: int = 0
@@ -51,6 +53,8 @@ class SegmenterTrainConfig:
     def __post_init__(self) -> None:
         if self.heads < 1:
             raise ValueError(f"segmenter heads must be at least 1, got {self.heads}")
+        if self.batch < 1:
+            raise ValueError(f"segmenter batch must be at least 1, got {self.batch}")
 
 
 @dataclass(frozen=True)
@@ -146,26 +150,44 @@ def _train_head(examples, encoded, train: list[int], config: SegmenterTrainConfi
     for epoch in range(config.epochs):
         rng.shuffle(order)
         total = 0.0
-        for i in order:
-            loss = _loss(head, examples[i], *encoded[i])
+        for at in range(0, len(order), config.batch):
+            batch = order[at : at + config.batch]
+            loss = batch_loss(head, [examples[i] for i in batch], [encoded[i] for i in batch])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            total += float(loss.detach())
+            total += float(loss.detach()) * len(batch)
         log(f"[segmenter] head {k + 1}/{config.heads} epoch {epoch + 1}/{config.epochs}: loss {total / len(train):.4f}")
     return head
 
 
-def _loss(head, example: Example, vectors: np.ndarray, offsets: np.ndarray):
+def batch_loss(head, examples: list[Example], encoded: list[tuple[np.ndarray, np.ndarray]]):
+    """The mean of the requests' losses (`request_loss`), their word-piece vectors run through the head's GRU as one
+    padded, packed batch (the same states as one request at a time)."""
+    import torch
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence, pad_sequence
+
+    lengths = [len(vectors) for vectors, _ in encoded]
+    padded = pad_sequence([torch.from_numpy(vectors) for vectors, _ in encoded], batch_first=True)
+    packed = pack_padded_sequence(padded, torch.tensor(lengths), batch_first=True, enforce_sorted=False)
+    states, _ = pad_packed_sequence(head.gru(packed)[0], batch_first=True)
+    logits = head.tags(states)
+    losses = [request_loss(head, example, logits[b, :n], states[b, :n], offsets)
+              for b, (example, n, (_, offsets)) in enumerate(zip(examples, lengths, encoded, strict=True))]  # fmt: skip
+    return torch.stack(losses).mean()
+
+
+def request_loss(head, example: Example, logits, states, offsets: np.ndarray):
+    """One request's loss: cross-entropy of its pieces' B / I / O tags, plus the binary cross-entropy of every
+    (earlier, later) sub-task pair's dependency. `logits` / `states`: the head's outputs over its pieces."""
     import torch
     import torch.nn.functional as F
 
     from raytool.planner.segmenter import _pieces, pair_features
 
-    logits, states = head(torch.from_numpy(vectors)[None])
-    loss = F.cross_entropy(logits[0], torch.from_numpy(piece_tags(offsets, example.spans)))
+    loss = F.cross_entropy(logits, torch.from_numpy(piece_tags(offsets, example.spans)))
     if len(example.spans) > 1:
-        pooled = torch.stack([states[0][_pieces(offsets, a, b)].mean(0) for a, b in example.spans])
+        pooled = torch.stack([states[_pieces(offsets, a, b)].mean(0) for a, b in example.spans])
         pairs = [(i, j) for j in range(1, len(example.spans)) for i in range(j)]
         earlier = pooled[[i for i, _ in pairs]]
         later = pooled[[j for _, j in pairs]]

@@ -179,6 +179,43 @@ def test_a_checkpoint_of_one_head_or_several_loads(tmp_path) -> None:
     assert torch.equal(one(x)[0], heads[1](x)[0])
 
 
+def test_a_batch_loss_is_the_mean_of_its_requests_own_losses() -> None:
+    """Requests of different lengths padded and packed through the GRU together give each the states it gets alone
+    (padding never reaches the backward direction), so the batch loss and its gradients are the mean of the
+    requests' own."""
+    import torch
+
+    from raytool.planner.segmenter import build_head
+    from raytool.planner.segmenter_train import Example, batch_loss, request_loss
+
+    rng = np.random.default_rng(0)
+    torch.manual_seed(0)
+    head = build_head(dim=8, hidden=4)
+    examples, encoded = [], []
+    for n_words, spans, deps in ((5, ((0, 9), (12, 24)), ((), (0,))), (9, ((0, 40),), ((),)),
+                                 (7, ((0, 9), (12, 20), (22, 34)), ((), (0,), (1,)))):  # fmt: skip
+        text = " ".join(["word"] * n_words)
+        offsets = np.array([[5 * k, 5 * k + 4] for k in range(n_words)], dtype=np.int64)
+        examples.append(Example("t", text, spans, deps))
+        encoded.append((rng.normal(size=(n_words, 8)).astype(np.float32), offsets))
+
+    def grads(loss):
+        head.zero_grad()
+        loss.backward()
+        return [torch.zeros_like(p) if p.grad is None else p.grad.clone() for p in head.parameters()]
+
+    together = batch_loss(head, examples, encoded)
+    together_grads = grads(together)
+    alone = [batch_loss(head, [e], [v]) for e, v in zip(examples, encoded, strict=True)]
+    alone_grads = [grads(loss) for loss in alone]
+    assert float(together) == pytest.approx(float(torch.stack(alone).mean()), abs=1e-5)
+    for k, grad in enumerate(together_grads):
+        assert torch.allclose(grad, sum(g[k] for g in alone_grads) / len(alone), atol=1e-5)
+    # and one request alone is its loss from the head run on it unpadded
+    logits, states = head(torch.from_numpy(encoded[2][0])[None])
+    assert float(alone[2]) == pytest.approx(float(request_loss(head, examples[2], logits[0], states[0], encoded[2][1])))
+
+
 @pytest.mark.slow
 def test_the_segmenter_learns_to_split_varied_requests(tmp_path) -> None:
     """A small run (levels 2 and 4, 40 tasks each, 6 epochs as the default) on the real encoder: held-out exact span

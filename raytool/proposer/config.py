@@ -38,6 +38,11 @@ class ProposerConfig:
       val_fraction: tasks held out of the training data for early stopping, fusion fitting and calibration.
       max_steps / max_minutes: optional caps on the run (tests, time-boxed CPU budgets).
       threads: torch intra-op threads per process.
+      attention_dropout: the encoder's attention-probability dropout while fine-tuning (None: its own, 0.1, which
+        sends CPU attention to its slow path, `raytool.cpu_training`).
+      bf16: the encoder's training passes under bf16 autocast (weights, optimiser state, pooling and the loss stay
+        float32; validation and inference are float32); None: where the CPU computes bf16 natively
+        (`raytool.hardware.cpu_has_bf16`). A training step 1.9x faster on this machine's AMX CPU (docs/proposer.md).
 
     Ranking
       segment: rank each sentence of a multi-part query separately and interleave the lists.
@@ -65,6 +70,8 @@ class ProposerConfig:
     max_steps: int | None = None
     max_minutes: float | None = None
     threads: int = 2
+    attention_dropout: float | None = 0.0
+    bf16: bool | None = None
     seed: int = 0
 
     segment: bool = True

@@ -65,15 +65,17 @@ class ProposerModel(nn.Module):
         self.encoder = encoder
         self.rationale = RationaleDecoder(encoder.config.hidden_size) if rationale_head else None
         freeze_lower_layers(encoder, train_layers)
+        self.train_bf16 = False  # the encoder under bf16 autocast in training mode (`ProposerConfig.bf16`)
 
     @property
     def word_embeddings(self) -> torch.Tensor:
         return self.encoder.get_input_embeddings().weight
 
     def embed(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        """Unit vectors (B, D) of tokenised texts."""
-        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        return mean_pool(hidden, attention_mask)
+        """Unit vectors (B, D) of tokenised texts, pooled in float32 (also from a bf16 training pass)."""
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.training and self.train_bf16):
+            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        return mean_pool(hidden.float(), attention_mask)
 
     def forward(
         self, queries: dict[str, torch.Tensor], docs: dict[str, torch.Tensor], rationale_in: torch.Tensor | None = None

@@ -25,6 +25,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from raytool.cpu_training import adamw, set_attention_dropout
+from raytool.hardware import cpu_has_bf16
 from raytool.proposer.checkpoint import CheckpointMeta, save_checkpoint
 from raytool.proposer.config import ProposerConfig
 from raytool.proposer.data import Example, build_examples, document_retriever, split_tasks
@@ -124,6 +126,9 @@ def train_proposer(
     else:
         encoder, tokenizer = load_base_encoder()
         model = ProposerModel(encoder, rationale_head=config.alpha > 0, train_layers=config.train_layers)
+    if config.attention_dropout is not None:
+        set_attention_dropout(model.encoder, config.attention_dropout)
+    model.train_bf16 = cpu_has_bf16() if config.bf16 is None else config.bf16
     wrapped = world.prepare(model)
     optimizer = _optimizer(model, config)
     examples = worker_shard(data.train, world.rank, world.size)
@@ -193,12 +198,10 @@ def worker_shard(examples: Sequence[Example], rank: int, size: int) -> list[Exam
 
 
 def _optimizer(model: Any, config: ProposerConfig) -> Any:
-    import torch
-
     groups = [{"params": [p for p in model.encoder.parameters() if p.requires_grad], "lr": config.lr}]
     if model.rationale is not None:
         groups.append({"params": list(model.rationale.parameters()), "lr": config.head_lr})
-    return torch.optim.AdamW(groups, weight_decay=0.01)
+    return adamw(groups, weight_decay=0.01)
 
 
 def _step(wrapped, model, tokenizer, optimizer, batch: list[Example], catalogue, config: ProposerConfig) -> float:

@@ -180,3 +180,23 @@ def test_load_checkpoint_names_the_missing_file(trained: dict[str, Any], tmp_pat
     (copy / missing).unlink()
     with pytest.raises(FileNotFoundError, match=missing.replace(".", r"\.")):
         load_checkpoint(copy)
+
+
+def test_a_bf16_training_pass_gives_float32_unit_vectors_close_to_float32s_and_inference_stays_float32(
+    trained: dict[str, Any],
+) -> None:
+    model, tokenizer = ToolProposer.load(trained["out"], threads=1).model, trained["tokenizer"]
+    batch = tokenizer(QUERIES, padding=True, return_tensors="pt")
+
+    def embed(bf16: bool, training: bool) -> torch.Tensor:
+        model.train(training)
+        model.train_bf16 = bf16
+        torch.manual_seed(0)  # the same dropout masks for both precisions
+        with torch.no_grad():
+            return model.embed(batch["input_ids"], batch["attention_mask"])
+
+    low, full = embed(True, True), embed(False, True)
+    assert low.dtype == torch.float32 and not torch.equal(low, full)  # bf16 did run
+    assert torch.allclose(low.norm(dim=-1), torch.ones(len(QUERIES)), atol=1e-5)
+    assert torch.nn.functional.cosine_similarity(low, full).min() > 0.99
+    assert torch.equal(embed(True, False), embed(False, False))  # eval: never bf16

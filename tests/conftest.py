@@ -153,7 +153,7 @@ def agent_kit(ray_local, tmp_path_factory) -> dict[str, Path]:
     train_proxy_decider(root / "subtasks", root / "fp", run, root / "decider", top_p=4, max_steps=4, log=lambda _: None)
     from raytool.filler.train import FillerTrainConfig, train_filler
 
-    train_filler([root / "requests"], root / "filler", FillerTrainConfig(epochs=4, holdout=0.0), "hashing",
+    train_filler([root / "requests"], root / "filler", FillerTrainConfig(epochs=4, holdout=0.0, threads=1), "hashing",
                  log=lambda _: None)  # fmt: skip
     return {"root": root, "requests": root / "requests", "proposer": root / "proposer", "decider": root / "decider",
             "subtasks": root / "subtasks", "fp": root / "fp", "filler": root / "filler"}  # fmt: skip

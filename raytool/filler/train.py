@@ -28,7 +28,8 @@ class FillerTrainConfig:
     requests held out for the reported accuracy; seed: shuffling and initialisation; weight_decay (AdamW) and
     dropout (on the embedding product) keep the 384-d product from memorising the training requests;
     reader_epochs: fine-tuning epochs of the span reader (`reader.py`) on the same calls, 0 for a scorer-only
-    checkpoint (the reader needs the MiniLM encoder: none is trained with `encoder="hashing"`)."""
+    checkpoint (the reader needs the MiniLM encoder: none is trained with `encoder="hashing"`); threads: torch CPU
+    threads while training (the caller's setting is restored after)."""
 
     epochs: int = 10
     lr: float = 2e-3
@@ -38,6 +39,7 @@ class FillerTrainConfig:
     holdout: float = 0.1
     seed: int = 0
     reader_epochs: int = 4
+    threads: int = 2
 
 
 def _batch(example: RequestExample):
@@ -130,6 +132,16 @@ def train_filler(
     """Train on the gold calls of dataset directories (`raytool data import` / `envs build` output, or a `distill
     synth` output's `teacher_calls/`: teacher-written values; the first `max_tasks` of each) and write a checkpoint
     to `out_dir` (atomically); returns the metrics (also in its filler.json)."""
+    config = config or FillerTrainConfig()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(config.threads)
+    try:
+        return _train_filler(data_dirs, out_dir, config, encoder, log, max_tasks)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train_filler(data_dirs: list, out_dir, config: FillerTrainConfig, encoder: str, log, max_tasks) -> dict:
     from collections import Counter
     from pathlib import Path
 
@@ -140,8 +152,6 @@ def train_filler(
     from raytool.filler.reader_train import ReaderTrainConfig, reader_examples, train_reader
     from raytool.tools.dataset import ToolDataset
 
-    torch.set_num_threads(1)
-    config = config or FillerTrainConfig()
     text_encoder = SpanEncoder() if encoder == "minilm" else HashSpanEncoder()
     examples, calls, counts, start = [], [], Counter(), time.perf_counter()
     with_reader = config.reader_epochs > 0 and encoder == "minilm"
@@ -161,7 +171,8 @@ def train_filler(
     metrics.update(examples=dict(counts), prepare_seconds=prepare, data=[str(d) for d in data_dirs])
     reader, reader_metrics = None, None
     if with_reader:
-        reader_config = ReaderTrainConfig(epochs=config.reader_epochs, holdout=config.holdout, seed=config.seed)
+        reader_config = ReaderTrainConfig(epochs=config.reader_epochs, holdout=config.holdout, seed=config.seed,
+                                          threads=config.threads)  # fmt: skip
         log(f"[filler] fine-tuning the span reader on {len(calls):,} calls ({config.reader_epochs} epochs)")
         reader, reader_metrics = train_reader(calls, reader_config, log=log)
         metrics["reader"] = {k: v for k, v in reader_metrics.items() if k != "losses"}

@@ -21,9 +21,8 @@ def tasks_and_filler(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pa
     root = tmp_path_factory.mktemp("predicted")
     build_tasks(BuildConfig(("cpn",), 2, 120, seed=5, integration_walks=0), log=lambda _: None).save(root / "train")
     build_tasks(BuildConfig(("cpn",), 2, 12, seed=6, integration_walks=0), log=lambda _: None).save(root / "test")
-    train_filler(
-        [root / "train"], root / "filler", FillerTrainConfig(epochs=12, holdout=0.0), "hashing", log=lambda _: None
-    )
+    config = FillerTrainConfig(epochs=12, holdout=0.0, threads=1)
+    train_filler([root / "train"], root / "filler", config, "hashing", log=lambda _: None)
     return root / "train", root / "test", root / "filler"
 
 

@@ -360,3 +360,20 @@ def test_a_checkpoint_trained_on_other_features_is_refused(tmp_path) -> None:
     assert not is_current(tmp_path / "ckpt")  # the main job trains such a checkpoint again instead of skipping
     with pytest.raises(ValueError, match=r"filler.json: field 'features'.*retrain"):
         load_scorer(tmp_path / "ckpt")
+
+
+def test_training_uses_its_threads_and_gives_the_callers_back(tmp_path) -> None:
+    """The main job trains the filler in its driver: the stages after it must not inherit the filler's setting."""
+    from raytool.filler.train import FillerTrainConfig, train_filler
+    from raytool.tools.dataset import ToolDataset
+
+    seen = []
+    torch.set_num_threads(2)
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(ToolDataset, "load", lambda path: seen.append(torch.get_num_threads()) or ToolDataset({}, []))
+            with pytest.raises(ValueError, match="no task"):
+                train_filler([tmp_path], tmp_path / "out", FillerTrainConfig(threads=1), "hashing")
+        assert seen == [1] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(1)

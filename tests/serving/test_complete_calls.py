@@ -34,8 +34,8 @@ def filler(agent_kit, shared_data, tmp_path_factory):
     import_dataset("seal_tools", shared_data / "seal_tools" / "dev.jsonl").save(root / "seal")
     # the scorer alone (reader_epochs=0): fine-tuning the span reader would add ~15 minutes here; the reader's own
     # tests (tests/filler/test_reader.py) cover it, and the endpoint fills through the same `ArgumentFiller`
-    train_filler([root / "seal", agent_kit["requests"]], root / "ckpt", FillerTrainConfig(reader_epochs=0), "minilm",
-                 log=lambda _: None)  # fmt: skip
+    config = FillerTrainConfig(reader_epochs=0, threads=1)
+    train_filler([root / "seal", agent_kit["requests"]], root / "ckpt", config, "minilm", log=lambda _: None)
     return root / "ckpt"
 
 

@@ -168,13 +168,15 @@ def test_reader_examples_give_a_loss_only_where_the_gold_value_is_readable() -> 
 
 @pytest.mark.slow
 def test_fine_tuning_learns_to_pick_held_out_values(minilm) -> None:
-    """Learning test: fine-tuned on 80 generated requests (four epochs), the reader's top option is right for most
-    parameters of 30 new ones; the untrained reader's is not."""
+    """Learning test: fine-tuned on 80 generated requests (five epochs), the reader's top option is right for most
+    parameters of 30 new ones; the untrained reader's is not. (Measured, seed 0, one thread: 0.967 after five
+    epochs; after four 0.833 without attention dropout, the default since the fused-AdamW session, and 0.850 with
+    it.)"""
     torch.set_num_threads(1)
     held = reader_examples(_tasks(30, seed=2), TOOLS)
     held_lay = [minilm.layout(e.cands, e.params) for e in held]
     before = reader_accuracy(minilm, held_lay, held)["all"]
-    config = ReaderTrainConfig(epochs=4, batch=8, holdout=0.0, threads=1, head_lr=3e-3, lr=1e-4)
+    config = ReaderTrainConfig(epochs=5, batch=8, holdout=0.0, threads=1, head_lr=3e-3, lr=1e-4)
     trained, metrics = train_reader(reader_examples(_tasks(80, seed=1), TOOLS), config, reader=minilm, log=print)
     after = reader_accuracy(trained, held_lay, held)["all"]
     assert after >= 0.85 and before < 0.5, (before, after, metrics["losses"])

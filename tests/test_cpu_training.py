@@ -42,3 +42,31 @@ def test_attention_dropout_is_set_on_every_self_attention_and_nowhere_else() -> 
     others = [m.p for name, m in model.named_modules() if isinstance(m, nn.Dropout) and ".attention.self." not in name]
     assert attention == [0.0, 0.0, 0.0]
     assert others and all(p == 0.1 for p in others)  # hidden-state dropout kept
+
+
+def test_threads_are_set_inside_the_block_and_given_back_after_an_error_too() -> None:
+    from raytool.cpu_training import torch_threads
+
+    torch.set_num_threads(2)
+    try:
+        with torch_threads(1):
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 2
+        try:
+            with torch_threads(0):  # at least one
+                assert torch.get_num_threads() == 1
+                raise RuntimeError("stage failed")
+        except RuntimeError:
+            pass
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(1)
+
+
+def test_no_attention_dropout_given_leaves_the_encoders_own() -> None:
+    from transformers import BertConfig, BertModel
+
+    model = BertModel(BertConfig(vocab_size=50, hidden_size=8, num_hidden_layers=2, num_attention_heads=2,
+                                 intermediate_size=16, attention_probs_dropout_prob=0.1))  # fmt: skip
+    assert set_attention_dropout(model, None) == 0
+    assert [m.dropout.p for m in model.modules() if hasattr(m, "query")] == [0.1, 0.1]

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from raytool.cpu_training import adamw, set_attention_dropout
+from raytool.cpu_training import adamw, set_attention_dropout, torch_threads
 from raytool.filler.data import ABSENT, positives_for
 from raytool.filler.options import Option, param_text
 from raytool.filler.reader import SpanReader
@@ -124,17 +124,14 @@ def train_reader(examples: list[CallExample], config: ReaderTrainConfig, reader:
     """(reader, metrics) after `config.epochs` passes (module docstring). `reader`: start from this one (tests
     pass a small model); default all-MiniLM-L6-v2."""
     torch.manual_seed(config.seed)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(max(config.threads, 1))
-    try:
+    with torch_threads(config.threads):
         rng = random.Random(config.seed)
         held = heldout_ids([e.task_id for e in examples], config.holdout, rng)
         reader = reader or SpanReader.from_minilm(config.width)
         train = [(reader.layout(e.cands, e.params), e) for e in examples if e.task_id not in held]
         test = [(reader.layout(e.cands, e.params), e) for e in examples if e.task_id in held]
         head = list(reader.head.parameters())
-        if config.attention_dropout is not None:
-            set_attention_dropout(reader.encoder, config.attention_dropout)
+        set_attention_dropout(reader.encoder, config.attention_dropout)
         optimizer = adamw(
             [{"params": list(reader.encoder.parameters()), "lr": config.lr}, {"params": head, "lr": config.head_lr}]
         )
@@ -170,5 +167,3 @@ def train_reader(examples: list[CallExample], config: ReaderTrainConfig, reader:
             "seconds": time.perf_counter() - start,
         }
         return reader.eval(), metrics
-    finally:
-        torch.set_num_threads(threads)

@@ -132,13 +132,11 @@ def train_filler(
     """Train on the gold calls of dataset directories (`raytool data import` / `envs build` output, or a `distill
     synth` output's `teacher_calls/`: teacher-written values; the first `max_tasks` of each) and write a checkpoint
     to `out_dir` (atomically); returns the metrics (also in its filler.json)."""
+    from raytool.cpu_training import torch_threads
+
     config = config or FillerTrainConfig()
-    threads = torch.get_num_threads()
-    torch.set_num_threads(config.threads)
-    try:
+    with torch_threads(config.threads):
         return _train_filler(data_dirs, out_dir, config, encoder, log, max_tasks)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _train_filler(data_dirs: list, out_dir, config: FillerTrainConfig, encoder: str, log, max_tasks) -> dict:

@@ -126,8 +126,7 @@ def train_proposer(
     else:
         encoder, tokenizer = load_base_encoder()
         model = ProposerModel(encoder, rationale_head=config.alpha > 0, train_layers=config.train_layers)
-    if config.attention_dropout is not None:
-        set_attention_dropout(model.encoder, config.attention_dropout)
+    set_attention_dropout(model.encoder, config.attention_dropout)
     model.train_bf16 = cpu_has_bf16() if config.bf16 is None else config.bf16
     wrapped = world.prepare(model)
     optimizer = _optimizer(model, config)

@@ -37,13 +37,41 @@ class FillerScorer(nn.Module):
         self.absent = nn.Sequential(nn.Linear(dim, hidden), nn.ReLU(), nn.Linear(hidden, 1))
 
     def forward(self, param: torch.Tensor, options: torch.Tensor, features: torch.Tensor, mask: torch.Tensor):
+        cos = torch.einsum("pd,pnkd->pnk", _unit(param), _unit(options.unflatten(-1, (2, self.dim))))  # (P, N, 2)
+        return self._score(param, self.option(options), cos, features, mask)
+
+    def forward_shared(
+        self, param: torch.Tensor, heads: list[torch.Tensor], spans: torch.Tensor, features: torch.Tensor,
+        mask: torch.Tensor,
+    ) -> torch.Tensor:  # fmt: skip
+        """`forward` of one request's parameters whose options are each parameter's own (`heads[i]`: (H_i, 2D),
+        absent and references) followed by the request's candidates, shared by every parameter (`spans`: (M, 2D)),
+        then padding: row i's options are `cat([heads[i], spans])`. The same scores as `forward` on the padded
+        (P, N, 2D) options, but the candidates' projection is computed once per request instead of once per
+        parameter (a request has about 7 parameters) and the padded option tensor is never built."""
+        width, unit = features.shape[1], _unit(param)
+        span_o = self.option(spans)  # (M, H)
+        span_cos = torch.einsum("pd,mkd->pmk", unit, _unit(spans.unflatten(-1, (2, self.dim))))  # (P, M, 2)
+        rows_o, rows_cos = [], []
+        for i, own in enumerate(heads):
+            pad = (0, 0, 0, width - len(own) - len(spans))
+            own_cos = torch.einsum("d,nkd->nk", unit[i], _unit(own.unflatten(-1, (2, self.dim))))  # (H_i, 2)
+            rows_o.append(nn.functional.pad(torch.cat([self.option(own), span_o]), pad))
+            rows_cos.append(nn.functional.pad(torch.cat([own_cos, span_cos[i]]), pad))
+        return self._score(param, torch.stack(rows_o), torch.stack(rows_cos), features, mask)
+
+    def _score(self, param, o, cos, features, mask) -> torch.Tensor:
+        """Scores (P, N) from the parameters (P, D), the option projections o (P, N, H) and the cosines (P, N, 2)."""
         p = self.param(param).unsqueeze(1)  # (P, 1, H)
-        o = self.option(options)  # (P, N, H)
-        halves = options.unflatten(-1, (2, self.dim))  # (P, N, 2, D)
-        cos = nn.functional.cosine_similarity(param[:, None, None], halves, dim=-1, eps=1e-6)  # (P, N, 2)
         score = self.pair(torch.cat([self.dropout(p * o), cos, features], dim=-1)).squeeze(-1)
         score = score + features[..., IS_ABSENT] * self.absent(param)
         return score.masked_fill(~mask, -1e9)
+
+
+def _unit(x: torch.Tensor) -> torch.Tensor:
+    """x / ||x|| along the last dimension, the norm clamped at 1e-6 (a zero vector stays zero: cosine 0), as
+    `torch.nn.functional.cosine_similarity(..., eps=1e-6)`."""
+    return x / x.norm(dim=-1, keepdim=True).clamp_min(1e-6)
 
 
 def multi_positive_loss(scores: torch.Tensor, positives: torch.Tensor) -> torch.Tensor:

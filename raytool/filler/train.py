@@ -4,7 +4,8 @@
     scorer, metrics = train_scorer(examples, config)
 
 Adam on the multi-positive softmax loss (`model.multi_positive_loss`), one request per step (its parameters as one
-batch), requests shuffled per epoch. A share `holdout` of the requests (by task id) is held out and reported:
+batch, the request's candidates projected once for all of them: `FillerScorer.forward_shared`), requests shuffled
+per epoch. A share `holdout` of the requests (by task id) is held out and reported:
 option accuracy (the top option is a positive) per option kind. CPU, one thread: about a minute for Seal-Tools dev.
 """
 
@@ -43,17 +44,18 @@ class FillerTrainConfig:
 
 
 def _batch(example: RequestExample):
+    """One request's parameters as `FillerScorer.forward_shared` takes them: (params (P, D), heads [(H_i, 2D)],
+    spans (M, 2D), features (P, N, F), mask (P, N), positives (P, N)), N = max H_i + M."""
     width = max(len(f) for f in example.features)
     p = len(example.features)
-    vecs = torch.zeros(p, width, example.spans.shape[1])
     feats = torch.zeros(p, width, example.features[0].shape[1])
     mask = torch.zeros(p, width, dtype=torch.bool)
     pos = torch.zeros(p, width, dtype=torch.bool)
     for i, (f, y) in enumerate(zip(example.features, example.positives, strict=True)):
-        v = example.vectors(i)
-        vecs[i, : len(v)], feats[i, : len(f)] = torch.as_tensor(v), torch.as_tensor(f)
-        mask[i, : len(v)], pos[i, : len(y)] = True, torch.as_tensor(y)
-    return torch.as_tensor(example.params), vecs, feats, mask, pos
+        feats[i, : len(f)], mask[i, : len(f)], pos[i, : len(y)] = torch.as_tensor(f), True, torch.as_tensor(y)
+    heads = [torch.as_tensor(h) for h in example.heads]
+    spans = torch.as_tensor(example.spans).reshape(-1, heads[0].shape[1])  # (0, 2D) when the request has no candidate
+    return torch.as_tensor(example.params), heads, spans, feats, mask, pos
 
 
 def accuracy(scorer: FillerScorer, examples: list[RequestExample]) -> dict[str, float]:
@@ -62,8 +64,8 @@ def accuracy(scorer: FillerScorer, examples: list[RequestExample]) -> dict[str, 
     scorer.eval()
     with torch.inference_mode():
         for example in examples:
-            params, vecs, feats, mask, pos = _batch(example)
-            top = scorer(params, vecs, feats, mask).argmax(-1)
+            params, heads, spans, feats, mask, pos = _batch(example)
+            top = scorer.forward_shared(params, heads, spans, feats, mask).argmax(-1)
             for i in range(len(top)):
                 kind = "absent" if pos[i, 0] else ("ref" if feats[i, pos[i]].max(0).values[IS_ABSENT + 1] else "value")
                 hit = float(pos[i, top[i]])
@@ -94,15 +96,15 @@ def train_scorer(examples: list[RequestExample], config: FillerTrainConfig, log=
     dim = examples[0].params.shape[1]
     scorer = FillerScorer(dim, config.hidden, config.dropout)
     optimizer = torch.optim.AdamW(scorer.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    batches = train  # built per step: a request's (P, N, 2D) option tensor is not kept
+    batches = train  # built per step
     start, losses = time.perf_counter(), []
     for epoch in range(config.epochs):
         scorer.train()
         rng.shuffle(batches)
         total = 0.0
         for example in batches:
-            params, vecs, feats, mask, pos = _batch(example)
-            loss = multi_positive_loss(scorer(params, vecs, feats, mask), pos)
+            params, heads, spans, feats, mask, pos = _batch(example)
+            loss = multi_positive_loss(scorer.forward_shared(params, heads, spans, feats, mask), pos)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

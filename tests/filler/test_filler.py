@@ -15,7 +15,7 @@ from raytool.filler.filler import ArgumentFiller, _width_groups, decide
 from raytool.filler.model import FillerScorer, multi_positive_loss
 from raytool.filler.options import EarlierCall, Option, result_fields
 from raytool.filler.spans import Candidate
-from raytool.filler.train import FillerTrainConfig, train_scorer
+from raytool.filler.train import FillerTrainConfig, _batch, train_scorer
 from raytool.tools.call import ToolCall, result_ref
 from raytool.tools.spec import ToolSpec
 from raytool.tools.task import Task
@@ -67,6 +67,30 @@ def test_multi_positive_loss_is_minus_log_of_the_positives_mass() -> None:
     scores = torch.tensor([[0.0, 0.0, 0.0, 0.0]])
     positives = torch.tensor([[True, True, False, False]])
     assert float(multi_positive_loss(scores, positives)) == pytest.approx(-np.log(0.5))
+
+
+def test_the_shared_candidates_path_scores_and_trains_like_the_padded_options() -> None:
+    """`forward_shared` (the candidates projected once per request) gives `forward`'s scores and gradients on the
+    same request padded per parameter; requests with a reference option (paid bookings) and a zero 'absent' vector."""
+    torch.manual_seed(0)
+    examples = request_examples(_tasks(6, 3), {s.name: s for s in (BOOK, PAY)}, HashSpanEncoder())
+    example = next(e for e in examples if any(len(h) > 1 for h in e.heads))  # a parameter with a reference
+    params, heads, spans, feats, mask, pos = _batch(example)
+    padded = torch.zeros(*mask.shape, spans.shape[1])
+    for i, own in enumerate(heads):
+        padded[i, : len(own) + len(spans)] = torch.cat([own, spans])
+    scorer = FillerScorer(dim=params.shape[1], hidden=8, dropout=0.0)
+    grads = []
+    for scores in (scorer(params, padded, feats, mask), scorer.forward_shared(params, heads, spans, feats, mask)):
+        scorer.zero_grad()
+        multi_positive_loss(scores, pos).backward()
+        grads.append(([s.detach() for s in scores], [q.grad.clone() for q in scorer.parameters()]))
+    (a, grad_a), (b, grad_b) = grads
+    assert len(heads) >= 2 and len({len(h) for h in heads}) > 1  # parameters with different own options
+    for x, y in zip(a, b, strict=True):
+        torch.testing.assert_close(x, y, rtol=1e-5, atol=1e-5)
+    for x, y in zip(grad_a, grad_b, strict=True):
+        torch.testing.assert_close(x, y, rtol=1e-4, atol=1e-6)
 
 
 def _value(text: str, start: int) -> Option:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from dataclasses import replace
 from pathlib import Path
 
 
@@ -58,9 +59,9 @@ def agent_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--segmenter", type=Path,
                         help="distilled planner segmenter (default: CHECKPOINT/segmenter when it exists)")  # fmt: skip
     parser.add_argument("--sequential", action="store_true", help="run the proxies in-process, one after another")
-    parser.add_argument("--prior-weight", type=float, default=0.0,
+    parser.add_argument("--prior-weight", type=float, default=None,
                         help="the proposer's probabilities as a prior on the decider's tool choice (ProxyConfig."
-                             "prior_weight; 0: the decider alone)")  # fmt: skip
+                             "prior_weight; default 1.0; 0: the decider alone)")  # fmt: skip
 
 
 def agent_config(args: argparse.Namespace):
@@ -77,8 +78,9 @@ def agent_config(args: argparse.Namespace):
         decider=str(args.decider or (decider if decider.is_dir() else root / "decider")),
         skills=str(args.skills or ""),
         filler=filler_path(args, root),
-        prior_weight=getattr(args, "prior_weight", 0.0),
     )
+    if getattr(args, "prior_weight", None) is not None:
+        proxy = replace(proxy, prior_weight=args.prior_weight)
     for what, path in (("proposer", proxy.proposer), ("decider", proxy.decider)):
         if not Path(path).is_dir():
             raise FileNotFoundError(f"{path}: no {what} checkpoint (run `raytool train` or pass --{what})")

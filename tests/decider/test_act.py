@@ -46,13 +46,31 @@ def test_greedy_action_keeps_stop_and_the_repeat_mask_and_applies_the_prior_to_t
 
 
 def test_a_negative_prior_weight_is_refused() -> None:
-    assert ProxyConfig("p", "d").prior_weight == 0.0
     with pytest.raises(ValueError, match="prior_weight"):
         ProxyConfig("p", "d", prior_weight=-1.0)
 
 
+def test_the_prior_is_on_by_default_and_the_command_line_can_turn_it_off(tmp_path) -> None:
+    """`ProxyConfig`'s default is the chosen weight (1); `--prior-weight` left out keeps it, `--prior-weight 0` is the
+    decider alone (`commands.common.agent_config`, which `run`, `eval agent` and `eval ablation` share)."""
+    import argparse
+
+    from raytool.agent.proxy import PRIOR_WEIGHT
+    from raytool.commands.common import agent_arguments, agent_config
+
+    assert ProxyConfig("p", "d").prior_weight == PRIOR_WEIGHT == 1.0
+    for sub in ("proposer", "decider"):
+        (tmp_path / sub).mkdir()
+    parser = argparse.ArgumentParser()
+    agent_arguments(parser)
+    base = ["--checkpoint", str(tmp_path), "--proposer", str(tmp_path / "proposer"), "--decider",
+            str(tmp_path / "decider")]  # fmt: skip
+    assert agent_config(parser.parse_args(base)).proxy.prior_weight == 1.0
+    assert agent_config(parser.parse_args([*base, "--prior-weight", "0"])).proxy.prior_weight == 0.0
+
+
 def test_without_a_prior_the_decider_acts_exactly_as_before(monkeypatch) -> None:
-    """prior_weight 0 (the default) reads nothing but the logits and the repeat mask: any env that served
+    """prior_weight 0 reads nothing but the logits and the repeat mask: any env that served
     `greedy_action` before still does."""
     monkeypatch.setattr(act, "decider_logits", lambda module, obs: np.array([0.5, 2.0, 1.0]))
 

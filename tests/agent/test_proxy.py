@@ -51,7 +51,9 @@ def test_the_proxy_and_the_decider_row_take_the_same_actions_and_the_proxy_write
 
     monkeypatch.setenv("RAYTOOL_CACHE", str(tmp_path / "cache"))
     monkeypatch.chdir(tmp_path)
-    proxy = ProxyModel(domain, ProxyConfig(proposer=str(agent_kit["proposer"]), decider=str(agent_kit["decider"])))
+    # the decider alone (no proposer prior), as the evaluation's decider row acts
+    config = ProxyConfig(proposer=str(agent_kit["proposer"]), decider=str(agent_kit["decider"]), prior_weight=0.0)
+    proxy = ProxyModel(domain, config)
     jobs = []
     parts = load_parts(agent_kit["subtasks"])
     for i in indices:  # the pool and parts `job_payload` gave the sub-task when its candidates were written

@@ -43,9 +43,9 @@ def greedy_action(module, env, obs: dict[str, np.ndarray], prior_weight: float =
     executed and only costs its penalty). That mask never holds STOP, and an action the env masks keeps a finite
     logit, so an action always exists (STOP when every candidate would repeat, even under a job's sub-task floor).
 
-    `prior_weight` w > 0 (`ProxyConfig.prior_weight`, 1 there; 0 here): when the decider calls a tool, *which* one is
-    re-chosen with the proposer's calibrated probabilities as a prior (`prior_choice`); *when* to stop stays the
-    decider's own decision."""
+    `prior_weight` w > 0 (`ProxyConfig.prior_weight`, whose default is 1; 0, this function's default, is off): when
+    the decider calls a tool, *which* one is re-chosen with the proposer's calibrated probabilities as a prior
+    (`prior_choice`); *when* to stop stays the decider's own decision."""
     allowed = np.where(env.repeat_mask(), -np.inf, decider_logits(module, obs))
     choice = int(np.argmax(allowed))
     if prior_weight <= 0:  # off: the decider alone

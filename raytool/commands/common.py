@@ -61,7 +61,7 @@ def agent_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sequential", action="store_true", help="run the proxies in-process, one after another")
     parser.add_argument("--prior-weight", type=float, default=None,
                         help="the proposer's probabilities as a prior on the decider's tool choice (ProxyConfig."
-                             "prior_weight; default 1.0; 0: the decider alone)")  # fmt: skip
+                             "prior_weight, left out: its default; 0: the decider alone)")  # fmt: skip
 
 
 def agent_config(args: argparse.Namespace):

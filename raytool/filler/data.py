@@ -46,10 +46,6 @@ class RequestExample:
     features: list[np.ndarray]
     positives: list[np.ndarray]
 
-    def vectors(self, i: int) -> np.ndarray:
-        """All option vectors of parameter i: (H_i + M, 2D)."""
-        return np.concatenate([self.heads[i], self.spans])
-
 
 def positives_for(options, gold, schema: dict, name: str) -> np.ndarray:
     """Which options yield the gold value (module docstring); an all-False row when none does."""

@@ -49,15 +49,18 @@ class FillerScorer(nn.Module):
         then padding: row i's options are `cat([heads[i], spans])`. The same scores as `forward` on the padded
         (P, N, 2D) options, but the candidates' projection is computed once per request instead of once per
         parameter (a request has about 7 parameters) and the padded option tensor is never built."""
-        width, unit = features.shape[1], _unit(param)
+        width, unit, sizes = features.shape[1], _unit(param), [len(own) for own in heads]
         span_o = self.option(spans)  # (M, H)
         span_cos = torch.einsum("pd,mkd->pmk", unit, _unit(spans.unflatten(-1, (2, self.dim))))  # (P, M, 2)
+        own = torch.cat(heads)  # every parameter's own options in one pass: (sum H_i, 2D)
+        own_o = self.option(own).split(sizes)
+        owner = unit.repeat_interleave(torch.tensor(sizes), dim=0)  # each own option's parameter: (sum H_i, D)
+        own_cos = torch.einsum("nd,nkd->nk", owner, _unit(own.unflatten(-1, (2, self.dim)))).split(sizes)
         rows_o, rows_cos = [], []
-        for i, own in enumerate(heads):
-            pad = (0, 0, 0, width - len(own) - len(spans))
-            own_cos = torch.einsum("d,nkd->nk", unit[i], _unit(own.unflatten(-1, (2, self.dim))))  # (H_i, 2)
-            rows_o.append(nn.functional.pad(torch.cat([self.option(own), span_o]), pad))
-            rows_cos.append(nn.functional.pad(torch.cat([own_cos, span_cos[i]]), pad))
+        for i, size in enumerate(sizes):
+            pad = (0, 0, 0, width - size - len(spans))
+            rows_o.append(nn.functional.pad(torch.cat([own_o[i], span_o]), pad))
+            rows_cos.append(nn.functional.pad(torch.cat([own_cos[i], span_cos[i]]), pad))
         return self._score(param, torch.stack(rows_o), torch.stack(rows_cos), features, mask)
 
     def _score(self, param, o, cos, features, mask) -> torch.Tensor:

@@ -20,6 +20,11 @@ Per pair (`FEATURES`, in this order):
                    name or description ("from Paris" for "city the flight leaves from")
     is_list        a list candidate (`spans.list_items`: "A, B, and C" read as "A, B, C"), beside the same words
                    as they stand
+    direction      +1 when the word right before the candidate marks the side the parameter's name is on, -1 when it
+                   marks the other side, 0 otherwise: "from" for a source (`from_currency`, `source_language`,
+                   `start_date`, `origin`), "to" / "into" / "until" for a target (`to_currency`, `end_date`,
+                   `destination`); "from USD to EUR" tells the two currencies apart, which the stems above cannot
+                   (function words are dropped and both descriptions say "convert ... to ... from")
 
 Words are compared lower-cased on their first 5 letters (a crude stem: "location" ~ "locat"), names split on
 snake_case and camelCase. `RequestFeatures` computes what does not depend on the parameter once per request
@@ -40,7 +45,7 @@ from raytool.filler.spans import Candidates
 FEATURES = (
     "type_ok", "is_number", "is_quoted", "is_date", "date_param", "date_match", "enum_match", "has_digit",
     "capitalised", "words", "stop_edge", "name_before", "name_inside", "desc_before", "position", "one_word",
-    "after_of", "name_after", "desc_inside", "desc_after", "prev_in_desc", "is_list",
+    "after_of", "name_after", "desc_inside", "desc_after", "prev_in_desc", "is_list", "direction",
 )  # fmt: skip
 STOP = frozenset(
     "a an the of for to in on at by with from and or as is are be this that these those my me i you your it its "
@@ -49,6 +54,10 @@ STOP = frozenset(
 _PREPOSITIONS = frozenset("of for to in with as by at on from".split())
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _TOKEN = re.compile(r"[a-z0-9]+")
+# the two sides of a transfer, as parameter names spell them (`_side`) and as the word before a value marks them
+_SOURCE_NAMES = frozenset("from source src origin departure depart start begin base sender input old initial".split())
+_TARGET_NAMES = frozenset("to target dest destination arrival arrive end until quote recipient output new final".split())
+_SIDE_WORDS = {"from": 1, "to": -1, "into": -1, "until": -1, "till": -1}
 _TRUTH = frozenset("true yes on enabled enable y 1 false no off disabled disable n 0".split())
 
 
@@ -117,6 +126,7 @@ class RequestFeatures:
             before_rows.append(before_at[c.start])
             inside_rows.append(inside_of[c.text])
             after_rows.append(after_at[c.end])
+        self.side = np.array([_SIDE_WORDS.get(w, 0) for w in self.prev_words], np.float32)
         self.base, self.vocab = base, vocab
         self.before = _indicator(before_rows, len(vocab))
         self.inside = _indicator(inside_rows, len(vocab))
@@ -155,6 +165,7 @@ class RequestFeatures:
             _TOKEN.findall(f"{_CAMEL.sub(' ', name)} {schema.get('description', '')}".replace("_", " ").lower())
         )
         out[:, 20] = [bool(w) and w in words for w in self.prev_words]
+        out[:, 22] = self.side * _side(name)
         return out
 
     def _stem_vector(self, words: list[str]) -> tuple[np.ndarray, float]:
@@ -164,6 +175,12 @@ class RequestFeatures:
             if w in self.vocab:
                 vec[self.vocab[w]] = 1.0
         return vec, float(max(len(unique), 1))
+
+
+def _side(name: str) -> int:
+    """+1 for a parameter named as a source (`from_currency`, `startDate`), -1 as a target, 0 for neither or both."""
+    words = set(_TOKEN.findall(_CAMEL.sub(" ", name).replace("_", " ").lower()))
+    return int(bool(words & _SOURCE_NAMES)) - int(bool(words & _TARGET_NAMES))
 
 
 def _indicator(rows: list[list[int]], width: int) -> np.ndarray:

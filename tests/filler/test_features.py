@@ -70,3 +70,23 @@ def test_window_stems_shared_by_candidates_are_each_candidates_own() -> None:
             (feats.after, after_stems(text, c.end)),
         ):  # fmt: skip
             assert {s for s, i in feats.vocab.items() if table[k, i]} == set(expected), (c.text, expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "values"),
+    [
+        ("What is the exchange rate from USD to EUR?", "from_currency", {"USD": 1, "EUR": -1}),
+        ("What is the exchange rate from USD to EUR?", "to_currency", {"USD": -1, "EUR": 1}),
+        ("Convert 100 USD into EUR.", "targetCurrency", {"USD": 0, "EUR": 1}),
+        ("Stay from 2025-06-01 until 2025-06-09.", "start_date", {"2025-06-01": 1, "2025-06-09": -1}),
+        ("What is the exchange rate from USD to EUR?", "amount", {"USD": 0, "EUR": 0}),  # no side in its name
+        ("What is the exchange rate from USD to EUR?", "source_and_target", {"USD": 0, "EUR": 0}),  # both sides
+    ],
+)
+def test_direction_column_tells_a_source_from_a_target(text, name, values) -> None:
+    """The word before a value ("from", "to") against the side the parameter's name is on: the one feature that
+    separates `from_currency` from `to_currency` (the stems drop "from" and "to" as function words)."""
+    cands = extract(text)
+    table = RequestFeatures(cands).for_param(name, {"type": "string"})
+    for value, expected in values.items():
+        assert _row(table, cands, value)[COL["direction"]] == expected

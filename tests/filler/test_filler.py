@@ -112,6 +112,29 @@ def test_decide_assigns_greedily_without_overlap_and_reports_missing_and_rejecte
     assert fill.rejected == {"n": "not an integer", "e": "enum"}
 
 
+PAIRS = [("site_a", "site_b"), ("mass1", "mass2"), ("siteA", "siteB"), ("a", "b")]
+
+
+@pytest.mark.parametrize(("first", "second"), PAIRS)
+def test_the_first_and_second_of_one_thing_take_their_values_in_the_requests_order(first, second) -> None:
+    """The latency between nyc-dc1 and sin-dc3, the scorer having the two the other way round."""
+    props = {first: {"type": "string"}, second: {"type": "string"}}
+    options = [[Option("absent"), _value("nyc-dc1", 20), _value("sin-dc3", 32)]] * 2
+    probs = [np.array([0.0, 0.3, 0.7]), np.array([0.0, 0.6, 0.4])]
+    assert decide([first, second], props, [first, second], options, probs).arguments == {
+        first: "nyc-dc1", second: "sin-dc3"
+    }  # fmt: skip
+
+
+def test_values_are_not_put_in_order_across_types_or_for_parameters_not_named_as_a_pair() -> None:
+    options = [[Option("absent"), _value("ab-1", 10), _value("12", 30)]] * 2
+    probs = [np.array([0.0, 0.1, 0.9]), np.array([0.0, 0.8, 0.2])]
+    typed = {"n_a": {"type": "integer"}, "n_b": {"type": "string"}}  # "ab-1" is not an integer: no swap
+    assert decide(list(typed), typed, [], options, probs).arguments == {"n_a": 12, "n_b": "ab-1"}
+    named = {"origin": {"type": "string"}, "destination": {"type": "string"}}  # not a first and a second
+    assert decide(list(named), named, [], options, probs).arguments == {"origin": "12", "destination": "ab-1"}
+
+
 def test_a_list_candidate_yields_its_comma_joined_value_and_is_a_positive_for_it() -> None:
     cand = Candidate("cats and dogs", 5, 18, "list", 3, "cats, dogs")
     options = [Option("absent"), Option("value", candidate=cand), _value("cats", 5)]

@@ -277,7 +277,7 @@ def decide(
                 continue
             chosen[i] = (option, value, prob)
             taken.append((start, end))
-    _in_request_order(names, props, chosen)
+    _in_request_order(names, props, options, chosen)
     arguments, missing, scores = {}, [], {}
     for i, name in enumerate(names):
         option, value, prob = chosen.get(i, (Option("absent"), None, 0.0))
@@ -295,12 +295,15 @@ def decide(
     return Fill(arguments, tuple(missing), rejected, scores)
 
 
-def _in_request_order(names: list[str], props: dict[str, Any], chosen: dict[int, tuple]) -> None:
+def _in_request_order(
+    names: list[str], props: dict[str, Any], options: list[list[Option]], chosen: dict[int, tuple]
+) -> None:
     """Parameters named as the first and second of one thing (`site_a` / `site_b`, `mass1` / `mass2`, `siteA` /
-    `siteB`) that both took a value of the request take them in the request's order (swapped in `chosen` when
-    the scorer had them the other way round and each value normalises to the other's type): the scorer cannot
-    tell such a pair apart, and Seal-Tools dev and test_in_domain and the suites write all 15 such pairs whose
-    values are both in the request in that order."""
+    `siteB`) that both took a value of the request take them in the order the request first mentions them
+    (swapped in `chosen` when the scorer had them the other way round and each value normalises to the other's
+    type): the scorer cannot tell such a pair apart, and Seal-Tools dev and test_in_domain and the suites write all
+    15 such pairs whose values are both in the request in that order. First mentions, since a value may be named
+    again later ("the latency between nyc-dc1 and sin-dc3, and how loaded is nyc-dc1")."""
     slots: dict[str, dict[int, int]] = {}
     for i, name in enumerate(names):
         found = _ORDINAL.match(_CAMEL.sub("_", name).lower())
@@ -311,13 +314,20 @@ def _in_request_order(names: list[str], props: dict[str, Any], chosen: dict[int,
         if first is None or second is None or first not in chosen or second not in chosen:
             continue
         (a, _, pa), (b, _, pb) = chosen[first], chosen[second]
-        if a.kind != "value" or b.kind != "value" or a.candidate.start <= b.candidate.start:
+        if a.kind != "value" or b.kind != "value":
+            continue
+        if _first_mention(options[first], a.candidate) <= _first_mention(options[second], b.candidate):
             continue
         schema_a, schema_b = (props[names[k]] if isinstance(props[names[k]], dict) else {} for k in (first, second))
         va, reason_a = normalise(b.candidate.as_value, schema_a, names[first])
         vb, reason_b = normalise(a.candidate.as_value, schema_b, names[second])
         if reason_a is None and reason_b is None:
             chosen[first], chosen[second] = (b, va, pb), (a, vb, pa)
+
+
+def _first_mention(row: list[Option], cand) -> int:
+    """The start of the earliest candidate among a parameter's options with `cand`'s value."""
+    return min(o.candidate.start for o in row if o.kind == "value" and o.candidate.as_value == cand.as_value)
 
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")

@@ -126,6 +126,14 @@ def test_the_first_and_second_of_one_thing_take_their_values_in_the_requests_ord
     }  # fmt: skip
 
 
+def test_a_pair_is_ordered_by_each_values_first_mention() -> None:
+    """The latency between nyc-dc1 and sin-dc3, and how loaded is nyc-dc1: site_b had taken the later nyc-dc1."""
+    props = {"site_a": {"type": "string"}, "site_b": {"type": "string"}}
+    options = [[Option("absent"), _value("nyc-dc1", 20), _value("sin-dc3", 32), _value("nyc-dc1", 60)]] * 2
+    probs = [np.array([0.0, 0.1, 0.7, 0.2]), np.array([0.0, 0.2, 0.2, 0.6])]
+    assert decide(list(props), props, [], options, probs).arguments == {"site_a": "nyc-dc1", "site_b": "sin-dc3"}
+
+
 def test_values_are_not_put_in_order_across_types_or_for_parameters_not_named_as_a_pair() -> None:
     options = [[Option("absent"), _value("ab-1", 10), _value("12", 30)]] * 2
     probs = [np.array([0.0, 0.1, 0.9]), np.array([0.0, 0.8, 0.2])]

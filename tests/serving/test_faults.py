@@ -59,14 +59,14 @@ def test_killing_a_proxy_replica_under_load_loses_no_request(agent_kit) -> None:
             return [r["pid"] for r in details["replicas"] if r["state"] == "RUNNING" and r["pid"] not in killed]
 
         # 8 clients on 2 replicas: both nearly always have requests in flight, so a kill lands on some. "Nearly": on a
-        # loaded machine a kill can fall between jobs, so a kill that no request felt is repeated (up to 3 kills, each
-        # once both replicas run again); every kill must lose nothing.
+        # loaded machine a kill can fall between jobs, so a kill that no request felt is repeated (up to 5 kills, each
+        # once both replicas run again: a full CI run once saw 3 in a row miss); every kill must lose nothing.
         threads = [threading.Thread(target=load, daemon=True) for _ in range(8)]
         for thread in threads:
             thread.start()
         wait_for(8, "before the kill")
         kills: list[list[float]] = []
-        for _ in range(3):
+        for _ in range(5):
             deadline = time.monotonic() + 180
             while len(pids := running_pids()) < 2 and time.monotonic() < deadline:
                 time.sleep(0.5)

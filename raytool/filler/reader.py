@@ -22,8 +22,7 @@ multi-positive softmax over {none} + candidates.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -105,36 +104,17 @@ class SpanReader(nn.Module):
         self._last_request = (cands, list(req["input_ids"]), spans)
         return self._last_request[1], spans
 
-    def forward(
-        self, layouts: Sequence[dict], lower: Sequence[torch.Tensor] | None = None, from_layer: int = 0
-    ) -> list[torch.Tensor]:
-        """Per call: (P, 1 + M) scores over {none} + its candidates (-1e9 for candidates past the cut). `lower`:
-        each call's hidden states after the encoder's first `from_layer` layers (`lower_states`), so only the
-        layers above run (training with the first ones frozen)."""
+    def forward(self, layouts: Sequence[dict]) -> list[torch.Tensor]:
+        """Per call: (P, 1 + M) scores over {none} + its candidates (-1e9 for candidates past the cut)."""
         width = max(len(lay["ids"]) for lay in layouts)
-        ids, mask, types = _padded(layouts, width)
-        if lower is None:
-            hidden = self.encoder(input_ids=ids, attention_mask=mask, token_type_ids=types).last_hidden_state
-        else:
-            given = torch.zeros(len(layouts), width, lower[0].shape[-1])
-            for b, states in enumerate(lower):
-                given[b, : len(states)] = states
-            with _layers(self.encoder, from_layer, None, given=True):
-                hidden = self.encoder(inputs_embeds=given, attention_mask=mask).last_hidden_state
-        return self._score(hidden, layouts)
-
-    @torch.inference_mode()
-    def lower_states(self, layouts: Sequence[dict], k: int) -> list[torch.Tensor]:
-        """Each call's hidden states after the encoder's embeddings and first `k` layers, unpadded (T_i, D), in
-        eval mode; `forward(layouts, lower, from_layer=k)` then runs the layers from k on."""
-        self.eval()
-        width = max(len(lay["ids"]) for lay in layouts)
-        ids, mask, types = _padded(layouts, width)
-        with _layers(self.encoder, 0, k):
-            hidden = self.encoder(input_ids=ids, attention_mask=mask, token_type_ids=types).last_hidden_state
-        return [hidden[b, : len(lay["ids"])].clone() for b, lay in enumerate(layouts)]
-
-    def _score(self, hidden: torch.Tensor, layouts: Sequence[dict]) -> list[torch.Tensor]:
+        ids = torch.zeros(len(layouts), width, dtype=torch.long)
+        mask = torch.zeros(len(layouts), width, dtype=torch.long)
+        types = torch.zeros(len(layouts), width, dtype=torch.long)
+        for b, lay in enumerate(layouts):
+            ids[b, : len(lay["ids"])] = torch.as_tensor(lay["ids"])
+            mask[b, : len(lay["ids"])] = 1
+            types[b, lay["split"] : len(lay["ids"])] = 1
+        hidden = self.encoder(input_ids=ids, attention_mask=mask, token_type_ids=types).last_hidden_state
         out = []
         for b, lay in enumerate(layouts):
             markers = hidden[b, lay["markers"]]  # (P, D)
@@ -152,37 +132,3 @@ class SpanReader(nn.Module):
         """Softmax of `forward` per parameter (eval mode)."""
         self.eval()
         return [torch.softmax(scores, dim=-1) for scores in self(layouts)]
-
-
-def _padded(layouts: Sequence[dict], width: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Token ids, attention mask and token types (1 from the parameters on) of the calls, padded to `width`."""
-    ids = torch.zeros(len(layouts), width, dtype=torch.long)
-    mask = torch.zeros(len(layouts), width, dtype=torch.long)
-    types = torch.zeros(len(layouts), width, dtype=torch.long)
-    for b, lay in enumerate(layouts):
-        ids[b, : len(lay["ids"])] = torch.as_tensor(lay["ids"])
-        mask[b, : len(lay["ids"])] = 1
-        types[b, lay["split"] : len(lay["ids"])] = 1
-    return ids, mask, types
-
-
-class _Given(nn.Module):
-    """Stands in for a BERT encoder's embeddings: returns the hidden states it is given as `inputs_embeds`."""
-
-    def forward(self, inputs_embeds: torch.Tensor | None = None, **_) -> torch.Tensor | None:
-        return inputs_embeds
-
-
-@contextmanager
-def _layers(encoder: nn.Module, first: int, last: int | None, given: bool = False) -> Iterator[None]:
-    """The Hugging Face BERT `encoder` with only its layers [first:last] (and, with `given`, `_Given` in place of
-    its embeddings: the input is hidden states), through its own forward (its attention masks included);
-    restored on exit."""
-    embeddings, layers = encoder.embeddings, encoder.encoder.layer
-    encoder.encoder.layer = nn.ModuleList(list(layers)[first:last])
-    if given:
-        encoder.embeddings = _Given()
-    try:
-        yield
-    finally:
-        encoder.embeddings, encoder.encoder.layer = embeddings, layers

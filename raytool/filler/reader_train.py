@@ -39,9 +39,7 @@ class ReaderTrainConfig:
     per step; width: the head's bilinear width; holdout / seed: as `FillerTrainConfig`'s (the same held-out
     requests); threads: torch CPU threads while training; attention_dropout: the encoder's attention-probability
     dropout while fine-tuning (None: its own, 0.1, which costs a third of the training time on a CPU, `cpu_training`;
-    0 gave the same held-out accuracy, 0.834, and parameter F1, docs/filler.md); frozen_layers: the encoder's
-    embeddings and first k layers stay as pretrained — their output for every training call is computed once
-    (`SpanReader.lower_states`) and each step runs only the layers above (0: all trained)."""
+    0 gave the same held-out accuracy, 0.834, and parameter F1, docs/filler.md)."""
 
     epochs: int = 4
     lr: float = 8e-5
@@ -52,7 +50,6 @@ class ReaderTrainConfig:
     seed: int = 0
     threads: int = 2
     attention_dropout: float | None = 0.0
-    frozen_layers: int = 0
 
 
 @dataclass
@@ -135,10 +132,9 @@ def train_reader(examples: list[CallExample], config: ReaderTrainConfig, reader:
         test = [(reader.layout(e.cands, e.params), e) for e in examples if e.task_id in held]
         head = list(reader.head.parameters())
         set_attention_dropout(reader.encoder, config.attention_dropout)
-        k = config.frozen_layers
-        lower = _frozen_states(reader, [t[0] for t in train], k) if k else None
-        trained = [p for p in reader.encoder.parameters() if p.requires_grad]
-        optimizer = adamw([{"params": trained, "lr": config.lr}, {"params": head, "lr": config.head_lr}])
+        optimizer = adamw(
+            [{"params": list(reader.encoder.parameters()), "lr": config.lr}, {"params": head, "lr": config.head_lr}]
+        )
         steps = config.epochs * max(1, -(-len(train) // config.batch))
         schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda k: max(0.0, 1.0 - k / steps))
         start, losses = time.perf_counter(), []
@@ -146,14 +142,12 @@ def train_reader(examples: list[CallExample], config: ReaderTrainConfig, reader:
             reader.train()
             order = list(range(len(train)))
             rng.shuffle(order)
-            order.sort(key=lambda i: len(train[i][0]["ids"]) // 16)  # similar lengths per batch: less padding
-            batches = [order[i : i + config.batch] for i in range(0, len(order), config.batch)]
+            order.sort(key=lambda k: len(train[k][0]["ids"]) // 16)  # similar lengths per batch: less padding
+            batches = [order[k : k + config.batch] for k in range(0, len(order), config.batch)]
             rng.shuffle(batches)
             total = 0.0
             for n, batch in enumerate(batches):
-                layouts, calls = [train[i][0] for i in batch], [train[i][1] for i in batch]
-                below = [lower[i] for i in batch] if lower is not None else None
-                loss = _loss(reader(layouts, below, from_layer=k), calls)
+                loss = _loss(reader([train[k][0] for k in batch]), [train[k][1] for k in batch])
                 optimizer.zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(reader.parameters(), 1.0)
@@ -164,8 +158,6 @@ def train_reader(examples: list[CallExample], config: ReaderTrainConfig, reader:
                     log(f"[reader] epoch {epoch + 1}: {n + 1}/{len(batches)} steps, loss {total / (n + 1):.4f}")
             losses.append(total / max(len(batches), 1))
             log(f"[reader] epoch {epoch + 1}/{config.epochs}: loss {losses[-1]:.4f}")
-        for p in reader.encoder.parameters():
-            p.requires_grad_(True)
         metrics = {
             "config": asdict(config),
             "train_calls": len(train),
@@ -175,17 +167,3 @@ def train_reader(examples: list[CallExample], config: ReaderTrainConfig, reader:
             "seconds": time.perf_counter() - start,
         }
         return reader.eval(), metrics
-
-
-def _frozen_states(reader: SpanReader, layouts: list[dict], k: int, batch: int = 32) -> list[torch.Tensor]:
-    """Freeze the encoder's embeddings and first `k` layers; their output for every layout, computed once in
-    batches of similar length."""
-    for module in [reader.encoder.embeddings, *list(reader.encoder.encoder.layer)[:k]]:
-        module.requires_grad_(False)
-    order = sorted(range(len(layouts)), key=lambda i: len(layouts[i]["ids"]))
-    out: list[torch.Tensor | None] = [None] * len(layouts)
-    for at in range(0, len(order), batch):
-        chunk = order[at : at + batch]
-        for i, states in zip(chunk, reader.lower_states([layouts[i] for i in chunk], k), strict=True):
-            out[i] = states
-    return out

@@ -112,35 +112,6 @@ def test_a_batch_scores_each_call_as_alone(minilm) -> None:
         np.testing.assert_allclose(b.numpy(), minilm.probabilities([lay])[0].numpy(), atol=1e-5)
 
 
-@pytest.mark.parametrize("k", [0, 2, 6])
-def test_running_only_the_layers_above_k_on_their_input_scores_as_the_whole_encoder(minilm, k) -> None:
-    """Training with frozen lower layers (`ReaderTrainConfig.frozen_layers`) feeds the cached output of layer k
-    (`lower_states`) to the layers above: the scores are the whole encoder's, and the encoder is whole again after."""
-    calls = [(extract(t.query), [f"{n} (string)" for n in BOOK.properties]) for t in _tasks(3, seed=5)]
-    lays = [minilm.layout(c, p) for c, p in calls]
-    with torch.no_grad():
-        whole = minilm(lays)
-        above = minilm(lays, minilm.lower_states(lays, k), from_layer=k)
-    for a, b in zip(whole, above, strict=True):
-        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5)
-    assert len(minilm.encoder.encoder.layer) == 6 and not isinstance(minilm.encoder.embeddings, reader_module._Given)
-
-
-def test_training_with_frozen_layers_changes_only_the_layers_above(minilm) -> None:
-    torch.set_num_threads(1)
-    start = copy.deepcopy(minilm)
-    config = ReaderTrainConfig(epochs=1, batch=8, holdout=0.0, threads=1, frozen_layers=4)
-    trained, _ = train_reader(reader_examples(_tasks(16, seed=1), TOOLS), config, reader=copy.deepcopy(minilm),
-                              log=lambda _: None)  # fmt: skip
-    before, after = dict(start.named_parameters()), dict(trained.named_parameters())
-    changed = {n for n in before if not torch.equal(before[n], after[n])}
-    lower = ("encoder.embeddings.", *(f"encoder.encoder.layer.{i}." for i in range(4)))
-    assert not {n for n in changed if n.startswith(lower)}
-    assert {n for n in changed if n.startswith(("encoder.encoder.layer.4.", "encoder.encoder.layer.5."))}
-    assert {n for n in changed if n.startswith("head.")}
-    assert all(p.requires_grad for p in trained.parameters())  # trainable again for whoever fine-tunes it next
-
-
 class _StubReader:
     """Fixed reader probabilities: all of the value mass on the last candidate."""
 

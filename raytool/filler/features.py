@@ -163,9 +163,7 @@ class RequestFeatures:
         out[:, 17] = self.after @ name_vec[0] / name_vec[1]
         out[:, 18] = self.inside @ desc_vec[0] / desc_vec[1]
         out[:, 19] = self.after @ desc_vec[0] / desc_vec[1]
-        words = set(
-            _TOKEN.findall(f"{_CAMEL.sub(' ', name)} {schema.get('description', '')}".replace("_", " ").lower())
-        )
+        words = {*name_words(name), *_TOKEN.findall(str(schema.get("description", "")).replace("_", " ").lower())}
         out[:, 20] = [bool(w) and w in words for w in self.prev_words]
         out[:, 22] = self.side * _side(name)
         return out
@@ -179,9 +177,15 @@ class RequestFeatures:
         return vec, float(max(len(unique), 1))
 
 
+def name_words(name: str) -> list[str]:
+    """The lower-cased words of a parameter name, snake_case and camelCase split, function words kept
+    (`fromCurrency` -> ["from", "currency"], `mass1` -> ["mass1"])."""
+    return _TOKEN.findall(_CAMEL.sub(" ", name).replace("_", " ").lower())
+
+
 def _side(name: str) -> int:
     """+1 for a parameter named as a source (`from_currency`, `startDate`), -1 as a target, 0 for neither or both."""
-    words = set(_TOKEN.findall(_CAMEL.sub(" ", name).replace("_", " ").lower()))
+    words = set(name_words(name))
     return int(bool(words & _SOURCE_NAMES)) - int(bool(words & _TARGET_NAMES))
 
 

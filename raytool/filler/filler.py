@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from raytool.filler.features import RequestFeatures
+from raytool.filler.features import RequestFeatures, name_words
 from raytool.filler.model import FillerScorer
 from raytool.filler.normalise import member_at, named_flag, named_member, normalise, param_type
 from raytool.filler.options import EarlierCall, Option, param_text, parameter_options
@@ -306,7 +306,7 @@ def _in_request_order(
     again later ("the latency between nyc-dc1 and sin-dc3, and how loaded is nyc-dc1")."""
     slots: dict[str, dict[int, int]] = {}
     for i, name in enumerate(names):
-        found = _ORDINAL.match(_CAMEL.sub("_", name).lower())
+        found = _ORDINAL.match("_".join(name_words(name)))
         if found:
             slots.setdefault(found.group(1), {})[_ORDINALS[found.group(2)]] = i
     for pair in slots.values():
@@ -330,7 +330,6 @@ def _first_mention(row: list[Option], cand) -> int:
     return min(o.candidate.start for o in row if o.kind == "value" and o.candidate.as_value == cand.as_value)
 
 
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _ORDINAL = re.compile(r"^(.*?)[_\-]?(a|b|1|2|first|second)$")
 _ORDINALS = {"a": 0, "1": 0, "first": 0, "b": 1, "2": 1, "second": 1}
 

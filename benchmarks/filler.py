@@ -8,8 +8,9 @@ reference options), with the tools' parameter vectors cached (a served catalogue
 fills the cache): `first call` = a new request (candidates, one MiniLM forward over the request, one over its
 candidates' own texts) plus the call's scoring; `next call` = a further call of the same request (its encoding
 reused); `every call` = both together, the latency a request's calls see. A checkpoint with a span reader is
-measured with it (int8, the inference default, and float32; and int8 with the MiniLM encoder in int8 too,
-`int8_encoder`) and, in the same run, without it (the scorer alone). The frozen encoder runs in bf16 by default
+measured with it (the inference default: its encoder in bf16 where the CPU computes bf16 natively, else int8; the
+other of the two; float32; and int8 with the MiniLM encoder in int8 too, `int8_encoder`) and, in the same run,
+without it (the scorer alone). The frozen encoder runs in bf16 by default
 where the CPU computes bf16 natively (AVX512-BF16 / AMX); there the same filler with it in float32 is measured too.
 Prints p50 / p99 in ms (median over `--repeats` passes) and calls/s, one thread. Then the batched path
 (`fill_batch`): the same calls in batches of `--batches` calls (whole requests, new to the filler), one MiniLM
@@ -41,7 +42,7 @@ def main() -> None:
     parser.add_argument("--batches", default="8,32", help="comma-separated batch sizes (calls) for fill_batch")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    filler = ArgumentFiller.load(args.filler)  # the reader in int8: the inference default
+    filler = ArgumentFiller.load(args.filler)  # the inference default (`ArgumentFiller.load`'s `int8=None`)
     data = ToolDataset.load(args.data)
     jobs = []
     step = max(1, len(data.tasks) * 2 // max(args.calls, 1))  # spread over the file: single- and multi-call requests
@@ -54,14 +55,19 @@ def main() -> None:
     encoder = "encoder bf16" if filler.encoder.bf16 else "encoder float32"  # the default: bf16 where the CPU has it
     variants = []
     if filler.reader is not None:
-        variants = [(f"scorer + span reader (int8), {encoder} (default)", filler)]
+        half = filler.reader.encoder.embeddings.word_embeddings.weight.dtype == torch.bfloat16
+        reader = "bf16" if half else "int8"
+        variants = [(f"scorer + span reader ({reader}), {encoder} (default)", filler)]
+        if half:  # the reader in int8, as on CPUs without native bf16
+            variants.append((f"scorer + span reader (int8), {encoder}", ArgumentFiller.load(args.filler, int8=True)))
         if filler.encoder.bf16:  # the same with the encoder in float32, as on CPUs without native bf16
             variants.append(("scorer + span reader (int8), encoder float32",
-                             ArgumentFiller.load(args.filler, bf16_encoder=False)))  # fmt: skip
+                             ArgumentFiller.load(args.filler, int8=True, bf16_encoder=False)))  # fmt: skip
         variants += [
             ("scorer + span reader (float32), encoder float32",
              ArgumentFiller.load(args.filler, int8=False, bf16_encoder=False)),
-            ("scorer + span reader (int8), encoder int8", ArgumentFiller.load(args.filler, int8_encoder=True)),
+            ("scorer + span reader (int8), encoder int8",
+             ArgumentFiller.load(args.filler, int8=True, int8_encoder=True)),
         ]  # fmt: skip
     variants.append((f"scorer only, {encoder}", ArgumentFiller(filler.scorer, filler.encoder)))
     rows = []

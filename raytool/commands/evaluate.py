@@ -184,7 +184,8 @@ def _eval_calls(args: argparse.Namespace) -> int:
                 print(f"[eval calls] theta fitted on {args.fit_theta}: {method.fit_theta(dev.tasks, dev_candidates)}")
             methods.append(method)
         elif name == "oracle-tools":
-            methods.append(OracleTools(filler, dataset.tools))
+            before = next((m for m in methods if isinstance(m, ProposerFiller)), None)
+            methods.append(OracleTools(filler, dataset.tools, reuse=before))  # its fills where they are the same
         elif name == "teacher":
             prompt = _teacher_prompt(args, dataset, candidates, given_file)
             methods.append(TeacherCalls(teacher_from_file(args.teacher)[1], prompt))

@@ -14,7 +14,10 @@ query (Seal-Tools: the 5 `api_list` tools of `for_finetune/<split>.json`, `--giv
                       one generation per request: the benchmark's own prompt (`given`), or that prompt over the
                       proposer's top 5 (`pool`); all requests go to the engine as one batch, so its latency is the
                       batch's time per request
-    oracle-tools      ORACLE: the gold tool sequence, arguments from the filler (isolates the filler; never a headline)
+    oracle-tools      ORACLE: the gold tool sequence, arguments from the filler (isolates the filler; never a headline);
+                      run after proposer+filler, it reuses that method's fills where a call and the calls before it
+                      are the same (the filler is deterministic: same request and tools, same arguments), so its
+                      latency is not measured (reported as shared)
 
 Per method: the official metrics, the same split by single- / multi-call query, parameter recall per gold
 parameter type, the share of calls with a required value reported missing, and latency per request (p50/p99).
@@ -145,6 +148,7 @@ class ProposerFiller:
         self.proposer, self.filler, self.tools, self.candidates, self.theta = proposer, filler, tools, candidates, theta
         self.catalogue_index = proposer.index(list(tools.values()))  # once; a query is ranked within its candidates
         self.counts: dict[str, int] = {}
+        self.kept: dict[tuple, Any] = {}  # (request, tool names up to a call) -> its Fill, for `OracleTools`
 
     def propose(self, task: Task, candidates: Callable[[Task], Sequence[str]] | None = None):
         names = list((candidates or self.candidates)(task))
@@ -165,7 +169,7 @@ class ProposerFiller:
 
     def predict(self, task: Task) -> list[ToolCall]:
         chosen = called(self.propose(task), self.theta)
-        return fill_calls(self.filler, task.query, [self.tools[n] for n in chosen], self.counts)
+        return fill_calls(self.filler, task.query, [self.tools[n] for n in chosen], self.counts, kept=self.kept)
 
 
 def called(proposal, theta: float) -> list[str]:
@@ -174,22 +178,41 @@ def called(proposal, theta: float) -> list[str]:
 
 
 class OracleTools:
-    """ORACLE: the gold tools in order, the filler's arguments."""
+    """ORACLE: the gold tools in order, the filler's arguments. `reuse`: a `ProposerFiller` run before it with the
+    same filler, whose fills are taken where the request and the tool names up to a call are the same (module
+    docstring); its latency is then not this method's own (`shared_latency`)."""
 
     name = ORACLE
 
-    def __init__(self, filler, tools: dict) -> None:
+    def __init__(self, filler, tools: dict, reuse: ProposerFiller | None = None) -> None:
+        if reuse is not None and reuse.filler is not filler:
+            raise ValueError("OracleTools can reuse the fills of a ProposerFiller with the same filler only")
         self.filler, self.tools = filler, tools
         self.counts: dict[str, int] = {}
+        self.reuse = reuse
+        self.shared_latency = reuse is not None
 
     def predict(self, task: Task) -> list[ToolCall]:
-        return fill_calls(self.filler, task.query, [self.tools[c.name] for c in task.calls], self.counts)
+        kept = None if self.reuse is None else self.reuse.kept
+        specs = [self.tools[c.name] for c in task.calls]
+        return fill_calls(self.filler, task.query, specs, self.counts, kept=kept, reuse=True)
 
 
-def fill_calls(filler, query: str, specs: Sequence, counts: dict | None = None) -> list[ToolCall]:
-    """The filler's complete calls for `specs`; `counts` tallies calls and calls with a required value missing."""
+def fill_calls(filler, query: str, specs: Sequence, counts: dict | None = None, kept: dict | None = None,
+               reuse: bool = False) -> list[ToolCall]:  # fmt: skip
+    """The filler's complete calls for `specs`; `counts` tallies calls and calls with a required value missing.
+    `kept`: fills by (query, tool names up to the call), written to, or with `reuse` read from (a call's fill
+    depends on the request, its tool and the tools before it only: `ArgumentFiller.fill_plan`)."""
+    from raytool.filler.options import EarlierCall
+
     calls = []
-    for spec, fill in zip(specs, filler.fill_plan(query, specs), strict=True):
+    for i, spec in enumerate(specs):
+        key = (query, tuple(s.name for s in specs[: i + 1]))
+        fill = kept.get(key) if kept is not None and reuse else None
+        if fill is None:
+            fill = filler.fill(query, spec, [EarlierCall(j, s) for j, s in enumerate(specs[:i])])
+            if kept is not None and not reuse:
+                kept[key] = fill
         calls.append(ToolCall.with_inferred_deps(spec.name, fill.arguments))
         if counts is not None:
             counts["calls"] = counts.get("calls", 0) + 1
@@ -244,6 +267,8 @@ def evaluate_calls(
             "p50": 1000 * float(np.median(seconds)),
             "p99": 1000 * float(np.percentile(seconds, 99)),
         }
+        if getattr(method, "shared_latency", False):  # fills taken from another method's run: not its own time
+            result["latency_ms"] = {"p50": None, "p99": None, "shared": True}
         result["oracle"] = method.name == ORACLE
         counts = getattr(method, "counts", {})  # before the irrelevant requests add theirs
         result["calls_missing_a_value"] = counts.get("missing", 0) / max(counts.get("calls", 0), 1)
@@ -259,7 +284,7 @@ def evaluate_calls(
         )
         atomic_write_text(out_dir / method.name / "predictions.jsonl", "\n".join(lines) + "\n")
         log(f"[eval calls] {method.name}: tool F1 {result['tool']['f1']:.3f}, parameter F1 "
-            f"{result['parameter']['f1']:.3f}, p50 {result['latency_ms']['p50']:.1f} ms")  # fmt: skip
+            f"{result['parameter']['f1']:.3f}, p50 / p99 ms {_latency(result['latency_ms'])}")  # fmt: skip
     atomic_write_text(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
     atomic_write_text(out_dir / "summary.md", summary_table(summary) + "\n")
     return summary
@@ -297,11 +322,18 @@ def summary_table(summary: dict[str, Any]) -> str:
             f"| {label} | {r['format_acc']:.3f} | {r['tool']['precision']:.3f} | {r['tool']['recall']:.3f} | "
             f"{r['tool']['f1']:.3f} | {r['parameter']['precision']:.3f} | {r['parameter']['recall']:.3f} | "
             f"{r['parameter']['f1']:.3f} | {parts[0]} | {parts[1]} | "
-            f"{r['latency_ms']['p50']:.1f} / {r['latency_ms']['p99']:.1f} | "
+            f"{_latency(r['latency_ms'])} | "
             f"{r['irrelevant']['no_call'] if 'irrelevant' in r else float('nan'):.3f} |"
         )
     text = "\n".join(rows) + f"\n\n{summary['tasks']} tasks; oracle rows use gold tools (never a headline)."
     return text + "".join(f"\nInput: {line}" for line in _input_lines(summary.get("import_report")))
+
+
+def _latency(latency: dict) -> str:
+    """p50 / p99 ms, or "shared" for a method that reused another's fills (`OracleTools`)."""
+    if latency.get("shared"):
+        return "shared"
+    return f"{latency['p50']:.1f} / {latency['p99']:.1f}"
 
 
 def _input_lines(report: dict | None) -> list[str]:

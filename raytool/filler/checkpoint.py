@@ -80,9 +80,10 @@ def _write_reader(reader, meta: dict[str, Any], directory: Path) -> None:
     (directory / READER_META).write_text(json.dumps({**meta, "width": reader.head.width}, indent=2, default=str) + "\n")
 
 
-def load_reader(filler_dir: str | Path, int8: bool = False):
+def load_reader(filler_dir: str | Path, int8: bool = False, bf16: bool = False):
     """The span reader of a filler checkpoint, or None when it has none (a scorer-only checkpoint). `int8`: its
-    linear layers dynamically quantized to int8 for inference (`quantize_linear`)."""
+    linear layers dynamically quantized to int8 for inference (`quantize_linear`); else `bf16`: its MiniLM encoder in
+    bf16 (the head and the scores stay float32)."""
     from safetensors.torch import load_file
 
     from raytool.filler.reader import SpanReader
@@ -93,7 +94,13 @@ def load_reader(filler_dir: str | Path, int8: bool = False):
     meta = read_json(path / READER_META)
     reader = SpanReader.from_minilm(int(meta["width"]))
     reader.load_state_dict(load_file(str(path / WEIGHTS_FILE)))
-    return quantize_linear(reader.eval()) if int8 else reader.eval()
+    if int8:
+        return quantize_linear(reader.eval())
+    if bf16:
+        import torch
+
+        reader.encoder.to(torch.bfloat16)
+    return reader.eval()
 
 
 def quantize_linear(model):

@@ -26,7 +26,7 @@ import numpy as np
 
 from raytool.filler.features import RequestFeatures
 from raytool.filler.normalise import normalise
-from raytool.filler.options import EarlierCall, param_text, parameter_options
+from raytool.filler.options import EarlierCall, param_text, parameter_options, result_fields
 from raytool.filler.spans import extract
 from raytool.tools.call import is_result_ref
 from raytool.tools.spec import ToolSpec
@@ -79,8 +79,45 @@ def request_examples(
     """One `RequestExample` per task with at least one usable parameter; `counts` tallies what was used/skipped;
     `partial`: the calls' missing parameters are unknown (module docstring)."""
     counts = Counter() if counts is None else counts
+    tasks = list(tasks)
     out = []
-    for task in tasks:
+    for at in range(0, len(tasks), ENCODE_CHUNK):
+        chunk = tasks[at : at + ENCODE_CHUNK]
+        out.extend(_chunk_examples(chunk, _encode_ahead(chunk, tools, encoder), tools, encoder, counts, partial))
+    return out
+
+
+# requests encoded together (`_encode_ahead`) and MiniLM's batch within them: one forward per request and per
+# request's parameter texts took 10.0 s for 200 Seal-Tools dev requests here, batched 6.1 s (4.1 s in bf16)
+ENCODE_CHUNK = 256
+ENCODE_BATCH = 16
+
+
+def _encode_ahead(tasks: list[Task], tools: dict[str, ToolSpec], encoder) -> dict[int, tuple]:
+    """Per task (by position) with a call to learn from: (candidates, span vectors), the requests encoded in batches
+    of similar length; every parameter and result-field text of their tools encoded too (the encoder caches them)."""
+    found, texts = {}, []
+    for k, task in enumerate(tasks):
+        specs = [tools.get(c.name) for c in task.calls if c.arguments is not None]
+        specs = [s for s in specs if s is not None]
+        if specs:
+            found[k] = extract(task.query)
+            for spec in specs:
+                texts += [param_text(n, v if isinstance(v, dict) else {}) for n, v in spec.properties.items()]
+                texts += [text for _, text in result_fields(spec)]
+    encoder.texts(list(dict.fromkeys(texts)))
+    order = sorted(found, key=lambda k: len(found[k].text))
+    vectors = {}
+    for at in range(0, len(order), ENCODE_BATCH):
+        ids = order[at : at + ENCODE_BATCH]
+        got = encoder.spans_many([found[k].text for k in ids], [found[k].items for k in ids])
+        vectors.update(zip(ids, got, strict=True))
+    return {k: (found[k], vectors[k]) for k in found}
+
+
+def _chunk_examples(tasks, encoded, tools, encoder, counts, partial) -> list[RequestExample]:
+    out = []
+    for k, task in enumerate(tasks):
         cands = None
         params, heads, features, positives = [], [], [], []
         for i, call in enumerate(task.calls):
@@ -88,8 +125,7 @@ def request_examples(
             if spec is None or call.arguments is None:
                 continue
             if cands is None:
-                extracted = extract(task.query)
-                span_vectors = encoder.spans(extracted.text, extracted.items)
+                extracted, span_vectors = encoded[k]
                 cands = RequestFeatures(extracted)
             earlier = [EarlierCall(j, tools[c.name]) for j, c in enumerate(task.calls[:i]) if c.name in tools]
             props = spec.properties

@@ -114,7 +114,7 @@ class SpanReader(nn.Module):
             ids[b, : len(lay["ids"])] = torch.as_tensor(lay["ids"])
             mask[b, : len(lay["ids"])] = 1
             types[b, lay["split"] : len(lay["ids"])] = 1
-        hidden = self.encoder(input_ids=ids, attention_mask=mask, token_type_ids=types).last_hidden_state
+        hidden = self.encoder(input_ids=ids, attention_mask=mask, token_type_ids=types).last_hidden_state.float()
         out = []
         for b, lay in enumerate(layouts):
             markers = hidden[b, lay["markers"]]  # (P, D)

@@ -152,7 +152,7 @@ def _train_filler(data_dirs: list, out_dir, config: FillerTrainConfig, encoder: 
     from raytool.filler.reader_train import ReaderTrainConfig, reader_examples, train_reader
     from raytool.tools.dataset import ToolDataset
 
-    text_encoder = SpanEncoder() if encoder == "minilm" else HashSpanEncoder()
+    text_encoder = SpanEncoder(bf16=None) if encoder == "minilm" else HashSpanEncoder()  # as `ArgumentFiller` reads
     examples, calls, counts, start = [], [], Counter(), time.perf_counter()
     with_reader = config.reader_epochs > 0 and encoder == "minilm"
     for data_dir in data_dirs:

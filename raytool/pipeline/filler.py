@@ -37,10 +37,8 @@ def train_filler_stage(out: Path, settings: dict, data_dir: Path, suite_dirs: li
     given_file = data_dir / "seal_tools" / "for_finetune" / "test_in_domain.json"
     given = given_candidates(given_file)
     filler = ArgumentFiller.load(ckpt)
-    methods = [
-        ProposerFiller(ToolProposer.load(out / "proposer"), filler, test.tools, lambda task: given[task.id]),
-        OracleTools(filler, test.tools),
-    ]
+    proposed = ProposerFiller(ToolProposer.load(out / "proposer"), filler, test.tools, lambda task: given[task.id])
+    methods = [proposed, OracleTools(filler, test.tools, reuse=proposed)]  # the oracle reuses the same fills
     print(
         f"[train] complete calls on Seal-Tools test_in_domain ({len(test.tasks)} tasks, the benchmark's 5 candidates)"
     )

@@ -74,3 +74,41 @@ def test_theta_is_fitted_for_the_best_tool_f1_on_dev() -> None:
     method = ProposerFiller(Proposer(), None, tools, lambda task: ["a", "b", "c"], theta=0.1)
     theta = method.fit_theta([Task("d1", "q", (ToolCall("a", {"x": 1}),))], lambda task: ["a", "b", "c"])
     assert 0.4 < theta <= 0.7 and method.theta == theta
+
+
+def test_the_oracle_reuses_proposer_fills_only_where_the_calls_before_are_the_same(tmp_path) -> None:
+    from types import SimpleNamespace
+
+    from raytool.evaluation.calls import OracleTools, ProposerFiller
+    from raytool.filler.filler import Fill
+
+    class Filler:  # the value names the call's tool and the tools before it: a reused fill must have the same ones
+        def __init__(self):
+            self.filled = []
+
+        def fill(self, request, spec, earlier):
+            self.filled.append((request, spec.name, len(earlier)))
+            return Fill({"x": 1 + len(earlier)} if spec.name == "a" else {"z": "".join(e.spec.name for e in earlier)})
+
+    class Proposer:  # "b" alone for t2 (its gold is a then b); "a" for t1
+        def index(self, specs):
+            return None
+
+        def rank(self, queries, index, k, pools=None, sources=None):
+            names = ["a", "b"] if queries[0] == "call a with 1" else ["b", "a"]
+            return [SimpleNamespace(names=names, probs=[0.9, 0.1])]
+
+    filler = Filler()
+    proposed = ProposerFiller(Proposer(), filler, DATA.tools, lambda task: ["a", "b"])
+    oracle = OracleTools(filler, DATA.tools, reuse=proposed)
+    summary = evaluate_calls([proposed, oracle], DATA, tmp_path, log=lambda _: None)
+    # proposer+filler filled a for t1 and b (first) for t2; the oracle only a and then b (after a) for t2
+    assert filler.filled == [("call a with 1", "a", 0), ("call a then b", "b", 0),
+                             ("call a then b", "a", 0), ("call a then b", "b", 1)]  # fmt: skip
+    alone = evaluate_calls([OracleTools(Filler(), DATA.tools)], DATA, tmp_path / "alone", log=lambda _: None)
+    assert summary["methods"]["oracle-tools"]["parameter"] == alone["methods"]["oracle-tools"]["parameter"]
+    assert summary["methods"]["oracle-tools"]["latency_ms"]["shared"] is True
+    assert "shared" in (tmp_path / "summary.md").read_text()
+    assert "shared" not in (tmp_path / "alone" / "summary.md").read_text()
+    with pytest.raises(ValueError, match="same filler"):
+        OracleTools(Filler(), DATA.tools, reuse=proposed)

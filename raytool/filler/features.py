@@ -59,7 +59,8 @@ _SOURCE_NAMES = frozenset("from source src origin departure depart start begin b
 _TARGET_NAMES = frozenset(
     "to target dest destination arrival arrive end until quote recipient output new final".split()
 )
-_SIDE_WORDS = {"from": 1, "to": -1, "into": -1, "until": -1, "till": -1}
+# the word before a value: the side it names ("how many EUR is one USD": what is counted is the target)
+_SIDE_WORDS = {"from": 1, "to": -1, "into": -1, "until": -1, "till": -1, "many": -1}
 _TRUTH = frozenset("true yes on enabled enable y 1 false no off disabled disable n 0".split())
 
 

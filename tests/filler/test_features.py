@@ -78,6 +78,7 @@ def test_window_stems_shared_by_candidates_are_each_candidates_own() -> None:
         ("What is the exchange rate from USD to EUR?", "from_currency", {"USD": 1, "EUR": -1}),
         ("What is the exchange rate from USD to EUR?", "to_currency", {"USD": -1, "EUR": 1}),
         ("Convert 100 USD into EUR.", "targetCurrency", {"USD": 0, "EUR": 1}),
+        ("How many EUR is one USD?", "from_currency", {"EUR": -1, "USD": 0}),  # what is counted: the target
         ("Stay from 2025-06-01 until 2025-06-09.", "start_date", {"2025-06-01": 1, "2025-06-09": -1}),
         ("What is the exchange rate from USD to EUR?", "amount", {"USD": 0, "EUR": 0}),  # no side in its name
         ("What is the exchange rate from USD to EUR?", "source_and_target", {"USD": 0, "EUR": 0}),  # both sides

@@ -24,6 +24,7 @@ and the filler reports them instead of making a value up. Pure functions.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -179,9 +180,18 @@ def member_at(member: str, text: str) -> tuple[int, int] | None:
     """(start, end) of `member` as whole words in `text` (case-insensitive), or None: where in a longer candidate
     ("small training workload") the enum value it was read as ("small") stands. A number may carry a unit after a
     hyphen ("60" in "a 60-month loan"), never be part of a longer number or id ("3" is not in "36" or "cu-103")."""
-    if _NUMBER.match(member):
-        pattern = r"(?<![\w.,-])" + re.escape(member) + r"(?![\w.,]|-\d)"
-    else:
-        pattern = r"(?<![\w-])" + re.escape(member.lower()) + r"(?![\w-])"
-    found = re.search(pattern, text.lower())
+    low = text.lower()
+    if (member if _NUMBER.match(member) else member.lower()) not in low:  # the pattern's literal part: no match
+        return None
+    found = _member_pattern(member).search(low)
     return found.span() if found else None
+
+
+@functools.lru_cache(maxsize=65_536)
+def _member_pattern(member: str) -> re.Pattern:
+    """`member_at`'s pattern, compiled once per member: the filler asks about the same members and candidates
+    across a request's parameters and calls, more than `re`'s own cache of 512 patterns holds (training on 90
+    level-4 requests spent 33 of 47 s compiling them)."""
+    if _NUMBER.match(member):
+        return re.compile(r"(?<![\w.,-])" + re.escape(member) + r"(?![\w.,]|-\d)")
+    return re.compile(r"(?<![\w-])" + re.escape(member.lower()) + r"(?![\w-])")

@@ -87,8 +87,8 @@ def request_examples(
     return out
 
 
-# requests encoded together (`_encode_ahead`) and MiniLM's batch within them: one forward per request and per
-# request's parameter texts took 10.0 s for 200 Seal-Tools dev requests here, batched 6.1 s (4.1 s in bf16)
+# requests encoded together (`_encode_ahead`) and MiniLM's batch within them: against one forward per request (and
+# per request's parameter texts), 1.54x in float32 and 2.22x in bf16 on an AMD EPYC (`benchmarks/filler_training.py`)
 ENCODE_CHUNK = 256
 ENCODE_BATCH = 16
 
@@ -105,7 +105,9 @@ def _encode_ahead(tasks: list[Task], tools: dict[str, ToolSpec], encoder) -> dic
             for spec in specs:
                 texts += [param_text(n, v if isinstance(v, dict) else {}) for n, v in spec.properties.items()]
                 texts += [text for _, text in result_fields(spec)]
-    encoder.texts(list(dict.fromkeys(texts)))
+    texts = list(dict.fromkeys(texts))
+    for at in range(0, len(texts), 1024):  # cached by the encoder; in slices well inside its cache
+        encoder.texts(texts[at : at + 1024])
     order = sorted(found, key=lambda k: len(found[k].text))
     vectors = {}
     for at in range(0, len(order), ENCODE_BATCH):
@@ -116,6 +118,7 @@ def _encode_ahead(tasks: list[Task], tools: dict[str, ToolSpec], encoder) -> dic
 
 
 def _chunk_examples(tasks, encoded, tools, encoder, counts, partial) -> list[RequestExample]:
+    """`request_examples` of one chunk, its requests' candidates and vectors from `_encode_ahead`."""
     out = []
     for k, task in enumerate(tasks):
         cands = None

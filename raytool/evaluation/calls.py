@@ -190,7 +190,10 @@ class OracleTools:
         self.filler, self.tools = filler, tools
         self.counts: dict[str, int] = {}
         self.reuse = reuse
-        self.shared_latency = reuse is not None
+
+    @property
+    def shared_latency(self) -> bool:
+        return self.reuse is not None
 
     def predict(self, task: Task) -> list[ToolCall]:
         kept = None if self.reuse is None else self.reuse.kept
@@ -201,18 +204,20 @@ class OracleTools:
 def fill_calls(filler, query: str, specs: Sequence, counts: dict | None = None, kept: dict | None = None,
                reuse: bool = False) -> list[ToolCall]:  # fmt: skip
     """The filler's complete calls for `specs`; `counts` tallies calls and calls with a required value missing.
-    `kept`: fills by (query, tool names up to the call), written to, or with `reuse` read from (a call's fill
-    depends on the request, its tool and the tools before it only: `ArgumentFiller.fill_plan`)."""
-    from raytool.filler.options import EarlierCall
-
+    `kept`: fills by (query, tool names up to the call), written to, or with `reuse` read from: the longest run of
+    first calls found there is not filled again (`ArgumentFiller.fill_plan`'s `known`)."""
+    keys = [(query, tuple(s.name for s in specs[: i + 1])) for i in range(len(specs))]
+    known = []
+    if kept is not None and reuse:
+        for key in keys:
+            if key not in kept:
+                break
+            known.append(kept[key])
+    fills = filler.fill_plan(query, specs, known)
+    if kept is not None and not reuse:
+        kept.update(zip(keys, fills, strict=True))
     calls = []
-    for i, spec in enumerate(specs):
-        key = (query, tuple(s.name for s in specs[: i + 1]))
-        fill = kept.get(key) if kept is not None and reuse else None
-        if fill is None:
-            fill = filler.fill(query, spec, [EarlierCall(j, s) for j, s in enumerate(specs[:i])])
-            if kept is not None and not reuse:
-                kept[key] = fill
+    for spec, fill in zip(specs, fills, strict=True):
         calls.append(ToolCall.with_inferred_deps(spec.name, fill.arguments))
         if counts is not None:
             counts["calls"] = counts.get("calls", 0) + 1

@@ -105,9 +105,7 @@ def _encode_ahead(tasks: list[Task], tools: dict[str, ToolSpec], encoder) -> dic
             for spec in specs:
                 texts += [param_text(n, v if isinstance(v, dict) else {}) for n, v in spec.properties.items()]
                 texts += [text for _, text in result_fields(spec)]
-    texts = list(dict.fromkeys(texts))
-    for at in range(0, len(texts), 1024):  # cached by the encoder; in slices well inside its cache
-        encoder.texts(texts[at : at + 1024])
+    encoder.texts(list(dict.fromkeys(texts)))
     order = sorted(found, key=lambda k: len(found[k].text))
     vectors = {}
     for at in range(0, len(order), ENCODE_BATCH):

@@ -99,6 +99,7 @@ class SpanEncoder:
     def texts(self, texts: Sequence[str]) -> np.ndarray:
         """(N, 384) pooled unit vectors, cached by text (parameter and result-field descriptions)."""
         missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        fresh: dict[str, np.ndarray] = {}  # this call's own: the cache may be emptied between its chunks
         if missing:
             torch = self._torch
             with torch.inference_mode():
@@ -111,8 +112,11 @@ class SpanEncoder:
                     vectors = torch.nn.functional.normalize(pooled, dim=-1).numpy()
                     if len(self._cache) + len(chunk) > self._cache_size:
                         self._cache.clear()
+                    fresh.update(zip(chunk, vectors, strict=True))
                     self._cache.update(zip(chunk, vectors, strict=True))
-        return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, DIM), np.float32)
+        if not texts:
+            return np.zeros((0, DIM), np.float32)
+        return np.stack([fresh[t] if t in fresh else self._cache[t] for t in texts])
 
 
 def is_clean(candidate: Candidate) -> bool:

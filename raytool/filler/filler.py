@@ -111,10 +111,10 @@ class ArgumentFiller:
             from raytool.hardware import cpu_has_bf16
 
             bf16 = cpu_has_bf16()
-            reader = load_reader(path, int8=not bf16, bf16=bf16) if use_reader else None
+            int8 = not bf16
         else:
-            reader = load_reader(path, int8=int8) if use_reader else None
-        return cls(scorer, encoder, reader=reader)
+            bf16 = False
+        return cls(scorer, encoder, reader=load_reader(path, int8=int8, bf16=bf16) if use_reader else None)
 
     def candidates(self, request: str) -> tuple[RequestFeatures, np.ndarray]:
         """The request's candidates (with their features) and their vectors (the last request's are reused)."""
@@ -169,11 +169,12 @@ class ArgumentFiller:
         options = [opts for _, (opts, _, _) in laid_out]
         return decide(list(spec.properties), spec.properties, spec.required, options, scores, request)
 
-    def fill_plan(self, request: str, specs: Sequence[ToolSpec]) -> list[Fill]:
-        """Arguments for a sequence of calls of one request; call i may reference calls j < i."""
-        fills = []
-        for i, spec in enumerate(specs):
-            fills.append(self.fill(request, spec, [EarlierCall(j, s) for j, s in enumerate(specs[:i])]))
+    def fill_plan(self, request: str, specs: Sequence[ToolSpec], known: Sequence[Fill] = ()) -> list[Fill]:
+        """Arguments for a sequence of calls of one request; call i may reference calls j < i. `known`: the fills
+        of the first calls, already made for the same request and tools (a call's fill depends on nothing else)."""
+        fills = list(known)
+        for i in range(len(fills), len(specs)):
+            fills.append(self.fill(request, specs[i], [EarlierCall(j, s) for j, s in enumerate(specs[:i])]))
         return fills
 
     def score(self, param_texts: list[str], options: list[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:

@@ -80,11 +80,13 @@ def test_the_oracle_reuses_proposer_fills_only_where_the_calls_before_are_the_sa
     from types import SimpleNamespace
 
     from raytool.evaluation.calls import OracleTools, ProposerFiller
-    from raytool.filler.filler import Fill
+    from raytool.filler.filler import ArgumentFiller, Fill
 
     class Filler:  # the value names the call's tool and the tools before it: a reused fill must have the same ones
         def __init__(self):
             self.filled = []
+
+        fill_plan = ArgumentFiller.fill_plan  # the one loop over a request's calls, over this fake's `fill`
 
         def fill(self, request, spec, earlier):
             self.filled.append((request, spec.name, len(earlier)))

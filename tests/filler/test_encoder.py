@@ -19,3 +19,14 @@ def test_each_candidate_gets_the_mean_of_the_pieces_overlapping_it_and_zeros_whe
                 hidden[1:6].mean(0)]  # fmt: skip
     np.testing.assert_allclose(out, np.stack(expected), rtol=1e-6, atol=1e-6)
     assert pool_spans(hidden, offsets, []).shape == (0, 5)
+
+
+def test_texts_answers_every_text_when_its_cache_is_emptied_between_chunks() -> None:
+    from raytool.filler.encoder import SpanEncoder
+
+    texts = [f"parameter {i} (string): the value number {i}" for i in range(70)]  # two chunks of 64
+    small = SpanEncoder(cache_size=10)  # emptied before the second chunk, after the first was cached
+    vectors = small.texts(texts)
+    alone = SpanEncoder().texts(texts)
+    assert vectors.shape == (70, 384)
+    np.testing.assert_allclose(vectors, alone, atol=1e-5)

@@ -47,6 +47,27 @@ def test_env_config_reads_arguments_with_the_filler_unless_gold_is_asked(tmp_pat
         DeciderStages.from_sections({"decider_stages": {"arguments": "template"}})
 
 
+def test_the_decider_envs_read_text_with_the_configured_encoder(tmp_path) -> None:
+    assert env_config(tmp_path, DeciderStages(), "")["encoder"] == "hashing-256"
+    stages = DeciderStages.from_sections({"decider_stages": {"encoder": "minilm"}})
+    assert env_config(tmp_path, stages, "")["encoder"] == "minilm"
+    with pytest.raises(ValueError, match="unknown encoder 'bert'"):
+        DeciderStages.from_sections({"decider_stages": {"encoder": "bert"}})
+    with pytest.raises(ValueError, match="unknown encoder 'hashing-x'"):
+        DeciderStages(encoder="hashing-x")
+
+
+def test_the_proxies_decider_reads_text_as_its_f_p_was_trained_to(tmp_path) -> None:
+    from raytool.agent.train import fp_encoder
+    from raytool.decider.fp_checkpoint import save_policy_reconstruction
+    from raytool.decider.fp_model import PolicyReconstruction
+
+    assert fp_encoder(None) == "hashing-256"  # no F_P: the env's default
+    env = {"top_p": 2, "max_steps": 2, "encoder": "minilm", "candidate_source": "bm25"}
+    save_policy_reconstruction(PolicyReconstruction(384, 2, width=8, heads=1, layers=1), {"env": env}, tmp_path / "fp")
+    assert fp_encoder(tmp_path / "fp") == "minilm"
+
+
 def test_the_filler_trains_on_phrased_suite_tasks_and_retrains_when_its_data_change(tmp_path) -> None:
     """The filler's extra suite tasks carry their phrasing share in their directory name, and a checkpoint trained on
     other data directories (e.g. the templated ones of an earlier default) is not current."""

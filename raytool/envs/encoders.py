@@ -78,10 +78,16 @@ class MiniLMEncoder:
         return np.concatenate(chunks) if chunks else np.zeros((0, self.dim), dtype=np.float32)
 
 
+def check_encoder_name(name: str) -> str:
+    """`name` when `make_encoder` knows it (no model is loaded), else a ValueError naming the choices."""
+    dim = name.split("-", 1)[1] if name.startswith("hashing-") else ""
+    if name not in ("minilm", "hashing") and not (dim.isdigit() and int(dim) > 0):
+        raise ValueError(f"unknown encoder {name!r}; use 'hashing', 'hashing-D' or 'minilm'")
+    return name
+
+
 def make_encoder(name: str) -> TextEncoder:
     """`hashing` / `hashing-D` or `minilm`."""
-    if name == "minilm":
+    if check_encoder_name(name) == "minilm":
         return MiniLMEncoder()
-    if name.startswith("hashing"):
-        return HashingEncoder(int(name.split("-")[1]) if "-" in name else 256)
-    raise ValueError(f"unknown encoder {name!r}; use 'hashing', 'hashing-D' or 'minilm'")
+    return HashingEncoder(int(name.split("-")[1]) if "-" in name else 256)

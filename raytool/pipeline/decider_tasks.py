@@ -39,4 +39,5 @@ def env_config(tasks: Path, stages: DeciderStages, filler: str) -> dict[str, Any
     from raytool.decider.candidates import decider_env_config
     from raytool.envs.decider_env import argument_settings
 
-    return decider_env_config(tasks, stages.top_p, stages.max_steps) | argument_settings(filler)
+    env = decider_env_config(tasks, stages.top_p, stages.max_steps) | argument_settings(filler)
+    return env | {"encoder": stages.encoder}

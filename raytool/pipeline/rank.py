@@ -21,7 +21,7 @@ def label_states(out: Path, tasks: Path, stages: DeciderStages, make_teacher) ->
         return rank_dir
     config = RankConfig(
         num_states=stages.rank_states, top_p=stages.top_p, max_steps=stages.max_steps,
-        candidate_source=candidate_source(tasks), shard_size=50,
+        candidate_source=candidate_source(tasks), encoder=stages.encoder, shard_size=50,
     )  # fmt: skip
     states = sample_states(tasks, config, cache_dir() / "features")
     say(6, f"teacher pi_LLM for {len(states)} decider states (candidates + STOP) into {rank_dir}")

@@ -12,7 +12,13 @@ NO_FILE = "<train config>"  # how messages name the settings when no --config fi
 
 @dataclass(frozen=True)
 class DeciderStages:
-    """Settings of stages 5-9 (the `decider_stages:`, `fp:` and `decider:` sections of `raytool train --config`)."""
+    """Settings of stages 5-9 (the `decider_stages:`, `fp:` and `decider:` sections of `raytool train --config`).
+
+    encoder: the decider env's text features (`DeciderEnvConfig.encoder`) for every decider of the job — the
+        labelled states F_P learns from (stage 6-7), the decider (8-9) and the proxies' decider (10), which F_P
+        guides and so must read the same observations: `hashing-256` (hashed words) or `minilm` (the shared
+        all-MiniLM-L6-v2 sentence vectors, which paraphrases of a request share).
+    """
 
     train_tasks: int = 60
     test_tasks: int = 30
@@ -22,12 +28,16 @@ class DeciderStages:
     rank_states: int = 300
     arguments: str = "predicted"
     filler_dir: str = ""
+    encoder: str = "hashing-256"
     decider: dict[str, Any] | None = None
     fp: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
+        from raytool.envs.encoders import check_encoder_name
+
         if self.arguments not in ("predicted", "gold"):
             raise ValueError(f"arguments must be predicted or gold, got {self.arguments!r}")
+        check_encoder_name(self.encoder)
 
     def filler(self, out: Path) -> str:
         """The filler checkpoint the env reads argument values with: `filler_dir` when set, else the stage-4 one

@@ -109,3 +109,86 @@ def test_the_main_job_runs_its_stages_in_order_and_records_each_ones_seconds(tmp
     assert [(t["stage"], t["name"]) for t in timings["stages"]] == [(1, "first"), (2, "slow")]
     assert timings["stages"][1]["seconds"] >= 0.05
     assert timings["total_seconds"] >= sum(t["seconds"] for t in timings["stages"]) - 0.1
+
+
+def test_a_table_is_made_once_per_key_and_again_when_the_key_or_file_changes(tmp_path) -> None:
+    from raytool.pipeline.reports import report_key, report_once
+
+    meta, path, made = tmp_path / "ckpt" / "proposer.json", tmp_path / "reports" / "proposer.json", []
+    meta.parent.mkdir()
+    meta.write_text('{"epochs": 2}')
+
+    def make() -> str:
+        made.append(1)
+        return f"table {len(made)}"
+
+    assert report_once(path, report_key(meta, tasks=700), make) == ("table 1", False)
+    assert report_once(path, report_key(meta, tasks=700), make) == ("table 1", True)  # kept, not made
+    assert report_once(path, report_key(meta, tasks=20), make) == ("table 2", False)  # other settings
+    meta.write_text('{"epochs": 3}')  # a retrained checkpoint rewrites its meta
+    assert report_once(path, report_key(meta, tasks=20), make) == ("table 3", False)
+    path.write_text('{"key": ')  # cut short
+    assert report_once(path, report_key(meta, tasks=20), make) == ("table 4", False)
+    assert len(made) == 4
+
+
+def test_a_resumed_main_job_prints_the_proposer_table_instead_of_evaluating_again(
+    tmp_path, monkeypatch, capsys
+) -> None:
+    import raytool.evaluation.proposer as evaluation
+    from raytool.pipeline.proposer import train_proposer_stage
+    from raytool.proposer.proposer import ToolProposer
+    from raytool.tools.dataset import ToolDataset
+
+    calls = []
+    monkeypatch.setattr(evaluation, "evaluate", lambda *args, **kwargs: calls.append(args) or {})
+    monkeypatch.setattr(evaluation, "results_table", lambda result: f"| proposer | run {len(calls)} |")
+    monkeypatch.setattr(ToolProposer, "load", classmethod(lambda cls, *args, **kwargs: None))
+    (tmp_path / "proposer").mkdir()
+    (tmp_path / "proposer" / "proposer.json").write_text("{}")  # exists: training is skipped
+    datasets = {"seal_tools_dev": ToolDataset({}, []), "seal_tools_test": ToolDataset({}, [])}
+    train_proposer_stage(datasets, tmp_path, {})
+    train_proposer_stage(datasets, tmp_path, {})
+    out = capsys.readouterr().out
+    assert len(calls) == 1 and out.count("| proposer | run 1 |") == 2 and "kept from the run" in out
+    train_proposer_stage(datasets, tmp_path, {"evaluation": {"baselines": ["bm25"]}})  # another table: made again
+    assert len(calls) == 2
+
+
+def test_a_resumed_main_job_prints_the_complete_call_table_instead_of_filling_again(
+    tmp_path, monkeypatch, capsys
+) -> None:
+    import raytool.evaluation.calls as calls_module
+    import raytool.filler.checkpoint as checkpoint
+    import raytool.pipeline.filler as stage
+    from raytool.filler.filler import ArgumentFiller
+    from raytool.proposer.proposer import ToolProposer
+    from raytool.tools.dataset import ToolDataset
+
+    runs = []
+
+    def evaluate_calls(methods, dataset, out):
+        runs.append(out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "summary.md").write_text(f"| proposer+filler | run {len(runs)} |")
+
+    monkeypatch.setattr(checkpoint, "is_current", lambda *args, **kwargs: True)
+    monkeypatch.setattr(stage, "trained_on", lambda ckpt: [])
+    monkeypatch.setattr(stage, "data_names", lambda paths: [])  # current: training is skipped
+    monkeypatch.setattr(calls_module, "evaluate_calls", evaluate_calls)
+    monkeypatch.setattr(calls_module, "given_candidates", lambda path: {})
+    for name in ("ProposerFiller", "OracleTools"):
+        monkeypatch.setattr(calls_module, name, lambda *args, **kwargs: None)
+    monkeypatch.setattr(ToolDataset, "load", classmethod(lambda cls, *args, **kwargs: ToolDataset({}, [])))
+    monkeypatch.setattr(ArgumentFiller, "load", classmethod(lambda cls, *args, **kwargs: None))
+    monkeypatch.setattr(ToolProposer, "load", classmethod(lambda cls, *args, **kwargs: None))
+    for name in ("filler", "proposer"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / f"{name}.json").write_text("{}")
+    stage.train_filler_stage(tmp_path, {}, tmp_path, [])
+    stage.train_filler_stage(tmp_path, {}, tmp_path, [])
+    out = capsys.readouterr().out
+    assert len(runs) == 1 and out.count("| proposer+filler | run 1 |") == 2 and "kept from the run" in out
+    (tmp_path / "filler" / "filler.json").write_text('{"retrained": true}')
+    stage.train_filler_stage(tmp_path, {}, tmp_path, [])
+    assert len(runs) == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from raytool.pipeline.log import say
+from raytool.pipeline.reports import cached_report, keep_report, report_key
 from raytool.pipeline.settings import NO_FILE, filler_settings
 
 
@@ -16,6 +17,7 @@ def train_filler_stage(out: Path, settings: dict, data_dir: Path, suite_dirs: li
     from raytool.filler.checkpoint import is_current
     from raytool.filler.filler import ArgumentFiller
     from raytool.filler.train import train_filler
+    from raytool.hardware import cpu_has_bf16
     from raytool.proposer.proposer import ToolProposer
     from raytool.tools.dataset import ToolDataset
 
@@ -35,15 +37,24 @@ def train_filler_stage(out: Path, settings: dict, data_dir: Path, suite_dirs: li
     limit = (settings.get("evaluation") or {}).get("limit") or len(test.tasks)
     test = ToolDataset(test.tools, test.tasks[:limit])
     given_file = data_dir / "seal_tools" / "for_finetune" / "test_in_domain.json"
-    given = given_candidates(given_file)
-    filler = ArgumentFiller.load(ckpt)
-    proposed = ProposerFiller(ToolProposer.load(out / "proposer"), filler, test.tools, lambda task: given[task.id])
-    methods = [proposed, OracleTools(filler, test.tools, reuse=proposed)]  # the oracle reuses the same fills
     print(
         f"[train] complete calls on Seal-Tools test_in_domain ({len(test.tasks)} tasks, the benchmark's 5 candidates)"
     )
-    evaluate_calls(methods, test, out / "calls_eval")
-    print((out / "calls_eval" / "summary.md").read_text())
+    summary, report = out / "calls_eval" / "summary.md", out / "reports" / "calls.json"
+    # the reader's precision follows the CPU (`ArgumentFiller.load`): a checkpoint moved to another CPU is evaluated
+    key = report_key(ckpt / "filler.json", out / "proposer" / "proposer.json", tasks=len(test.tasks),
+                     candidates=str(given_file), bf16=cpu_has_bf16())  # fmt: skip
+    kept = cached_report(report, key) if summary.exists() else None
+    if kept is None:
+        given = given_candidates(given_file)
+        filler = ArgumentFiller.load(ckpt)
+        proposed = ProposerFiller(ToolProposer.load(out / "proposer"), filler, test.tools, lambda task: given[task.id])
+        methods = [proposed, OracleTools(filler, test.tools, reuse=proposed)]  # the oracle reuses the same fills
+        evaluate_calls(methods, test, out / "calls_eval")
+        keep_report(report, key, summary.read_text())
+        print(summary.read_text())
+    else:
+        print(kept + f"\n(kept from the run that made these checkpoints: {summary})")
 
 
 # (level, seed) of the suites' tasks the filler also trains on: every suite's templates at levels 1, 3 and 4, seeds

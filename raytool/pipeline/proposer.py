@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from raytool.pipeline.log import say
+from raytool.pipeline.reports import report_key, report_once
 
 
 def train_proposer_stage(datasets: dict, out: Path, settings: dict) -> None:
@@ -26,6 +27,12 @@ def train_proposer_stage(datasets: dict, out: Path, settings: dict) -> None:
         train_proposer(prepare_data(dev.tasks, dev.tools, config, load_records([out / "synth"])), config, ckpt)
     evaluation = settings.get("evaluation") or {}
     test = ToolDataset(test.tools, test.tasks[: evaluation.get("limit") or len(test.tasks)])
+    baselines = list(evaluation.get("baselines", BASELINES))
     print(f"[train] proposer on Seal-Tools test_in_domain ({len(test.tasks)} tasks, all {len(test.tools):,} tools)")
-    result = evaluate(test, (1, 5, 10), ToolProposer.load(ckpt), evaluation.get("baselines", BASELINES))
-    print(results_table(result))
+    key = report_key(ckpt / "proposer.json", tasks=len(test.tasks), baselines=baselines)
+    table, kept = report_once(
+        out / "reports" / "proposer.json",
+        key,
+        lambda: results_table(evaluate(test, (1, 5, 10), ToolProposer.load(ckpt), baselines)),
+    )
+    print(table + ("\n(kept from the run that made this checkpoint: reports/proposer.json)" if kept else ""))

@@ -43,7 +43,13 @@ def train_proxies_stage(
     run = DeciderRunConfig.from_dict(stages.decider or {})
     say(10, f"train the proxies' decider ({run.iterations} iterations) on the sub-tasks into {run_dir}")
     return train_proxy_decider(
-        subtasks, fp_dir, run, run_dir, decider.top_p, decider.max_steps, filler=decider.filler(out),
+        subtasks,
+        fp_dir,
+        run,
+        run_dir,
+        decider.top_p,
+        decider.max_steps,
+        filler=decider.filler(out),
         encoder=decider.encoder,  # F_P's (stage 6 labelled its states with it)
     )
 

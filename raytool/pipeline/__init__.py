@@ -18,7 +18,8 @@ module, all settings from one config file (`raytool.pipeline.settings`, sections
     10 proxy decider   the proxies' decider on the requests' per-domain sub-tasks, `proxies/decider/`
     11 agent eval      the proxy agent vs single-LLM baselines on the held-out requests, `agent_eval/`
 
-A stage whose artifact exists skips its work and prints its existing results (`Stage.skips`), so a re-run resumes
+A stage whose artifact exists skips its work and prints its existing results (`Stage.skips`; stage 4's evaluation
+tables are kept in `reports/` per checkpoint and settings, `raytool.pipeline.reports`), so a re-run resumes
 where the last one stopped. The stage functions are also the building blocks of the catalogue job
 (`raytool.train_catalogue`) and of `benchmarks/decider.py`.
 """

@@ -7,6 +7,7 @@ default for environment features. `MiniLMEncoder` is all-MiniLM-L6-v2 from the `
 
 from __future__ import annotations
 
+import functools
 import zlib
 from collections.abc import Sequence
 from typing import Protocol
@@ -87,7 +88,13 @@ def check_encoder_name(name: str) -> str:
 
 
 def make_encoder(name: str) -> TextEncoder:
-    """`hashing` / `hashing-D` or `minilm`."""
+    """`hashing` / `hashing-D` or `minilm` (one MiniLM per process: a proxy builds an env for every batch of jobs, and
+    loading the model took longer than encoding a batch's texts)."""
     if check_encoder_name(name) == "minilm":
-        return MiniLMEncoder()
+        return _minilm()
     return HashingEncoder(int(name.split("-")[1]) if "-" in name else 256)
+
+
+@functools.lru_cache(maxsize=1)
+def _minilm() -> MiniLMEncoder:
+    return MiniLMEncoder()

@@ -58,14 +58,13 @@ def test_the_decider_envs_read_text_with_the_configured_encoder(tmp_path) -> Non
 
 
 def test_the_proxies_decider_reads_text_as_its_f_p_was_trained_to(tmp_path) -> None:
-    from raytool.agent.train import fp_encoder
-    from raytool.decider.fp_checkpoint import save_policy_reconstruction
+    from raytool.decider.fp_checkpoint import recorded_encoder, save_policy_reconstruction
     from raytool.decider.fp_model import PolicyReconstruction
 
-    assert fp_encoder(None) == "hashing-256"  # no F_P: the env's default
+    assert recorded_encoder(None) == "hashing-256"  # no F_P: the env's default
     env = {"top_p": 2, "max_steps": 2, "encoder": "minilm", "candidate_source": "bm25"}
     save_policy_reconstruction(PolicyReconstruction(384, 2, width=8, heads=1, layers=1), {"env": env}, tmp_path / "fp")
-    assert fp_encoder(tmp_path / "fp") == "minilm"
+    assert recorded_encoder(tmp_path / "fp") == "minilm"
 
 
 def test_the_filler_trains_on_phrased_suite_tasks_and_retrains_when_its_data_change(tmp_path) -> None:
@@ -192,3 +191,6 @@ def test_a_resumed_main_job_prints_the_complete_call_table_instead_of_filling_ag
     (tmp_path / "filler" / "filler.json").write_text('{"retrained": true}')
     stage.train_filler_stage(tmp_path, {}, tmp_path, [])
     assert len(runs) == 2
+    (tmp_path / "calls_eval" / "summary.md").unlink()  # the table's files gone: made again, same key
+    stage.train_filler_stage(tmp_path, {}, tmp_path, [])
+    assert len(runs) == 3

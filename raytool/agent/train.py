@@ -93,18 +93,6 @@ def subtask_dataset(
     return Path(out)
 
 
-def fp_encoder(fp_dir: Path | None) -> str:
-    """The decider-env encoder the F_P checkpoint at `fp_dir` was trained under (`fp.json`'s `env`); the env's
-    default without one."""
-    from raytool.decider.fp_checkpoint import META_FILE
-    from raytool.envs.decider_env import DeciderEnvConfig
-    from raytool.tools.files import read_json
-
-    meta = Path(fp_dir) / META_FILE if fp_dir else None
-    recorded = (read_json(meta).get("env") or {}) if meta and meta.exists() else {}
-    return recorded.get("encoder") or DeciderEnvConfig.__dataclass_fields__["encoder"].default
-
-
 def train_proxy_decider(
     tasks: Path,
     fp_dir: Path | None,
@@ -115,12 +103,12 @@ def train_proxy_decider(
     skills: str = "",
     log: Callable = print,
     filler: str = "",
-    encoder: str | None = None,
 ) -> Path:
     """The proxies' decider trained on the sub-tasks at `tasks` into `out` (skipped when done; `run`: a
     `DeciderRunConfig`; `skills`: a skills file offered as macro-actions; `filler`: a filler checkpoint the
-    env reads argument values with, "" = the sub-tasks' gold values, an ORACLE; `encoder`: the env's text
-    features, default F_P's (its states' env, which the decider must read the same way), else hashed words)."""
+    env reads argument values with, "" = the sub-tasks' gold values, an ORACLE). The env reads text
+    with the encoder F_P was trained under (`recorded_encoder`), else the env's default."""
+    from raytool.decider.fp_checkpoint import recorded_encoder
     from raytool.decider.train import SUMMARY, train_decider
     from raytool.envs.decider_env import argument_settings
 
@@ -128,7 +116,7 @@ def train_proxy_decider(
         log(f"[agent] proxy decider {out} exists, skipping")
         return Path(out)
     env = decider_env_config(tasks, top_p, max_steps) | ({"skills": str(skills)} if skills else {})
-    env |= argument_settings(filler) | {"encoder": encoder or fp_encoder(fp_dir)}
+    env |= argument_settings(filler) | {"encoder": recorded_encoder(fp_dir)}
     log(f"[agent] train the proxies' decider ({run.iterations} iterations) on {tasks} into {out}")
     summary = train_decider(env, fp_dir, run, out)
     log(f"[agent] trained in {summary['train_seconds']:.0f} s; last iteration: {json.dumps(summary['final'])}")

@@ -85,6 +85,14 @@ def observation_settings(env_config: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def recorded_encoder(path: str | Path | None) -> str:
+    """The decider-env text encoder the F_P checkpoint at `path` was trained under (fp.json's `env`); the env's default
+    without a checkpoint or a recorded one. A decider F_P guides must read text the same way (`check_env_settings`)."""
+    meta = Path(path) / META_FILE if path else None
+    recorded = read_json(meta).get("env") if meta and meta.exists() else None
+    return observation_settings(recorded if isinstance(recorded, dict) else {})["encoder"]
+
+
 def check_env_settings(path: str | Path, env_config: dict[str, Any]) -> None:
     """ValueError unless the F_P checkpoint at `path` was trained on states of a decider env with the same
     observation settings as `env_config` (`observation_settings`; fp.json's `env`, from `distill rank`)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from raytool.pipeline.log import say
-from raytool.pipeline.reports import cached_report, keep_report, report_key
+from raytool.pipeline.reports import report_key, report_once
 from raytool.pipeline.settings import NO_FILE, filler_settings
 
 
@@ -40,21 +40,24 @@ def train_filler_stage(out: Path, settings: dict, data_dir: Path, suite_dirs: li
     print(
         f"[train] complete calls on Seal-Tools test_in_domain ({len(test.tasks)} tasks, the benchmark's 5 candidates)"
     )
-    summary, report = out / "calls_eval" / "summary.md", out / "reports" / "calls.json"
+    summary = out / "calls_eval" / "summary.md"
     # the reader's precision follows the CPU (`ArgumentFiller.load`): a checkpoint moved to another CPU is evaluated
     key = report_key(ckpt / "filler.json", out / "proposer" / "proposer.json", tasks=len(test.tasks),
                      candidates=str(given_file), bf16=cpu_has_bf16())  # fmt: skip
-    kept = cached_report(report, key) if summary.exists() else None
-    if kept is None:
+
+    def make() -> str:
         given = given_candidates(given_file)
         filler = ArgumentFiller.load(ckpt)
         proposed = ProposerFiller(ToolProposer.load(out / "proposer"), filler, test.tools, lambda task: given[task.id])
         methods = [proposed, OracleTools(filler, test.tools, reuse=proposed)]  # the oracle reuses the same fills
         evaluate_calls(methods, test, out / "calls_eval")
-        keep_report(report, key, summary.read_text())
-        print(summary.read_text())
-    else:
-        print(kept + f"\n(kept from the run that made these checkpoints: {summary})")
+        return summary.read_text()
+
+    report = out / "reports" / "calls.json"
+    if not summary.exists():  # the table's files are gone: make them again
+        report.unlink(missing_ok=True)
+    table, kept = report_once(report, key, make)
+    print(table + (f"\n(kept from the run that made these checkpoints: {summary})" if kept else ""))
 
 
 # (level, seed) of the suites' tasks the filler also trains on: every suite's templates at levels 1, 3 and 4, seeds

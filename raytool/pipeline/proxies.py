@@ -42,15 +42,9 @@ def train_proxies_stage(
         subtask_dataset(dataset, router, proposer, subtasks, k=decider.top_p + decider.max_steps, plan=plan)
     run = DeciderRunConfig.from_dict(stages.decider or {})
     say(10, f"train the proxies' decider ({run.iterations} iterations) on the sub-tasks into {run_dir}")
+    # its text encoder is F_P's: stage 6 labelled F_P's states under `decider.encoder`
     return train_proxy_decider(
-        subtasks,
-        fp_dir,
-        run,
-        run_dir,
-        decider.top_p,
-        decider.max_steps,
-        filler=decider.filler(out),
-        encoder=decider.encoder,  # F_P's (stage 6 labelled its states with it)
+        subtasks, fp_dir, run, run_dir, decider.top_p, decider.max_steps, filler=decider.filler(out)
     )
 
 

@@ -25,7 +25,7 @@ def report_key(*metas: Path, **settings: Any) -> dict[str, Any]:
     return json.loads(json.dumps({"checkpoints": digests, "settings": settings}, default=str))
 
 
-def cached_report(path: Path, key: dict[str, Any]) -> str | None:
+def _kept(path: Path, key: dict[str, Any]) -> str | None:
     """The text kept at `path` when it was made under `key`, else None."""
     if not path.exists():
         return None
@@ -36,7 +36,7 @@ def cached_report(path: Path, key: dict[str, Any]) -> str | None:
     return kept.get("text") if isinstance(kept, dict) and kept.get("key") == key else None
 
 
-def keep_report(path: Path, key: dict[str, Any], text: str) -> None:
+def _keep(path: Path, key: dict[str, Any], text: str) -> None:
     """`text` kept at `path` under `key` (written atomically)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, json.dumps({"key": key, "text": text}, indent=1))
@@ -44,9 +44,9 @@ def keep_report(path: Path, key: dict[str, Any], text: str) -> None:
 
 def report_once(path: Path, key: dict[str, Any], make: Callable[[], str]) -> tuple[str, bool]:
     """(`make()`'s text, False) the first time for `key`, kept at `path`; (the kept text, True) after."""
-    kept = cached_report(path, key)
+    kept = _kept(path, key)
     if kept is not None:
         return kept, True
     text = make()
-    keep_report(path, key, text)
+    _keep(path, key, text)
     return text, False

@@ -10,7 +10,8 @@ candidates' own texts) plus the call's scoring; `next call` = a further call of 
 reused); `every call` = both together, the latency a request's calls see. A checkpoint with a span reader is
 measured with it (the inference default: its encoder in bf16 where the CPU computes bf16 natively, else int8; the
 other of the two; float32; and int8 with the MiniLM encoder in int8 too, `int8_encoder`) and, in the same run,
-without it (the scorer alone). The frozen encoder runs in bf16 by default
+without it (the scorer alone). Both encoders run as traced, frozen graphs (`raytool.cpu_inference`) except in the
+"eager" row: the default with PyTorch's eager modules, as before them. The frozen encoder runs in bf16 by default
 where the CPU computes bf16 natively (AVX512-BF16 / AMX); there the same filler with it in float32 is measured too.
 Prints p50 / p99 in ms (median over `--repeats` passes) and calls/s, one thread. Then the batched path
 (`fill_batch`): the same calls in batches of `--batches` calls (whole requests, new to the filler), one MiniLM
@@ -57,7 +58,9 @@ def main() -> None:
     if filler.reader is not None:
         half = filler.reader.encoder.embeddings.word_embeddings.weight.dtype == torch.bfloat16
         reader = "bf16" if half else "int8"
-        variants = [(f"scorer + span reader ({reader}), {encoder} (default)", filler)]
+        variants = [(f"scorer + span reader ({reader}), {encoder} (default)", filler),
+                    (f"scorer + span reader ({reader}), {encoder}, eager (not frozen)",
+                     ArgumentFiller.load(args.filler, frozen=False))]  # fmt: skip
         if half:  # the reader in int8, as on CPUs without native bf16
             variants.append((f"scorer + span reader (int8), {encoder}", ArgumentFiller.load(args.filler, int8=True)))
         if filler.encoder.bf16:  # the same with the encoder in float32, as on CPUs without native bf16

@@ -80,10 +80,11 @@ def _write_reader(reader, meta: dict[str, Any], directory: Path) -> None:
     (directory / READER_META).write_text(json.dumps({**meta, "width": reader.head.width}, indent=2, default=str) + "\n")
 
 
-def load_reader(filler_dir: str | Path, int8: bool = False, bf16: bool = False):
+def load_reader(filler_dir: str | Path, int8: bool = False, bf16: bool = False, frozen: bool = True):
     """The span reader of a filler checkpoint, or None when it has none (a scorer-only checkpoint). `int8`: its
     linear layers dynamically quantized to int8 for inference (`quantize_linear`); else `bf16`: its MiniLM encoder in
-    bf16 (the head and the scores stay float32)."""
+    bf16 (the head and the scores stay float32). `frozen`: its encoder run as a traced, frozen graph
+    (`SpanReader.freeze`)."""
     from safetensors.torch import load_file
 
     from raytool.filler.reader import SpanReader
@@ -95,12 +96,12 @@ def load_reader(filler_dir: str | Path, int8: bool = False, bf16: bool = False):
     reader = SpanReader.from_minilm(int(meta["width"]))
     reader.load_state_dict(load_file(str(path / WEIGHTS_FILE)))
     if int8:
-        return quantize_linear(reader.eval())
-    if bf16:
+        reader = quantize_linear(reader.eval())
+    elif bf16:
         import torch
 
         reader.encoder.to(torch.bfloat16)
-    return reader.eval()
+    return reader.freeze() if frozen else reader.eval()
 
 
 def quantize_linear(model):

@@ -90,6 +90,7 @@ class ArgumentFiller:
         int8: bool | None = None,
         int8_encoder: bool = False,
         bf16_encoder: bool | None = None,
+        frozen: bool = True,
     ) -> ArgumentFiller:
         """The checkpoint at `path`, with its span reader when it has one (`use_reader=False`: the scorer alone;
         `int8`: the reader's linear layers quantized to int8 for inference, `checkpoint.quantize_linear`; False:
@@ -98,7 +99,8 @@ class ArgumentFiller:
         `int8_encoder`: the frozen MiniLM encoder's too — a request's first call in about 0.6x the time, at a cost in
         parameter F1 that depends on the data (none on Seal-Tools, -0.04 on ToolAlpaca: docs/filler.md), so off.
         `bf16_encoder`: the frozen encoder in bf16 (None: where the CPU computes bf16 natively; the same parameter
-        F1 as float32 on Seal-Tools, ToolAlpaca and the suites, a request's first call about 0.75x: docs/filler.md)."""
+        F1 as float32 on Seal-Tools, ToolAlpaca and the suites, a request's first call about 0.75x: docs/filler.md).
+        `frozen`: both encoders run as traced, frozen graphs (`raytool.cpu_inference`: the same values, faster)."""
         from raytool.filler.checkpoint import load_reader, load_scorer
 
         scorer, meta = load_scorer(path)
@@ -106,7 +108,7 @@ class ArgumentFiller:
             from raytool.filler.encoder import HashSpanEncoder, SpanEncoder
 
             hashing = meta.get("encoder") == "hashing"
-            encoder = HashSpanEncoder() if hashing else SpanEncoder(int8=int8_encoder, bf16=bf16_encoder)
+            encoder = HashSpanEncoder() if hashing else SpanEncoder(int8=int8_encoder, bf16=bf16_encoder, frozen=frozen)
         if int8 is None:
             from raytool.hardware import cpu_has_bf16
 
@@ -114,7 +116,8 @@ class ArgumentFiller:
             int8 = not bf16
         else:
             bf16 = False
-        return cls(scorer, encoder, reader=load_reader(path, int8=int8, bf16=bf16) if use_reader else None)
+        reader = load_reader(path, int8=int8, bf16=bf16, frozen=frozen) if use_reader else None
+        return cls(scorer, encoder, reader=reader)
 
     def candidates(self, request: str) -> tuple[RequestFeatures, np.ndarray]:
         """The request's candidates (with their features) and their vectors (the last request's are reused)."""

@@ -62,6 +62,16 @@ class SpanReader(nn.Module):
         self.head = ReaderHead(encoder.config.hidden_size, width)
         self.marker_id = tokenizer.convert_tokens_to_ids(MARKER)
         self._last_request: tuple | None = None  # (candidates, word pieces, spans) of the last request laid out
+        self._frozen = None  # `freeze`: a traced, frozen graph of the encoder for inference
+
+    def freeze(self) -> SpanReader:
+        """For inference only: the encoder's forward as a traced, frozen graph (`raytool.cpu_inference`; the same
+        scores with less per-operator overhead), used in eval mode; training (`train()`) uses the module itself.
+        Call it after the weights are final (loaded, converted or quantized)."""
+        from raytool.cpu_inference import frozen_forward
+
+        self._frozen = frozen_forward(self.encoder)
+        return self.eval()
 
     @classmethod
     def from_minilm(cls, width: int = 128) -> SpanReader:
@@ -114,7 +124,10 @@ class SpanReader(nn.Module):
             ids[b, : len(lay["ids"])] = torch.as_tensor(lay["ids"])
             mask[b, : len(lay["ids"])] = 1
             types[b, lay["split"] : len(lay["ids"])] = 1
-        hidden = self.encoder(input_ids=ids, attention_mask=mask, token_type_ids=types).last_hidden_state.float()
+        if self._frozen is not None and not self.training:
+            hidden = self._frozen(ids, mask, types).float()
+        else:
+            hidden = self.encoder(input_ids=ids, attention_mask=mask, token_type_ids=types).last_hidden_state.float()
         out = []
         for b, lay in enumerate(layouts):
             markers = hidden[b, lay["markers"]]  # (P, D)

@@ -56,6 +56,7 @@ class ToolProposer:
         self.config = meta.config
         self.batch_size = batch_size
         self.checkpoint = checkpoint
+        self._frozen = None  # a loaded checkpoint's encoder as a traced, frozen graph (`load`)
 
     @classmethod
     def load(cls, ckpt_dir: str | Path, threads: int | None = None) -> ToolProposer:
@@ -63,8 +64,13 @@ class ToolProposer:
 
         if threads:
             torch.set_num_threads(threads)
+        from raytool.cpu_inference import frozen_forward
+
         model, tokenizer, meta = load_checkpoint(ckpt_dir)
-        return cls(model, tokenizer, meta, checkpoint=Path(ckpt_dir))
+        proposer = cls(model, tokenizer, meta, checkpoint=Path(ckpt_dir))
+        # its weights are final: the encoder runs as a traced, frozen graph (the same vectors, less overhead)
+        proposer._frozen = frozen_forward(model.encoder)
+        return proposer
 
     def encode(self, texts: Sequence[str], max_length: int) -> np.ndarray:
         """Unit vectors (N, D); texts are batched by length so little padding is computed."""
@@ -79,9 +85,16 @@ class ToolProposer:
                 rows = order[start : start + self.batch_size]
                 batch = self.tokenizer([texts[i] for i in rows], padding=True, truncation=True,
                                        max_length=max_length, return_tensors="pt")  # fmt: skip
-                out[rows] = self.model.embed(batch["input_ids"], batch["attention_mask"]).float().numpy()
+                out[rows] = self._embed(batch["input_ids"], batch["attention_mask"]).float().numpy()
         self.model.train(was_training)
         return out
+
+    def _embed(self, input_ids, attention_mask):
+        if self._frozen is None:  # an in-training model (`fresh`)
+            return self.model.embed(input_ids, attention_mask)
+        from raytool.proposer.model import mean_pool
+
+        return mean_pool(self._frozen(input_ids, attention_mask).float(), attention_mask)
 
     def index(self, specs: Sequence[ToolSpec], cache: bool = True, log=None) -> ToolIndex:
         """The catalogue's index; vectors cached under $RAYTOOL_CACHE/proposer_index/<fingerprint> when saved."""

@@ -75,10 +75,13 @@ def as_number(text: str) -> float | None:
 
 
 def _count(text: str) -> float | None:
-    """The number `text` writes in digits (`as_number`) or as a word up to twenty (`NUMBER_WORDS`); None otherwise.
-    Only values read this way: the candidates' number features stay `as_number`'s, as the scorer was trained."""
+    """The number `text` writes in digits (`as_number`), as a word up to twenty (`NUMBER_WORDS`) or as "no" ("no
+    GPUs": 0); None otherwise. Only values read this way: the candidates' number features stay `as_number`'s, as
+    the scorer was trained."""
     number = as_number(text)
-    return NUMBER_WORDS.get(text.lower()) if number is None else number
+    if number is not None:
+        return number
+    return 0 if text.lower() == "no" else NUMBER_WORDS.get(text.lower())
 
 
 def normalise(text: str, schema: dict[str, Any], name: str = "") -> tuple[Any, str | None]:

@@ -103,6 +103,10 @@ def test_a_one_word_flag_is_not_read_by_name() -> None:
         ("zero", {"type": "number"}, 0),
         ("eighty", {"type": "integer"}, None),  # larger counts are not read from words
         ("one A100", {"type": "integer"}, None),
+        ("no", {"type": "integer"}, 0),  # "no GPUs"
+        ("No", {"type": "number"}, 0),
+        ("no", {"type": "boolean"}, False),  # a flag's "no" stays a flag's
+        ("none", {"type": "integer"}, None),
     ],
 )
 def test_small_number_words(text, schema, value) -> None:

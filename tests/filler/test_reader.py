@@ -112,6 +112,25 @@ def test_a_batch_scores_each_call_as_alone(minilm) -> None:
         np.testing.assert_allclose(b.numpy(), minilm.probabilities([lay])[0].numpy(), atol=1e-5)
 
 
+def test_a_frozen_reader_scores_as_the_eager_one_until_it_trains_again() -> None:
+    torch.manual_seed(0)
+    reader = SpanReader.from_minilm(width=32)
+    calls = [(extract(t.query), [f"{n} (string)" for n in BOOK.properties]) for t in _tasks(3, seed=7)]
+    lays = [reader.layout(c, p) for c, p in calls]
+    eager = reader.probabilities(lays)
+    reader.freeze()
+    assert reader._frozen is not None
+    for frozen, alone in zip(reader.probabilities(lays), eager, strict=True):  # a padded batch through the graph
+        np.testing.assert_allclose(frozen.numpy(), alone.numpy(), atol=1e-5)
+    with torch.no_grad():
+        for layer in reader.encoder.encoder.layer:  # new encoder weights ...
+            layer.output.dense.weight.mul_(0.5)
+    reader.train()  # ... from training: the graph of the old ones is gone, scores follow the new weights
+    assert reader._frozen is None
+    moved = reader.probabilities(lays)
+    assert not np.allclose(moved[0].numpy(), eager[0].numpy(), atol=1e-3)
+
+
 class _StubReader:
     """Fixed reader probabilities: all of the value mass on the last candidate."""
 

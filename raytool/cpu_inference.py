@@ -2,6 +2,7 @@
 
     forward = frozen_forward(model)                         # a BERT-style `transformers` encoder, eval mode
     hidden = forward(input_ids, attention_mask, token_type_ids)   # == model(...).last_hidden_state
+    hidden = forward(**tokenizer(texts, padding=True, return_tensors="pt"))   # token types optional
     forward = frozen_forward(model, frozen=False)           # the same signature, the eager model (no graph)
 
 One request's forward is small (60-200 word pieces, one sequence), so eager PyTorch spends much of it in Python

@@ -128,7 +128,12 @@ def test_a_table_is_made_once_per_key_and_again_when_the_key_or_file_changes(tmp
     assert report_once(path, report_key(meta, tasks=20), make) == ("table 3", False)
     path.write_text('{"key": ')  # cut short
     assert report_once(path, report_key(meta, tasks=20), make) == ("table 4", False)
-    assert len(made) == 4
+    files = tmp_path / "calls_eval" / "summary.md"  # what a table writes beside its text
+    assert report_once(path, report_key(meta, tasks=20), make, outputs=[files]) == ("table 5", False)  # gone
+    files.parent.mkdir()
+    files.write_text("rows")
+    assert report_once(path, report_key(meta, tasks=20), make, outputs=[files]) == ("table 5", True)
+    assert len(made) == 5
 
 
 def test_a_resumed_main_job_prints_the_proposer_table_instead_of_evaluating_again(

@@ -64,9 +64,6 @@ class SpanEncoder:
         self._cache: dict[str, np.ndarray] = {}
         self._cache_size = cache_size
 
-    def _hidden(self, batch):
-        return self._forward(batch["input_ids"], batch["attention_mask"], batch.get("token_type_ids"))
-
     def spans(self, text: str, candidates: Sequence[Candidate]) -> np.ndarray:
         """(N, 768): [mean contextual vector of the candidate's word pieces (zeros past `max_length` pieces),
         its own sentence vector (zeros unless clean)] (module docstring)."""
@@ -83,7 +80,7 @@ class SpanEncoder:
         )  # fmt: skip
         offsets = batch.pop("offset_mapping").numpy()  # padding pieces are (0, 0): pool_spans skips them
         with torch.inference_mode():
-            hidden = self._hidden(batch).float().numpy()
+            hidden = self._forward(**batch).float().numpy()
         out = []
         for row, cands in enumerate(candidates):
             own = np.zeros((len(cands), DIM), np.float32)
@@ -113,7 +110,7 @@ class SpanEncoder:
                 for start in range(0, len(missing), 64):
                     chunk = missing[start : start + 64]
                     batch = self.tokenizer(chunk, padding=True, truncation=True, max_length=128, return_tensors="pt")
-                    hidden = self._hidden(batch).float()
+                    hidden = self._forward(**batch).float()
                     mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                     pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
                     vectors = torch.nn.functional.normalize(pooled, dim=-1).numpy()

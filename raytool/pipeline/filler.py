@@ -53,10 +53,7 @@ def train_filler_stage(out: Path, settings: dict, data_dir: Path, suite_dirs: li
         evaluate_calls(methods, test, out / "calls_eval")
         return summary.read_text()
 
-    report = out / "reports" / "calls.json"
-    if not summary.exists():  # the table's files are gone: make them again
-        report.unlink(missing_ok=True)
-    table, kept = report_once(report, key, make)
+    table, kept = report_once(out / "reports" / "calls.json", key, make, outputs=[summary])
     print(table + (f"\n(kept from the run that made these checkpoints: {summary})" if kept else ""))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +42,12 @@ def _keep(path: Path, key: dict[str, Any], text: str) -> None:
     atomic_write_text(path, json.dumps({"key": key, "text": text}, indent=1))
 
 
-def report_once(path: Path, key: dict[str, Any], make: Callable[[], str]) -> tuple[str, bool]:
-    """(`make()`'s text, False) the first time for `key`, kept at `path`; (the kept text, True) after."""
-    kept = _kept(path, key)
+def report_once(
+    path: Path, key: dict[str, Any], make: Callable[[], str], outputs: Sequence[Path] = ()
+) -> tuple[str, bool]:
+    """(`make()`'s text, False) the first time for `key`, kept at `path`; (the kept text, True) after, while every
+    file in `outputs` (what `make` writes beside the text: the table's per-request files) still exists."""
+    kept = _kept(path, key) if all(Path(o).exists() for o in outputs) else None
     if kept is not None:
         return kept, True
     text = make()

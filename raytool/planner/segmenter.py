@@ -131,7 +131,7 @@ class TokenEncoder:
         )  # fmt: skip
         offsets = batch.pop("offset_mapping").numpy()
         with self._torch.inference_mode():
-            hidden = self._forward(batch["input_ids"], batch["attention_mask"], batch.get("token_type_ids")).numpy()
+            hidden = self._forward(**batch).numpy()
         out = []
         for row in range(len(texts)):
             keep = offsets[row, :, 1] > offsets[row, :, 0]  # real pieces: special tokens and padding are (0, 0)

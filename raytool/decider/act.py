@@ -21,12 +21,13 @@ def decider_logits(module, obs: dict[str, np.ndarray]) -> np.ndarray:
 
 def proposer_action(env, obs: dict[str, np.ndarray]) -> int:
     """No decider (the `no-decider` ablation): one call per planned sub-task of the job (`ToolDeciderEnv.planned_calls`,
-    at least one), each the first candidate whose call would not exactly repeat an earlier one (with `part_focus`,
-    the proposer's best tool for the part the job is at), then STOP. No learning and no threshold."""
+    at least one), each the first candidate the env does not skip (`ToolDeciderEnv.skip_mask`: a call that would
+    exactly repeat an earlier one or could not be made; with `part_focus`, the proposer's best tool for the part the
+    job is at), then STOP. No learning and no threshold."""
     if len(env.made) >= max(env.planned_calls, 1):
         return env.stop_action
-    repeats = env.repeat_mask()
-    return next((slot for slot in range(len(env.candidates)) if not repeats[slot]), env.stop_action)
+    skipped = env.skip_mask()
+    return next((slot for slot in range(len(env.candidates)) if not skipped[slot]), env.stop_action)
 
 
 def planned_greedy_action(module, env, obs: dict[str, np.ndarray], prior_weight: float = 0.0) -> int:
@@ -38,15 +39,17 @@ def planned_greedy_action(module, env, obs: dict[str, np.ndarray], prior_weight:
 
 
 def greedy_action(module, env, obs: dict[str, np.ndarray], prior_weight: float = 0.0) -> int:
-    """The decider's action in `env` (a `ToolDeciderEnv`) at `obs`: the argmax of its logits, skipping candidates
-    whose call would exactly repeat one already made this episode (`ToolDeciderEnv.repeat_mask`: such a call is not
-    executed and only costs its penalty). That mask never holds STOP, and an action the env masks keeps a finite
-    logit, so an action always exists (STOP when every candidate would repeat, even under a job's sub-task floor).
+    """The decider's action in `env` (a `ToolDeciderEnv`) at `obs`: the argmax of its logits, skipping the candidates
+    `ToolDeciderEnv.skip_mask` holds — a call that would exactly repeat one already made this episode (not executed,
+    it only costs its penalty) or that could not be made as it would be bound now (a required value nobody gives, a
+    stated value not written like its parameter's example: "tr-103" as a booking id; it would only fail). That mask
+    never holds STOP, and an action the env masks keeps a finite logit, so an action always exists (STOP when every
+    candidate is skipped, even under a job's sub-task floor).
 
     `prior_weight` w > 0 (`ProxyConfig.prior_weight`, whose default is 1; 0, this function's default, is off): when
     the decider calls a tool, *which* one is re-chosen with the proposer's calibrated probabilities as a prior
     (`prior_choice`); *when* to stop stays the decider's own decision."""
-    allowed = np.where(env.repeat_mask(), -np.inf, decider_logits(module, obs))
+    allowed = np.where(env.skip_mask(), -np.inf, decider_logits(module, obs))
     choice = int(np.argmax(allowed))
     if prior_weight <= 0:  # off: the decider alone
         return choice

@@ -36,6 +36,10 @@ from raytool.tools.errors import FieldError
 from raytool.tools.spec import ToolSpec
 from raytool.tools.task import Task
 
+_EXAMPLE = re.compile(r'e\.g\.,?\s*"([^"]+)"')
+_SERIAL = re.compile(r"([a-z]{2,4})-\d{2,}")  # a prefixed serial id: bk-0001, tr-101
+_CODE = re.compile(r"[A-Z]{2,6}")  # a code in capitals: ACME, EUR, LIS
+
 
 @dataclass(frozen=True)
 class PastCall:
@@ -99,6 +103,53 @@ def same_shape(a: Any, b: Any) -> bool:
         return _shape(a) == _shape(b)
     numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (a, b))
     return type(a) is type(b) or numbers
+
+
+def example_of(schema: dict[str, Any]) -> str | None:
+    """The example value a string parameter documents: its JSON Schema `examples[0]` / `example`, else the first
+    quoted `e.g. "..."` of its description (the suites' and many OpenAPI documents' convention); None without one."""
+    for key in ("examples", "example"):
+        value = schema.get(key)
+        value = value[0] if isinstance(value, list) and value else value
+        if isinstance(value, str):
+            return value
+    match = _EXAMPLE.search(str(schema.get("description", "")))
+    return match.group(1) if match else None
+
+
+def kind_examples(specs: Sequence[ToolSpec]) -> dict[str, str]:
+    """Kind (`x-kind`) -> the first example a parameter of that kind documents (`example_of`), over `specs`."""
+    out: dict[str, str] = {}
+    for spec in specs:
+        for schema in spec.properties.values():
+            example = example_of(schema)
+            if example and schema.get(KIND_KEY):
+                out.setdefault(schema[KIND_KEY], example)
+    return out
+
+
+def written_like_example(value: Any, schema: dict[str, Any], example: str | None = None, name: str = "") -> bool:
+    """Whether a stated string value could be one of the parameter's values, judged by its documented example
+    (`example_of`, else `example`: e.g. another parameter's of the same kind) where the example has a recognisable
+    form: a prefixed serial id ("bk-0001") needs the same prefix ("tr-103" is no booking id); an identifier (`name`
+    or its kind ends in "_id") whose example mixes letters and digits needs a value written alike (`same_shape`:
+    "kepler-institute" is no node id like "par-dc1-n01", "2025-07-07" no flight id like "AT104-2025-03-10"); a code
+    in capitals ("ACME") needs a value in capitals ("Ion Battery" is no ticker). Anything else (no example, a
+    free-form one: "Lisbon", "acme-ai", "pytorch-2.3-cuda12"; enums, numbers, references) passes."""
+    if not isinstance(value, str) or "enum" in schema:
+        return True
+    example = example_of(schema) or example
+    if not example:
+        return True
+    serial = _SERIAL.fullmatch(example)
+    if serial:
+        return re.fullmatch(rf"{re.escape(serial.group(1))}-\d+", value.strip(), re.I) is not None
+    identifier = name.endswith("_id") or str(schema.get(KIND_KEY, "")).endswith("_id")
+    if identifier and any(c.isdigit() for c in example) and any(c.isalpha() for c in example):
+        return same_shape(value.strip(), example)
+    if _CODE.fullmatch(example):
+        return _CODE.fullmatch(value.strip()) is not None
+    return True
 
 
 def _shape(text: str) -> str:

@@ -45,7 +45,16 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from raytool.envs.binder import PastCall, bind_arguments, resolve_arguments, slots_for, task_slots
+from raytool.envs.binder import (
+    PastCall,
+    bind_arguments,
+    kind_examples,
+    resolve_arguments,
+    slots_for,
+    task_slots,
+    written_like_example,
+)
+from raytool.envs.docgen import KIND_KEY
 from raytool.envs.features import build_features, load_or_build_features
 from raytool.envs.macros import Macro, load_macros
 from raytool.envs.reward import INVALID, MALFORMED, REPEATED, VALID, MadeCall, RewardConfig, score_trajectory
@@ -171,6 +180,7 @@ class ToolDeciderEnv(gym.Env):
         self.executor = _make_executor(self.config.executor)
         self.filler = _load_filler(self.config.filler) if self.config.arguments == "predicted" else None
         self._predicted: dict[tuple[int, str], dict[str, Any]] = {}  # (task, tool) -> the filler's values
+        self._kind_examples = kind_examples(self.specs)  # a kind's documented example, for parameters with none
         p, d = self.config.top_p, self.features.dim
         self.obs_dim = observation_size(d, p)
         self.observation_space = gym.spaces.Dict(
@@ -274,6 +284,29 @@ class ToolDeciderEnv(gym.Env):
         mask = np.zeros(self.stop_action + 1, dtype=bool)
         mask[: len(self.candidates)] = [self._would_repeat(slot) for slot in range(len(self.candidates))]
         return mask
+
+    def skip_mask(self) -> np.ndarray:
+        """(p + 1,) bool: what an agent at inference skips — `repeat_mask`, and the candidates whose call could not
+        be made as it would be bound now (`_could_call`: a required value neither the request nor an earlier output
+        gives, or a stated value not written like its parameter's documented example, "tr-103" as a booking id).
+        Such a call would only fail; STOP is never masked."""
+        mask = self.repeat_mask()
+        mask[: len(self.candidates)] |= [not self._could_call(slot) for slot in range(len(self.candidates))]
+        return mask
+
+    def _could_call(self, slot: int) -> bool:
+        cand = self.candidates[slot]
+        spec = self.dataset.tools[self._macro(cand).tools[0]] if self.is_macro(slot) else self.specs[cand]
+        arguments = self._bind(spec)
+        if any(name not in arguments for name in spec.required):
+            return False
+        for name, value in arguments.items():
+            schema = spec.properties.get(name, {})
+            if not is_result_ref(value) and not written_like_example(
+                value, schema, self._kind_examples.get(schema.get(KIND_KEY, "")), name
+            ):
+                return False
+        return True
 
     def _would_repeat(self, slot: int) -> bool:
         cand = self.candidates[slot]

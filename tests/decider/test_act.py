@@ -24,7 +24,7 @@ class _Env:
     def __init__(self, repeats: list[bool], scores: list[float]) -> None:
         self._repeats, self.candidate_scores = np.array(repeats + [False]), scores
 
-    def repeat_mask(self) -> np.ndarray:
+    def skip_mask(self) -> np.ndarray:
         return self._repeats
 
 
@@ -70,12 +70,12 @@ def test_the_prior_is_on_by_default_and_the_command_line_can_turn_it_off(tmp_pat
 
 
 def test_without_a_prior_the_decider_acts_exactly_as_before(monkeypatch) -> None:
-    """prior_weight 0 reads nothing but the logits and the repeat mask: any env that served
+    """prior_weight 0 reads nothing but the logits and the skip mask: any env that served
     `greedy_action` before still does."""
     monkeypatch.setattr(act, "decider_logits", lambda module, obs: np.array([0.5, 2.0, 1.0]))
 
     class Bare:
-        def repeat_mask(self) -> np.ndarray:
+        def skip_mask(self) -> np.ndarray:
             return np.array([False, True, False])
 
     assert act.greedy_action(None, Bare(), {}) == 2

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from raytool.envs.binder import PastCall, UnresolvedReference, bind_arguments, resolve_arguments, same_shape
+from raytool.envs.binder import (
+    PastCall,
+    UnresolvedReference,
+    bind_arguments,
+    kind_examples,
+    resolve_arguments,
+    same_shape,
+    written_like_example,
+)
 from raytool.tools.call import result_ref
 from raytool.tools.spec import ToolSpec
 
@@ -77,3 +85,78 @@ def test_values_of_the_same_shape() -> None:
     assert not same_shape("tr-104", "Singapore") and not same_shape("2025-09-29", "BR176-2025-09-29")
     assert not same_shape("network", "eu-west") and not same_shape("RTX Value", "RTXV") and not same_shape("3", 3)
     assert not same_shape(True, 1) and not same_shape(2, False) and not same_shape(None, "x")
+
+
+def _described(example: str, **extra) -> dict:
+    return {"type": "string", "description": f'the thing, e.g. "{example}".', **extra}
+
+
+@pytest.mark.parametrize(
+    ("value", "schema", "name", "plausible"),
+    [
+        ("bk-0042", _described("bk-0001"), "booking_id", True),  # a prefixed serial id: same prefix, any number
+        ("BK-7", _described("bk-0001"), "booking_id", True),
+        ("tr-103", _described("bk-0001"), "booking_id", False),  # a traveller id is no booking id
+        ("cancel", _described("rsv-0001"), "reservation_id", False),
+        ("fra-dc1-n02", _described("par-dc1-n01"), "node_id", True),  # an identifier mixing letters and digits
+        ("kepler-institute", _described("par-dc1-n01"), "node_id", False),
+        ("2025-07-07", _described("AT104-2025-03-10"), "flight_id", False),
+        ("jupyter-datascience", _described("pytorch-2.3-cuda12"), "image", True),  # no identifier: free form
+        ("KRNL", _described("ACME"), "ticker", True),  # a code in capitals
+        ("Ion Battery", _described("ACME"), "ticker", False),
+        ("New York", _described("Lisbon"), "city", True),  # a free-form example judges nothing
+        ("A10G", _described("A100", enum=["A100", "A10G"]), "gpu_model", True),  # an enum is checked elsewhere
+        ("anything", {"type": "string"}, "booking_id", True),  # no example: nothing to judge by
+        ("tr-103", {"type": "string", "examples": ["bk-0001"]}, "booking_id", False),  # JSON Schema `examples`
+        (7, _described("bk-0001"), "booking_id", True),  # not a string: the schema check's business
+    ],
+)
+def test_a_stated_value_is_judged_by_its_parameters_documented_example(value, schema, name, plausible) -> None:
+    assert written_like_example(value, schema, name=name) is plausible
+
+
+def test_a_parameter_without_an_example_is_judged_by_its_kinds() -> None:
+    """`kind_examples`: the first example any parameter of a kind documents serves the parameters of that kind that
+    document none (`cancel_reservation`'s reservation_id is described "the reservation to cancel.")."""
+    kind = "x-kind"
+    specs = [
+        ToolSpec("cancel", "", {"type": "object", "properties": {"rid": {"type": "string", kind: "reservation"}}}),
+        ToolSpec(
+            "get",
+            "",
+            {
+                "type": "object",
+                "properties": {"rid": _described("rsv-0001", **{kind: "reservation"}), "day": _described("2025-01-01")},
+            },
+        ),  # fmt: skip
+    ]
+    examples = kind_examples(specs)
+    assert examples == {"reservation": "rsv-0001"}
+    schema = specs[0].properties["rid"]
+    assert written_like_example("cancel", schema) is True  # no example of its own
+    assert written_like_example("cancel", schema, examples["reservation"]) is False
+    assert written_like_example("rsv-0009", schema, examples["reservation"]) is True
+
+
+def test_no_gold_value_of_the_suites_is_judged_unlike_its_example() -> None:
+    """The check never rejects a value the builder's verified tasks use (levels 1-4, every suite): it can only skip
+    calls that would fail."""
+    from raytool.envs.build import BuildConfig, build_tasks
+    from raytool.envs.docgen import KIND_KEY
+    from raytool.envs.suites import SUITE_NAMES, get_suite
+    from raytool.tools.call import is_result_ref
+
+    specs = {name: tool.spec for suite in SUITE_NAMES for name, tool in get_suite(suite).tools.items()}
+    examples = kind_examples(list(specs.values()))
+    checked = 0
+    for level in (1, 2, 3, 4):
+        for task in build_tasks(BuildConfig(tuple(SUITE_NAMES), level, 60, 900 + level, integration_walks=0),
+                                log=lambda _: None).tasks:  # fmt: skip
+            for call in task.calls:
+                for name, value in (call.arguments or {}).items():
+                    schema = specs[call.name].properties[name]
+                    if not is_result_ref(value):
+                        checked += 1
+                        assert written_like_example(value, schema, examples.get(schema.get(KIND_KEY, "")), name), (
+                            call.name, name, value)  # fmt: skip
+    assert checked > 500

@@ -270,11 +270,15 @@ def test_part_rankings_survive_the_feature_cache_and_bad_ones_name_the_line(cpn_
         _env(cpn_tasks, tmp_path, candidate_source=f"file:{bad}")
 
 
-def test_the_proposer_policy_makes_one_call_per_planned_sub_task(cpn_tasks: Path, tmp_path: Path) -> None:
+def test_the_proposer_policy_makes_one_call_per_planned_sub_task(
+    cpn_tasks: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`proposer_action` (the no-decider ablation): the first non-repeating candidate until the job has made one call
     per planned part (at least one), then STOP."""
     from raytool.decider.act import proposer_action
     from raytool.tools.dataset import ToolDataset
+
+    monkeypatch.setattr(ToolDeciderEnv, "_could_call", lambda self, slot: True)  # the count, not the skip, is tested
 
     dataset = ToolDataset.load(cpn_tasks)
     job, free = dataset.tasks[:2]
@@ -305,11 +309,15 @@ class _NeverStops:
         return {"action_dist_inputs": logits.masked_fill(mask <= 0, -1e9)}
 
 
-def test_the_plan_bounded_decider_stops_after_one_call_per_planned_part(cpn_tasks: Path, tmp_path: Path) -> None:
+def test_the_plan_bounded_decider_stops_after_one_call_per_planned_part(
+    cpn_tasks: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`planned_greedy_action` (the plan-bounded ablation): a decider that would go on calling is stopped once the job
     has made one call per planned part; a task without parts is left to the decider (here: it runs to max_steps)."""
     from raytool.decider.act import greedy_action, planned_greedy_action
     from raytool.tools.dataset import ToolDataset
+
+    monkeypatch.setattr(ToolDeciderEnv, "_could_call", lambda self, slot: True)  # the count, not the skip, is tested
 
     dataset = ToolDataset.load(cpn_tasks)
     job, free = dataset.tasks[:2]
@@ -324,3 +332,34 @@ def test_the_plan_bounded_decider_stops_after_one_call_per_planned_part(cpn_task
             obs, _, terminated, truncated, _ = env.step(policy(module, env, obs))
             done = terminated or truncated
         assert len(env.made) == calls, (policy.__name__, index, len(env.made))
+
+
+@pytest.mark.parametrize(("demand_id", "skipped"), [("cancel", True), ("dmd-0003", False)])
+def test_a_call_that_could_not_be_made_is_skipped_until_an_earlier_output_gives_its_value(demand_id, skipped) -> None:
+    """`skip_mask`: a candidate whose required value nobody gives (`cancel_reservation`: no stated reservation, no
+    earlier output of that kind) is skipped like a repeat, and so is one whose stated value is written unlike its
+    kind's documented example ("cancel" as a demand id, "dmd-0001"); the decider then takes the next candidate. Once
+    an earlier output holds a demand id, `cancel_demand` binds it by reference and is offered either way."""
+    from raytool.decider.act import greedy_action
+    from raytool.tools.call import ToolCall
+    from raytool.tools.dataset import ToolDataset
+    from raytool.tools.task import Task
+
+    tools = {name: tool.spec for name, tool in get_suite("cpn").tools.items()}
+    demand = {"tenant_id": "vega-robotics", "cpu_cores": 28, "memory_gb": 117, "gpu_count": 0, "hours": 170}
+    job = Task(id="job", query="cancel it", calls=(ToolCall("get_demand", {"demand_id": demand_id}),
+               ToolCall("submit_demand", demand)), tools=tuple(tools), env={"suites": ["cpn"], "world_seed": 1880392076,
+               "level": 0})  # fmt: skip
+    names = ["cancel_reservation", "get_demand", "cancel_demand", "list_regions", "submit_demand"]
+    record = {"task_id": job.id, "names": names, "scores": [0.9, 0.8, 0.7, 0.6, 0.5]}
+    env = ToolDeciderEnv({"tasks": "", "candidate_source": "memory", "max_steps": 4},
+                         dataset=ToolDataset(tools, [job]), rankings={job.id: record})  # fmt: skip
+    obs, _ = env.reset(options={"task_index": 0})
+    assert env.candidate_names() == names
+    # cancel_demand reads the same stated demand id as get_demand; STOP is never skipped
+    assert list(env.skip_mask()) == [True, skipped, skipped, False, False, False]
+    assert list(env.repeat_mask()) == [False] * 6  # none of them would repeat: the skip is about the call
+    assert greedy_action(_NeverStops(), env, obs) == (3 if skipped else 1)
+    env.step(names.index("submit_demand"))
+    assert env.made[-1].status == "valid"
+    assert not env.skip_mask()[env.candidate_names().index("cancel_demand")]  # bound to the new demand by reference

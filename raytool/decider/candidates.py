@@ -51,7 +51,8 @@ def rank_candidates(
     parts ask for come first and in the parts' order instead of competing for the top of one ranking of the
     joined text. Such a task's record also carries `"parts"`, their number: the decider env does not let it STOP
     before it has made that many calls, and `"part_names"` / `"part_scores"`, each part's own ranking: while the
-    job is at part i (i calls made) the env offers part i's candidates first (`ToolDeciderEnv`)."""
+    job is at part i (i calls made) the env offers part i's candidates first (`ToolDeciderEnv`), and `"part_texts"`,
+    the parts themselves: a tool's argument values are read from the part that asks for it."""
     specs = list(dataset.tools.values())
     names = [s.name for s in specs]
     index = proposer.index(specs)
@@ -69,7 +70,7 @@ def rank_candidates(
     for owner, proposal in zip(owners, proposals, strict=True):
         by_task[owner].append(proposal)
     records = []
-    for task, ranked in zip(dataset.tasks, by_task, strict=True):
+    for i, (task, ranked) in enumerate(zip(dataset.tasks, by_task, strict=True)):
         merged: dict[str, float] = {}
         for rank in range(max(len(p.names) for p in ranked)):
             for proposal in ranked:
@@ -83,6 +84,7 @@ def rank_candidates(
                 "parts": len(ranked),
                 "part_names": [list(p.names[:k]) for p in ranked],
                 "part_scores": [[round(float(s), 6) for s in p.probs[:k]] for p in ranked],
+                "part_texts": list(parts[i]),
             }
         records.append(record)
     return records

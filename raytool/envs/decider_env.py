@@ -9,7 +9,13 @@ the verifiable reward (`raytool.envs.reward`) is paid as per-step differences, s
 A proxy's job of several planned sub-tasks (`rank_candidates(parts=)`) carries each part's own ranking besides the
 merged one: while i calls have been made (attempts, failed ones included) the candidates are part i's ranking
 first, then the merged one (`part_focus`, the default), so the sub-task the job is at leads the list whatever the
-wording of the others; after the last part, the merged ranking.
+wording of the others; after the last part, the merged ranking. With predicted arguments and the parts' texts (a
+proxy's memory rankings, `part_texts`), a tool's values are read from the part whose own ranking puts the tool
+highest, the whole job filling in what that part does not give (`_slots`).
+
+At inference the agents skip (`skip_mask`) the candidates whose call would repeat an earlier one or could not be
+made as it would be bound now: a required value nobody gives, or a stated value written unlike its parameter's
+documented example (`binder.written_like_example`).
 
 Macro-actions (`skills=<file>`, `raytool.envs.macros`): a skill whose first tool is among the candidates, whose
 tools are all among the task's ranked tools (the candidate source's top K: all of them look needed) and none
@@ -181,6 +187,11 @@ class ToolDeciderEnv(gym.Env):
         self.filler = _load_filler(self.config.filler) if self.config.arguments == "predicted" else None
         self._predicted: dict[tuple[int, str], dict[str, Any]] = {}  # (task, tool) -> the filler's values
         self._kind_examples = kind_examples(self.specs)  # a kind's documented example, for parameters with none
+        self._parts = {  # task id -> (each part's text, its own ranking's names): a proxy job's planned sub-tasks
+            task_id: (record["part_texts"], record.get("part_names") or [])
+            for task_id, record in (rankings or {}).items()
+            if len(record.get("part_texts") or ()) > 1
+        }
         p, d = self.config.top_p, self.features.dim
         self.obs_dim = observation_size(d, p)
         self.observation_space = gym.spaces.Dict(
@@ -420,14 +431,31 @@ class ToolDeciderEnv(gym.Env):
         return vec / max(float(np.linalg.norm(vec)), 1e-9) if self._unit_vecs else vec
 
     def _slots(self, spec: ToolSpec) -> dict[str, Any]:
-        """The values a call of `spec` binds from: the gold slots, or the filler's reading of the request."""
+        """The values a call of `spec` binds from: the gold slots, or the filler's reading of the request — for a
+        proxy's job of several planned parts, of the part that asks for the tool (`_asking_part`: "bump the quota of
+        polar-analytics by 99" gives the amount, not the "364 GB" of the next part), required values the part does
+        not give from the whole job (an action split from its details by the segmenter)."""
         if self.filler is None:
             return slots_for(self.slots, spec.name)
         key = (self._task_index, spec.name)
         if key not in self._predicted:  # once per task and tool, across episodes: the reading is deterministic
-            fill = self.filler.fill(self.task.query, spec)
-            self._predicted[key] = {k: v for k, v in fill.arguments.items() if not is_result_ref(v)}
+            values = self._read(self.task.query, spec)
+            part = self._asking_part(spec.name)
+            if part is not None:  # the part that asks for the tool first; what it does not give, from the whole job
+                values = values | self._read(part, spec)
+            self._predicted[key] = values
         return self._predicted[key]
+
+    def _read(self, text: str, spec: ToolSpec) -> dict[str, Any]:
+        fill = self.filler.fill(text, spec)
+        return {k: v for k, v in fill.arguments.items() if not is_result_ref(v)}
+
+    def _asking_part(self, tool: str) -> str | None:
+        """The text of the job's planned part whose own ranking puts `tool` highest (the earliest part on a tie);
+        None for a task without parts (memory rankings with `part_texts`) or a tool no part ranks."""
+        texts, names = self._parts.get(self.task.id, ((), ()))
+        ranks = [(ranked.index(tool), k) for k, ranked in enumerate(names[: len(texts)]) if tool in ranked]
+        return texts[min(ranks)[1]] if ranks else None
 
     def _fillable(self, spec) -> float:
         if not spec.required:

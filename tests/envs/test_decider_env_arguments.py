@@ -66,3 +66,45 @@ def test_unknown_argument_source_is_an_error(tasks_and_filler) -> None:
     train, _, _ = tasks_and_filler
     with pytest.raises(ValueError, match="arguments must be gold or predicted"):
         ToolDeciderEnv({"tasks": str(train), "arguments": "guess"})
+
+
+class _Reader:
+    """A stand-in filler that reads the first number of a text as `amount` and names it finds by their own words."""
+
+    def fill(self, text: str, spec):
+        import re
+        from types import SimpleNamespace
+
+        found = {"tenant_id": "polar-analytics", "resource": "storage_gb"}
+        arguments = {name: value for name, value in found.items() if name in spec.properties and value in text}
+        number = re.search(r"\b\d+\b", text)
+        if number and "amount" in spec.properties:
+            arguments["amount"] = int(number.group())
+        return SimpleNamespace(arguments=arguments)
+
+
+@pytest.mark.parametrize("with_parts", [True, False])
+def test_a_jobs_values_are_read_from_the_part_that_asks_for_the_tool(monkeypatch, with_parts: bool) -> None:
+    """A proxy's job of planned parts (its ranking's `part_texts`): a tool's values come from the part whose own
+    ranking puts it highest ("... quota by 99" gives the amount, not the "364 GB" of the part before), and a value
+    that part does not give (the tenant, named in the other part) from the whole job. Without part texts, the whole
+    job is read, as before."""
+    import raytool.envs.decider_env as decider_env
+    from raytool.envs.suites import get_suite
+    from raytool.tools.task import Task
+
+    monkeypatch.setattr(decider_env, "_load_filler", lambda path: _Reader())
+    tools = {name: tool.spec for name, tool in get_suite("cpn").tools.items()}
+    parts = ["polar-analytics needs 364 GB of memory for 10 hours", "bump its storage_gb quota by 99"]
+    job = Task(id="job", query=" ".join(parts), tools=tuple(tools))
+    names = ["submit_demand", "request_quota_increase", "list_regions"]
+    record = {"task_id": job.id, "names": names, "scores": [0.9, 0.8, 0.1], "parts": 2,
+              "part_names": [names, names[1:]], "part_scores": [[0.9, 0.8, 0.1], [0.8, 0.1]]}  # fmt: skip
+    if with_parts:
+        record["part_texts"] = parts
+    env = ToolDeciderEnv({"tasks": "", "candidate_source": "memory", "arguments": "predicted", "filler": "stub"},
+                         dataset=ToolDataset(tools, [job]), rankings={job.id: record})  # fmt: skip
+    env.reset(options={"task_index": 0})
+    bound = env._bind(tools["request_quota_increase"])
+    assert bound == {"tenant_id": "polar-analytics", "resource": "storage_gb", "amount": 99 if with_parts else 364}
+    assert env._bind(tools["submit_demand"]).get("tenant_id") == "polar-analytics"  # its own part names it

@@ -2,12 +2,15 @@
 
     SubTask   one action of the request, with a domain and the ids of earlier sub-tasks it needs
     Job       what one domain's proxy runs in one episode: the sub-tasks of one domain that are chained by
-              dependencies (their texts joined in order), so a chain's later steps see its earlier outputs
+              dependencies or written next to each other (their texts joined in order), so a chain's later steps
+              see its earlier outputs even where the planner missed the link ("pay 3888.47 from ac-1007 to py-06,
+              show the positions in that account, and tell me the status of the transfer")
     Plan      the sub-tasks, where they came from (`llm` or `rule`) and the jobs
 
-`allocate` groups sub-tasks into jobs (connected components of same-domain dependency edges) and orders the
-jobs in waves: a job waits for the jobs holding the sub-tasks it depends on; jobs in the same wave are
-independent and run in parallel.
+`allocate` groups sub-tasks into jobs (connected components of same-domain dependency edges and of same-domain
+neighbours in the request) and orders the jobs in waves: a job waits for the jobs holding the sub-tasks it depends
+on; jobs in the same wave are independent and run in parallel. Joining neighbours costs no parallelism: one
+domain's jobs of a wave go to the same proxy, which runs them one after another anyway.
 """
 
 from __future__ import annotations
@@ -62,6 +65,9 @@ def allocate(subtasks: Sequence[SubTask]) -> list[Job]:
         for d in s.depends_on:
             if d in by_id and by_id[d].domain == s.domain:
                 parent[root(s.id)] = root(d)
+    for before, s in zip(subtasks, subtasks[1:], strict=False):  # neighbours of one domain share a job
+        if before.domain == s.domain:
+            parent[root(s.id)] = root(before.id)
     groups: dict[int, list[int]] = {}
     for s in subtasks:
         groups.setdefault(root(s.id), []).append(s.id)

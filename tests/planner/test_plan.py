@@ -53,6 +53,17 @@ def test_allocation_chains_same_domain_subtasks_and_orders_waves() -> None:
     assert payload["parts"] == ["a", "b"] and payload["pool"] == ["check_budget_alerts", "check_tenant_quota"]
 
 
+def test_neighbours_of_one_domain_share_a_job_even_without_a_link() -> None:
+    """A sub-task the planner did not link ("tell me the status of the transfer") joins the job of the same-domain
+    sub-task written right before it, so its call can still refer to that job's outputs; one of the same domain
+    further away, past another domain's, stays a job of its own."""
+    subtasks = [SubTask(1, "pay", "finance"), SubTask(2, "transfer status", "finance"), SubTask(3, "quota", "cpn"),
+                SubTask(4, "positions", "finance")]  # fmt: skip
+    jobs = allocate(subtasks)
+    assert [(j.domain, j.subtasks, j.wave) for j in jobs] == [("finance", (1, 2), 0), ("cpn", (3,), 0),
+                                                               ("finance", (4,), 0)]  # fmt: skip
+
+
 def test_rule_plan_routes_each_sentence_and_runs_the_two_chains_in_one_wave() -> None:
     router = BM25DomainRouter(domain_pools(TOOLS))
     teacher = CountingTeacher()  # answers with garbage: the rule takes over

@@ -433,8 +433,8 @@ class ToolDeciderEnv(gym.Env):
     def _slots(self, spec: ToolSpec) -> dict[str, Any]:
         """The values a call of `spec` binds from: the gold slots, or the filler's reading of the request — for a
         proxy's job of several planned parts, of the part that asks for the tool (`_asking_part`: "bump the quota of
-        polar-analytics by 99" gives the amount, not the "364 GB" of the next part), required values the part does
-        not give from the whole job (an action split from its details by the segmenter)."""
+        polar-analytics by 99" gives the amount, not the "364 GB" of the next part), what the part does not give
+        from the whole job (an action the segmenter split from its details, an optional value cut off with them)."""
         if self.filler is None:
             return slots_for(self.slots, spec.name)
         key = (self._task_index, spec.name)

@@ -302,7 +302,7 @@ class ToolDeciderEnv(gym.Env):
         gives, or a stated value not written like its parameter's documented example, "tr-103" as a booking id).
         Such a call would only fail; STOP is never masked."""
         mask = self.repeat_mask()
-        mask[: len(self.candidates)] |= [not self._could_call(slot) for slot in range(len(self.candidates))]
+        mask[: len(self.candidates)] |= np.array([not self._could_call(s) for s in range(len(self.candidates))], bool)
         return mask
 
     def _could_call(self, slot: int) -> bool:

@@ -363,3 +363,18 @@ def test_a_call_that_could_not_be_made_is_skipped_until_an_earlier_output_gives_
     env.step(names.index("submit_demand"))
     assert env.made[-1].status == "valid"
     assert not env.skip_mask()[env.candidate_names().index("cancel_demand")]  # bound to the new demand by reference
+
+
+def test_a_job_without_candidates_skips_nothing_and_stops(cpn_tasks: Path) -> None:
+    """No candidate at all (a client catalogue none of whose tools the proposer ranks): the skip mask is all False
+    and the decider's only action is STOP (regression: an empty list of skips once failed to combine with the mask)."""
+    from raytool.decider.act import greedy_action
+    from raytool.tools.dataset import ToolDataset
+
+    dataset = ToolDataset.load(cpn_tasks)
+    job = dataset.tasks[0]
+    env = ToolDeciderEnv({"tasks": "", "candidate_source": "memory"}, dataset=ToolDataset(dataset.tools, [job]),
+                         rankings={job.id: {"task_id": job.id, "names": [], "scores": []}})  # fmt: skip
+    obs, _ = env.reset(options={"task_index": 0})
+    assert env.candidate_names() == [] and not env.skip_mask().any()
+    assert greedy_action(_NeverStops(), env, obs) == env.stop_action

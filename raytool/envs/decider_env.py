@@ -292,23 +292,26 @@ class ToolDeciderEnv(gym.Env):
         """(p + 1,) bool: True for the candidates whose call now would exactly repeat an earlier one (same tool,
         same resolved arguments; a skill: its first tool). Such a call is not executed and only costs its penalty,
         so agents at inference skip them; STOP is never masked."""
-        mask = np.zeros(self.stop_action + 1, dtype=bool)
-        mask[: len(self.candidates)] = [self._would_repeat(slot) for slot in range(len(self.candidates))]
-        return mask
+        return self._mask(lambda spec, arguments: self._would_repeat(spec, arguments))
 
     def skip_mask(self) -> np.ndarray:
         """(p + 1,) bool: what an agent at inference skips — `repeat_mask`, and the candidates whose call could not
         be made as it would be bound now (`_could_call`: a required value neither the request nor an earlier output
         gives, or a stated value not written like its parameter's documented example, "tr-103" as a booking id).
         Such a call would only fail; STOP is never masked."""
-        mask = self.repeat_mask()
-        mask[: len(self.candidates)] |= np.array([not self._could_call(s) for s in range(len(self.candidates))], bool)
+        return self._mask(lambda spec, arguments: self._would_repeat(spec, arguments) or not self._could_call(
+            spec, arguments))  # fmt: skip
+
+    def _mask(self, test) -> np.ndarray:
+        """(p + 1,) bool: `test(spec, arguments)` of each candidate's call as it would be bound now (a skill: its
+        first tool), each bound once; STOP False."""
+        mask = np.zeros(self.stop_action + 1, dtype=bool)
+        for slot, cand in enumerate(self.candidates):
+            spec = self.dataset.tools[self._macro(cand).tools[0]] if self.is_macro(slot) else self.specs[cand]
+            mask[slot] = test(spec, self._bind(spec))
         return mask
 
-    def _could_call(self, slot: int) -> bool:
-        cand = self.candidates[slot]
-        spec = self.dataset.tools[self._macro(cand).tools[0]] if self.is_macro(slot) else self.specs[cand]
-        arguments = self._bind(spec)
+    def _could_call(self, spec: ToolSpec, arguments: dict[str, Any]) -> bool:
         if any(name not in arguments for name in spec.required):
             return False
         for name, value in arguments.items():
@@ -319,10 +322,7 @@ class ToolDeciderEnv(gym.Env):
                 return False
         return True
 
-    def _would_repeat(self, slot: int) -> bool:
-        cand = self.candidates[slot]
-        spec = self.dataset.tools[self._macro(cand).tools[0]] if self.is_macro(slot) else self.specs[cand]
-        arguments = self._bind(spec)
+    def _would_repeat(self, spec: ToolSpec, arguments: dict[str, Any]) -> bool:
         resolved = arguments
         if self.executes:
             try:

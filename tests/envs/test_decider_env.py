@@ -278,7 +278,8 @@ def test_the_proposer_policy_makes_one_call_per_planned_sub_task(
     from raytool.decider.act import proposer_action
     from raytool.tools.dataset import ToolDataset
 
-    monkeypatch.setattr(ToolDeciderEnv, "_could_call", lambda self, slot: True)  # the count, not the skip, is tested
+    # the count, not the skip, is tested
+    monkeypatch.setattr(ToolDeciderEnv, "_could_call", lambda self, spec, arguments: True)
 
     dataset = ToolDataset.load(cpn_tasks)
     job, free = dataset.tasks[:2]
@@ -317,7 +318,8 @@ def test_the_plan_bounded_decider_stops_after_one_call_per_planned_part(
     from raytool.decider.act import greedy_action, planned_greedy_action
     from raytool.tools.dataset import ToolDataset
 
-    monkeypatch.setattr(ToolDeciderEnv, "_could_call", lambda self, slot: True)  # the count, not the skip, is tested
+    # the count, not the skip, is tested
+    monkeypatch.setattr(ToolDeciderEnv, "_could_call", lambda self, spec, arguments: True)
 
     dataset = ToolDataset.load(cpn_tasks)
     job, free = dataset.tasks[:2]

@@ -14,7 +14,13 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 def pytest_collection_modifyitems(config, items) -> None:
-    """`gpu`-marked tests need CUDA: on a machine without it (CI's) they are skipped with that reason."""
+    """The modules with tests of the main job (`tiny_main_job`) run first, while this process holds little: the
+    job's own Ray cluster, vLLM engine and proxy replicas need about 6.5 GB, and late in the suite this process holds
+    several GB of what earlier tests loaded (12 GB in one CI run, where the two together crossed Ray's OOM threshold
+    on 24 GiB; `raytool.memory` has since cut the largest part, the filler's training heap).
+    `gpu`-marked tests need CUDA: on a machine without it (CI's) they are skipped with that reason."""
+    first = {item.path for item in items if "tiny_main_job" in getattr(item, "fixturenames", ())}
+    items.sort(key=lambda item: item.path not in first)  # stable: those modules whole, in their order, then the rest
     if not any("gpu" in item.keywords for item in items):
         return
     import torch
@@ -60,8 +66,11 @@ def transformers_teacher():
     teacher.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def vllm_teacher(ray_local):
+    """The embedded teacher on a vLLM engine, for one test module at a time: an engine left up for the whole session
+    holds about 3 GB that the main job's own engine and proxy replicas need later (`tiny_main_job`; on 24 GiB the
+    two together reached Ray's OOM threshold in CI)."""
     from raytool.teacher.backend import TeacherConfig
     from raytool.teacher.vllm_backend import VLLMTeacher
 

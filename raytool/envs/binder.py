@@ -26,7 +26,7 @@ earlier output ("the tenant from step 1"); letting every literal win broke those
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -150,6 +150,22 @@ def written_like_example(value: Any, schema: dict[str, Any], example: str | None
     if _CODE.fullmatch(example):
         return _CODE.fullmatch(value.strip()) is not None
     return True
+
+
+def taken_as_other_kind(value: Any, kind: str | None, earlier: Iterable[tuple[ToolSpec, dict[str, Any]]]) -> bool:
+    """Whether a stated string `value` for a parameter of `kind` (`x-kind`) was already passed, by one of the
+    `earlier` (spec, arguments) calls that succeeded, to a parameter of another kind: one mention names one thing, so
+    "USD" taken as a `currency` is no `nationality` ("Brazil", whose example alone does not rule a code out).
+    Parameters without a kind (most users' catalogues) never clash."""
+    if not kind or not isinstance(value, str):
+        return False
+    key = value.strip().casefold()
+    for spec, arguments in earlier:
+        for name, used in arguments.items():
+            other = spec.properties.get(name, {}).get(KIND_KEY)
+            if other and other != kind and isinstance(used, str) and used.strip().casefold() == key:
+                return True
+    return False
 
 
 def _shape(text: str) -> str:

@@ -14,8 +14,9 @@ proxy's memory rankings, `part_texts`), a tool's values are read from the part w
 highest, the whole job filling in what that part does not give (`_slots`).
 
 At inference the agents skip (`skip_mask`) the candidates whose call would repeat an earlier one or could not be
-made as it would be bound now: a required value nobody gives, or a stated value written unlike its parameter's
-documented example (`binder.written_like_example`).
+made as it would be bound now: a required value nobody gives, a stated value written unlike its parameter's
+documented example (`binder.written_like_example`), or a stated value that a successful call of the episode already
+took as a value of another kind (`binder.taken_as_other_kind`: "USD" passed as a currency is no nationality).
 
 Macro-actions (`skills=<file>`, `raytool.envs.macros`): a skill whose first tool is among the candidates, whose
 tools are all among the task's ranked tools (the candidate source's top K: all of them look needed) and none
@@ -57,6 +58,7 @@ from raytool.envs.binder import (
     kind_examples,
     resolve_arguments,
     slots_for,
+    taken_as_other_kind,
     task_slots,
     written_like_example,
 )
@@ -292,12 +294,13 @@ class ToolDeciderEnv(gym.Env):
         """(p + 1,) bool: True for the candidates whose call now would exactly repeat an earlier one (same tool,
         same resolved arguments; a skill: its first tool). Such a call is not executed and only costs its penalty,
         so agents at inference skip them; STOP is never masked."""
-        return self._mask(lambda spec, arguments: self._would_repeat(spec, arguments))
+        return self._mask(self._would_repeat)
 
     def skip_mask(self) -> np.ndarray:
         """(p + 1,) bool: what an agent at inference skips — `repeat_mask`, and the candidates whose call could not
         be made as it would be bound now (`_could_call`: a required value neither the request nor an earlier output
-        gives, or a stated value not written like its parameter's documented example, "tr-103" as a booking id).
+        gives, a stated value not written like its parameter's documented example, "tr-103" as a booking id, or one
+        an earlier successful call took as another kind of value).
         Such a call would only fail; STOP is never masked."""
         return self._mask(lambda spec, arguments: self._would_repeat(spec, arguments) or not self._could_call(
             spec, arguments))  # fmt: skip
@@ -314,11 +317,15 @@ class ToolDeciderEnv(gym.Env):
     def _could_call(self, spec: ToolSpec, arguments: dict[str, Any]) -> bool:
         if any(name not in arguments for name in spec.required):
             return False
+        succeeded = [(self.dataset.tools[m.name], m.arguments) for m in self.made
+                     if m.status == VALID and m.name in self.dataset.tools]  # fmt: skip
         for name, value in arguments.items():
             schema = spec.properties.get(name, {})
             if not is_result_ref(value) and not written_like_example(
                 value, schema, self._kind_examples.get(schema.get(KIND_KEY, "")), name
             ):
+                return False
+            if taken_as_other_kind(value, schema.get(KIND_KEY), succeeded):
                 return False
         return True
 

@@ -34,6 +34,7 @@ column block is a few vector operations.
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -87,6 +88,7 @@ class RequestFeatures:
     def __init__(self, cands: Candidates) -> None:
         items, text = cands.items, cands.text
         self.cands = cands
+        self.value_options: list | None = None  # one "value" option per candidate (`options.value_options`)
         self.texts = [c.as_value for c in items]
         numbers = [as_number(c.text) for c in items]
         self.is_number = np.array([n is not None for n in numbers], np.float32)
@@ -191,7 +193,9 @@ def _side(name: str) -> int:
 
 
 def _indicator(rows: list[list[int]], width: int) -> np.ndarray:
+    """(len(rows), width) 0/1: row i has a 1 in each column `rows[i]` lists (one scatter, no per-row loop)."""
     out = np.zeros((len(rows), width), np.float32)
-    for i, cols in enumerate(rows):
-        out[i, cols] = 1.0
+    lengths = np.fromiter(map(len, rows), np.int64, len(rows))
+    cols = np.fromiter(itertools.chain.from_iterable(rows), np.int64, int(lengths.sum()))
+    out[np.repeat(np.arange(len(rows)), lengths), cols] = 1.0
     return out

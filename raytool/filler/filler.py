@@ -16,6 +16,7 @@ required parameter makes it `missing`; an optional parameter is left out unless 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -290,6 +291,8 @@ def decide(
                 continue
             chosen[i] = (option, value, prob)
             taken.append((start, end))
+    for longer in (_whole_name, _whole_quote):  # names, then quoted values, read whole (`_read_on`)
+        _read_on(names, props, options, chosen, taken, functools.partial(longer, request=request))
     _in_request_order(names, props, options, chosen)
     arguments, missing, scores = {}, [], {}
     for i, name in enumerate(names):
@@ -343,6 +346,55 @@ def _first_mention(row: list[Option], cand) -> int:
     return min(o.candidate.start for o in row if o.kind == "value" and o.candidate.as_value == cand.as_value)
 
 
+_TITLE_WORD = re.compile(r"[A-Z][a-z][A-Za-z'’-]*")  # a capitalised word ("Works", "Battery"; not "A100", "RTX")
+_NEXT_TITLE_WORD = re.compile(r" [A-Z][a-z][A-Za-z]*(?=[\s'’,.;:!?)\"]|$)")  # the next word, capitalised
+
+
+def _read_on(names, props, options, chosen, taken, longer) -> None:
+    """Each string value (no enum) for which `longer(options_i, candidate)` offers a longer reading of the same start
+    takes it where the words it adds are no other parameter's value and it normalises (`_whole_name`, `_whole_quote`):
+    the scorer cuts names and quoted values where its training values were shorter."""
+    for i, (option, _, prob) in list(chosen.items()):
+        schema = props[names[i]] if isinstance(props[names[i]], dict) else {}
+        if option.kind != "value" or param_type(schema) != "string" or "enum" in schema:
+            continue
+        whole = longer(options[i], option.candidate)
+        if whole is None:
+            continue
+        extra = (option.candidate.end, whole.candidate.end)
+        if any(extra[0] < e and s < extra[1] for s, e in taken):
+            continue
+        value, reason = normalise(whole.candidate.as_value, schema, names[i])
+        if reason is None:
+            chosen[i] = (whole, value, prob)
+            taken.append(extra)
+
+
+def _whole_name(options: Sequence[Option], cand, request: str) -> Option | None:
+    """The option of the same start reading `cand` (capitalised words only) on to the end of the run of capitalised
+    words it stops inside; None when it ends the run, is no such run, or no candidate spans the longer reading."""
+    if not cand.text or not all(_TITLE_WORD.fullmatch(w) for w in cand.text.split()):
+        return None
+    spans = {
+        (o.candidate.start, o.candidate.end): o for o in options if o.kind == "value" and o.candidate.kind == "span"
+    }
+    best, end = None, cand.end
+    while (match := _NEXT_TITLE_WORD.match(request, end)) and (cand.start, match.end()) in spans:
+        end = match.end()
+        best = spans[(cand.start, end)]
+    return best
+
+
+def _whole_quote(options: Sequence[Option], cand, request: str) -> Option | None:
+    """The quoted option that `cand` begins ("Dream Big" of 'Dream Big, Achieve Bigger'), read on to the closing
+    quote: a request quotes a value to say where it ends. None when there is none or the rest holds no word (only the
+    quote's own full stop: "author" of 'author.')."""
+    whole = next((o for o in options if o.kind == "value" and o.candidate.kind == "quoted"
+                  and o.candidate.start == cand.start and o.candidate.end > cand.end), None)  # fmt: skip
+    return whole if whole is not None and _WORD.search(request, cand.end, whole.candidate.end) else None
+
+
+_WORD = re.compile(r"\w")
 _ORDINAL = re.compile(r"^(.*?)[_\-]?(a|b|1|2|first|second)$")
 _ORDINALS = {"a": 0, "1": 0, "first": 0, "b": 1, "2": 1, "second": 1}
 

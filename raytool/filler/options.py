@@ -68,6 +68,14 @@ def _describe(schema: Any) -> str:
     return f"{text.replace('_', ' ')} " if text else ""
 
 
+def value_options(cands: RequestFeatures) -> list[Option]:
+    """One "value" option per candidate of the request, made once per request (options are immutable; every
+    parameter of every call of the request offers the same ones)."""
+    if cands.value_options is None:
+        cands.value_options = [Option("value", candidate=cand) for cand in cands.cands.items]
+    return cands.value_options
+
+
 def parameter_options(
     name: str,
     schema: dict[str, Any],
@@ -98,7 +106,7 @@ def parameter_options(
             row[base + 1], row[base + 2], row[base + 3] = 1.0, overlap, float(required)
             row[base + 4] = 1.0 / (1 + latest - call.index)
             features.append(row)
-    options.extend(Option("value", candidate=cand) for cand in cands.cands.items)
+    options.extend(value_options(cands))
     values = np.zeros((len(cands.cands.items), NUM_FEATURES), np.float32)
     values[:, :base] = cands.for_param(name, schema)
     values[:, base + 3] = float(required)

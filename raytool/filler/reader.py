@@ -33,6 +33,7 @@ from raytool.filler.spans import Candidates
 MARKER = "[unused0]"
 MAX_REQUEST_TOKENS = 384
 MAX_PARAM_TOKENS = 24
+PIECE_CACHE = 100_000  # parameter texts whose word pieces are kept (`SpanReader._param_pieces`)
 
 
 class ReaderHead(nn.Module):
@@ -63,6 +64,7 @@ class SpanReader(nn.Module):
         self.marker_id = tokenizer.convert_tokens_to_ids(MARKER)
         self._last_request: tuple | None = None  # (candidates, word pieces, spans) of the last request laid out
         self._frozen = None  # `freeze`: a traced, frozen graph of the encoder for inference
+        self._pieces: dict[str, list[int]] = {}  # parameter text -> its word pieces (`_param_pieces`)
 
     def freeze(self) -> SpanReader:
         """For inference only: the encoder's forward as a traced, frozen graph (`raytool.cpu_inference`; the same
@@ -97,10 +99,20 @@ class SpanReader(nn.Module):
         markers = []
         for text in param_texts:
             markers.append(len(ids))
-            piece = tok(text, add_special_tokens=False, truncation=True, max_length=MAX_PARAM_TOKENS)["input_ids"]
-            ids += [self.marker_id, *piece]
+            ids += [self.marker_id, *self._param_pieces(text)]
         ids.append(tok.sep_token_id)
         return {"ids": ids, "markers": markers, "spans": spans, "split": len(request_ids) + 2}
+
+    def _param_pieces(self, text: str) -> list[int]:
+        """A parameter text's word pieces, tokenized once per text (a catalogue's parameters recur call after call;
+        the cache is emptied past `PIECE_CACHE` texts)."""
+        pieces = self._pieces.get(text)
+        if pieces is None:
+            if len(self._pieces) >= PIECE_CACHE:
+                self._pieces.clear()
+            out = self.tokenizer(text, add_special_tokens=False, truncation=True, max_length=MAX_PARAM_TOKENS)
+            pieces = self._pieces[text] = list(out["input_ids"])
+        return pieces
 
     def _request_layout(self, cands: Candidates) -> tuple[list[int], list[tuple[int, int]]]:
         """The request's word pieces and each candidate's (first, last) piece position after [CLS], (-1, -1)
@@ -149,5 +161,6 @@ class SpanReader(nn.Module):
     @torch.inference_mode()
     def probabilities(self, layouts: Sequence[dict]) -> list[torch.Tensor]:
         """Softmax of `forward` per parameter (eval mode)."""
-        self.eval()
+        if self.training:  # `eval()` walks every submodule: only when a mode change is due
+            self.eval()
         return [torch.softmax(scores, dim=-1) for scores in self(layouts)]

@@ -177,12 +177,14 @@ def run_main_job(job: MainJob, stages: tuple[Stage, ...] = STAGES) -> MainJob:
     """Every stage, in order; returns the job (its `state`). Each stage's wall seconds are printed when it ends and,
     with the total, written to `timings.json` in the output directory (a stage skipped because its output was there
     shows the seconds it took to print that output)."""
+    from raytool.memory import release_memory
     from raytool.tools.files import atomic_write_text
 
     timings, start = [], time.perf_counter()
     for stage in stages:
         began = time.perf_counter()
         stage.run(job)
+        release_memory()  # what the stage freed goes back to the OS before the next one starts engines beside it
         seconds = time.perf_counter() - began
         timings.append({"stage": stage.number, "name": stage.name, "seconds": round(seconds, 1)})
         say(stage.number, f"{stage.name} took {seconds:.0f} s")

@@ -1,9 +1,9 @@
 """The domain router: which domain's proxy a piece of a request goes to, without the LLM.
 
 It ranks the tools of every domain together against the text and gives each domain the summed probability (or
-normalised score) of its tools among the top `k`; the best domain wins, ties to the first domain in the given
-order. Two scorers: the trained proposer (`ProposerDomainRouter`, the default when a proposer checkpoint is at hand)
-and BM25 over the tool documents (`BM25DomainRouter`, no model).
+normalised score) of its tools among the top `k` (`votes`); the best domain wins, ties to the first domain in the
+given order (`best`). Two scorers: the trained proposer (`ProposerDomainRouter`, the default when a proposer
+checkpoint is at hand) and BM25 over the tool documents (`BM25DomainRouter`, no model).
 """
 
 from __future__ import annotations
@@ -29,12 +29,20 @@ class _Router:
         """The best domain of each text."""
         if len(self.domains) == 1:
             return [self.domains[0]] * len(texts)
+        return [self.best(v) for v in self.votes(texts)]
+
+    def best(self, votes: Mapping[str, float]) -> str:
+        """The domain with the most votes (the first of equal ones, in the given order)."""
+        return max(self.domains, key=lambda d: votes[d])
+
+    def votes(self, texts: Sequence[str]) -> list[dict[str, float]]:
+        """Each text's vote per domain: the summed weight of the domain's tools among the top `k`."""
         out = []
         for weights in self._weights(texts):
             votes = {d: 0.0 for d in self.domains}
             for j, w in weights:
                 votes[self.domain_of[j]] += w
-            out.append(max(self.domains, key=lambda d: votes[d]))  # max keeps the first of equal votes
+            out.append(votes)
         return out
 
     def _weights(self, texts: Sequence[str]) -> list[list[tuple[int, float]]]:

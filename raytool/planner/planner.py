@@ -18,22 +18,28 @@ the rule without asking).
 
 With a distilled segmenter (`PlannerConfig.segmenter`, `raytool.planner.segmenter`) `mode="auto"` does not ask the
 teacher: the segmenter splits the request and links the sub-tasks, the router labels each sub-task's domain
-(`segmenter_plan`, source `segmenter`). Then four rules: a sub-task that refers back by a pronoun ("show it to
-me", "rent them a car") is routed on its text followed by the (routed) text of the sub-task it refers to (the
-segmenter's nearest link, else the one before it), since the pronoun alone names no domain; an explicit "step k"
-in a sub-task's text is that dependency (as in the rule planner); a dependency on a sub-task of another domain is
-dropped (the segmenter is trained on the executable suites, whose chains never cross domains); a sub-task that
-refers back ("it", "them", "that order", "the same account") but was given no dependency depends on the nearest
-earlier sub-task of its domain. It falls back to the rule planner when it finds no sub-task.
+(`segmenter_plan`, source `segmenter`). Then five rules: a second action joined by "and" or a comma is its own
+sub-task (`split_at_actions`: "Quote customer cu-106 a loan ... | and accept it", an action word being a catalogue
+tool name's first word, `action_words`); a sub-task that refers back ("show it to me", "rent them a car", "cancel
+that reservation") is routed on its own votes plus those of its text followed by the (routed) text of the sub-task
+it refers to (the segmenter's nearest link, else the one before it), since the reference alone names no domain,
+while a sub-task that names its own ("how loaded is site dub-dc2 and what power does it draw") keeps it; an explicit
+"step k" in a sub-task's text is that dependency (as in the rule planner); a dependency on a sub-task of another
+domain is dropped (the segmenter is trained on the executable suites, whose chains never cross domains); a
+sub-task that refers back ("it", "them", "that order", "the same account") but was given no dependency depends on
+the nearest earlier sub-task of its domain. It falls back to the rule planner when it finds no sub-task.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from raytool.filler.features import name_words
 from raytool.planner.plan import Plan, SubTask, allocate
 from raytool.planner.rules import sentence_dependencies, split_sentences
 from raytool.teacher.backend import Sampling
@@ -45,7 +51,9 @@ MODES = ("auto", "always", "never")
 PREFILL = '{"subtasks": [{"id": 1, "text": "'
 _WORD = re.compile(r"[a-z0-9]+")
 _STEP = re.compile(r"\bstep\s+(\d+)\b", re.I)
-_PRONOUN = re.compile(r"\b(it|its|them|their|they)\b", re.I)
+# request verbs that name no tool of the suites but start an action ("show me X", "buy 12 shares")
+_REQUEST_VERBS = ("show", "tell", "give", "buy", "sell", "order", "file", "schedule", "look", "fetch", "pull")
+_ACTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # router -> `action_words` of its catalogue
 _REFERS_BACK = re.compile(r"\b(it|its|them|their|they|(that|the same|this|those) [a-z]+|the [a-z]+'s)\b", re.I)
 
 
@@ -143,11 +151,16 @@ def segmenter_plan(query: str, segmenter, router) -> Plan:
     segments = segmenter.segment([query])[0]
     if not segments:
         return rule_plan(query, router, "segmenter_found_nothing")
+    segments = split_at_actions(query, segments, _actions_of(router))
     texts = []
     for k, segment in enumerate(segments):
         referent = max(segment.depends_on) if segment.depends_on else k - 1
-        texts.append(segment.text + (" " + texts[referent] if k and _PRONOUN.search(segment.text) else ""))
-    domains = router.route(texts)
+        texts.append(segment.text + (" " + texts[referent] if k and _REFERS_BACK.search(segment.text) else ""))
+    votes = router.votes([s.text for s in segments])
+    referring = [k for k, segment in enumerate(segments) if texts[k] != segment.text]
+    for k, context in zip(referring, router.votes([texts[k] for k in referring]) if referring else [], strict=True):
+        votes[k] = {d: votes[k][d] + context[d] for d in votes[k]}
+    domains = [router.best(v) for v in votes]
     subtasks = []
     for k, (segment, domain) in enumerate(zip(segments, domains, strict=True), start=1):
         explicit = {int(n) for n in _STEP.findall(segment.text) if 0 < int(n) < k}
@@ -157,6 +170,66 @@ def segmenter_plan(query: str, segmenter, router) -> Plan:
             needs = set(same[-1:])
         subtasks.append(SubTask(k, segment.text, domain, tuple(sorted(needs))))
     return _planned(subtasks, "segmenter")
+
+
+def action_words(specs) -> frozenset[str]:
+    """The words that start an action in requests over `specs`: each tool name's first word ("accept" of
+    `accept_loan`, "get" of `getWeather`) and a few request verbs (`_REQUEST_VERBS`), less every word of a
+    parameter's name or enum value ("add" of `add_insurance`, "buy" of `side: [buy, sell]`), which a sub-task also
+    writes as a value ("book it, add insurance", "buy side")."""
+    verbs = set(_REQUEST_VERBS)
+    valued: set[str] = set()
+    for spec in specs:
+        verbs.update(name_words(spec.name)[:1])
+        for name, schema in spec.properties.items():
+            valued.update(name_words(name))
+            for value in schema.get("enum", []) if isinstance(schema, dict) else []:
+                valued.update(str(value).lower().split())
+    return frozenset(v for v in verbs if len(v) >= 3 and v not in valued)
+
+
+def _actions_of(router) -> frozenset[str]:
+    """`action_words` of the router's catalogue, read once per router (its tools do not change)."""
+    if router not in _ACTIONS:
+        _ACTIONS[router] = action_words(router.specs)
+    return _ACTIONS[router]
+
+
+@functools.lru_cache(maxsize=64)
+def _action_cut(verbs: frozenset[str]) -> re.Pattern:
+    """Where a second action starts: "and", ", and" or a comma before an action word, not before "of"."""
+    actions = "|".join(sorted(map(re.escape, verbs)))
+    return re.compile(rf"(?:,\s*and\s+|\s+and\s+|,\s+)(?=(?:{actions})\b(?!\s+of\b))", re.I)
+
+
+def split_at_actions(query: str, segments, verbs: frozenset[str]):
+    """`segments` cut where "and" or a comma is followed by an action word (`action_words`) and both sides have at
+    least two words: "Quote customer cu-106 a loan of 20383.48 | and accept it", "submit it | and schedule it
+    automatically" (the tagger joins a second action on a known joiner it has mostly seen inside one call: "how
+    loaded is site X and what power does it draw"). A piece after a cut that refers back depends on the piece before
+    it; a dependency on a cut segment is on its last piece."""
+    from raytool.planner.segmenter import Segment
+
+    if not verbs:
+        return list(segments)
+    cut = _action_cut(frozenset(verbs))
+    out, last = [], []  # last: each input segment's last piece in `out`
+    for segment in segments:
+        pieces, start = [], segment.start
+        for match in cut.finditer(query, segment.start, segment.end):
+            if len(query[start : match.start()].split()) >= 2 and len(query[match.end() : segment.end].split()) >= 2:
+                pieces.append((start, match.start()))
+                start = match.end()
+        pieces.append((start, segment.end))
+        for j, (a, b) in enumerate(pieces):
+            if j == 0:
+                needs = tuple(last[d] for d in segment.depends_on)
+            else:
+                needs = (len(out) - 1,) if _REFERS_BACK.search(query[a:b]) else ()
+            text = segment.text if len(pieces) == 1 else query[a:b]
+            out.append(Segment(text, a, b, needs))
+        last.append(len(out) - 1)
+    return out
 
 
 def unusable(decomposition: Decomposition, query: str, config: PlannerConfig) -> str:

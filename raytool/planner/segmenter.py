@@ -43,7 +43,7 @@ TAGS = ("O", "B", "I")
 PAIR_FEATURES = 7
 # "side": "On the compute side, ..."
 _STARTS_NEW = ("also", "besides", "another note", "in addition", "separately", "meanwhile", "additionally",
-               "apart from", "unrelated", "side")  # fmt: skip
+               "apart from", "unrelated", "side", "[a-z]+-wise")  # fmt: skip
 _GOES_ON = ("then", "after that", "once", "afterwards", "next", "finally")
 _INDEPENDENT = re.compile(rf"\b({'|'.join(_STARTS_NEW)})\b")
 _CONTINUES = re.compile(rf"\b({'|'.join(_GOES_ON)})\b")
@@ -194,7 +194,12 @@ def at_sentence_ends(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[
             out.append((start, match.start() + 1))
             start = match.end()
         out.append((start, end))
-    return [(a, b) for a, b in out if not _JOINING_ONLY.match(text[a:b])]
+    kept, end = [], 0
+    for a, b in out:  # the words before a piece that ends a connector ("On another" | "note") are that connector
+        if not _JOINING_ONLY.match(text[a:b]) and not _JOINING_ONLY.match(text[end:b]):
+            kept.append((a, b))
+        end = b
+    return kept
 
 
 class Segmenter:

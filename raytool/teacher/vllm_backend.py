@@ -35,6 +35,19 @@ def resolve_dtype(dtype: str, num_gpus: float, cpuinfo: str = "/proc/cpuinfo") -
     return "bfloat16" if num_gpus > 0 or cpu_has_bf16(cpuinfo) else "float32"
 
 
+# KV-cache block on CPU: the smallest vLLM-CPU runs (16 fails to start), so a prefix-cache hit leaves at most 31 of a
+# shared prompt's tokens to recompute (TeacherConfig.block_size).
+CPU_BLOCK_SIZE = 32
+
+
+def resolve_block_size(block_size: int, num_gpus: float) -> int | None:
+    """`TeacherConfig.block_size` for the engine: 0 -> 32 on CPU (`CPU_BLOCK_SIZE`), None (the engine's own) on
+    GPUs; a size given is kept."""
+    if block_size:
+        return block_size
+    return None if num_gpus > 0 else CPU_BLOCK_SIZE
+
+
 class VLLMEngine:
     """One `vllm.LLM` engine (runs inside a Ray actor, or directly in a script under a `__main__` guard)."""
 
@@ -57,6 +70,8 @@ class VLLMEngine:
             "enforce_eager": config.enforce_eager,
             "enable_prefix_caching": config.enable_prefix_caching,
         }
+        if (block_size := resolve_block_size(config.block_size, config.num_gpus)) is not None:
+            kwargs["block_size"] = block_size
         if config.num_gpus > 0:
             kwargs.update(
                 tensor_parallel_size=config.tensor_parallel_size, gpu_memory_utilization=config.gpu_memory_utilization
@@ -73,7 +88,13 @@ class VLLMEngine:
         import resource
 
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        return {"model": self.model_name, "start_seconds": self.start_seconds, "peak_rss_mib": peak}
+        block = self.llm.llm_engine.vllm_config.cache_config.block_size
+        return {
+            "model": self.model_name,
+            "start_seconds": self.start_seconds,
+            "peak_rss_mib": peak,
+            "block_size": block,
+        }
 
     def chat(self, conversations: Sequence[Sequence[dict[str, str]]]) -> list[str]:
         return apply_chat(self.tokenizer, conversations)

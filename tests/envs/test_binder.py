@@ -11,6 +11,7 @@ from raytool.envs.binder import (
     kind_examples,
     resolve_arguments,
     same_shape,
+    taken_as_other_kind,
     written_like_example,
 )
 from raytool.tools.call import result_ref
@@ -139,8 +140,9 @@ def test_a_parameter_without_an_example_is_judged_by_its_kinds() -> None:
 
 
 def test_no_gold_value_of_the_suites_is_judged_unlike_its_example() -> None:
-    """The check never rejects a value the builder's verified tasks use (levels 1-4, every suite): it can only skip
-    calls that would fail."""
+    """The checks never reject a value the builder's verified tasks use (levels 1-4, every suite): neither the
+    example's form nor `taken_as_other_kind` against the task's earlier gold calls. They can only skip calls that
+    would fail."""
     from raytool.envs.build import BuildConfig, build_tasks
     from raytool.envs.docgen import KIND_KEY
     from raytool.envs.suites import SUITE_NAMES, get_suite
@@ -152,6 +154,7 @@ def test_no_gold_value_of_the_suites_is_judged_unlike_its_example() -> None:
     for level in (1, 2, 3, 4):
         for task in build_tasks(BuildConfig(tuple(SUITE_NAMES), level, 60, 900 + level, integration_walks=0),
                                 log=lambda _: None).tasks:  # fmt: skip
+            earlier = []
             for call in task.calls:
                 for name, value in (call.arguments or {}).items():
                     schema = specs[call.name].properties[name]
@@ -159,4 +162,22 @@ def test_no_gold_value_of_the_suites_is_judged_unlike_its_example() -> None:
                         checked += 1
                         assert written_like_example(value, schema, examples.get(schema.get(KIND_KEY, "")), name), (
                             call.name, name, value)  # fmt: skip
+                        assert not taken_as_other_kind(value, schema.get(KIND_KEY), earlier), (call.name, name, value)
+                earlier.append((specs[call.name], call.arguments or {}))
     assert checked > 500
+
+
+def test_a_value_taken_as_one_kind_clashes_only_with_another_kind() -> None:
+    """`taken_as_other_kind`: "USD" passed as a `currency` clashes with a `nationality`, not with another currency
+    parameter, and never with a parameter without a kind (or after calls whose parameters have none)."""
+    kind = "x-kind"
+    fx = ToolSpec("fx", "", {"type": "object", "properties": {
+        "base": {"type": "string", kind: "currency"}, "note": {"type": "string"}}})  # fmt: skip
+    earlier = [(fx, {"base": "USD", "note": "Brazil"})]
+    assert taken_as_other_kind("USD", "nationality", earlier) is True
+    assert taken_as_other_kind(" usd ", "nationality", earlier) is True  # one mention, however it is cased
+    assert taken_as_other_kind("USD", "currency", earlier) is False
+    assert taken_as_other_kind("USD", None, earlier) is False
+    assert taken_as_other_kind("Brazil", "nationality", earlier) is False  # "note" has no kind
+    assert taken_as_other_kind("EUR", "nationality", earlier) is False
+    assert taken_as_other_kind("USD", "nationality", []) is False

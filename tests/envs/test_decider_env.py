@@ -380,3 +380,28 @@ def test_a_job_without_candidates_skips_nothing_and_stops(cpn_tasks: Path) -> No
     obs, _ = env.reset(options={"task_index": 0})
     assert env.candidate_names() == [] and not env.skip_mask().any()
     assert greedy_action(_NeverStops(), env, obs) == env.stop_action
+
+
+def test_a_stated_value_taken_as_one_kind_is_not_offered_as_another() -> None:
+    """`skip_mask`: once a successful call took "USD" as a `currency`, a call that would pass the same "USD" as a
+    `nationality` (`get_visa_requirements`: its example "Brazil" does not rule a code out) is skipped; before that
+    call it is offered. Regression: "what is the exchange rate from USD to EUR?" got a second, invalid visa call."""
+    from raytool.tools.call import ToolCall
+    from raytool.tools.dataset import ToolDataset
+    from raytool.tools.task import Task
+
+    tools = {name: tool.spec for name, tool in get_suite("travel").tools.items()}
+    job = Task(id="job", query="what is the exchange rate from USD to EUR?", calls=(
+        ToolCall("get_exchange_rate", {"from_currency": "USD", "to_currency": "EUR"}),
+        ToolCall("get_visa_requirements", {"nationality": "USD", "destination_country": "EUR"})), tools=tuple(tools),
+        env={"suites": ["travel"], "world_seed": 7, "level": 0})  # fmt: skip
+    names = ["get_exchange_rate", "get_visa_requirements"]
+    record = {"task_id": job.id, "names": names, "scores": [0.9, 0.8]}
+    env = ToolDeciderEnv({"tasks": "", "candidate_source": "memory", "max_steps": 3},
+                         dataset=ToolDataset(tools, [job]), rankings={job.id: record})  # fmt: skip
+    env.reset(options={"task_index": 0})
+    assert not env.skip_mask().any()
+    env.step(0)
+    assert env.made[-1].status == "valid"
+    assert env.candidate_names() == ["get_visa_requirements"]
+    assert list(env.skip_mask()[[0, env.stop_action]]) == [True, False]

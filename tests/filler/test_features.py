@@ -91,3 +91,13 @@ def test_direction_column_tells_a_source_from_a_target(text, name, values) -> No
     table = RequestFeatures(cands).for_param(name, {"type": "string"})
     for value, expected in values.items():
         assert _row(table, cands, value)[COL["direction"]] == expected
+
+
+def test_indicator_rows_mark_their_columns() -> None:
+    import numpy as np
+
+    from raytool.filler.features import _indicator
+
+    out = _indicator([[0, 2], [], [1, 1], [3]], 4)
+    assert out.tolist() == [[1, 0, 1, 0], [0, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 1]]
+    assert out.dtype == np.float32 and _indicator([], 3).shape == (0, 3) and _indicator([[]], 0).shape == (1, 0)

@@ -4,6 +4,7 @@ bad input; and a learning test (a scorer trained on generated requests must fill
 from __future__ import annotations
 
 import random
+import re
 
 import numpy as np
 import pytest
@@ -432,3 +433,89 @@ def test_training_uses_its_threads_and_gives_the_callers_back(tmp_path) -> None:
         assert seen == [1] and torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(1)
+
+
+def test_a_name_in_capitals_is_read_whole_unless_another_value_uses_its_words() -> None:
+    """ "Ion Battery" of "Ion Battery Works' ticker" is read on to "Ion Battery Works"; "Toyota" stays "Toyota" where
+    "Prius" is the model's value; a code ("A100"), an enum and a value at the run's end are left as chosen."""
+
+    def spans(request: str) -> list[Option]:
+        words = [(m.start(), m.end()) for m in re.finditer(r"[\w-]+", request)]
+        return [Option("absent")] + [
+            _value(request[a:b], a) for i, (a, _) in enumerate(words) for _, b in words[i : i + 4] if b >= a
+        ]
+
+    request = "What's Ion Battery Works' ticker?"
+    options = [spans(request)]
+    chosen = next(k for k, o in enumerate(options[0]) if o.kind == "value" and o.candidate.text == "Ion Battery")
+    probs = [np.eye(len(options[0]))[chosen]]
+    props = {"company": {"type": "string"}}
+    assert decide(["company"], props, ["company"], options, probs, request).arguments == {
+        "company": "Ion Battery Works"
+    }
+    assert decide(["company"], {"company": {"type": "string", "enum": ["Ion Battery"]}}, [], options, probs,
+                  request).arguments == {"company": "Ion Battery"}  # fmt: skip
+
+    request = "Quote a Toyota Prius for me"
+    options = [spans(request), spans(request)]
+    make = next(k for k, o in enumerate(options[0]) if o.kind == "value" and o.candidate.text == "Toyota")
+    model = next(k for k, o in enumerate(options[1]) if o.kind == "value" and o.candidate.text == "Prius")
+    probs = [np.eye(len(options[0]))[make] * 0.9, np.eye(len(options[1]))[model] * 0.8]
+    props = {"make": {"type": "string"}, "model": {"type": "string"}}
+    assert decide(["make", "model"], props, [], options, probs, request).arguments == {
+        "make": "Toyota",
+        "model": "Prius",
+    }
+    one = [options[0]]
+    assert decide(["make"], {"make": {"type": "string"}}, [], one, probs[:1], request).arguments == {
+        "make": "Toyota Prius"
+    }  # nothing else reads "Prius": the name is read whole
+
+    request = "Add 2 A100 GPUs Today"
+    options = [spans(request)]
+    code = next(k for k, o in enumerate(options[0]) if o.kind == "value" and o.candidate.text == "A100")
+    probs = [np.eye(len(options[0]))[code]]
+    assert decide(["gpu"], {"gpu": {"type": "string"}}, [], options, probs, request).arguments == {"gpu": "A100"}
+
+
+def test_the_beginning_of_a_quoted_text_is_read_to_the_closing_quote() -> None:
+    """ "Dream Big" of the campaign name 'Dream Big, Achieve Bigger' (quoted) is read on to the closing quote; a value
+    in the middle of the quotes, a value when another parameter's value lies inside them, an enum, and a rest of
+    nothing but the quote's full stop ('author.') are left as chosen."""
+
+    def options_for(request: str, texts: list[str]) -> list[Option]:
+        inner = re.search(r"'([^']+)'", request)
+        quoted = Candidate(inner.group(1), inner.start(1), inner.end(1), "quoted", len(inner.group(1).split()))
+        return [Option("absent"), Option("value", candidate=quoted)] + [_value(t, request.index(t)) for t in texts]
+
+    def pick(options: list[Option], text: str) -> np.ndarray:
+        k = next(k for k, o in enumerate(options) if o.kind == "value" and o.candidate.kind == "span"
+                 and o.candidate.text == text)  # fmt: skip
+        return np.eye(len(options))[k]
+
+    request = "Create a campaign called 'Dream Big, Achieve Bigger' on LinkedIn"
+    options = [options_for(request, ["Dream Big", "Achieve Bigger", "LinkedIn"])]
+    string = {"name": {"type": "string"}}
+    assert decide(["name"], string, [], options, [pick(options[0], "Dream Big")], request).arguments == {
+        "name": "Dream Big, Achieve Bigger"
+    }
+    assert decide(["name"], string, [], options, [pick(options[0], "Achieve Bigger")], request).arguments == {
+        "name": "Achieve Bigger"
+    }  # not the quote's beginning
+    enum = {"name": {"type": "string", "enum": ["Dream Big"]}}
+    assert decide(["name"], enum, [], options, [pick(options[0], "Dream Big")], request).arguments == {
+        "name": "Dream Big"
+    }
+    two = [options[0], options_for(request, ["Dream Big", "Achieve Bigger", "LinkedIn"])]
+    probs = [pick(two[0], "Dream Big") * 0.9, pick(two[1], "Achieve Bigger") * 0.8]
+    props = {"name": {"type": "string"}, "slogan": {"type": "string"}}
+    assert decide(["name", "slogan"], props, [], two, probs, request).arguments == {
+        "name": "Dream Big",
+        "slogan": "Achieve Bigger",
+    }  # another value lies inside the quotes
+
+    request = "Retrieve metadata of type 'author.' please"
+    options = [options_for(request, ["author"])]
+    assert decide(
+        ["kind"], {"kind": {"type": "string"}}, [], options, [pick(options[0], "author")], request
+    ).arguments == {"kind": "author"}

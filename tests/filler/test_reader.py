@@ -66,8 +66,14 @@ def test_a_requests_layout_is_computed_once_and_is_the_same_for_its_further_call
     first = minilm.layout(cands, ["origin (string): city"])
     calls = []
     monkeypatch.setattr(minilm, "tokenizer", _CountingTokenizer(minilm.tokenizer, calls))
+    monkeypatch.setattr(minilm, "_pieces", {})  # no parameter text seen yet (the fixture is shared)
     second = minilm.layout(cands, ["seats (integer): how many", "budget (number)"])
     assert calls == [["seats (integer): how many"], ["budget (number)"]]  # the parameters only: no request pass
+    assert minilm.layout(cands, ["budget (number)", "seats (integer): how many"])["ids"][second["split"] :] == [
+        *second["ids"][second["markers"][1] : -1], *second["ids"][second["markers"][0] : second["markers"][1]],
+        minilm.tokenizer.inner.sep_token_id,
+    ]  # fmt: skip
+    assert len(calls) == 2  # a parameter text is tokenized once, its pieces reused by later calls
     assert second["spans"] == first["spans"] == _brute_force_spans(minilm.tokenizer.inner, text, cands, max_tokens)
     assert second["ids"][: second["split"]] == first["ids"][: first["split"]]
     other = extract("Pay 20 dollars for booking bk-9 now.")

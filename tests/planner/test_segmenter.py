@@ -61,6 +61,12 @@ def test_a_sentence_end_inside_a_span_is_a_boundary() -> None:
     assert at_sentence_ends(joined_on, [(0, 31), (33, 51)]) == [(0, 20), (33, 51)]  # "Separately" cut off is dropped
     topic = "Pay it. On the compute side, submit it."
     assert at_sentence_ends(topic, [(0, 7), (23, 27), (29, 39)]) == [(0, 7), (29, 39)]  # a tagged "side" too
+    note = "Pay it. On another note, submit it."
+    assert at_sentence_ends(note, [(0, 7), (19, 23), (25, 35)]) == [(0, 7), (25, 35)]  # the end of a connector
+    wise = "Pay it. Money-wise: submit it."
+    assert at_sentence_ends(wise, [(0, 7), (8, 18), (20, 30)]) == [(0, 7), (20, 30)]  # a topic ("Money-wise")
+    kept = "Pay it. Then note the total."
+    assert at_sentence_ends(kept, [(0, 7), (13, 28)]) == [(0, 7), (13, 28)]  # "note the total" is no connector
 
 
 def test_piece_tags_mark_the_first_piece_of_each_span() -> None:
@@ -76,14 +82,33 @@ class FixedSegmenter:
         return [self.segments for _ in texts]
 
 
-class FirstWordRouter:
+class WordRouter:
+    """A stand-in router over the domains "cpn", "finance", "travel": a text's vote for a domain is the share of the
+    domain names in it that are this one (like the proposer's probabilities, a text's votes sum to 1 at most;
+    `word` = 0 / -1: only its first / last word counts); ties to the first domain."""
+
+    domains = ["cpn", "finance", "travel"]
+    specs = ()
+    word: int | None = None
+
     def route(self, texts):
-        return [t.split()[0] for t in texts]
+        return [self.best(v) for v in self.votes(texts)]
+
+    def best(self, votes):
+        return max(self.domains, key=lambda d: votes[d])
+
+    def votes(self, texts):
+        words = [t.split() if self.word is None else [t.split()[self.word]] for t in texts]
+        counts = [{d: w.count(d) for d in self.domains} for w in words]
+        return [{d: c[d] / max(sum(c.values()), 1) for d in self.domains} for c in counts]
 
 
-class LastWordRouter:
-    def route(self, texts):
-        return [t.split()[-1] for t in texts]
+class FirstWordRouter(WordRouter):
+    word = 0
+
+
+class LastWordRouter(WordRouter):
+    word = -1
 
 
 def test_segmenter_plan_takes_model_dependencies_unless_a_step_is_named() -> None:
@@ -267,10 +292,59 @@ def test_a_pronoun_sub_task_is_routed_with_the_text_it_refers_to() -> None:
         Segment("show it", 39, 46, (0,)),  # routed on "show it file a demand cpn"
         Segment("list them", 48, 57),  # no link: with the sub-task before it
         Segment("show the weather travel", 59, 82),  # no pronoun: its own text
+        Segment("cancel that booking", 84, 103),  # a described reference ("that booking") too
     ]
     plan = segmenter_plan("...", FixedSegmenter(segments), LastWordRouter())
-    assert [s.domain for s in plan.subtasks] == ["cpn", "travel", "cpn", "cpn", "travel"]
-    assert [s.depends_on for s in plan.subtasks] == [(), (), (1,), (3,), ()]
+    assert [s.domain for s in plan.subtasks] == ["cpn", "travel", "cpn", "cpn", "travel", "travel"]
+    assert [s.depends_on for s in plan.subtasks] == [(), (), (1,), (3,), (), (5,)]
+
+
+def test_a_referring_sub_task_that_names_its_own_domain_keeps_it() -> None:
+    """The sub-task's own votes count beside its context's: "how loaded is site cpn ... does it draw" after a finance
+    sub-task stays cpn (routed on its text and the context's together it would be finance), while "show it" has no
+    votes of its own and follows the context."""
+    segments = [
+        Segment("show finance fundamentals finance", 0, 33),
+        Segment("how loaded is site cpn and what does it draw", 35, 79),
+        Segment("show it", 81, 88, (0,)),
+    ]
+    plan = segmenter_plan("...", FixedSegmenter(segments), WordRouter())
+    assert [s.domain for s in plan.subtasks] == ["finance", "cpn", "finance"]
+    assert [s.depends_on for s in plan.subtasks] == [(), (), (1,)]
+
+
+def test_a_second_action_joined_by_and_is_its_own_sub_task() -> None:
+    from raytool.planner.planner import action_words, split_at_actions
+    from raytool.tools.spec import ToolSpec
+
+    specs = [
+        ToolSpec("accept_loan", "Accept a loan quote.", {"type": "object", "properties": {"quote_id": {}}}),
+        ToolSpec(
+            "quote_loan",
+            "Quote a loan.",
+            {
+                "type": "object",
+                "properties": {
+                    "add_insurance": {"type": "boolean"},
+                    "side": {"type": "string", "enum": ["buy", "sell"]},
+                },
+            },
+        ),  # fmt: skip
+        ToolSpec("getSiteLoad", "How loaded a site is.", {"type": "object", "properties": {}}),
+    ]
+    verbs = action_words(specs)
+    assert {"accept", "get", "show"} <= verbs and not {"add", "buy", "side", "quote"} & verbs  # quote: of quote_id
+    query = "Quote customer cu-106 a loan of 20383.48 and accept it. Then show the site load, add insurance and buy it"
+    first, second = query.index(" Then"), query.index("show")
+    segments = [Segment(query[:first], 0, first), Segment(query[second:], second, len(query), (0,))]
+    out = split_at_actions(query, segments, verbs)
+    assert [s.text for s in out] == ["Quote customer cu-106 a loan of 20383.48", "accept it.",
+                                     "show the site load, add insurance and buy it"]  # fmt: skip
+    assert [s.depends_on for s in out] == [(), (0,), (1,)]  # "it" needs the quote; the link goes to the last piece
+    assert split_at_actions("get the status and schedule of it", [Segment("get the status and schedule of it", 0, 33)],
+                            {"get", "schedule"})[0].end == 33  # "schedule of": a noun  # fmt: skip
+    one = [Segment("how loaded is site X and what power does it draw", 0, 48)]
+    assert split_at_actions(one[0].text, one, verbs) == one  # "and what ...": a question inside one call
 
 
 def test_training_examples_number_sub_tasks_in_the_order_the_text_writes_them() -> None:

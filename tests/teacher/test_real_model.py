@@ -41,6 +41,7 @@ def test_vllm_engine_in_a_ray_actor(vllm_teacher) -> None:
     assert len(texts) == 2 and all(t.strip() for t in texts)
     info = vllm_teacher.info()[0]
     assert info["start_seconds"] > 0 and info["peak_rss_mib"] > 100
+    assert info["block_size"] == 32  # TeacherConfig.block_size's CPU default, not vLLM-CPU's 128
 
 
 @pytest.mark.ray
@@ -52,6 +53,28 @@ def test_backends_rank_candidates_alike(vllm_teacher, transformers_teacher) -> N
         assert list(np.argsort(fast.summed[row])) == list(np.argsort(slow.summed[row]))
         np.testing.assert_allclose(fast.summed[row], slow.summed[row], atol=0.35)  # bfloat16 vs float32
         assert fast.tokens[row] == slow.tokens[row]
+
+
+@pytest.mark.ray
+def test_multi_token_candidates_after_a_long_shared_prompt_score_as_in_transformers(
+    vllm_teacher, transformers_teacher
+) -> None:
+    """The shape of the job's next-tool scoring: a prompt of several KV-cache blocks that every candidate's prefixes
+    share (prefix-cache hits) and tool names of several tokens each; vLLM's sums match a plain forward pass."""
+    tools = "\n".join(
+        f"- tool_{i}: returns record {i} of the {w} registry."
+        for i, w in enumerate(["city", "ship", "bank", "farm"] * 4)
+    )
+    prompts = [f"Tools:\n{tools}\nRequest: {ask}\nNext tool:" for ask in ("look up ship 7", "open the bank file")]
+    candidates = [[" tool_5\n", " tool_14\n", " get_weather_forecast\n"]] * 2
+    fast = vllm_teacher.score(prompts, candidates)
+    slow = transformers_teacher.score(prompts, candidates)
+    assert len(transformers_teacher.tokenizer(prompts[0])["input_ids"]) > 4 * 32  # several KV-cache blocks
+    for row in range(len(prompts)):
+        assert fast.tokens[row] == slow.tokens[row] and max(fast.tokens[row]) >= 4
+        # bfloat16 vs float32: within 0.5 (tool_5 and tool_14 are 0.3 apart in float32, so their order may differ)
+        np.testing.assert_allclose(fast.summed[row], slow.summed[row], atol=0.5)
+        assert int(np.argmin(fast.summed[row])) == int(np.argmin(slow.summed[row])) == 2
 
 
 @pytest.mark.ray

@@ -82,7 +82,7 @@ def test_a_killed_trial_is_retried_from_its_checkpoint(ray_local, sweep_data, tm
     )  # fmt: skip
     sweep = load_sweep(path)
     exp = tmp_path / "store" / "retry"
-    killed: list[tuple[int, int]] = []  # (pid, last iteration reported before the kill)
+    killed: list[int] = []  # the pid of the trial process killed
 
     def kill_after_first_checkpoint() -> None:
         deadline = time.monotonic() + 240
@@ -90,7 +90,7 @@ def test_a_killed_trial_is_retried_from_its_checkpoint(ray_local, sweep_data, tm
             for trial_dir in _trial_dirs(exp):
                 rows = _results(trial_dir)
                 if list(trial_dir.glob("checkpoint_*")) and rows and 2 <= rows[-1]["training_iteration"] < 6:
-                    killed.append((rows[-1]["pid"], rows[-1]["training_iteration"]))
+                    killed.append(rows[-1]["pid"])
                     os.kill(rows[-1]["pid"], signal.SIGKILL)
                     return
             time.sleep(0.05)
@@ -103,10 +103,13 @@ def test_a_killed_trial_is_retried_from_its_checkpoint(ray_local, sweep_data, tm
     (row,) = summary["trials"]
     assert row["status"] == "TERMINATED" and row["iterations"] == 6
     rows = _results(_trial_dirs(exp)[0])
-    pid, reached = killed[0]
+    pid = killed[0]
     assert pid in [r["pid"] for r in rows] and len({r["pid"] for r in rows}) == 2, "a second process took over"
     after = [r["training_iteration"] for r in rows if r["pid"] != pid]
-    # resumed from the last checkpoint (every 2 iterations) before the kill, not from scratch
+    # The killed process may report one more iteration between the killer's read and the signal, so what it reached
+    # is read from the results afterwards: the retry resumed from a checkpoint (every 2 iterations) the killed
+    # process had reported, not from scratch.
+    reached = max(r["training_iteration"] for r in rows if r["pid"] == pid)
     assert after == list(range(after[0], 7)) and after[0] in (3, 5) and after[0] <= reached + 1, (after, reached)
 
 

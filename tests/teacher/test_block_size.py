@@ -1,0 +1,21 @@
+"""The vLLM teacher's KV-cache block size: 32 on CPU unless set (prefix-cache hits reuse whole blocks only)."""
+
+from __future__ import annotations
+
+import pytest
+
+from raytool.teacher.backend import TeacherConfig
+from raytool.teacher.vllm_backend import CPU_BLOCK_SIZE, resolve_block_size
+
+
+def test_the_cpu_default_is_32_and_gpus_keep_the_engines_own() -> None:
+    assert TeacherConfig().block_size == 0
+    assert resolve_block_size(0, 0.0) == CPU_BLOCK_SIZE == 32
+    assert resolve_block_size(0, 1.0) is None  # vLLM picks for its GPU attention backend
+    assert resolve_block_size(128, 0.0) == 128 and resolve_block_size(64, 1.0) == 64  # a size given is kept
+
+
+def test_a_negative_block_size_is_refused_naming_the_key() -> None:
+    with pytest.raises(ValueError, match="teacher.block_size"):
+        TeacherConfig(block_size=-32)
+    assert TeacherConfig.from_dict({"block_size": 128}).block_size == 128

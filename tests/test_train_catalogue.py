@@ -91,7 +91,7 @@ def test_train_tools_then_serve_answers_over_the_catalogue(tmp_path: Path) -> No
     port = free_port()
     served["http_options"]["port"] = port
     (tmp_path / "serve.yaml").write_text(yaml.safe_dump(served))
-    with serve_process(tmp_path / "serve.yaml") as (process, _):
+    with serve_process(tmp_path / "serve.yaml") as (process, _, _):
         url = f"http://127.0.0.1:{port}"
         assert httpx.get(url + "/healthz", timeout=5).json()["domains"] == ["helpdesk"]
         query = "Can you find the customer with the email rosa.diaz@example.org?"

@@ -46,9 +46,9 @@ def _serve_file(agent_kit, tmp_path) -> tuple[Path, int]:
 @pytest.mark.slow
 def test_serve_command_serves_until_interrupted(agent_kit, tmp_path) -> None:
     path, port = _serve_file(agent_kit, tmp_path)
-    with serve_process(path) as (process, lines):
+    with serve_process(path) as (process, lines, errors):
         url = f"http://127.0.0.1:{port}"
-        assert f"[serve] raytool: http://127.0.0.1:{port}/\n" in lines, lines
+        assert f"[serve] raytool: http://127.0.0.1:{port}/\n" in lines, (process.poll(), lines, "".join(errors)[-3000:])
         assert httpx.get(url + "/healthz", timeout=5).json() == {"status": "ok", "domains": ["cpn"], "planner": False}
         body = {"query": "how much did tenant t-1 spend", "domain": "cpn"}
         reply = httpx.post(url + "/v1/solve", json=body, timeout=120)
@@ -56,7 +56,7 @@ def test_serve_command_serves_until_interrupted(agent_kit, tmp_path) -> None:
         again = httpx.post(url + "/v1/solve", json=body, headers={"X-Request-ID": "retry-1"}, timeout=120)
         assert again.json()["tool_calls"] == reply.json()["tool_calls"]  # a retried request gets the same calls
         assert again.json()["request_id"] == again.headers["x-request-id"] == "retry-1" != reply.json()["request_id"]
-    assert process.returncode == 0, process.stderr.read()[-3000:]
+    assert process.returncode == 0, "".join(errors)[-3000:]
     assert "[serve] Ctrl+C: draining (new requests are refused; requests in flight finish)\n" in lines
     assert any(line.startswith("[serve] drained in ") and line.endswith("; shutting down\n") for line in lines), lines
 
@@ -80,7 +80,7 @@ def test_sigterm_drains_the_requests_in_flight_and_exits_0(agent_kit, tmp_path) 
                 outcome = type(err).__name__
             sent.append((began, time.monotonic(), outcome))
 
-    with serve_process(path) as (process, lines):
+    with serve_process(path) as (process, lines, errors):
         threads = [threading.Thread(target=load, daemon=True) for _ in range(4)]
         for thread in threads:
             thread.start()
@@ -93,7 +93,7 @@ def test_sigterm_drains_the_requests_in_flight_and_exits_0(agent_kit, tmp_path) 
         stop.set()
         for thread in threads:
             thread.join(timeout=70)
-    assert process.returncode == 0, process.stderr.read()[-3000:]
+    assert process.returncode == 0, "".join(errors)[-3000:]
     assert any(line.startswith("[serve] SIGTERM: draining") for line in lines), lines
     before = [r for r in sent if r[0] < signalled - 0.02]  # reached the server before the signal
     in_flight = [r for r in before if r[1] > signalled]

@@ -15,7 +15,9 @@ Variants: `union` (all four training parts; early stopping and the lexical weigh
 share of them, each benchmark's share weighing the same; each benchmark's held-out part is ranked with the lexical
 weight fitted on that benchmark's own validation tasks, `CheckpointMeta.source_weights`) and `lobo` (one proposer
 per benchmark trained on the other three, evaluated on the one it never saw, with the weight fitted on all three:
-the left-out benchmark is a source it has no weight of its own for); beside them, on every
+the left-out benchmark is a source it has no weight of its own for: by default its weight is read from that
+benchmark's unlabelled queries, `raytool.proposer.adaptation`, and the overall weight is shown beside it; a checkpoint
+trained before the validation reference was recorded gets it added, `record_ratios`); beside them, on every
 held-out part, the main job's Seal-Tools proposer (`seal-only`), BM25 and the untrained MiniLM encoder (`minilm`).
 Table: Complete@5 (MetaTool single: Complete@1, its official top-1) per benchmark and method; target (issue 19):
 the union and the left-out proposers ahead of BM25 and MiniLM on every benchmark, and Seal-Tools Complete@5 of the
@@ -37,8 +39,9 @@ from pathlib import Path
 from raytool.evaluation.proposer import evaluate, load_eval_data
 from raytool.paths import cache_dir, shared_data_dir
 from raytool.proposer.config import ProposerConfig
+from raytool.proposer.data import split_tasks
 from raytool.proposer.proposer import ToolProposer
-from raytool.proposer.train import prepare_data, train_proposer
+from raytool.proposer.train import TrainData, prepare_data, train_proposer, validation_pool, validation_ratios
 from raytool.tables import format_table
 from raytool.tools.dataset import ToolDataset
 
@@ -97,6 +100,29 @@ def train(name: str, parts: list[ToolDataset], config: ProposerConfig, limit: in
     return out
 
 
+def record_ratios(ckpt: Path, parts: list[ToolDataset], config: ProposerConfig) -> None:
+    """Add the per-source agreement ratios (`train.validation_ratios`, on the training run's own validation tasks
+    and pool) to a checkpoint written before training recorded them; nothing else in it changes."""
+    record = json.loads((ckpt / "proposer.json").read_text())
+    if record["ranking"].get("source_ratios"):
+        return
+    catalogue: dict = {}
+    tasks = []
+    for part in parts:
+        for tool_name, spec in part.tools.items():
+            catalogue.setdefault(tool_name, spec)
+        tasks += part.tasks
+    _, val = split_tasks(tasks, config.val_fraction, config.seed)  # as `prepare_data` split them for training
+    pool = validation_pool(TrainData([], val, catalogue), config.seed)
+    proposer = ToolProposer.load(ckpt)
+    index = proposer.index([catalogue[n] for n in pool], cache=False)
+    queries, sources = [t.query for t in val], [t.source for t in val]
+    record["ranking"]["source_ratios"] = validation_ratios(proposer.score(queries, index), index, queries, sources,
+                                                           catalogue)  # fmt: skip
+    (ckpt / "proposer.json").write_text(json.dumps(record, indent=2) + "\n")
+    print(f"[bench] {ckpt.name}: recorded source ratios {record['ranking']['source_ratios']}", flush=True)
+
+
 def score(result: dict, method: str, benchmark: str) -> float:
     key = "complete@1" if benchmark == "metatool" else "complete@5"
     return float(result["methods"][method][key])
@@ -131,6 +157,8 @@ def main() -> None:
     if "lobo" in variants:
         for left in BENCHMARKS:
             if ckpt := fit(f"lobo-{left}", [data[b][0] for b in BENCHMARKS if b != left]):
+                if not args.train_limit:  # a smoke run's parts differ from its training run's
+                    record_ratios(ckpt, [data[b][0] for b in BENCHMARKS if b != left], config)
                 models[left]["left out"] = ckpt
     seal_only = cache_dir() / "run" / "proposer"
     results, rows = {}, []
@@ -148,17 +176,22 @@ def main() -> None:
             result = evaluate(test, ks, proposer, (), log=lambda _: None)
             results[b][method] = result
             row[method] = score(result, "proposer", b)
-            if method == "union":  # beside it, the same checkpoint with its one overall weight for every benchmark
+            if method in ("union", "left out"):  # beside it, the same checkpoint with its one overall weight
                 weight = proposer.meta.lexical_weight
                 result = evaluate(test, ks, proposer, (), log=lambda _: None, lexical_weight=weight)
-                results[b]["union, one weight"] = result
-                row["union, one weight"] = score(result, "proposer", b)
-        columns = ("union", "union, one weight", "left out", "seal-only", "bm25", "minilm")
+                results[b][f"{method}, one weight"] = result
+                row[f"{method}, one weight"] = score(result, "proposer", b)
+            if adapted := results[b][method]["methods"]["proposer"].get("adapted_weights"):
+                print(f"[bench] {b} / {method}: lexical weight adapted from the queries: {adapted}", flush=True)
+        columns = ("union", "union, one weight", "left out", "left out, one weight", "seal-only", "bm25", "minilm")
         rows.append([b, len(test.tasks), *(f"{row[m]:.3f}" if m in row else "-" for m in columns)])
-    headers = ["held-out part", "tasks", "union", "union, one weight", "left out (LOBO)", "seal-only", "BM25", "MiniLM"]
+    headers = ["held-out part", "tasks", "union", "union, one weight", "left out (LOBO)", "LOBO, one weight",
+               "seal-only", "BM25", "MiniLM"]  # fmt: skip
     print(format_table(headers, rows))
     print("Complete@5 (MetaTool single: Complete@1); `union`: each benchmark ranked with its own fitted lexical")
-    print("weight; `one weight`: its overall one; `left out`: the proposer trained on the other three benchmarks")
+    print("weight; `one weight`: the checkpoint's overall one; `left out`: the proposer trained on the other three")
+    print("benchmarks, its weight for the one it never saw read from that benchmark's unlabelled queries")
+    print("(`raytool.proposer.adaptation`)")
     root.mkdir(parents=True, exist_ok=True)
     (root / "results.json").write_text(json.dumps(results, indent=1, default=str))
     print(f"wrote {root / 'results.json'}" + (" (a smoke run: not a result)" if smoke else ""))

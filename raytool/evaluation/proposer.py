@@ -26,7 +26,9 @@ from typing import Any
 
 import numpy as np
 
+from raytool.envs.retrieval import tool_text
 from raytool.evaluation.retrieval import bm25_scores, embedding_scores, rank_pool
+from raytool.proposer.adaptation import unseen_weights
 from raytool.proposer.data import document_retriever
 from raytool.proposer.documents import query_segments
 from raytool.proposer.metrics import complete_at_k, recall_at_k
@@ -67,14 +69,18 @@ def evaluate(
     baselines: Sequence[str] = BASELINES,
     log: Callable[[str], None] = print,
     lexical_weight: float | None = None,
+    adapt: bool = True,
 ) -> dict[str, Any]:
-    """{"tasks", "tools", "methods": {method: {"recall@k", "complete@k", "seconds", "queries_per_s"}}}."""
+    """{"tasks", "tools", "methods": {method: {"recall@k", "complete@k", "seconds", "queries_per_s"}}}.
+    `lexical_weight`: the proposer's fusion weight for every query (default: the checkpoint's per source); `adapt`:
+    a source (benchmark) the proposer was not validated on gets a weight read from its own queries, without their
+    labels (`raytool.proposer.adaptation`; reported as the proposer's "adapted_weights")."""
     gold = [t.tool_names for t in dataset.tasks]
     depth = max(ks)
     # each ranker returns (top-k names per task, extra figures: the proposer's index time and calibration)
     rankers: dict[str, Callable[[], tuple[list[list[str]], dict[str, float]]]] = {}
     if proposer is not None:
-        rankers["proposer"] = lambda: _proposer_ranking(proposer, dataset, depth, log, lexical_weight)
+        rankers["proposer"] = lambda: _proposer_ranking(proposer, dataset, depth, log, lexical_weight, adapt)
     unknown = sorted(set(baselines) - set(BASELINES))
     if unknown:
         raise ValueError(f"unknown baseline {unknown[0]!r}; choose from {', '.join(BASELINES)}")
@@ -122,19 +128,29 @@ def _pools(dataset: ToolDataset) -> list[tuple[str, ...]]:
 
 
 def _proposer_ranking(
-    proposer: Any, dataset: ToolDataset, k: int, log: Callable, lexical_weight: float | None
-) -> tuple[list[list[str]], dict[str, float]]:
+    proposer: Any, dataset: ToolDataset, k: int, log: Callable, lexical_weight: float | None, adapt: bool
+) -> tuple[list[list[str]], dict[str, Any]]:
     pooled = all(t.tools for t in dataset.tasks)  # every task has its candidate list: index only those tools
     names = list(dict.fromkeys(n for t in dataset.tasks for n in t.tools)) if pooled else list(dataset.tools)
     index = proposer.index([dataset.tools[n] for n in names], log=log)
     log(f"[eval] index of {len(index.names):,} tools: {index.encoded:,} embedded now, built in {index.seconds:.1f}s")
     queries = [t.query for t in dataset.tasks]
     sources = [t.source for t in dataset.tasks]  # a union proposer ranks each benchmark with its own fitted weight
-    proposals = proposer.rank(queries, index, k, pools=_pools(dataset), lexical_weight=lexical_weight, sources=sources)
+    scored = proposer.score(queries, index, pools=_pools(dataset))
+    adapted = {}
+    if adapt and lexical_weight is None:  # a benchmark it was not validated on: the weight read from its queries
+        documents = {n: tool_text(dataset.tools[n]) for n in index.names}
+        adapted = unseen_weights(proposer.meta, scored, index, queries, sources, documents, _pools(dataset))
+        for source, row in adapted.items():
+            log(f"[eval] {source}: unseen by the proposer; lexical weight {row['weight']:.3f} from its "
+                f"{row['queries']:,} queries (agreement ratio {row['ratio']:.2f})")  # fmt: skip
+    weights = {s: row["weight"] for s, row in adapted.items()}
+    proposals = proposer.rank_scored(scored, index, k, lexical_weight, sources, weights)
     probs = np.array([p for proposal in proposals for p in proposal.probs])
     hits = np.array([n in set(t.tool_names) for p, t in zip(proposals, dataset.tasks, strict=True) for n in p.names])
     ece = expected_calibration_error(probs, hits.astype(float)) if len(probs) else 0.0
-    return [p.names for p in proposals], {"index_seconds": index.seconds, "calibration_ece": ece}
+    return [p.names for p in proposals], {"index_seconds": index.seconds, "calibration_ece": ece,
+                                          "adapted_weights": adapted}  # fmt: skip
 
 
 def _zero_shot(dataset: ToolDataset, k: int) -> list[list[str]]:

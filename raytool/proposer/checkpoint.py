@@ -1,8 +1,9 @@
 """Proposer checkpoints: a directory written atomically.
 
 model.safetensors   every weight (encoder and, when trained, the rationale decoder)
-proposer.json       {"config": ProposerConfig, "ranking": {lexical_weight, platt_a, platt_b, source_weights},
-                     "metrics": validation metrics, "fingerprint": sha256 of the weights, "rationale_head"}
+proposer.json       {"config": ProposerConfig, "ranking": {lexical_weight, platt_a, platt_b, source_weights,
+                     source_ratios}, "metrics": validation metrics, "fingerprint": sha256 of the weights,
+                     "rationale_head"}
 config.json, tokenizer files    the encoder's architecture and tokenizer (no model hub needed to load)
 """
 
@@ -14,6 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from raytool.proposer.adaptation import Agreement, adapted_weight
 from raytool.proposer.config import ProposerConfig
 from raytool.proposer.ranking import PlattScaling
 from raytool.tools.files import atomic_dir
@@ -26,7 +30,9 @@ META_FILE = "proposer.json"
 class CheckpointMeta:
     """What proposer.json holds besides the weights. source_weights: the lexical weight fitted on each training
     source's own validation tasks, when the proposer was trained on several (a union of benchmarks); a query of a
-    source not among them ranks with `lexical_weight`, the one fitted on all sources together."""
+    source not among them ranks with `lexical_weight`, the one fitted on all sources together, unless the caller
+    adapts it to the new catalogue (`unseen_weight`, `adaptation.py`). source_ratios: each training source's
+    agreement ratio on its validation tasks (`adaptation.Agreement.ratio`), the reference for that adaptation."""
 
     config: ProposerConfig
     lexical_weight: float
@@ -35,10 +41,24 @@ class CheckpointMeta:
     fingerprint: str = ""
     rationale_head: bool = False
     source_weights: dict[str, float] = field(default_factory=dict)
+    source_ratios: dict[str, float] = field(default_factory=dict)
 
     def weight_for(self, source: str = "") -> float:
         """The lexical weight for a query of `source` ("" or an unseen source: the overall one)."""
         return self.source_weights.get(source, self.lexical_weight)
+
+    def seen(self, source: str) -> bool:
+        """Whether `source` is one the checkpoint was validated on ("" counts as seen: the overall weight)."""
+        return not source or source in self.source_weights or source in self.source_ratios
+
+    def unseen_weight(self, target: Agreement | None) -> float:
+        """The lexical weight for a catalogue the checkpoint was not validated on, from its queries' `target`
+        agreement (`adaptation.adapted_weight`: the median per-source weight, else the overall one, scaled down by
+        the ratio against the median per-source ratio); None or no recorded ratios: that base weight as it is."""
+        base = float(np.median(list(self.source_weights.values()))) if self.source_weights else self.lexical_weight
+        if target is None or not self.source_ratios:
+            return base
+        return adapted_weight(base, float(np.median(list(self.source_ratios.values()))), target)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -48,6 +68,7 @@ class CheckpointMeta:
                 "platt_a": self.platt.a,
                 "platt_b": self.platt.b,
                 "source_weights": self.source_weights,
+                "source_ratios": self.source_ratios,
             },
             "metrics": self.metrics,
             "fingerprint": self.fingerprint,
@@ -65,6 +86,7 @@ class CheckpointMeta:
             fingerprint=record.get("fingerprint", ""),
             rationale_head=bool(record.get("rationale_head", False)),
             source_weights={str(k): float(v) for k, v in ranking.get("source_weights", {}).items()},
+            source_ratios={str(k): float(v) for k, v in ranking.get("source_ratios", {}).items()},
         )
 
 

@@ -132,14 +132,18 @@ class ToolProposer:
         k: int | None = None,
         lexical_weight: float | None = None,
         sources: Sequence[str] | None = None,
+        source_weights: dict[str, float] | None = None,
     ) -> list[Proposal]:
         """Proposals from `score`'s output (fusion, interleaving, calibration; cheap to repeat per weight). The
-        fusion's lexical weight: `lexical_weight` when given, else the checkpoint's for each query's source
-        (`sources`, e.g. the benchmark a query comes from; `CheckpointMeta.weight_for`)."""
+        fusion's lexical weight: `lexical_weight` when given, else `source_weights`' for each query's source
+        (`sources`, e.g. the benchmark a query comes from; weights adapted to unseen catalogues,
+        `adaptation.unseen_weights`), else the checkpoint's (`CheckpointMeta.weight_for`)."""
         k = k or self.config.top_p
+        own = source_weights or {}
         out = []
         for i, query in enumerate(scored):
-            weight = self.meta.weight_for(sources[i] if sources else "") if lexical_weight is None else lexical_weight
+            source = sources[i] if sources else ""
+            weight = own.get(source, self.meta.weight_for(source)) if lexical_weight is None else lexical_weight
             top, best = interleave(fuse(query.dense, query.lexical, weight), min(k, len(query.cols)))
             names = [index.names[j] for j in query.cols[top]]
             if query.history:  # tools already called go last: the decider wants what is still to do

@@ -8,7 +8,8 @@ epoch the model ranks the validation tasks against a validation pool (their gold
 BM25 top-5 and 300 random tools); the best epoch by Complete@5 (then Recall@5; each averaged over the tasks'
 sources with equal weight, so that on a union of benchmarks the largest does not decide) is kept and training stops
 after `patience` epochs without improvement. Finally the lexical weight of the fusion is refit and the Platt
-calibration is fit on the validation pool, and the best weights are written as a safetensors checkpoint.
+calibration is fit on the validation pool, each source's agreement ratio is recorded there (the reference for a
+catalogue it was not validated on, `adaptation.py`), and the best weights are written as a safetensors checkpoint.
 Under Ray Train (`world` given) each worker trains on its shard of the examples inside DDP and rank 0
 validates; its decisions are broadcast so all workers stop together.
 """
@@ -27,6 +28,7 @@ import numpy as np
 
 from raytool.cpu_training import adamw, set_attention_dropout
 from raytool.hardware import cpu_has_bf16
+from raytool.proposer.adaptation import agreement, referee_top_ones, top_ones
 from raytool.proposer.checkpoint import CheckpointMeta, save_checkpoint
 from raytool.proposer.config import ProposerConfig
 from raytool.proposer.data import Example, build_examples, document_retriever, split_tasks
@@ -181,7 +183,8 @@ def _finish(model, tokenizer, config, data, val_pool, metrics, history, out_dir,
         log(f"[proposer] lexical weight {weight}, validation complete@5 {fitted['fit_complete_at_5']:.3f}, "
             f"calibration ECE {fitted['calibration_ece']:.3f}")  # fmt: skip
         if out_dir is not None:
-            meta = CheckpointMeta(config, weight, platt, metrics, source_weights=fitted["source_weights"])
+            ranking = {k: fitted[k] for k in ("source_weights", "source_ratios")}
+            meta = CheckpointMeta(config, weight, platt, metrics, **ranking)
             ckpt = save_checkpoint(out_dir, model, tokenizer, meta)
             log(f"[proposer] checkpoint: {ckpt}")
     world.report(metrics, ckpt)
@@ -300,12 +303,30 @@ def fit_ranking(model, tokenizer, config, data: TrainData, pool: list[str]) -> t
     key, names = mean(by), sorted(set(sources))
     # a union of benchmarks: each source also gets the weight its own validation tasks prefer
     source_weights = {s: best(lambda by, s=s: by[s])[0] for s in names} if len(names) > 1 else {}
+    source_ratios = validation_ratios(segment_scores, index, queries, sources, data.catalogue)
     scores = np.array([s for p in proposals for s in p.scores])
     labels = np.array([n in set(g) for p, g in zip(proposals, gold, strict=True) for n in p.names], dtype=float)
     platt = fit_platt(scores, labels)
     ece = expected_calibration_error(platt(scores), labels)
     return weight, platt, {"lexical_weight": weight, "fit_complete_at_5": key[0], "fit_recall_at_5": key[1],
-                           "calibration_ece": ece, "source_weights": source_weights}  # fmt: skip
+                           "calibration_ece": ece, "source_weights": source_weights,
+                           "source_ratios": source_ratios}  # fmt: skip
+
+
+def validation_ratios(scored, index, queries: Sequence[str], sources: Sequence[str],
+                      catalogue: dict[str, ToolSpec], encoder=None) -> dict[str, float]:  # fmt: skip
+    """Each source's agreement ratio (`adaptation.Agreement.ratio`) on its validation queries ranked against the
+    validation pool (`scored`: `ToolProposer.score` of `queries` over `index`); the reference an unseen
+    catalogue's ratio is compared with (`CheckpointMeta.unseen_weight`)."""
+    from raytool.envs.retrieval import tool_text
+
+    dense, lexical = top_ones(scored)
+    referee = referee_top_ones(queries, index.names, [tool_text(catalogue[n]) for n in index.names], encoder=encoder)
+    groups: dict[str, list[int]] = {}
+    for i, source in enumerate(sources):
+        groups.setdefault(source, []).append(i)
+    return {s: agreement([dense[i] for i in rows], [lexical[i] for i in rows], [referee[i] for i in rows]).ratio
+            for s, rows in sorted(groups.items())}  # fmt: skip
 
 
 def _val_proposer(model, tokenizer, config, data: TrainData, pool: list[str]):

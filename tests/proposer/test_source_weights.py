@@ -65,6 +65,7 @@ def test_fit_ranking_gives_each_source_the_weight_its_own_tasks_prefer(monkeypat
     good = {"big": {0.0}, "small": {0.5, 0.75, 1.0, 1.5}}
     fake = _FakeProposer(tasks, good)
     monkeypatch.setattr(train_module, "_val_proposer", lambda *args: (fake, None))
+    monkeypatch.setattr(train_module, "validation_ratios", lambda *args: {})  # tested in test_adaptation.py
     config = ProposerConfig(lexical_weight=0.3)
     weight, _, fitted = fit_ranking(None, None, config, TrainData([], tasks, {}), [])
     assert fitted["source_weights"] == {"big": 0.0, "small": 0.5}  # "small": a tie from 0.5 up, nearest 0.3 wins

@@ -88,6 +88,9 @@ def test_training_writes_a_checkpoint_that_loads_to_the_same_proposer(trained: d
     assert not loaded.model.training
     assert loaded.meta.lexical_weight == memory.meta.lexical_weight and loaded.meta.platt == memory.meta.platt
     assert loaded.meta.platt.a > 0  # fit on validation: higher fused scores mean likelier tools
+    sources = {t.source for t in trained["data"].val_tasks}  # each one's agreement ratio, the unseen reference
+    assert loaded.meta.source_ratios == memory.meta.source_ratios and set(loaded.meta.source_ratios) == sources
+    assert all(r >= 0 for r in loaded.meta.source_ratios.values())
     docs = [tool_document(s) for s in catalogue().values()]
     np.testing.assert_allclose(loaded.encode(docs, 128), memory.encode(docs, 128), atol=1e-5)
     np.testing.assert_allclose(loaded.encode(QUERIES, 64), memory.encode(QUERIES, 64), atol=1e-5)

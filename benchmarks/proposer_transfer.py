@@ -77,22 +77,28 @@ def splits() -> dict[str, tuple[ToolDataset, ToolDataset]]:
     }
 
 
+def union(parts: list[ToolDataset], limit: int | None = None) -> tuple[dict, list]:
+    """(catalogue, tasks) of `parts` together: the catalogues merged (first name wins), the first `limit` tasks of
+    each (all by default), each keeping its own pool."""
+    catalogue: dict = {}
+    tasks = []
+    for part in parts:
+        for tool_name, spec in part.tools.items():
+            catalogue.setdefault(tool_name, spec)
+        tasks += part.tasks[:limit] if limit else part.tasks
+    return catalogue, tasks
+
+
 def train(name: str, parts: list[ToolDataset], config: ProposerConfig, limit: int | None, retrain: bool,
           root: Path = ROOT, existing: bool = False) -> Path | None:  # fmt: skip
-    """A proposer on the union of `parts` (tasks keep their own pools; the catalogues merged, first name wins);
-    `existing`: train nothing, None where no checkpoint is there yet."""
+    """A proposer on the `union` of `parts`; `existing`: train nothing, None where no checkpoint is there yet."""
     out = root / name
     if retrain and out.exists():
         shutil.rmtree(out)
     if not (out / "proposer.json").exists():
         if existing:
             return None
-        catalogue: dict = {}
-        tasks = []
-        for part in parts:
-            for tool_name, spec in part.tools.items():
-                catalogue.setdefault(tool_name, spec)
-            tasks += part.tasks[:limit] if limit else part.tasks
+        catalogue, tasks = union(parts, limit)
         start = time.perf_counter()
         train_proposer(prepare_data(tasks, catalogue, config, []), config, out)
         print(f"[bench] {name}: {len(tasks):,} tasks over {len(catalogue):,} tools in "
@@ -106,12 +112,7 @@ def record_ratios(ckpt: Path, parts: list[ToolDataset], config: ProposerConfig) 
     record = json.loads((ckpt / "proposer.json").read_text())
     if record["ranking"].get("source_ratios"):
         return
-    catalogue: dict = {}
-    tasks = []
-    for part in parts:
-        for tool_name, spec in part.tools.items():
-            catalogue.setdefault(tool_name, spec)
-        tasks += part.tasks
+    catalogue, tasks = union(parts)
     _, val = split_tasks(tasks, config.val_fraction, config.seed)  # as `prepare_data` split them for training
     pool = validation_pool(TrainData([], val, catalogue), config.seed)
     proposer = ToolProposer.load(ckpt)

@@ -18,6 +18,7 @@ the proposer's index build (`index_seconds`); the zero-shot baseline's includes 
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -26,7 +27,6 @@ from typing import Any
 
 import numpy as np
 
-from raytool.envs.retrieval import tool_text
 from raytool.evaluation.retrieval import bm25_scores, embedding_scores, rank_pool
 from raytool.proposer.adaptation import unseen_weights
 from raytool.proposer.data import document_retriever
@@ -79,15 +79,17 @@ def evaluate(
     depth = max(ks)
     # each ranker returns (top-k names per task, extra figures: the proposer's index time and calibration)
     rankers: dict[str, Callable[[], tuple[list[list[str]], dict[str, float]]]] = {}
+    zero_shot = functools.cache(lambda: _zero_shot_scores(dataset))  # the MiniLM baseline's, and the referee's
     if proposer is not None:
-        rankers["proposer"] = lambda: _proposer_ranking(proposer, dataset, depth, log, lexical_weight, adapt)
+        referee = (lambda: [r[0] for r in rank_pool(dataset, zero_shot(), 1)]) if adapt else None
+        rankers["proposer"] = lambda: _proposer_ranking(proposer, dataset, depth, log, lexical_weight, referee)
     unknown = sorted(set(baselines) - set(BASELINES))
     if unknown:
         raise ValueError(f"unknown baseline {unknown[0]!r}; choose from {', '.join(BASELINES)}")
     for name in baselines:
         rankers[name] = {
             "bm25": lambda: (rank_pool(dataset, bm25_scores(dataset), depth), {}),
-            "minilm_zero_shot": lambda: (_zero_shot(dataset, depth), {}),
+            "minilm_zero_shot": lambda: (rank_pool(dataset, zero_shot(), depth), {}),
             "bm25_segmented": lambda: (segmented_lexical_ranking(dataset, depth), {}),
         }[name]
     methods = {}
@@ -128,8 +130,11 @@ def _pools(dataset: ToolDataset) -> list[tuple[str, ...]]:
 
 
 def _proposer_ranking(
-    proposer: Any, dataset: ToolDataset, k: int, log: Callable, lexical_weight: float | None, adapt: bool
-) -> tuple[list[list[str]], dict[str, Any]]:
+    proposer: Any, dataset: ToolDataset, k: int, log: Callable, lexical_weight: float | None,
+    referee: Callable[[], list[str]] | None,
+) -> tuple[list[list[str]], dict[str, Any]]:  # fmt: skip
+    """The proposer's top-k per task; `referee`: zero-shot MiniLM's top-1 per task, for the weight of a source it
+    was not validated on (`adaptation.unseen_weights`; None: no adaptation)."""
     pooled = all(t.tools for t in dataset.tasks)  # every task has its candidate list: index only those tools
     names = list(dict.fromkeys(n for t in dataset.tasks for n in t.tools)) if pooled else list(dataset.tools)
     index = proposer.index([dataset.tools[n] for n in names], log=log)
@@ -138,9 +143,8 @@ def _proposer_ranking(
     sources = [t.source for t in dataset.tasks]  # a union proposer ranks each benchmark with its own fitted weight
     scored = proposer.score(queries, index, pools=_pools(dataset))
     adapted = {}
-    if adapt and lexical_weight is None:  # a benchmark it was not validated on: the weight read from its queries
-        documents = {n: tool_text(dataset.tools[n]) for n in index.names}
-        adapted = unseen_weights(proposer.meta, scored, index, queries, sources, documents, _pools(dataset))
+    if referee is not None and lexical_weight is None:  # a benchmark it was not validated on: weight from its queries
+        adapted = unseen_weights(proposer.meta, scored, index.names, sources, referee)
         for source, row in adapted.items():
             log(f"[eval] {source}: unseen by the proposer; lexical weight {row['weight']:.3f} from its "
                 f"{row['queries']:,} queries (agreement ratio {row['ratio']:.2f})")  # fmt: skip
@@ -153,10 +157,10 @@ def _proposer_ranking(
                                           "adapted_weights": adapted}  # fmt: skip
 
 
-def _zero_shot(dataset: ToolDataset, k: int) -> list[list[str]]:
+def _zero_shot_scores(dataset: ToolDataset) -> np.ndarray:
     from raytool.envs.encoders import MiniLMEncoder
 
-    return rank_pool(dataset, embedding_scores(dataset, MiniLMEncoder()), k)
+    return embedding_scores(dataset, MiniLMEncoder())
 
 
 def segmented_lexical_ranking(dataset: ToolDataset, k: int) -> list[list[str]]:

@@ -20,7 +20,7 @@ weight is only ever lowered: nothing here says when the lexical term deserves mo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,38 +42,33 @@ class Agreement:
         return self.dense_lexical / max(self.dense_referee, 1e-9)
 
 
-def top_ones(scored: Sequence) -> tuple[list[int], list[int | None]]:
-    """Per scored query (`ToolProposer.score`): the tool index (into the index's names) of the dense ranking's
-    top-1 and of BM25's (None when no word of the query matches any tool)."""
+def top_ones(scored: Sequence, names: Sequence[str]) -> tuple[list[str], list[str | None]]:
+    """Per scored query (`ToolProposer.score` over an index of `names`): the dense ranking's top-1 tool and BM25's
+    (None when no word of the query matches any tool)."""
     dense, lexical = [], []
     for query in scored:
         d, _ = interleave(fuse(query.dense, query.lexical, 0.0), 1)
-        dense.append(int(query.cols[d[0]]))
+        dense.append(names[query.cols[d[0]]])
         if query.lexical.max() > 0:
             b, _ = interleave(fuse(np.zeros_like(query.dense), query.lexical, 1.0), 1)
-            lexical.append(int(query.cols[b[0]]))
+            lexical.append(names[query.cols[b[0]]])
         else:
             lexical.append(None)
     return dense, lexical
 
 
 def referee_top_ones(queries: Sequence[str], names: Sequence[str], documents: Sequence[str],
-                     pools: Sequence[Sequence[str]] | None = None, encoder=None) -> list[int]:  # fmt: skip
-    """Zero-shot all-MiniLM-L6-v2's top-1 (an index into `names`) per query, within its pool (default: all)."""
+                     encoder=None) -> list[str]:  # fmt: skip
+    """Zero-shot all-MiniLM-L6-v2's top-1 of `names` (their `documents`) per query."""
     if encoder is None:
         from raytool.envs.encoders import MiniLMEncoder
 
         encoder = MiniLMEncoder()
-    position = {n: i for i, n in enumerate(names)}
     scores = encoder.encode(list(queries)) @ encoder.encode(list(documents)).T
-    out = []
-    for row, pool in zip(scores, pools or [()] * len(queries), strict=True):
-        cols = np.array([position[n] for n in pool]) if pool else np.arange(len(names))
-        out.append(int(cols[int(np.argmax(row[cols]))]))
-    return out
+    return [names[int(j)] for j in scores.argmax(axis=1)]
 
 
-def agreement(dense: Sequence[int], lexical: Sequence[int | None], referee: Sequence[int]) -> Agreement:
+def agreement(dense: Sequence[str], lexical: Sequence[str | None], referee: Sequence[str]) -> Agreement:
     """`Agreement` of the three top-1 lists (same queries, same order)."""
     n = len(dense)
     if n == 0 or not len(lexical) == len(referee) == n:
@@ -83,6 +78,17 @@ def agreement(dense: Sequence[int], lexical: Sequence[int | None], referee: Sequ
                      sum(d == r for d, r in zip(dense, referee, strict=True)) / n)  # fmt: skip
 
 
+def source_agreements(dense: Sequence[str], lexical: Sequence[str | None], referee: Sequence[str],
+                      sources: Sequence[str], only: Collection[str] | None = None) -> dict[str, Agreement]:  # fmt: skip
+    """`agreement` over each source's queries (of the sources in `only`, default all), sorted by source."""
+    groups: dict[str, list[int]] = {}
+    for i, source in enumerate(sources):
+        if only is None or source in only:
+            groups.setdefault(source, []).append(i)
+    return {s: agreement([dense[i] for i in rows], [lexical[i] for i in rows], [referee[i] for i in rows])
+            for s, rows in sorted(groups.items())}  # fmt: skip
+
+
 def adapted_weight(base: float, reference: float | None, target: Agreement) -> float:
     """`base * min(1, target.ratio / reference)` (module docstring); `base` when there is no reference."""
     if not reference or reference <= 0:
@@ -90,27 +96,15 @@ def adapted_weight(base: float, reference: float | None, target: Agreement) -> f
     return base * min(1.0, target.ratio / reference)
 
 
-def unseen_weights(meta, scored: Sequence, index, queries: Sequence[str], sources: Sequence[str],
-                   documents: dict[str, str], pools: Sequence[Sequence[str]] | None = None,
-                   encoder=None) -> dict[str, dict]:  # fmt: skip
+def unseen_weights(meta, scored: Sequence, names: Sequence[str], sources: Sequence[str],
+                   referee: Callable[[], Sequence[str]]) -> dict[str, dict]:  # fmt: skip
     """For each source among `sources` that the checkpoint (`meta`: `CheckpointMeta`) was not validated on: its
     lexical weight adapted from its queries (`CheckpointMeta.unseen_weight`), {source: {"weight", "ratio",
-    "queries"}}. `scored`: `ToolProposer.score` of `queries` over `index`; `documents`: the referee's text of each
-    tool (`name: description`); `pools`: each query's candidate list (default: the whole index)."""
-    groups: dict[str, list[int]] = {}
-    for i, source in enumerate(sources):
-        if not meta.seen(source):
-            groups.setdefault(source, []).append(i)
-    if not groups:
+    "queries"}}. `scored`: `ToolProposer.score` of the queries over an index of `names`; `referee()`: zero-shot
+    MiniLM's top-1 per query, asked for only when some source is unseen."""
+    unseen = [s for s in dict.fromkeys(sources) if not meta.seen(s)]
+    if not unseen:
         return {}
-    rows = [i for members in groups.values() for i in members]
-    dense, lexical = top_ones([scored[i] for i in rows])
-    referee = referee_top_ones([queries[i] for i in rows], index.names, [documents[n] for n in index.names],
-                               [pools[i] for i in rows] if pools else None, encoder)  # fmt: skip
-    at = {i: j for j, i in enumerate(rows)}
-    out = {}
-    for source, members in groups.items():
-        target = agreement([dense[at[i]] for i in members], [lexical[at[i]] for i in members],
-                           [referee[at[i]] for i in members])  # fmt: skip
-        out[source] = {"weight": meta.unseen_weight(target), "ratio": target.ratio, "queries": target.n}
-    return out
+    dense, lexical = top_ones(scored, names)
+    found = source_agreements(dense, lexical, referee(), sources, unseen)
+    return {s: {"weight": meta.unseen_weight(a), "ratio": a.ratio, "queries": a.n} for s, a in found.items()}

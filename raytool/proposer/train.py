@@ -28,7 +28,7 @@ import numpy as np
 
 from raytool.cpu_training import adamw, set_attention_dropout
 from raytool.hardware import cpu_has_bf16
-from raytool.proposer.adaptation import agreement, referee_top_ones, top_ones
+from raytool.proposer.adaptation import referee_top_ones, source_agreements, top_ones
 from raytool.proposer.checkpoint import CheckpointMeta, save_checkpoint
 from raytool.proposer.config import ProposerConfig
 from raytool.proposer.data import Example, build_examples, document_retriever, split_tasks
@@ -320,13 +320,9 @@ def validation_ratios(scored, index, queries: Sequence[str], sources: Sequence[s
     catalogue's ratio is compared with (`CheckpointMeta.unseen_weight`)."""
     from raytool.envs.retrieval import tool_text
 
-    dense, lexical = top_ones(scored)
-    referee = referee_top_ones(queries, index.names, [tool_text(catalogue[n]) for n in index.names], encoder=encoder)
-    groups: dict[str, list[int]] = {}
-    for i, source in enumerate(sources):
-        groups.setdefault(source, []).append(i)
-    return {s: agreement([dense[i] for i in rows], [lexical[i] for i in rows], [referee[i] for i in rows]).ratio
-            for s, rows in sorted(groups.items())}  # fmt: skip
+    documents = [tool_text(catalogue[n]) for n in index.names]
+    referee = referee_top_ones(queries, index.names, documents, encoder)
+    return {s: a.ratio for s, a in source_agreements(*top_ones(scored, index.names), referee, sources).items()}
 
 
 def _val_proposer(model, tokenizer, config, data: TrainData, pool: list[str]):

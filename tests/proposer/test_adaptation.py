@@ -25,20 +25,20 @@ class _Index:
 
 
 class _Referee:
-    """A stand-in for zero-shot MiniLM: a query's vector points at the tool its text names ("a", "b" or "c")."""
+    """A stand-in for zero-shot MiniLM's encoder: a text's vector points at the tool it names ("a", "b" or "c")."""
 
     def encode(self, texts):
         return np.array([[float(n in t.split()) for n in "abc"] for t in texts])
 
 
 def test_agreement_is_the_share_of_queries_whose_top_ones_match() -> None:
-    dense, lexical = top_ones([DENSE_FIRST, AGREE, NO_WORDS])
-    assert dense == [0, 0, 2] and lexical == [1, 0, None]  # no query word in any tool: no BM25 top-1
-    stats = agreement(dense, lexical, [0, 2, 2])
+    dense, lexical = top_ones([DENSE_FIRST, AGREE, NO_WORDS], _Index.names)
+    assert dense == ["a", "a", "c"] and lexical == ["b", "a", None]  # no query word in any tool: no BM25 top-1
+    stats = agreement(dense, lexical, ["a", "c", "c"])
     assert (stats.n, stats.dense_lexical, stats.dense_referee) == (3, 1 / 3, 2 / 3)
     assert stats.ratio == pytest.approx(0.5)
     with pytest.raises(ValueError, match="one non-zero length"):
-        agreement([0], [0, 1], [0])
+        agreement(["a"], ["a", "b"], ["a"])
 
 
 def test_the_weight_is_scaled_down_by_the_ratio_and_never_up() -> None:
@@ -66,11 +66,12 @@ def test_a_checkpoint_keeps_its_reference_and_an_unseen_source_gets_the_median_w
 def test_unseen_sources_get_weights_from_their_own_queries_and_ranking_uses_them() -> None:
     meta = CheckpointMeta(ProposerConfig(), 1.0, source_ratios={"train": 1.0})
     scored = [DENSE_FIRST, DENSE_FIRST, AGREE, AGREE]
-    queries = ["a", "a", "a", "a"]  # the referee picks tool 0 for every query
     sources = ["new", "new", "train", "train"]
-    adapted = unseen_weights(meta, scored, _Index(), queries, sources, {"a": "a", "b": "b", "c": "c"},
-                             encoder=_Referee())  # fmt: skip
-    assert set(adapted) == {"new"}  # the validated source keeps its own weight
+    asked = []
+    adapted = unseen_weights(meta, scored, _Index.names, sources, lambda: asked.append(1) or ["a"] * 4)
+    assert set(adapted) == {"new"} and asked == [1]  # the validated source keeps its own weight
+    assert unseen_weights(meta, scored, _Index.names, ["train"] * 4, lambda: asked.append(1)) == {}
+    assert asked == [1]  # no unseen source: the referee is not asked
     # "new": BM25 never agrees with the dense top-1, the referee always does: ratio 0, weight scaled to 0
     assert adapted["new"] == {"weight": 0.0, "ratio": 0.0, "queries": 2}
     proposer = ToolProposer(None, None, meta)

@@ -8,39 +8,53 @@ sibling, as DFSDT backtracks from failed paths. The search stops when the teache
 expansions, or when every branch is exhausted; the answer is the deepest node whose calls all succeeded
 (earliest found among equals). The environment is deterministic, so a node is reached by replaying its calls
 on a fresh episode; each node's call is counted once in `info["tool_calls"]` (replays are simulation only).
+With `own_arguments` the teacher writes a node's call's values when the node is first reached (one more teacher
+call, `raytool.agent.own_arguments`), and its replays make the call with those values.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from raytool.agent.outcome import Outcome, score_outcome
+from raytool.agent.own_arguments import arguments_request, read_arguments
 from raytool.agent.react import next_tool_request
 from raytool.envs.decider_env import ToolDeciderEnv
 from raytool.envs.reward import VALID
 from raytool.teacher.lockstep import Episode
 
+# a node's calls: (tool, its arguments; None = the binder's)
+Path = tuple[tuple[str, dict[str, Any] | None], ...]
 
-def _replay(env: ToolDeciderEnv, task_index: int, path: tuple[str, ...]) -> bool:
+
+def _replay(env: ToolDeciderEnv, task_index: int, path: Path) -> bool:
     """Reset and make the calls of `path`; whether all succeeded."""
     env.reset(options={"task_index": task_index})
-    for name in path:
-        env.step_tool(name)
+    for name, arguments in path:
+        env.step_tool(name, arguments)
     return all(m.status == VALID for m in env.made)
 
 
-def dfs_episode(env: ToolDeciderEnv, task_index: int, branching: int = 2, budget: int | None = None) -> Episode:
+def dfs_episode(env: ToolDeciderEnv, task_index: int, branching: int = 2, budget: int | None = None,
+                own_arguments: bool = False) -> Episode:  # fmt: skip
     """DFSDT-style search on task `task_index` of `env` (module docstring); returns the answer's `Outcome`."""
     max_depth = env.config.max_steps
     budget = budget or 2 * max_depth
-    stack: list[tuple[str, ...]] = [()]
-    best: tuple[str, ...] = ()
+    stack: list[Path] = [()]
+    best: Path = ()
     expansions = nodes = 0
     finished = False
     while stack and expansions < budget:
         path = stack.pop()
         if path:
             nodes += 1
+            name, spec = path[-1][0], env.dataset.tools.get(path[-1][0])
+            if own_arguments and spec is not None:  # its values, written once the parent's calls have run
+                _replay(env, task_index, path[:-1])
+                text = yield arguments_request(env.task.query, env.made, spec)
+                path = path[:-1] + ((name, read_arguments(text, spec)),)
             if not _replay(env, task_index, path):
                 continue  # dead end: backtrack
             if len(path) > len(best):
@@ -56,7 +70,7 @@ def dfs_episode(env: ToolDeciderEnv, task_index: int, branching: int = 2, budget
         if order[0] == len(names):
             best, finished = path, True
             break
-        children = [path + (names[i],) for i in order if i < len(names)][:branching]
+        children = [path + ((names[i], None),) for i in order if i < len(names)][:branching]
         stack.extend(reversed(children))  # the best child is explored first
     _replay(env, task_index, best)
     outcome: Outcome = score_outcome(env.task, env.made, expansions, env.reward_config)

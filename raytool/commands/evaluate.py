@@ -37,7 +37,9 @@ def register(sub) -> None:
     skip_bad_argument(peval)
     peval.set_defaults(run=_eval_proposer)
     aeval = evaluate.add_parser("agent", help="the proxy agent vs single-LLM ReAct / CoT / DFS, same teacher and tools")
-    aeval.add_argument("--method", default="proxy,react,cot,dfs", help="comma-separated: proxy, react, cot, dfs")
+    aeval.add_argument("--method", default="proxy,react,cot,dfs",
+                       help="comma-separated: proxy, react, cot, dfs; react-own-args, cot-own-args, dfs-own-args: "
+                            "the teacher writes the calls' values")  # fmt: skip
     aeval.add_argument("--data", required=True, type=Path, help="benchmark file (or dataset dir with --format raytool)")
     aeval.add_argument("--format", required=True, choices=(*FORMATS, "raytool"))
     aeval.add_argument("--tools", type=Path, help="tool file or folder, for formats that keep tools apart")

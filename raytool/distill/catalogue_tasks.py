@@ -32,6 +32,7 @@ from typing import Any
 from raytool.distill.cache import PromptCache, cached_generate
 from raytool.distill.shards import run_sharded
 from raytool.teacher.backend import Sampling, TeacherBackend
+from raytool.teacher.decoding import bounded
 from raytool.tools.call import REF_KEY, ToolCall, is_result_ref, map_refs
 from raytool.tools.dataset import ToolDataset
 from raytool.tools.files import atomic_write_text
@@ -89,7 +90,7 @@ def answer_schema(specs: list[ToolSpec]) -> dict[str, Any]:
     for i, spec in enumerate(specs):
         properties = {}
         for name, schema in spec.properties.items():
-            own = _bounded(schema)
+            own = bounded(schema)
             refs = [_ref_schema(k, specs[k]) for k in range(i)]
             properties[name] = {"anyOf": [own, *refs]} if refs else own
         arguments = {"type": "object", "properties": properties, "required": spec.required,
@@ -111,17 +112,6 @@ def answer_schema(specs: list[ToolSpec]) -> dict[str, Any]:
         "required": ["calls", "request"],
         "additionalProperties": False,
     }
-
-
-def _bounded(schema: dict[str, Any]) -> dict[str, Any]:
-    """A parameter's schema for decoding: its type, enum and bounds; strings at most 60 characters."""
-    out = {k: v for k, v in schema.items() if k in ("type", "enum", "minimum", "maximum", "items", "format")}
-    if out.get("type") == "string" and "enum" not in out:
-        out["maxLength"] = min(int(schema.get("maxLength", 60)), 60)
-    if out.get("type") == "array" and isinstance(out.get("items"), dict):
-        out["items"] = _bounded(out["items"])
-        out["maxItems"] = 5
-    return out or {"type": "string", "maxLength": 60}
 
 
 def _ref_schema(k: int, spec: ToolSpec) -> dict[str, Any]:

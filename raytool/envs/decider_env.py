@@ -230,7 +230,10 @@ class ToolDeciderEnv(gym.Env):
         self._refresh_candidates()
         return self._observation(), {"task_id": self.task.id}
 
-    def step(self, action: int):
+    def step(self, action: int, arguments: dict[str, Any] | None = None):
+        """One decision: candidate `action` is called (a skill: its tools in turn, until one fails), or STOP.
+        `arguments`: the call's values as the agent wrote them (a single-LLM baseline writing its own), instead of
+        the env's argument source; ignored for a skill."""
         action = int(action)
         self.steps += 1
         if action == self.stop_action or action >= len(self.candidates):
@@ -241,21 +244,21 @@ class ToolDeciderEnv(gym.Env):
                 if self.made[-1].status != VALID:
                     break
         else:
-            self._call(self.specs[self.candidates[action]])
+            self._call(self.specs[self.candidates[action]], arguments)
         return self._after_calls()
 
-    def step_tool(self, name: str):
+    def step_tool(self, name: str, arguments: dict[str, Any] | None = None):
         """Call the pool tool `name` now, offered among the candidates or not (a baseline's own plan): one step.
 
         A name outside the task's pool (or the catalogue) is made as a malformed call, as an agent naming a tool it
-        was never offered would be. Returns what `step` returns.
+        was never offered would be. `arguments`: as for `step`. Returns what `step` returns.
         """
         self.steps += 1
         pool = set(self.task.tools) if self.task.tools else set(self.tool_index)
         if name in pool and name in self.dataset.tools:
-            self._call(self.dataset.tools[name])
+            self._call(self.dataset.tools[name], arguments)
         else:
-            self.made.append(MadeCall(name, {}, MALFORMED))
+            self.made.append(MadeCall(name, dict(arguments or {}), MALFORMED))
             self.history.append(PastCall(ToolSpec(name, ""), False))
             self.outputs.append(None)
         return self._after_calls()
@@ -338,8 +341,8 @@ class ToolDeciderEnv(gym.Env):
                 pass
         return (spec.name, _key(resolved)) in self.seen
 
-    def _call(self, spec) -> None:
-        arguments = self._bind(spec)
+    def _call(self, spec, arguments: dict[str, Any] | None = None) -> None:
+        arguments = self._bind(spec) if arguments is None else dict(arguments)
         output, status, resolved = None, VALID, arguments
         try:
             if self.executes:

@@ -11,6 +11,10 @@ for the request, `candidates.jsonl`), the same argument binder and the same veri
     cot     one teacher call writes a reasoned plan, then it runs (`raytool.agent.cot`)
     dfs     depth-first search with backtracking, one teacher call per expanded node (`raytool.agent.dfs`)
 
+The baselines bind argument values with the proxies' filler, so they differ from the proxy in tool choice alone.
+`react-own-args`, `cot-own-args` and `dfs-own-args` are the same methods with the teacher writing every call's
+values itself (one more teacher call per tool call, `raytool.agent.own_arguments`): one LLM doing the whole job.
+
 Per task: tool selection (Recall@k / Complete@k of the tools the method called, in call order, against the gold
 tools), plan accuracy (exact match of the successful calls' tool sequence — as a multiset when the gold is
 unordered — and call F1: calls matched to gold calls, arguments compared where the gold has them), for the proxy
@@ -40,7 +44,9 @@ from raytool.evaluation.stats import summarise
 from raytool.tools.dataset import ToolDataset
 from raytool.tools.files import atomic_write_text
 
-METHODS = ("proxy", "react", "cot", "dfs")
+BASELINES = ("react", "cot", "dfs")
+OWN_ARGUMENTS = "-own-args"  # a baseline's suffix: the teacher writes the calls' values
+METHODS = ("proxy", *BASELINES, *(b + OWN_ARGUMENTS for b in BASELINES))
 BINARY = {"success", "exact_match", "plan_exact"} | {f"complete@{k}" for k in range(1, 21)}
 
 
@@ -110,7 +116,8 @@ def baseline_env(tasks_dir: Path, config: EvalConfig, feature_cache: Path, fille
 
 
 def run_baseline(method: str, env, teacher, config: EvalConfig, log: Callable = print) -> MethodRun:
-    """ReAct, CoT or DFS on every task of `env`, all tasks' teacher calls batched per round."""
+    """ReAct, CoT or DFS (`method`, with `OWN_ARGUMENTS` when the teacher writes the values) on every task of
+    `env`, all tasks' teacher calls batched per round."""
     from raytool.agent.cot import cot_episode
     from raytool.agent.dfs import dfs_episode
     from raytool.agent.react import react_episode
@@ -122,14 +129,15 @@ def run_baseline(method: str, env, teacher, config: EvalConfig, log: Callable = 
         clone = copy.copy(env)
         clone.executor = InlineExecutor() if env.executor is not None else None
         envs.append(clone)
-    if method == "react":
-        episodes = [react_episode(e, i) for i, e in enumerate(envs)]
-    elif method == "cot":
-        episodes = [cot_episode(e, i, config.cot_plan_tools) for i, e in enumerate(envs)]
-    elif method == "dfs":
-        episodes = [dfs_episode(e, i, config.dfs_branching, config.dfs_budget or None) for i, e in enumerate(envs)]
+    base, own = method.removesuffix(OWN_ARGUMENTS), method.endswith(OWN_ARGUMENTS)
+    if base == "react":
+        episodes = [react_episode(e, i, own) for i, e in enumerate(envs)]
+    elif base == "cot":
+        episodes = [cot_episode(e, i, config.cot_plan_tools, own_arguments=own) for i, e in enumerate(envs)]
+    elif base == "dfs":
+        episodes = [dfs_episode(e, i, config.dfs_branching, config.dfs_budget or None, own) for i, e in enumerate(envs)]
     else:
-        raise ValueError(f"unknown baseline {method!r}; choose one of react, cot, dfs")
+        raise ValueError(f"unknown baseline {method!r}; choose one of {', '.join(METHODS[1:])}")
     start = time.perf_counter()
     outcomes, ledgers = drive(episodes, teacher, log)
     elapsed = time.perf_counter() - start
@@ -259,7 +267,7 @@ def evaluate_agent(
     env = None
     for method in methods:
         log(f"[eval] {method} on {len(dataset.tasks)} tasks")
-        if method in ("react", "cot", "dfs"):
+        if method in METHODS[1:]:
             if env is None:
                 proposer = ToolProposer.load(agent_config.proxy.proposer, threads=1)
                 tasks_dir = prepare_tasks(dataset, work, proposer, config)

@@ -145,17 +145,21 @@ def _call_tool_lines(tool: ToolSpec) -> str:
     return f"Tool: {tool.name}: {_one_line(tool.description)}\nParameters:\n{_parameter_lines(tool)}"
 
 
-def call_arguments_messages(query: str, tool: ToolSpec) -> list[dict[str, str]]:
+def call_arguments_messages(query: str, tool: ToolSpec, history: Sequence[str] | None = None) -> list[dict[str, str]]:
     """Ask for the arguments of one call of `tool` for `query`, values copied from the request; answer a JSON
-    object (the answer is prefilled with `ARGUMENTS_PREFIX` by `distill synth`)."""
+    object (the answer is prefilled with `ARGUMENTS_PREFIX` by `distill synth`). `history`: the calls an agent made
+    so far with their outputs (`agent.outcome.history_lines`), whose values may be copied too; None (`distill
+    synth`): the request alone."""
     ex = ARGUMENTS_EXAMPLE
+    source = "the request" if history is None else "the request or an earlier call's output"
     system = (
         "You write the arguments of one tool call for a user's request.\n"
-        "Answer with one JSON object: each parameter the request gives a value for, with the value copied from the "
-        "request. Leave out every parameter the request does not give; never make a value up.\n\n"
+        f"Answer with one JSON object: each parameter {source} gives a value for, with the value copied from "
+        f"{source}. Leave out every parameter {source} does not give; never make a value up.\n\n"
         f"Example\n{_call_tool_lines(ex.tools[0])}\nRequest: {ex.query}\nArguments: {ex.answer}"
     )
-    user = f"{_call_tool_lines(tool)}\nRequest: {query}\nArguments:"
+    earlier = "" if history is None else f"\nEarlier calls: {' -> '.join(history) if history else 'none'}"
+    user = f"{_call_tool_lines(tool)}\nRequest: {query}{earlier}\nArguments:"
     return _messages(system, user)
 
 

@@ -93,6 +93,28 @@ def test_the_baselines_read_arguments_with_the_proxies_filler(agent_kit, tmp_pat
     assert gold.filler is None and gold.config.arguments == "gold"
 
 
+@pytest.mark.slow
+@pytest.mark.ray
+def test_a_baseline_writing_its_own_arguments_asks_the_teacher_once_per_call(agent_kit, transformers_teacher,
+                                                                             tmp_path) -> None:  # fmt: skip
+    """`react-own-args`: one teacher call per decision and one per tool call (its values), every call's values the
+    teacher's, limited to the tool's own parameters (`raytool.agent.own_arguments`)."""
+    dataset = sample_tasks(ToolDataset.load(agent_kit["requests"]), 2, seed=1)
+    proxy = ProxyConfig(proposer=str(agent_kit["proposer"]), decider=str(agent_kit["decider"]),
+                        filler=str(agent_kit["filler"]))  # fmt: skip
+    meta = {"data": str(agent_kit["requests"]), "format": "raytool"}
+    (record,) = evaluate_agent(["react-own-args"], dataset, tmp_path, transformers_teacher, AgentConfig(proxy=proxy),
+                               BUDGET, meta, log=lambda _: None)  # fmt: skip
+    lines = [json.loads(line) for line in (tmp_path / "react-own-args" / "trajectories.jsonl").read_text().splitlines()]
+    assert len(lines) == 2 and any(line["calls"] for line in lines)
+    asked = [line["decisions"] + len(line["calls"]) for line in lines]
+    assert record["metrics"]["teacher_calls"]["mean"] == pytest.approx(sum(asked) / 2)
+    tools = ToolDataset.load(agent_kit["requests"]).tools
+    for line in lines:
+        for call in line["calls"]:
+            assert set(call["arguments"]) <= set(tools[call["name"]].properties), call
+
+
 def _teacher_yaml(tmp_path: Path) -> Path:
     path = tmp_path / "teacher.yaml"
     path.write_text("teacher: {backend: transformers}\n")

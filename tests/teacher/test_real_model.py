@@ -122,3 +122,34 @@ def test_vllm_structured_outputs_follow_the_plans_json_schema(vllm_teacher) -> N
         answer = json.loads(text)  # raises on text that is not JSON
         jsonschema.validate(answer, schema)  # raises on JSON outside the planner's schema
         assert answer["subtasks"], text
+
+
+@pytest.mark.ray
+def test_vllm_writes_call_arguments_that_follow_every_suite_tools_schema(vllm_teacher) -> None:
+    """A single-LLM baseline's own call values (`agent.own_arguments`) through guided decoding: for suite tools that
+    between them have every kind of parameter (enums, integers, numbers, lists, booleans, strings) the 135M model's
+    answer parses and validates against the call's schema, required parameters included."""
+    import json
+
+    import jsonschema
+
+    from raytool.agent.own_arguments import arguments_request, read_arguments
+    from raytool.envs.suites import get_suite
+    from raytool.teacher.lockstep import constrainable
+
+    specs, kinds = [], set()
+    for tool in (t for name in ("cpn", "finance", "travel") for t in get_suite(name).tools.values()):
+        have = {"enum" if "enum" in p else p.get("type") for p in tool.spec.properties.values()}
+        if not have <= kinds:  # a tool with a kind of parameter not seen yet
+            specs.append(tool.spec)
+            kinds |= have
+    assert {"enum", "integer", "number", "array", "boolean", "string"} <= kinds and len(specs) <= 12
+    requests = [constrainable(arguments_request(f"Please use {s.name} for tenant acme-ai, 3 nights, 250 USD.", [], s),
+                              vllm_teacher) for s in specs]  # fmt: skip
+    assert all(r.sampling.json_schema and r.prefill == "" for r in requests)  # vLLM constrains: the schema is kept
+    prompts = vllm_teacher.chat([r.messages for r in requests])
+    texts = [vllm_teacher.generate([p], r.sampling)[0] for p, r in zip(prompts, requests, strict=True)]
+    for spec, request, text in zip(specs, requests, texts, strict=True):
+        answer = json.loads(text)  # raises on text that is not JSON
+        jsonschema.validate(answer, json.loads(request.sampling.json_schema))
+        assert set(spec.required) <= set(read_arguments(text, spec)), (spec.name, text)

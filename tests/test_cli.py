@@ -107,3 +107,28 @@ def _expand(pattern: str) -> list[str]:
         return [pattern]
     options, _, tail = rest.partition("}")
     return [path for option in options.split(",") for path in _expand(head + option + tail)]
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+def test_eval_calls_puts_the_proxies_beside_proposer_and_filler(tiny_main_job, shared_data: Path, tmp_path) -> None:
+    """`raytool eval calls --method proposer+filler,proxies` on Seal-Tools requests with the main job's proposer,
+    decider and filler: both rows, every proxies call one of the request's given candidates, complete calls."""
+    import json
+
+    from raytool.evaluation.calls import given_candidates
+
+    run, out = tiny_main_job.out, tmp_path / "calls"
+    test = shared_data / "seal_tools" / "test_in_domain.jsonl"
+    done = _run("eval", "calls", "--data", str(test), "--format", "seal_tools", "--candidates", "given",
+                "--method", "proposer+filler,proxies", "--limit", "8", "--proposer", str(run / "proposer"),
+                "--filler", str(run / "filler"), "--decider", str(run / "decider"), "--out", str(out))  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary["methods"]) == {"proposer+filler", "proxies"}
+    assert summary["methods"]["proxies"]["latency_ms"]["p50"] > 0 and "| proxies |" in done.stdout
+    given = given_candidates(test.parent / "for_finetune" / "test_in_domain.json")
+    lines = [json.loads(line) for line in (out / "proxies" / "predictions.jsonl").read_text().splitlines()]
+    assert len(lines) == 8 and any(line["calls"] for line in lines)
+    for line in lines:
+        assert all(call["api"] in given[line["id"]] for call in line["calls"]), line

@@ -60,9 +60,11 @@ def register(sub) -> None:
     ceval.add_argument("--candidates", choices=["pool", "given"], default="given",
                        help="pool: the whole catalogue; given: the benchmark's own candidates per query")  # fmt: skip
     ceval.add_argument("--given", type=Path, help="Seal-Tools for_finetune/<split>.json (default: found beside --data)")
-    ceval.add_argument("--method", default="proposer+filler,oracle-tools", help="comma-separated methods")
+    ceval.add_argument("--method", default="proposer+filler,oracle-tools",
+                       help="comma-separated: proposer+filler, proxies, teacher, oracle-tools")  # fmt: skip
     ceval.add_argument("--proposer", type=Path, help="proposer checkpoint (default: the main job's)")
     ceval.add_argument("--filler", type=Path, help="filler checkpoint (default: the main job's)")
+    ceval.add_argument("--decider", type=Path, help="decider run dir for --method proxies (default: the main job's)")
     ceval.add_argument("--theta", type=float, default=0.5, help="call every tool with P(needed) >= theta")
     ceval.add_argument("--fit-theta", type=Path, metavar="DEV_DATA",
                        help="fit theta for the best Tool F1 on a dev file of the same format (its given candidates "
@@ -185,6 +187,17 @@ def _eval_calls(args: argparse.Namespace) -> int:
                 dev_candidates = _call_candidates(dev, args.candidates, _given_file(args.fit_theta))
                 print(f"[eval calls] theta fitted on {args.fit_theta}: {method.fit_theta(dev.tasks, dev_candidates)}")
             methods.append(method)
+        elif name == "proxies":
+            import torch
+
+            from raytool.agent.proxy import ProxyConfig, ProxyModel
+            from raytool.evaluation.calls import ProxyCalls
+
+            run = cache_dir() / "run"
+            config = ProxyConfig(proposer=str(args.proposer or run / "proposer"), decider=str(args.decider or
+                                 run / "decider"), filler=str(args.filler or default_dir()))  # fmt: skip
+            proxy = ProxyModel("calls", config, threads=torch.get_num_threads())  # the other methods' threads
+            methods.append(ProxyCalls(proxy, filler, dataset.tools, candidates))
         elif name == "oracle-tools":
             before = next((m for m in methods if isinstance(m, ProposerFiller)), None)
             methods.append(OracleTools(filler, dataset.tools, reuse=before))  # its fills where they are the same
@@ -192,7 +205,7 @@ def _eval_calls(args: argparse.Namespace) -> int:
             prompt = _teacher_prompt(args, dataset, candidates, given_file)
             methods.append(TeacherCalls(teacher_from_file(args.teacher)[1], prompt))
         else:
-            raise SystemExit(f"unknown method {name!r}; use proposer+filler, teacher, oracle-tools")
+            raise SystemExit(f"unknown method {name!r}; use proposer+filler, proxies, teacher, oracle-tools")
     irrelevant = None
     if args.irrelevant is not None:
         from raytool.evaluation.calls import CHIT_CHAT, irrelevant_tasks

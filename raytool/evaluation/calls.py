@@ -10,6 +10,11 @@ query (Seal-Tools: the 5 `api_list` tools of `for_finetune/<split>.json`, `--giv
     proposer+filler   the proposer ranks the candidates; every tool with calibrated P(needed) >= `theta` (0.5) is
                       called, best first (none above: no call); the filler writes each call's arguments from the
                       request, earlier calls available as references
+    proxies           the proxy model (`agent.proxy.ProxyModel`: the proposer's candidates, the trained decider
+                      choosing a tool or STOP at each step, the filler's values; STOP at the first step: no call),
+                      its tools then filled as proposer+filler's are (earlier calls available as references); all
+                      requests go to it as one batch of jobs, each timed on its own (its share of the batch's
+                      set-up included) plus its fill
     teacher           the teacher alone writes the JSON call list (names and arguments) from the same candidates,
                       one generation per request: the benchmark's own prompt (`given`), or that prompt over the
                       proposer's top 5 (`pool`); all requests go to the engine as one batch, so its latency is the
@@ -177,6 +182,34 @@ def called(proposal, theta: float) -> list[str]:
     return [n for n, p in zip(proposal.names, proposal.probs, strict=True) if p >= theta]
 
 
+class ProxyCalls:
+    """proxies (module docstring): `proxy` a `ProxyModel` (its filler the argument source while it decides),
+    `candidates(task)` the tool names a request's job may use."""
+
+    name = "proxies"
+
+    def __init__(self, proxy, filler, tools: dict, candidates: Callable[[Task], Sequence[str]]) -> None:
+        self.proxy, self.filler, self.tools, self.candidates = proxy, filler, tools, candidates
+        self.counts: dict[str, int] = {}
+        self.chosen: dict[str, list[str]] = {}
+        self.prepared_seconds: dict[str, float] = {}  # per request: its job's time on the proxy
+
+    def prepare(self, tasks: Sequence[Task]) -> None:
+        from raytool.envs.reward import REPEATED
+
+        # each job is the request alone: no gold calls
+        jobs = [{"task": Task(t.id, t.query, (), source=t.source).to_dict(), "pool": list(self.candidates(t))}
+                for t in tasks]  # fmt: skip
+        names = sorted({n for job in jobs for n in job["pool"]})
+        results = self.proxy.solve(jobs, [self.tools[n].to_dict() for n in names])
+        self.chosen = {r["id"]: [c["name"] for c in r["calls"] if c["status"] != REPEATED] for r in results}
+        self.prepared_seconds = {r["id"]: r["end"] - r["start"] + r["setup_s"] for r in results}
+
+    def predict(self, task: Task) -> list[ToolCall]:
+        specs = [self.tools[n] for n in self.chosen[task.id]]
+        return fill_calls(self.filler, task.query, specs, self.counts)
+
+
 class OracleTools:
     """ORACLE: the gold tools in order, the filler's arguments. `reuse`: a `ProposerFiller` run before it with the
     same filler, whose fills are taken where the request and the tool names up to a call are the same (module
@@ -255,7 +288,7 @@ def evaluate_calls(
         for task in dataset.tasks:
             start = time.perf_counter()
             calls = method.predict(task)
-            seconds.append(time.perf_counter() - start)
+            seconds.append(time.perf_counter() - start + getattr(method, "prepared_seconds", {}).get(task.id, 0.0))
             shaped = calls is None or not calls or isinstance(calls[0], dict)
             predictions.append(calls if shaped else seal_calls(calls))
         if hasattr(method, "batch_seconds"):

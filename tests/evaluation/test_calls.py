@@ -114,3 +114,35 @@ def test_the_oracle_reuses_proposer_fills_only_where_the_calls_before_are_the_sa
     assert "shared" not in (tmp_path / "alone" / "summary.md").read_text()
     with pytest.raises(ValueError, match="same filler"):
         OracleTools(Filler(), DATA.tools, reuse=proposed)
+
+
+def test_the_proxies_method_sends_requests_alone_and_fills_the_tools_the_decider_called(tmp_path) -> None:
+    from raytool.evaluation.calls import ProxyCalls
+    from raytool.filler.filler import ArgumentFiller, Fill
+
+    class Filler:
+        fill_plan = ArgumentFiller.fill_plan
+
+        def fill(self, request, spec, earlier):
+            return Fill({"x": 7} if spec.name == "a" else {"z": "w"})
+
+    class Proxy:  # t1: STOP at once (no call); t2: b, a repeated (not kept), then a
+        def __init__(self):
+            self.jobs = []
+
+        def solve(self, jobs, catalogue):
+            self.jobs += jobs
+            assert sorted(c["name"] for c in catalogue) == ["a", "b"]
+            made = {"t1": [], "t2": [("b", "valid"), ("b", "repeated"), ("a", "malformed")]}
+            return [{"id": j["task"]["id"], "start": 10.0, "end": 10.5, "setup_s": 0.25,
+                     "calls": [{"name": n, "status": s} for n, s in made[j["task"]["id"]]]} for j in jobs]  # fmt: skip
+
+    proxy = Proxy()
+    method = ProxyCalls(proxy, Filler(), DATA.tools, lambda task: ["a", "b"])
+    summary = evaluate_calls([method], DATA, tmp_path, log=lambda _: None)
+    assert [j["task"]["calls"] for j in proxy.jobs] == [[], []]  # the request alone: no gold calls go to the proxy
+    assert [j["pool"] for j in proxy.jobs] == [["a", "b"], ["a", "b"]]
+    lines = [json.loads(line) for line in (tmp_path / "proxies" / "predictions.jsonl").read_text().splitlines()]
+    assert lines[0]["calls"] == []  # STOP at the first step: no call
+    assert lines[1]["calls"] == [{"api": "b", "parameters": {"z": "w"}}, {"api": "a", "parameters": {"x": 7}}]
+    assert summary["methods"]["proxies"]["latency_ms"]["p50"] >= 750  # its job's time and set-up share, then the fill

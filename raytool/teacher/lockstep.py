@@ -9,7 +9,8 @@ and receives its answer:
         return outcome
 
 `drive` advances every generator to its next request, sends all pending score requests to the teacher in one
-`score` call and all generate requests (per sampling setting) in one `generate` call, hands the answers back, and
+`score` call and all generate requests in one `generate` call (per sampling setting, or all of them at once to a
+teacher with `generate_each`, a setting per prompt: vLLM), hands the answers back, and
 repeats until every generator has returned. Order is fixed (task order), so a run is deterministic for a
 deterministic teacher. Per task it keeps a `Ledger`: teacher calls (one per request = one prompt), tokens
 (prompt + continuations or completion, counted with the teacher's tokenizer) and wall time: the task's own
@@ -99,10 +100,11 @@ def drive(episodes: Sequence[Episode], teacher: TeacherBackend | None, log: Call
         if scores:
             answers.update(_score(teacher, scores, ledgers, count))
         by_sampling: dict[tuple, list] = {}
+        mixed = hasattr(teacher, "generate_each")  # a setting per prompt in one batch: all in one group
         for i, r in sorted(pending.items()):
             if isinstance(r, GenerateRequest):
                 r = constrainable(r, teacher)
-                by_sampling.setdefault((r.sampling, r.prefill != ""), []).append((i, r))
+                by_sampling.setdefault(() if mixed else (r.sampling, r.prefill != ""), []).append((i, r))
             elif not isinstance(r, ScoreRequest):
                 raise TypeError(f"episode {i} yielded {type(r).__name__}, not a ScoreRequest or GenerateRequest")
         for group in by_sampling.values():
@@ -143,7 +145,11 @@ def _score(teacher, batch, ledgers, count) -> dict[int, list[float]]:
 def _generate(teacher, batch, ledgers, count) -> dict[int, str]:
     prompts = [p + r.prefill for p, (_, r) in zip(teacher.chat([r.messages for _, r in batch]), batch, strict=True)]
     start, began = time.perf_counter(), time.time()
-    texts = teacher.generate(prompts, batch[0][1].sampling)
+    samplings = [r.sampling for _, r in batch]
+    if hasattr(teacher, "generate_each"):
+        texts = teacher.generate_each(prompts, samplings)
+    else:  # one setting per batch (`drive` groups them)
+        texts = teacher.generate(prompts, samplings[0])
     share = (time.perf_counter() - start) / len(batch)
     event = {"kind": "llm", "what": "generate", "start": began, "end": time.time(), "batch": len(batch)}
     out = {}

@@ -99,16 +99,14 @@ class VLLMEngine:
     def chat(self, conversations: Sequence[Sequence[dict[str, str]]]) -> list[str]:
         return apply_chat(self.tokenizer, conversations)
 
-    def generate(self, prompts: Sequence[str], sampling: Sampling) -> list[str]:
-        from vllm import SamplingParams
-        from vllm.sampling_params import StructuredOutputsParams
-
-        guided = StructuredOutputsParams(json=json.loads(sampling.json_schema)) if sampling.json_schema else None
-        params = SamplingParams(
-            max_tokens=sampling.max_tokens, temperature=sampling.temperature, top_p=sampling.top_p,
-            stop=list(sampling.stop) or None, seed=sampling.seed if sampling.temperature > 0 else None,
-            structured_outputs=guided,
-        )  # fmt: skip
+    def generate(self, prompts: Sequence[str], sampling: Sampling | Sequence[Sampling]) -> list[str]:
+        """One completion per prompt; `sampling` one setting for all, or one per prompt (one engine batch all the
+        same: requests with different JSON Schemas decode side by side)."""
+        each = [sampling] * len(prompts) if isinstance(sampling, Sampling) else list(sampling)
+        if len(each) != len(prompts):
+            raise ValueError(f"{len(prompts)} prompts but {len(each)} sampling settings")
+        made: dict[Sampling, Any] = {}
+        params = [made.setdefault(s, _params(s)) for s in each]
         outputs = self.llm.generate(list(prompts), params, use_tqdm=False)
         return [o.outputs[0].text for o in outputs]
 
@@ -138,6 +136,19 @@ class VLLMEngine:
     def score(self, prompts: Sequence[str], candidates: Sequence[Sequence[str]]) -> CandidateScores:
         pairs = pair_token_ids(self.tokenizer, prompts, candidates)
         return assemble_scores(self.score_pairs(pairs), [n for _, n in pairs], candidates)
+
+
+def _params(sampling: Sampling) -> Any:
+    """vLLM's `SamplingParams` for one `Sampling` (its JSON Schema as structured outputs)."""
+    from vllm import SamplingParams
+    from vllm.sampling_params import StructuredOutputsParams
+
+    guided = StructuredOutputsParams(json=json.loads(sampling.json_schema)) if sampling.json_schema else None
+    return SamplingParams(
+        max_tokens=sampling.max_tokens, temperature=sampling.temperature, top_p=sampling.top_p,
+        stop=list(sampling.stop) or None, seed=sampling.seed if sampling.temperature > 0 else None,
+        structured_outputs=guided,
+    )  # fmt: skip
 
 
 def launch_engines(config: TeacherConfig) -> list[Any]:
@@ -196,6 +207,10 @@ class VLLMTeacher:
     def generate(self, prompts: Sequence[str], sampling: Sampling) -> list[str]:
         return self._texts.map([(p, sampling) for p in prompts])
 
+    def generate_each(self, prompts: Sequence[str], samplings: Sequence[Sampling]) -> list[str]:
+        """`generate` with one setting per prompt, batched together (a schema per request: `teacher.lockstep`)."""
+        return self._texts.map(list(zip(prompts, samplings, strict=True)))
+
     def score(self, prompts: Sequence[str], candidates: Sequence[Sequence[str]]) -> CandidateScores:
         pairs = pair_token_ids(self.tokenizer, prompts, candidates)
         return assemble_scores(self._scores.map(pairs), [n for _, n in pairs], candidates)
@@ -208,17 +223,9 @@ class VLLMTeacher:
         return self.actors[next(self._next)].score_pairs.remote(pairs).future()
 
     def _dispatch_generate(self, items: list[tuple[str, Sampling]]) -> Future:
-        groups: dict[Sampling, list[int]] = {}
-        for i, (_, sampling) in enumerate(items):
-            groups.setdefault(sampling, []).append(i)
-        if len(groups) == 1:
-            return self.actors[next(self._next)].generate.remote([p for p, _ in items], items[0][1]).future()
-        texts: list[Any] = [None] * len(items)  # mixed settings in one batch: one engine call per setting
-        for sampling, idx in groups.items():
-            out = self._ray.get(self.actors[next(self._next)].generate.remote([items[i][0] for i in idx], sampling))
-            for i, text in zip(idx, out, strict=True):
-                texts[i] = text
-        return texts
+        samplings = [s for _, s in items]  # mixed settings: one engine batch, a setting per prompt
+        one = samplings[0] if all(s == samplings[0] for s in samplings) else samplings
+        return self.actors[next(self._next)].generate.remote([p for p, _ in items], one).future()
 
     def close(self) -> None:
         self._scores.close()

@@ -101,3 +101,29 @@ def test_a_json_schema_reaches_a_teacher_that_can_constrain_else_the_free_prefil
         assert schema == '{"a": 1}' and prompt == "plan" and answer == "{}"
     else:
         assert schema == "" and prompt == 'plan{"subtasks": [' and answer == '{"subtasks": [{}'
+
+
+def test_a_teacher_with_a_setting_per_prompt_gets_every_generate_request_in_one_call() -> None:
+    """Requests with different settings (each its own JSON Schema) go out together to `generate_each`; a teacher
+    without it gets one `generate` call per setting."""
+
+    class EachTeacher(CountingTeacher):
+        def __init__(self) -> None:
+            super().__init__()
+            self.settings: list[list[Sampling]] = []
+
+        def generate_each(self, prompts, samplings):
+            self.settings.append(list(samplings))
+            return [f"<{s.max_tokens}>" for s in samplings]
+
+    def asks(tokens: int):
+        text = yield GenerateRequest(({"role": "user", "content": "x"},), Sampling(max_tokens=tokens), "> ")
+        return text
+
+    each = EachTeacher()
+    results, _ = drive([asks(3), asks(5), asks(3)], each, log=lambda m: None)
+    assert results == ["> <3>", "> <5>", "> <3>"]  # each answer its own request's, prefill first
+    assert [[s.max_tokens for s in batch] for batch in each.settings] == [[3, 5, 3]] and not each.generate_batches
+    plain = CountingTeacher()
+    drive([asks(3), asks(5), asks(3)], plain, log=lambda m: None)
+    assert sorted(plain.generate_batches) == [1, 2]  # one call per setting

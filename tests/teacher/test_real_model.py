@@ -125,10 +125,12 @@ def test_vllm_structured_outputs_follow_the_plans_json_schema(vllm_teacher) -> N
 
 
 @pytest.mark.ray
-def test_vllm_writes_call_arguments_that_follow_every_suite_tools_schema(vllm_teacher) -> None:
+def test_vllm_writes_call_arguments_that_follow_their_tools_schemas_in_one_batch(vllm_teacher) -> None:
     """A single-LLM baseline's own call values (`agent.own_arguments`) through guided decoding: for suite tools that
     between them have every kind of parameter (enums, integers, numbers, lists, booleans, strings) the 135M model's
-    answer parses and validates against the call's schema, required parameters included."""
+    answer parses and validates against its own call's schema (no extra parameters: a schema applied to another
+    prompt of the batch would show), required parameters included — all decoded in one engine batch
+    (`VLLMTeacher.generate_each`)."""
     import json
 
     import jsonschema
@@ -148,7 +150,7 @@ def test_vllm_writes_call_arguments_that_follow_every_suite_tools_schema(vllm_te
                               vllm_teacher) for s in specs]  # fmt: skip
     assert all(r.sampling.json_schema and r.prefill == "" for r in requests)  # vLLM constrains: the schema is kept
     prompts = vllm_teacher.chat([r.messages for r in requests])
-    texts = [vllm_teacher.generate([p], r.sampling)[0] for p, r in zip(prompts, requests, strict=True)]
+    texts = vllm_teacher.generate_each(prompts, [r.sampling for r in requests])  # one engine batch, a schema each
     for spec, request, text in zip(specs, requests, texts, strict=True):
         answer = json.loads(text)  # raises on text that is not JSON
         jsonschema.validate(answer, json.loads(request.sampling.json_schema))

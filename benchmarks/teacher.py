@@ -14,8 +14,9 @@ prompt's forward pass, not the candidates, sets the rate. `--tool-names` makes t
 tokens (" get_paris_city_record\\n", as `candidate_continuations` writes them): each candidate's every prefix is a
 request of its own that shares the prompt, so prefix caching, and its block size, decide the rate.
 `--block-sizes 128,32` compares KV-cache block sizes side by side (`TeacherConfig.block_size`; 0: the default, 32 on
-CPU), crossed with `--dtypes`. Close to the job's own shape (stage 6's decider states: prompts of about 450 tokens,
-six candidates):
+CPU), crossed with `--dtypes`; `--reserved-cpus -1,0` the cores vLLM-CPU keeps off the forward's threads
+(`TeacherConfig.reserved_cpus`; -1: vLLM's own, one on x86). Close to the job's own shape (stage 6's decider
+states: prompts of about 450 tokens, six candidates):
 
     python benchmarks/teacher.py --prompts 32 --context-words 250 --tool-names --block-sizes 128,32 --repeats 3
 """
@@ -43,13 +44,19 @@ def main() -> None:
     parser.add_argument("--context-words", type=int, default=0, help="words of tool documents before each prompt")
     parser.add_argument("--tool-names", action="store_true", help="candidates are multi-token tool names")
     parser.add_argument("--block-sizes", default="0", help="comma-separated KV-cache block sizes (0: the default)")
+    parser.add_argument("--reserved-cpus", default="-1",
+                        help="comma-separated cores vLLM-CPU keeps off the forward (-1: vLLM's own)")  # fmt: skip
     args = parser.parse_args()
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     sizes = [int(b) for b in args.block_sizes.split(",")]
+    reserved = [int(r) for r in args.reserved_cpus.split(",")]
     batched = {
-        f"{dtype}, block {size or 'default'}": measure(args, dtype, size)
+        f"{dtype}, block {size or 'default'}, reserved {'default' if cpus < 0 else cpus}": measure(
+            args, dtype, size, cpus
+        )
         for dtype in args.dtypes.split(",")
         for size in sizes
+        for cpus in reserved
     }
     ray.shutdown()
     if len(batched) > 1:
@@ -62,14 +69,15 @@ def main() -> None:
         print(format_table(["batched", *batched, *(f"{d} / {base}" for d in others)], rows))
 
 
-def measure(args, dtype: str, block_size: int = 0) -> dict[str, float]:
-    """The tables for one weights dtype and block size; returns the batched rates (candidates/s, new tokens/s)."""
+def measure(args, dtype: str, block_size: int = 0, reserved_cpus: int = -1) -> dict[str, float]:
+    """The tables for one weights dtype, block size and reserved-core count; returns the batched rates (candidates/s,
+    new tokens/s)."""
     from raytool.teacher.backend import Sampling, TeacherConfig
     from raytool.teacher.vllm_backend import VLLMTeacher, resolve_dtype
 
     start = time.perf_counter()
     config = TeacherConfig(num_actors=args.actors, num_cpus=2 / args.actors, batch_size=256, dtype=dtype,
-                           block_size=block_size)  # fmt: skip
+                           block_size=block_size, reserved_cpus=reserved_cpus)  # fmt: skip
     teacher = VLLMTeacher(config)
     started = time.perf_counter() - start
     prompts = [

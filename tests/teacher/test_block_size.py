@@ -19,3 +19,10 @@ def test_a_negative_block_size_is_refused_naming_the_key() -> None:
     with pytest.raises(ValueError, match="teacher.block_size"):
         TeacherConfig(block_size=-32)
     assert TeacherConfig.from_dict({"block_size": 128}).block_size == 128
+
+
+def test_reserved_cpus_default_to_vllms_own_and_a_bad_count_is_refused() -> None:
+    assert TeacherConfig().reserved_cpus == -1  # vLLM's own choice
+    assert TeacherConfig.from_dict({"reserved_cpus": 0}).reserved_cpus == 0
+    with pytest.raises(ValueError, match="teacher.reserved_cpus"):
+        TeacherConfig(reserved_cpus=-2)

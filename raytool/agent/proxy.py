@@ -9,9 +9,9 @@ candidate source; a job of several planned sub-tasks ranks each and merges them,
 `ToolDeciderEnv` built from memory with the decider's own settings (top-p, max steps, encoder; read from its
 `decider.json`) and, optionally, mined skills runs every job — nothing is written to disk per request. The decider
 acts as everywhere else (`raytool.decider.act.greedy_action`: greedy, skipping candidates whose call would exactly
-repeat an earlier one), the filler (or, as an oracle, the job's gold calls) gives argument values, calls run on the
-suite's local tools. Each result keeps the calls (with outputs, so the agent can merge and score them), the
-decisions, and timed trace events.
+repeat an earlier one) unless no candidate reaches the relevance gate (`ProxyConfig.theta`: then no call), the
+filler (or, as an oracle, the job's gold calls) gives argument values, calls run on the suite's local tools. Each
+result keeps the calls (with outputs, so the agent can merge and score them), the decisions, and timed trace events.
 `proxy_actor()` gives the same class as a Ray actor, one per domain, so different domains' jobs run in parallel.
 """
 
@@ -38,6 +38,13 @@ _DECIDER_ACTS = {"decider": greedy_action, "planned": planned_greedy_action}  # 
 POLICIES = (*_DECIDER_ACTS, "proposer")
 
 
+# The proposer's relevance gate (`ProxyConfig.theta`): a job none of whose candidates reaches this calibrated P(needed)
+# gets no call. Chosen on the main job's proxies' proposer (a later session, README "No call when no tool fits"): the
+# lowest top probability of its 240 training sub-tasks was 0.10; at 0.1 no training sub-task is gated, and 20 of 20
+# chit-chat lines, 180 of 200 Seal-Tools dev requests and 181 of 200 MetaTool requests (none of which the suites'
+# tools answer) are.
+THETA = 0.1  # `serve/raytool.yaml`'s `theta`; ProxyConfig's default is 0 (off: the decider alone decides)
+
 # The proposer's prior on the decider's tool choice (`ProxyConfig.prior_weight`), chosen on 120 builder level-4
 # requests in varied language (seed 78; never the natural set or a held-out set) with three stage-10 decider seeds:
 # mean success 0.647 / 0.681 / 0.675 / 0.661 at w = 0 / 1 / 3 / 10, w = 1 ahead of w = 0 on every seed (README,
@@ -62,6 +69,9 @@ class ProxyConfig:
         `no-decider` ablation). The decider run still gives the env settings (top-p, max steps, encoder).
     prior_weight: w >= 0; with w > 0 the decider's tool (not its STOP) is re-chosen by log pi_decider + w * log
         p_proposer (`raytool.decider.act.prior_choice`); 0 is the decider alone. Default `PRIOR_WEIGHT`.
+    theta: the relevance gate: a job whose candidates all have a calibrated P(needed) below theta gets no call (the
+        request is not for this proxy's tools: chit-chat, another domain's or catalogue's request); 0 = the decider
+        alone decides whether to call (the default; `THETA` is the served main job's value).
     """
 
     proposer: str
@@ -71,12 +81,15 @@ class ProxyConfig:
     filler: str = ""
     policy: str = "decider"
     prior_weight: float = PRIOR_WEIGHT
+    theta: float = 0.0
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
             raise ValueError(f"policy must be one of {', '.join(POLICIES)}, got {self.policy!r}")
         if not self.prior_weight >= 0:
             raise ValueError(f"prior_weight must be >= 0, got {self.prior_weight!r}")
+        if not 0 <= self.theta <= 1:
+            raise ValueError(f"theta must be in [0, 1], got {self.theta!r}")
 
 
 class ProxyModel:
@@ -134,7 +147,11 @@ class ProxyModel:
             for index, task in enumerate(tasks):
                 start = time.time()
                 obs, _ = env.reset(options={"task_index": index})
-                events, decisions, done = [], 0, False
+                events, decisions, done = [], 0, max(rankings[index]["scores"], default=0.0) < self.config.theta
+                if done:  # the relevance gate: no candidate is likely enough to be needed
+                    events.append({"kind": "decision", "domain": self.domain, "chosen": "STOP", "gate": True,
+                                   "candidates": env.candidate_names(), "calls": [], "start": start,
+                                   "end": time.time()})  # fmt: skip
                 while not done:
                     t0 = time.time()
                     names = env.candidate_names()

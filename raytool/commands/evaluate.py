@@ -65,7 +65,12 @@ def register(sub) -> None:
     ceval.add_argument("--proposer", type=Path, help="proposer checkpoint (default: the main job's)")
     ceval.add_argument("--filler", type=Path, help="filler checkpoint (default: the main job's)")
     ceval.add_argument("--decider", type=Path, help="decider run dir for --method proxies (default: the main job's)")
-    ceval.add_argument("--theta", type=float, default=0.5, help="call every tool with P(needed) >= theta")
+    ceval.add_argument(
+        "--theta",
+        type=float,
+        default=0.5,
+        help="call every tool with P(needed) >= theta (proxies: no call when no candidate reaches it)",
+    )
     ceval.add_argument("--fit-theta", type=Path, metavar="DEV_DATA",
                        help="fit theta for the best Tool F1 on a dev file of the same format (its given candidates "
                             "beside it, as for --data); never the test file")  # fmt: skip
@@ -194,8 +199,9 @@ def _eval_calls(args: argparse.Namespace) -> int:
             from raytool.evaluation.calls import ProxyCalls
 
             run = cache_dir() / "run"
+            theta = next((m.theta for m in methods if isinstance(m, ProposerFiller)), args.theta)  # fitted, if so
             config = ProxyConfig(proposer=str(args.proposer or run / "proposer"), decider=str(args.decider or
-                                 run / "decider"), filler=str(args.filler or default_dir()))  # fmt: skip
+                                 run / "decider"), filler=str(args.filler or default_dir()), theta=theta)  # fmt: skip
             proxy = ProxyModel("calls", config, threads=torch.get_num_threads())  # the other methods' threads
             methods.append(ProxyCalls(proxy, filler, dataset.tools, candidates))
         elif name == "oracle-tools":

@@ -56,11 +56,11 @@ class ProxyDeployment:
     """One domain's `ProxyModel`; `user_config` {"proposer", "decider"} swaps the checkpoint in place (the new
     model is loaded first, then replaces the old in one assignment: requests in flight finish on the old one)."""
 
-    def __init__(self, domain: str, proposer: str, decider: str, filler: str = "") -> None:
+    def __init__(self, domain: str, proposer: str, decider: str, filler: str = "", theta: float = 0.0) -> None:
         from ray.serve.metrics import Counter, Histogram
 
-        self.domain = domain
-        self.model = ProxyModel(domain, ProxyConfig(proposer, decider, filler=filler))
+        self.domain, self.theta = domain, theta
+        self.model = ProxyModel(domain, ProxyConfig(proposer, decider, filler=filler, theta=theta))
         self.checkpoint = {"proposer": proposer, "decider": decider, "filler": filler}
         self.jobs = Counter("raytool_proxy_jobs", description="sub-tasks solved by a proxy", tag_keys=("domain",))
         self.seconds = Histogram("raytool_proxy_solve_seconds", description="a proxy's time per batch of sub-tasks",
@@ -69,7 +69,7 @@ class ProxyDeployment:
     def reconfigure(self, user_config: dict[str, Any]) -> None:
         wanted = {key: user_config.get(key) or self.checkpoint[key] for key in ("proposer", "decider", "filler")}
         if wanted != self.checkpoint:
-            config = ProxyConfig(wanted["proposer"], wanted["decider"], filler=wanted["filler"])
+            config = ProxyConfig(wanted["proposer"], wanted["decider"], filler=wanted["filler"], theta=self.theta)
             model = ProxyModel(self.domain, config)
             self.model, self.checkpoint = model, wanted
 
@@ -279,7 +279,7 @@ def build_app(args: dict[str, Any]):
                       **own.get(domain, {})}  # fmt: skip
         proxies[domain] = ProxyDeployment.options(name=f"ProxyModel-{domain}").bind(
             domain, _path(checkpoint["proposer"]), _path(checkpoint["decider"]),
-            _path(checkpoint["filler"]) if checkpoint["filler"] else "",
+            _path(checkpoint["filler"]) if checkpoint["filler"] else "", float(args.get("theta", 0.0)),
         )  # fmt: skip
     planner, planner_config = None, dict(args.get("planner") or {})
     if args.get("teacher"):  # the replica gets the teacher's resources (a deployments entry may override them)

@@ -36,6 +36,7 @@ APP_ARGS = {
     "teacher",
     "planner",
     "catalogues",
+    "theta",
 }
 
 
@@ -158,6 +159,9 @@ def check_app_args(args: dict[str, Any], where: str, path: str = "args") -> None
     for key in ("proposer", "decider"):
         if not args.get(key):
             raise fail(key, "required (a checkpoint directory)")
+    theta = args.get("theta", 0.0)
+    if isinstance(theta, bool) or not isinstance(theta, (int, float)) or not 0 <= theta <= 1:
+        raise fail("theta", f"a number in [0, 1] (the proxies' relevance gate), got {theta!r}")
     catalogues = args.get("catalogues") or {}
     if not isinstance(catalogues, dict):
         raise fail("catalogues", f"a mapping of domain -> dataset dir, got {type(catalogues).__name__}")

@@ -71,3 +71,21 @@ def test_the_proxy_and_the_decider_row_take_the_same_actions_and_the_proxy_write
     chosen = [event["chosen"] for result in results for event in result["events"]]
     assert chosen == acted and len(chosen) >= len(indices)
     assert [[(c["name"], c["arguments"]) for c in r["calls"]] for r in results] == made
+
+
+@pytest.mark.slow
+@pytest.mark.ray
+def test_the_relevance_gate_makes_no_call_when_no_candidate_reaches_theta(agent_kit) -> None:
+    subtasks = ToolDataset.load(agent_kit["subtasks"])
+    domain = subtasks.tasks[0].domain
+    jobs = [{"task": t.to_dict(), "pool": [n for n, s in subtasks.tools.items() if s.domain == domain]}
+            for t in subtasks.tasks if t.domain == domain][:3]  # fmt: skip
+    catalogue = [spec.to_dict() for spec in subtasks.tools.values()]
+    open_ = ProxyModel(domain, ProxyConfig(str(agent_kit["proposer"]), str(agent_kit["decider"]), theta=0.0))
+    assert any(r["calls"] for r in open_.solve(jobs, catalogue))  # off: the decider calls
+    shut = ProxyModel(domain, ProxyConfig(str(agent_kit["proposer"]), str(agent_kit["decider"]), theta=1.0))
+    results = shut.solve(jobs, catalogue)  # no calibrated probability reaches 1
+    assert all(not r["calls"] and r["decisions"] == 0 for r in results)
+    assert all(r["events"][0]["gate"] and r["events"][0]["chosen"] == "STOP" for r in results)
+    with pytest.raises(ValueError, match="theta"):
+        ProxyConfig("p", "d", theta=1.5)

@@ -71,6 +71,8 @@ BAD = [
     (lambda r: r["applications"][0]["args"].update(planner=[1]), "args.planner: a mapping"),
     (lambda r: r["applications"][0]["deployments"][1].update(name="ProxyModel"), "not one of the app's deployments"),
     (lambda r: r["applications"][0]["args"].update(domains=["cpn"]), "'ProxyModel-travel' is not one of"),
+    (lambda r: r["applications"][0]["args"].update(theta=1.5), "args.theta: a number in [0, 1]"),
+    (lambda r: r["applications"][0]["args"].update(theta="high"), "args.theta: a number in [0, 1]"),
 ]  # fmt: skip
 
 

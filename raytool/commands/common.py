@@ -59,6 +59,9 @@ def agent_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--segmenter", type=Path,
                         help="distilled planner segmenter (default: CHECKPOINT/segmenter when it exists)")  # fmt: skip
     parser.add_argument("--sequential", action="store_true", help="run the proxies in-process, one after another")
+    parser.add_argument("--theta", type=float, default=0.0,
+                        help="the proxies' relevance gate: no call when no candidate's P(needed) reaches it "
+                             "(ProxyConfig.theta; 0: off, the decider alone)")  # fmt: skip
     parser.add_argument("--prior-weight", type=float, default=None,
                         help="the proposer's probabilities as a prior on the decider's tool choice (ProxyConfig."
                              "prior_weight, left out: its default; 0: the decider alone)")  # fmt: skip
@@ -78,6 +81,7 @@ def agent_config(args: argparse.Namespace):
         decider=str(args.decider or (decider if decider.is_dir() else root / "decider")),
         skills=str(args.skills or ""),
         filler=filler_path(args, root),
+        theta=getattr(args, "theta", 0.0),
     )
     if getattr(args, "prior_weight", None) is not None:
         proxy = replace(proxy, prior_weight=args.prior_weight)

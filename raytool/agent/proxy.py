@@ -39,10 +39,10 @@ POLICIES = (*_DECIDER_ACTS, "proposer")
 
 
 # The proposer's relevance gate (`ProxyConfig.theta`): a job none of whose candidates reaches this calibrated P(needed)
-# gets no call. Chosen on the main job's proxies' proposer (a later session, README "No call when no tool fits"): the
-# lowest top probability of its 240 training sub-tasks was 0.10; at 0.1 no training sub-task is gated, and 20 of 20
-# chit-chat lines, 180 of 200 Seal-Tools dev requests and 181 of 200 MetaTool requests (none of which the suites'
-# tools answer) are.
+# gets no call. Chosen on the main job's proxies' proposer (a later session, README "The proxies (proposer + decider +
+# filler) in `eval calls`"): the lowest top probability of its 240 training sub-tasks was 0.10; at 0.1 no training
+# sub-task is gated, and 20 of 20 chit-chat lines, 180 of 200 Seal-Tools dev requests and 181 of 200 MetaTool requests
+# (none of which the suites' tools answer) are.
 THETA = 0.1  # `serve/raytool.yaml`'s `theta`; ProxyConfig's default is 0 (off: the decider alone decides)
 
 # The proposer's prior on the decider's tool choice (`ProxyConfig.prior_weight`), chosen on 120 builder level-4

@@ -69,6 +69,7 @@ def test_the_arguments_request_constrains_to_the_tools_schema_and_shows_earlier_
     assert schema["required"] == ["city", "nights"] and schema["additionalProperties"] is False
     assert schema["properties"]["notes"]["maxLength"] == 60  # bounded: a small model cannot run away
     assert request.prefill == "" and request.free_prefill == '{"'  # JSON begun when the teacher cannot constrain
+    assert request.sampling.max_tokens == 32 + 48 * 4  # room for every value at its bound: an answer is not cut off
     user = request.messages[-1]["content"]
     assert 'find_city (ok: {"city": "Oslo"})' in user and "other (malformed)" in user
     assert "Request: Book two nights there" in user

@@ -55,7 +55,11 @@ def dfs_episode(env: ToolDeciderEnv, task_index: int, branching: int = 2, budget
                 _replay(env, task_index, path[:-1])
                 text = yield arguments_request(env.task.query, env.made, spec)
                 path = path[:-1] + ((name, read_arguments(text, spec)),)
-            if not _replay(env, task_index, path):
+                env.step_tool(*path[-1])  # the node's call, after its parent's: no second replay
+                reached = all(m.status == VALID for m in env.made)
+            else:
+                reached = _replay(env, task_index, path)
+            if not reached:
                 continue  # dead end: backtrack
             if len(path) > len(best):
                 best = path

@@ -32,7 +32,7 @@ from typing import Any
 from raytool.distill.cache import PromptCache, cached_generate
 from raytool.distill.shards import run_sharded
 from raytool.teacher.backend import Sampling, TeacherBackend
-from raytool.teacher.decoding import bounded
+from raytool.teacher.decoding import arguments_schema
 from raytool.tools.call import REF_KEY, ToolCall, is_result_ref, map_refs
 from raytool.tools.dataset import ToolDataset
 from raytool.tools.files import atomic_write_text
@@ -88,13 +88,10 @@ def answer_schema(specs: list[ToolSpec]) -> dict[str, Any]:
     strings are bounded so that decoding cannot run away."""
     calls = []
     for i, spec in enumerate(specs):
-        properties = {}
-        for name, schema in spec.properties.items():
-            own = bounded(schema)
-            refs = [_ref_schema(k, specs[k]) for k in range(i)]
-            properties[name] = {"anyOf": [own, *refs]} if refs else own
-        arguments = {"type": "object", "properties": properties, "required": spec.required,
-                     "additionalProperties": False}  # fmt: skip
+        arguments = arguments_schema(spec)
+        refs = [_ref_schema(k, specs[k]) for k in range(i)]
+        if refs:  # a later call's argument may be a reference to an earlier call's result instead
+            arguments["properties"] = {name: {"anyOf": [own, *refs]} for name, own in arguments["properties"].items()}
         calls.append({"type": "object", "properties": {"name": {"const": spec.name}, "arguments": arguments},
                       "required": ["name", "arguments"], "additionalProperties": False})  # fmt: skip
     return {

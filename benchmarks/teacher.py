@@ -14,9 +14,9 @@ prompt's forward pass, not the candidates, sets the rate. `--tool-names` makes t
 tokens (" get_paris_city_record\\n", as `candidate_continuations` writes them): each candidate's every prefix is a
 request of its own that shares the prompt, so prefix caching, and its block size, decide the rate.
 `--block-sizes 128,32` compares KV-cache block sizes side by side (`TeacherConfig.block_size`; 0: the default, 32 on
-CPU), crossed with `--dtypes`; `--reserved-cpus=-1,0` the cores vLLM-CPU keeps off the forward's threads
-(`TeacherConfig.reserved_cpus`; -1: vLLM's own, one on x86). Close to the job's own shape (stage 6's decider
-states: prompts of about 450 tokens, six candidates):
+CPU), crossed with `--dtypes`; `--reserved-cpus=-1,0` the cores vLLM-CPU keeps off the
+forward's threads (`TeacherConfig.reserved_cpus`; -1: vLLM's own, one on x86; auto, the default: 0 on at most 4
+cores). Close to the job's own shape (stage 6's decider states: prompts of about 450 tokens, six candidates):
 
     python benchmarks/teacher.py --prompts 32 --context-words 250 --tool-names --block-sizes 128,32 --repeats 3
 """
@@ -44,16 +44,14 @@ def main() -> None:
     parser.add_argument("--context-words", type=int, default=0, help="words of tool documents before each prompt")
     parser.add_argument("--tool-names", action="store_true", help="candidates are multi-token tool names")
     parser.add_argument("--block-sizes", default="0", help="comma-separated KV-cache block sizes (0: the default)")
-    parser.add_argument("--reserved-cpus", default="-1",
-                        help="comma-separated cores vLLM-CPU keeps off the forward (-1: vLLM's own)")  # fmt: skip
+    parser.add_argument("--reserved-cpus", default="auto",
+                        help="comma-separated cores vLLM-CPU keeps off the forward (-1: vLLM's own; auto)")  # fmt: skip
     args = parser.parse_args()
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     sizes = [int(b) for b in args.block_sizes.split(",")]
-    reserved = [int(r) for r in args.reserved_cpus.split(",")]
+    reserved = [None if r == "auto" else int(r) for r in args.reserved_cpus.split(",")]
     batched = {
-        f"{dtype}, block {size or 'default'}, reserved {'default' if cpus < 0 else cpus}": measure(
-            args, dtype, size, cpus
-        )
+        f"{dtype}, block {size or 'default'}, reserved {_reserved(cpus)}": measure(args, dtype, size, cpus)
         for dtype in args.dtypes.split(",")
         for size in sizes
         for cpus in reserved
@@ -69,7 +67,11 @@ def main() -> None:
         print(format_table(["batched", *batched, *(f"{d} / {base}" for d in others)], rows))
 
 
-def measure(args, dtype: str, block_size: int = 0, reserved_cpus: int = -1) -> dict[str, float]:
+def _reserved(cpus: int | None) -> str:
+    return "auto" if cpus is None else "vLLM's own" if cpus < 0 else str(cpus)
+
+
+def measure(args, dtype: str, block_size: int = 0, reserved_cpus: int | None = None) -> dict[str, float]:
     """The tables for one weights dtype, block size and reserved-core count; returns the batched rates (candidates/s,
     new tokens/s)."""
     from raytool.teacher.backend import Sampling, TeacherConfig

@@ -48,6 +48,22 @@ def resolve_block_size(block_size: int, num_gpus: float) -> int | None:
     return None if num_gpus > 0 else CPU_BLOCK_SIZE
 
 
+FEW_CPUS = 4
+
+
+def resolve_reserved_cpus(reserved_cpus: int | None, num_gpus: float, cpus: int) -> int | None:
+    """`TeacherConfig.reserved_cpus` for a CPU engine on a machine with `cpus` cores: the count to set, or None to
+    leave vLLM's own (one core per worker on x86, for its scheduler process). None (auto) -> 0 with at most
+    `FEW_CPUS` cores, where the kept core is a large share of the machine (2 cores: the forward on both scored 1.8x
+    and generated 1.8x faster than on one, `benchmarks/teacher.py --reserved-cpus=-1,0`), else vLLM's own; -1 ->
+    vLLM's own; a count given is kept. GPU engines: None (not a CPU setting)."""
+    if num_gpus > 0 or reserved_cpus == -1:
+        return None
+    if reserved_cpus is None:
+        return 0 if cpus <= FEW_CPUS else None
+    return reserved_cpus
+
+
 class VLLMEngine:
     """One `vllm.LLM` engine (runs inside a Ray actor, or directly in a script under a `__main__` guard)."""
 
@@ -57,8 +73,9 @@ class VLLMEngine:
         start = time.perf_counter()
         os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", str(config.kv_cache_gib))
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        if config.reserved_cpus >= 0 and config.num_gpus == 0:
-            os.environ["VLLM_CPU_NUM_OF_RESERVED_CPU"] = str(config.reserved_cpus)
+        reserved = resolve_reserved_cpus(config.reserved_cpus, config.num_gpus, len(os.sched_getaffinity(0)))
+        if reserved is not None:
+            os.environ["VLLM_CPU_NUM_OF_RESERVED_CPU"] = str(reserved)
         from vllm import LLM
 
         from raytool.teacher.embedded import resolve_model

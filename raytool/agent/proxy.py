@@ -9,7 +9,7 @@ candidate source; a job of several planned sub-tasks ranks each and merges them,
 `ToolDeciderEnv` built from memory with the decider's own settings (top-p, max steps, encoder; read from its
 `decider.json`) and, optionally, mined skills runs every job — nothing is written to disk per request. The decider
 acts as everywhere else (`raytool.decider.act.greedy_action`: greedy, skipping candidates whose call would exactly
-repeat an earlier one) unless no candidate reaches the relevance gate (`ProxyConfig.theta`: then no call), the
+repeat an earlier one) among the candidates that reach the relevance gate (`ProxyConfig.theta`; none: no call), the
 filler (or, as an oracle, the job's gold calls) gives argument values, calls run on the suite's local tools. Each
 result keeps the calls (with outputs, so the agent can merge and score them), the decisions, and timed trace events.
 `proxy_actor()` gives the same class as a Ray actor, one per domain, so different domains' jobs run in parallel.
@@ -69,9 +69,10 @@ class ProxyConfig:
         `no-decider` ablation). The decider run still gives the env settings (top-p, max steps, encoder).
     prior_weight: w >= 0; with w > 0 the decider's tool (not its STOP) is re-chosen by log pi_decider + w * log
         p_proposer (`raytool.decider.act.prior_choice`); 0 is the decider alone. Default `PRIOR_WEIGHT`.
-    theta: the relevance gate: a job whose candidates all have a calibrated P(needed) below theta gets no call (the
-        request is not for this proxy's tools: chit-chat, another domain's or catalogue's request); 0 = the decider
-        alone decides whether to call (the default; `THETA` is the served main job's value).
+    theta: the relevance gate: a candidate whose calibrated P(needed) is below theta is never called, so a job whose
+        candidates all are gets no call (the request is not for this proxy's tools: chit-chat, another domain's or
+        catalogue's request) and the decider chooses among the tools the proposer thinks needed (`decider.act.below`);
+        0 = the decider alone decides whether and what to call (the default; `THETA` is the served main job's value).
     """
 
     proposer: str
@@ -137,10 +138,13 @@ class ProxyModel:
         }, dataset=dataset, rankings={record["task_id"]: record for record in rankings})  # fmt: skip
         setup = (time.time() - began) / len(tasks)  # dataset, candidates and env, shared by the batch's jobs
         policy = self.config.policy
+        theta = self.config.theta
         act = (
-            proposer_action
+            functools.partial(proposer_action, theta=theta)
             if policy == "proposer"
-            else functools.partial(_DECIDER_ACTS[policy], self.module, prior_weight=self.config.prior_weight)
+            else functools.partial(
+                _DECIDER_ACTS[policy], self.module, prior_weight=self.config.prior_weight, theta=theta
+            )  # fmt: skip
         )
         results = []
         try:

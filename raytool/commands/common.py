@@ -60,8 +60,8 @@ def agent_arguments(parser: argparse.ArgumentParser) -> None:
                         help="distilled planner segmenter (default: CHECKPOINT/segmenter when it exists)")  # fmt: skip
     parser.add_argument("--sequential", action="store_true", help="run the proxies in-process, one after another")
     parser.add_argument("--theta", type=float, default=0.0,
-                        help="the proxies' relevance gate: no call when no candidate's P(needed) reaches it "
-                             "(ProxyConfig.theta; 0: off, the decider alone)")  # fmt: skip
+                        help="the proxies' relevance gate: only candidates whose P(needed) reaches it are called, "
+                             "none: no call (ProxyConfig.theta; 0: off, the decider alone)")  # fmt: skip
     parser.add_argument("--prior-weight", type=float, default=None,
                         help="the proposer's probabilities as a prior on the decider's tool choice (ProxyConfig."
                              "prior_weight, left out: its default; 0: the decider alone)")  # fmt: skip

@@ -69,7 +69,7 @@ def register(sub) -> None:
         "--theta",
         type=float,
         default=0.5,
-        help="call every tool with P(needed) >= theta (proxies: no call when no candidate reaches it)",
+        help="call every tool with P(needed) >= theta (proxies: the decider calls only such tools; none: no call)",
     )
     ceval.add_argument("--fit-theta", type=Path, metavar="DEV_DATA",
                        help="fit theta for the best Tool F1 on a dev file of the same format (its given candidates "

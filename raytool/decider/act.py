@@ -19,37 +19,53 @@ def decider_logits(module, obs: dict[str, np.ndarray]) -> np.ndarray:
         return module.forward_inference(inputs)["action_dist_inputs"][0].numpy()
 
 
-def proposer_action(env, obs: dict[str, np.ndarray]) -> int:
+def below(env, theta: float) -> np.ndarray:
+    """(p + 1,) bool: the candidates whose proposer probability (`ToolDeciderEnv.candidate_scores`, calibrated
+    P(needed)) is below `theta` — tools the proposer does not think the job needs; STOP False. theta 0: none."""
+    mask = np.zeros(env.stop_action + 1, dtype=bool)
+    if theta > 0:
+        mask[: len(env.candidate_scores)] = np.asarray(env.candidate_scores, dtype=np.float64) < theta
+    return mask
+
+
+def _skipped(env, theta: float) -> np.ndarray:
+    """`ToolDeciderEnv.skip_mask`, and with theta > 0 the candidates `below` it (theta 0 reads nothing else)."""
+    return env.skip_mask() | below(env, theta) if theta > 0 else env.skip_mask()
+
+
+def proposer_action(env, obs: dict[str, np.ndarray], theta: float = 0.0) -> int:
     """No decider (the `no-decider` ablation): one call per planned sub-task of the job (`ToolDeciderEnv.planned_calls`,
     at least one), each the first candidate the env does not skip (`ToolDeciderEnv.skip_mask`: a call that would
     exactly repeat an earlier one or could not be made; with `part_focus`, the proposer's best tool for the part the
-    job is at), then STOP. No learning and no threshold."""
+    job is at) and whose probability reaches `theta` (`below`), then STOP. No learning."""
     if len(env.made) >= max(env.planned_calls, 1):
         return env.stop_action
-    skipped = env.skip_mask()
+    skipped = _skipped(env, theta)
     return next((slot for slot in range(len(env.candidates)) if not skipped[slot]), env.stop_action)
 
 
-def planned_greedy_action(module, env, obs: dict[str, np.ndarray], prior_weight: float = 0.0) -> int:
+def planned_greedy_action(module, env, obs: dict[str, np.ndarray], prior_weight: float = 0.0,
+                          theta: float = 0.0) -> int:  # fmt: skip
     """The decider bounded by the plan (`ProxyConfig.policy="planned"`): `greedy_action` while fewer calls than the
     job's planned sub-tasks have been made, then STOP. A job without planned parts acts as `greedy_action`."""
     if env.planned_calls and len(env.made) >= env.planned_calls:
         return env.stop_action
-    return greedy_action(module, env, obs, prior_weight)
+    return greedy_action(module, env, obs, prior_weight, theta)
 
 
-def greedy_action(module, env, obs: dict[str, np.ndarray], prior_weight: float = 0.0) -> int:
+def greedy_action(module, env, obs: dict[str, np.ndarray], prior_weight: float = 0.0, theta: float = 0.0) -> int:
     """The decider's action in `env` (a `ToolDeciderEnv`) at `obs`: the argmax of its logits, skipping the candidates
     `ToolDeciderEnv.skip_mask` holds — a call that would exactly repeat one already made this episode (not executed,
     it only costs its penalty) or that could not be made as it would be bound now (a required value nobody gives, a
-    stated value not written like its parameter's example: "tr-103" as a booking id; it would only fail). That mask
-    never holds STOP, and an action the env masks keeps a finite logit, so an action always exists (STOP when every
-    candidate is skipped, even under a job's sub-task floor).
+    stated value not written like its parameter's example: "tr-103" as a booking id; it would only fail) — and, with
+    `theta` > 0 (`ProxyConfig.theta`), those whose proposer probability is below it (`below`). That mask never holds
+    STOP, and an action the env masks keeps a finite logit, so an action always exists (STOP when every candidate is
+    skipped, even under a job's sub-task floor).
 
     `prior_weight` w > 0 (`ProxyConfig.prior_weight`, whose default is 1; 0, this function's default, is off): when
     the decider calls a tool, *which* one is re-chosen with the proposer's calibrated probabilities as a prior
     (`prior_choice`); *when* to stop stays the decider's own decision."""
-    allowed = np.where(env.skip_mask(), -np.inf, decider_logits(module, obs))
+    allowed = np.where(_skipped(env, theta), -np.inf, decider_logits(module, obs))
     choice = int(np.argmax(allowed))
     if prior_weight <= 0:  # off: the decider alone
         return choice

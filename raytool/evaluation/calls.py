@@ -10,9 +10,9 @@ query (Seal-Tools: the 5 `api_list` tools of `for_finetune/<split>.json`, `--giv
     proposer+filler   the proposer ranks the candidates; every tool with calibrated P(needed) >= `theta` (0.5) is
                       called, best first (none above: no call); the filler writes each call's arguments from the
                       request, earlier calls available as references
-    proxies           the proxy model (`agent.proxy.ProxyModel`: the proposer's candidates, no call when none of
-                      them reaches `theta` (its relevance gate, the same theta as proposer+filler's), else the
-                      trained decider choosing a tool or STOP at each step with the filler's values),
+    proxies           the proxy model (`agent.proxy.ProxyModel`: the proposer's candidates, of which only those
+                      reaching `theta` may be called (its relevance gate, the same theta as proposer+filler's; none:
+                      no call), the trained decider choosing one or STOP at each step with the filler's values),
                       its tools then filled as proposer+filler's are (earlier calls available as references); all
                       requests go to it as one batch of jobs, each timed on its own (its share of the batch's
                       set-up included) plus its fill

@@ -11,11 +11,12 @@ import pytest
 from raytool.agent.agent import task_domains
 from raytool.agent.proxy import ProxyConfig, ProxyModel
 from raytool.agent.train import load_parts
-from raytool.decider.candidates import decider_env_config
+from raytool.decider.candidates import decider_env_config, rank_candidates
 from raytool.decider.train import load_module
 from raytool.envs.decider_env import ToolDeciderEnv
 from raytool.evaluation import decider as evaluation
 from raytool.tools.dataset import ToolDataset
+from raytool.tools.task import Task
 
 
 def _files(root: Path) -> set[Path]:
@@ -75,7 +76,7 @@ def test_the_proxy_and_the_decider_row_take_the_same_actions_and_the_proxy_write
 
 @pytest.mark.slow
 @pytest.mark.ray
-def test_the_relevance_gate_makes_no_call_when_no_candidate_reaches_theta(agent_kit) -> None:
+def test_the_relevance_gate_calls_only_candidates_that_reach_theta_and_nothing_when_none_does(agent_kit) -> None:
     subtasks = ToolDataset.load(agent_kit["subtasks"])
     domain = subtasks.tasks[0].domain
     jobs = [{"task": t.to_dict(), "pool": [n for n, s in subtasks.tools.items() if s.domain == domain]}
@@ -89,3 +90,15 @@ def test_the_relevance_gate_makes_no_call_when_no_candidate_reaches_theta(agent_
     assert all(r["events"][0]["gate"] and r["events"][0]["chosen"] == "STOP" for r in results)
     with pytest.raises(ValueError, match="theta"):
         ProxyConfig("p", "d", theta=1.5)
+    # between the two: a tool is called only where its candidate's calibrated probability reaches theta
+    ranked = rank_candidates(open_.proposer, ToolDataset(subtasks.tools, [Task.from_dict(j["task"]) for j in jobs]),
+                             k=16, pools=[j["pool"] for j in jobs])  # fmt: skip
+    scores = [dict(zip(r["names"], r["scores"], strict=True)) for r in ranked]
+    called = sorted(
+        {s[c["name"]] for s, r in zip(scores, open_.solve(jobs, catalogue), strict=True) for c in r["calls"]}
+    )
+    assert len(called) > 1  # the ungated decider called tools the proposer scores differently
+    theta = called[-1]  # some of the ungated run's calls are below it
+    mid = ProxyModel(domain, ProxyConfig(str(agent_kit["proposer"]), str(agent_kit["decider"]), theta=theta))
+    results = mid.solve(jobs, catalogue)
+    assert all(s[c["name"]] >= theta for s, r in zip(scores, results, strict=True) for c in r["calls"])

@@ -21,6 +21,8 @@ def test_the_prior_moves_the_choice_to_a_candidate_the_proposer_is_sure_of_and_n
 class _Env:
     """A decider env's surface that the act functions read: three candidates and STOP."""
 
+    stop_action = 3
+
     def __init__(self, repeats: list[bool], scores: list[float]) -> None:
         self._repeats, self.candidate_scores = np.array(repeats + [False]), scores
 
@@ -43,6 +45,29 @@ def test_greedy_action_keeps_stop_and_the_repeat_mask_and_applies_the_prior_to_t
     monkeypatch.setattr(act, "decider_logits", lambda module, obs: np.array(logits))
     env = _Env(repeats, [0.05, 0.9, 0.6])
     assert act.greedy_action(None, env, {}, prior_weight=weight) == expected
+
+
+def test_theta_masks_the_candidates_the_proposer_thinks_unneeded_and_never_stop(monkeypatch) -> None:
+    """`ProxyConfig.theta`: a candidate whose proposer probability is below theta is not called, with or without
+    the prior; when every candidate is below it only STOP is left (the relevance gate)."""
+    monkeypatch.setattr(act, "decider_logits", lambda module, obs: np.array([2.0, 1.5, 0.0, 1.0]))
+    env = _Env([False, False, False], [0.05, 0.9, 0.6])
+    assert act.greedy_action(None, env, {}) == 0  # theta 0: the decider's argmax, the 0.05 candidate
+    assert act.greedy_action(None, env, {}, theta=0.1) == 1  # that one is masked: the next best logit
+    assert act.greedy_action(None, env, {}, prior_weight=3.0, theta=0.7) == 1  # only 0.9 reaches 0.7
+    assert act.greedy_action(None, env, {}, theta=0.95) == 3  # none reaches it: STOP
+    assert list(act.below(env, 0.6)) == [True, False, False, False]  # 0.6 reaches 0.6; STOP never below
+    assert not act.below(env, 0.0).any()
+
+
+def test_the_proposer_policy_takes_the_first_candidate_that_reaches_theta() -> None:
+    class Planned(_Env):
+        made, planned_calls, candidates, stop_action = [], 1, [0, 1, 2], 3
+
+    env = Planned([False, False, False], [0.05, 0.9, 0.6])
+    assert act.proposer_action(env, {}) == 0
+    assert act.proposer_action(env, {}, theta=0.1) == 1
+    assert act.proposer_action(env, {}, theta=0.95) == env.stop_action
 
 
 def test_a_negative_prior_weight_is_refused() -> None:

@@ -148,7 +148,9 @@ class TeacherConfig:
         if self.num_actors < 1 or self.tensor_parallel_size < 1 or self.batch_size < 1:
             raise ValueError("teacher.num_actors, tensor_parallel_size and batch_size must be >= 1")
         if self.reserved_cpus is not None and self.reserved_cpus < -1:
-            raise ValueError(f"teacher.reserved_cpus must be >= 0 (-1: vLLM's own), got {self.reserved_cpus}")
+            raise ValueError(
+                f"teacher.reserved_cpus must be >= 0 (-1: vLLM's own, null: auto), got {self.reserved_cpus}"
+            )
         if self.block_size < 0:
             raise ValueError(f"teacher.block_size must be >= 0 (0: the default for the device), got {self.block_size}")
 

@@ -34,6 +34,10 @@ def _replay(env: ToolDeciderEnv, task_index: int, path: Path) -> bool:
     env.reset(options={"task_index": task_index})
     for name, arguments in path:
         env.step_tool(name, arguments)
+    return _all_valid(env)
+
+
+def _all_valid(env: ToolDeciderEnv) -> bool:
     return all(m.status == VALID for m in env.made)
 
 
@@ -56,7 +60,7 @@ def dfs_episode(env: ToolDeciderEnv, task_index: int, branching: int = 2, budget
                 text = yield arguments_request(env.task.query, env.made, spec)
                 path = path[:-1] + ((name, read_arguments(text, spec)),)
                 env.step_tool(*path[-1])  # the node's call, after its parent's: no second replay
-                reached = all(m.status == VALID for m in env.made)
+                reached = _all_valid(env)
             else:
                 reached = _replay(env, task_index, path)
             if not reached:

@@ -35,7 +35,7 @@ from raytool.tools.spec import ToolSpec
 
 # tokens the answer may take: room for every parameter's value at its bound (strings 60 characters, lists 5 items;
 # `teacher.decoding.bounded`) — a fixed 96 cut off the JSON of tools with many parameters
-TOKENS_PER_PARAMETER = 48
+BASE_TOKENS, TOKENS_PER_PARAMETER = 32, 48
 MAX_TOKENS = 384  # the prompt and the answer share the engine's context (`TeacherConfig.max_model_len`, 1,024)
 _READ_AS = ("integer", "number", "boolean")
 
@@ -43,7 +43,7 @@ _READ_AS = ("integer", "number", "boolean")
 def arguments_request(query: str, made: Sequence[MadeCall], spec: ToolSpec) -> GenerateRequest:
     """The teacher's question for the arguments of a call of `spec` now (module docstring)."""
     messages = call_arguments_messages(query, spec, history_lines(made))
-    tokens = min(MAX_TOKENS, 32 + TOKENS_PER_PARAMETER * len(spec.properties))
+    tokens = min(MAX_TOKENS, BASE_TOKENS + TOKENS_PER_PARAMETER * len(spec.properties))
     sampling = Sampling(max_tokens=tokens, json_schema=json.dumps(arguments_schema(spec)))
     return GenerateRequest(tuple(messages), sampling, free_prefill=ARGUMENTS_PREFIX)
 

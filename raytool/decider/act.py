@@ -23,8 +23,7 @@ def below(env, theta: float) -> np.ndarray:
     """(p + 1,) bool: the candidates whose proposer probability (`ToolDeciderEnv.candidate_scores`, calibrated
     P(needed)) is below `theta` — tools the proposer does not think the job needs; STOP False. theta 0: none."""
     mask = np.zeros(env.stop_action + 1, dtype=bool)
-    if theta > 0:
-        mask[: len(env.candidate_scores)] = np.asarray(env.candidate_scores, dtype=np.float64) < theta
+    mask[: len(env.candidate_scores)] = np.asarray(env.candidate_scores, dtype=np.float64) < theta
     return mask
 
 

@@ -83,7 +83,8 @@ def test_the_relevance_gate_calls_only_candidates_that_reach_theta_and_nothing_w
             for t in subtasks.tasks if t.domain == domain][:3]  # fmt: skip
     catalogue = [spec.to_dict() for spec in subtasks.tools.values()]
     open_ = ProxyModel(domain, ProxyConfig(str(agent_kit["proposer"]), str(agent_kit["decider"]), theta=0.0))
-    assert any(r["calls"] for r in open_.solve(jobs, catalogue))  # off: the decider calls
+    opened = open_.solve(jobs, catalogue)
+    assert any(r["calls"] for r in opened)  # off: the decider calls
     shut = ProxyModel(domain, ProxyConfig(str(agent_kit["proposer"]), str(agent_kit["decider"]), theta=1.0))
     results = shut.solve(jobs, catalogue)  # no calibrated probability reaches 1
     assert all(not r["calls"] and r["decisions"] == 0 for r in results)
@@ -94,9 +95,7 @@ def test_the_relevance_gate_calls_only_candidates_that_reach_theta_and_nothing_w
     ranked = rank_candidates(open_.proposer, ToolDataset(subtasks.tools, [Task.from_dict(j["task"]) for j in jobs]),
                              k=16, pools=[j["pool"] for j in jobs])  # fmt: skip
     scores = [dict(zip(r["names"], r["scores"], strict=True)) for r in ranked]
-    called = sorted(
-        {s[c["name"]] for s, r in zip(scores, open_.solve(jobs, catalogue), strict=True) for c in r["calls"]}
-    )
+    called = sorted({s[c["name"]] for s, r in zip(scores, opened, strict=True) for c in r["calls"]})
     assert len(called) > 1  # the ungated decider called tools the proposer scores differently
     theta = called[-1]  # some of the ungated run's calls are below it
     mid = ProxyModel(domain, ProxyConfig(str(agent_kit["proposer"]), str(agent_kit["decider"]), theta=theta))

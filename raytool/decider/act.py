@@ -28,15 +28,24 @@ def below(env, theta: float) -> np.ndarray:
 
 
 def _skipped(env, theta: float) -> np.ndarray:
-    """`ToolDeciderEnv.skip_mask`, and with theta > 0 the candidates `below` it (theta 0 reads nothing else)."""
-    return env.skip_mask() | below(env, theta) if theta > 0 else env.skip_mask()
+    """`ToolDeciderEnv.skip_mask`, and with theta > 0 the candidates `below` it — once the job's planned sub-tasks
+    have their calls (`ToolDeciderEnv.planned_calls`; a job without a plan: from the first step). While the plan's
+    floor holds, the env masks STOP because the planner says a call is due, and the calibrated probability of the
+    right tool for one part of a request written freely is often low (0.096 for the hotel booking of "I need a
+    deluxe room at HT-HND-2 for tr-103, ..."): gating there ended such jobs with no call (README, "The gate on every
+    step"). Whether the job is for this proxy at all is the job-level gate's (`agent.proxy`, before the first step)."""
+    skipped = env.skip_mask()
+    if theta > 0 and len(env.made) >= env.planned_calls:
+        skipped = skipped | below(env, theta)
+    return skipped
 
 
 def proposer_action(env, obs: dict[str, np.ndarray], theta: float = 0.0) -> int:
     """No decider (the `no-decider` ablation): one call per planned sub-task of the job (`ToolDeciderEnv.planned_calls`,
     at least one), each the first candidate the env does not skip (`ToolDeciderEnv.skip_mask`: a call that would
     exactly repeat an earlier one or could not be made; with `part_focus`, the proposer's best tool for the part the
-    job is at) and whose probability reaches `theta` (`below`), then STOP. No learning."""
+    job is at) and, once the plan's calls are made, whose probability reaches `theta` (`_skipped`), then STOP. No
+    learning."""
     if len(env.made) >= max(env.planned_calls, 1):
         return env.stop_action
     skipped = _skipped(env, theta)
@@ -57,8 +66,8 @@ def greedy_action(module, env, obs: dict[str, np.ndarray], prior_weight: float =
     `ToolDeciderEnv.skip_mask` holds — a call that would exactly repeat one already made this episode (not executed,
     it only costs its penalty) or that could not be made as it would be bound now (a required value nobody gives, a
     stated value not written like its parameter's example: "tr-103" as a booking id; it would only fail) — and, with
-    `theta` > 0 (`ProxyConfig.theta`), those whose proposer probability is below it (`below`). That mask never holds
-    STOP, and an action the env masks keeps a finite logit, so an action always exists (STOP when every candidate is
+    `theta` > 0 (`ProxyConfig.theta`), those whose proposer probability is below it (`below`) once the job's planned
+    sub-tasks have their calls (`_skipped`). That mask never holds STOP, and an action the env masks keeps a finite logit, so an action always exists (STOP when every candidate is
     skipped, even under a job's sub-task floor).
 
     `prior_weight` w > 0 (`ProxyConfig.prior_weight`, whose default is 1; 0, this function's default, is off): when

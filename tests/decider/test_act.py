@@ -22,6 +22,8 @@ class _Env:
     """A decider env's surface that the act functions read: three candidates and STOP."""
 
     stop_action = 3
+    made: list = []
+    planned_calls = 0  # no plan: the relevance gate holds from the first step
 
     def __init__(self, repeats: list[bool], scores: list[float]) -> None:
         self._repeats, self.candidate_scores = np.array(repeats + [False]), scores
@@ -60,14 +62,30 @@ def test_theta_masks_the_candidates_the_proposer_thinks_unneeded_and_never_stop(
     assert not act.below(env, 0.0).any()
 
 
+def test_a_plan_whose_sub_tasks_still_want_calls_holds_the_gate_off_until_they_have_them(monkeypatch) -> None:
+    """While the job's planned sub-tasks lack their calls the env masks STOP (the planner says a call is due): the
+    gate does not mask then — it would end the job with no call, as it did on freely written requests whose right
+    tool the proposer scores low for one part; once the plan's calls are made, a further call must reach theta."""
+    monkeypatch.setattr(act, "decider_logits", lambda module, obs: np.array([2.0, 1.5, 0.0, 1.0]))
+    env = _Env([False, False, False], [0.05, 0.09, 0.08])
+    env.planned_calls = 2
+    assert act.greedy_action(None, env, {}, theta=0.1) == 0  # no call yet of the 2 planned: the decider's argmax
+    env.made = ["a call"]
+    assert act.greedy_action(None, env, {}, theta=0.1) == 0  # 1 of 2
+    env.made = ["a call", "another"]
+    assert act.greedy_action(None, env, {}, theta=0.1) == 3  # the plan's calls made: none reaches 0.1, STOP
+
+
 def test_the_proposer_policy_takes_the_first_candidate_that_reaches_theta() -> None:
     class Planned(_Env):
-        made, planned_calls, candidates, stop_action = [], 1, [0, 1, 2], 3
+        made, planned_calls, candidates, stop_action = [], 0, [0, 1, 2], 3
 
     env = Planned([False, False, False], [0.05, 0.9, 0.6])
     assert act.proposer_action(env, {}) == 0
     assert act.proposer_action(env, {}, theta=0.1) == 1
     assert act.proposer_action(env, {}, theta=0.95) == env.stop_action
+    env.planned_calls = 1  # a planned sub-task without its call: its floor holds the gate off
+    assert act.proposer_action(env, {}, theta=0.95) == 0
 
 
 def test_a_negative_prior_weight_is_refused() -> None:

@@ -67,8 +67,8 @@ def greedy_action(module, env, obs: dict[str, np.ndarray], prior_weight: float =
     it only costs its penalty) or that could not be made as it would be bound now (a required value nobody gives, a
     stated value not written like its parameter's example: "tr-103" as a booking id; it would only fail) — and, with
     `theta` > 0 (`ProxyConfig.theta`), those whose proposer probability is below it (`below`) once the job's planned
-    sub-tasks have their calls (`_skipped`). That mask never holds STOP, and an action the env masks keeps a finite logit, so an action always exists (STOP when every candidate is
-    skipped, even under a job's sub-task floor).
+    sub-tasks have their calls (`_skipped`). That mask never holds STOP, and an action the env masks keeps a finite
+    logit, so an action always exists (STOP when every candidate is skipped, even under a job's sub-task floor).
 
     `prior_weight` w > 0 (`ProxyConfig.prior_weight`, whose default is 1; 0, this function's default, is off): when
     the decider calls a tool, *which* one is re-chosen with the proposer's calibrated probabilities as a prior

@@ -101,3 +101,35 @@ def test_the_relevance_gate_calls_only_candidates_that_reach_theta_and_nothing_w
     mid = ProxyModel(domain, ProxyConfig(str(agent_kit["proposer"]), str(agent_kit["decider"]), theta=theta))
     results = mid.solve(jobs, catalogue)
     assert all(s[c["name"]] >= theta for s, r in zip(scores, results, strict=True) for c in r["calls"])
+
+
+@pytest.mark.slow
+@pytest.mark.ray
+def test_the_relevance_gate_leaves_a_planned_job_its_planned_calls(agent_kit) -> None:
+    """A job of several planned sub-tasks (`parts`) passes the job-level gate when its best candidate reaches theta;
+    while its parts lack their calls the env masks STOP, so the gate must not mask there: a part whose own best tool
+    scores below theta would end the job with no call for it (the every-step gate once cost freely written requests
+    0.905 -> 0.667 success). With theta at the job's best score, the calls up to the plan's count are the ungated
+    run's."""
+    subtasks = ToolDataset.load(agent_kit["subtasks"])
+    pools = task_domains(subtasks.tasks, subtasks.tools)
+    parts = load_parts(agent_kit["subtasks"])
+    catalogue = [spec.to_dict() for spec in subtasks.tools.values()]
+    domain = next(t.domain for t in subtasks.tasks if len(parts[t.id]) > 1)
+    planned = [t for t in subtasks.tasks if t.domain == domain and len(parts[t.id]) > 1][:4]
+    jobs = [{"task": t.to_dict(), "pool": [s.name for s in pools[domain] if s.name in (set(t.tools) or subtasks.tools)],
+             "parts": parts[t.id]} for t in planned]  # fmt: skip
+    config = ProxyConfig(str(agent_kit["proposer"]), str(agent_kit["decider"]), prior_weight=0.0)
+    opened = ProxyModel(domain, config).solve(jobs, catalogue)
+    dataset = ToolDataset(subtasks.tools, [Task.from_dict(j["task"]) for j in jobs])
+    ranked = rank_candidates(ProxyModel(domain, config).proposer, dataset, k=16, pools=[j["pool"] for j in jobs],
+                             parts=[j["parts"] for j in jobs])  # fmt: skip
+    lower = 0  # jobs with a part whose own best tool is below theta
+    for job, record, open_result in zip(jobs, ranked, opened, strict=True):
+        theta = max(record["scores"])  # the job-level gate passes; a part whose own best is lower is below it
+        lower += min(max(scores) for scores in record["part_scores"]) < theta
+        config_at = ProxyConfig(str(agent_kit["proposer"]), str(agent_kit["decider"]), prior_weight=0.0, theta=theta)
+        gated = ProxyModel(domain, config_at).solve([job], catalogue)[0]
+        n = min(len(job["parts"]), len(open_result["calls"]))
+        assert n > 0 and [c["name"] for c in gated["calls"][:n]] == [c["name"] for c in open_result["calls"][:n]]
+    assert lower > 0

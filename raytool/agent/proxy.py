@@ -73,6 +73,9 @@ class ProxyConfig:
         candidates all are gets no call (the request is not for this proxy's tools: chit-chat, another domain's or
         catalogue's request) and the decider chooses among the tools the proposer thinks needed (`decider.act.below`);
         0 = the decider alone decides whether and what to call (the default; `THETA` is the served main job's value).
+    need: in a job without a plan (no parts), the decider's STOP is not taken while a candidate it may call has a
+        calibrated P(needed) of at least `need` (`decider.act.held_stop`): the proposer's sure tools are the floor
+        that a planned job's sub-tasks are. 0 = off (the default); 0.5 = more likely needed than not.
     """
 
     proposer: str
@@ -83,6 +86,7 @@ class ProxyConfig:
     policy: str = "decider"
     prior_weight: float = PRIOR_WEIGHT
     theta: float = 0.0
+    need: float = 0.0
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
@@ -91,6 +95,8 @@ class ProxyConfig:
             raise ValueError(f"prior_weight must be >= 0, got {self.prior_weight!r}")
         if not 0 <= self.theta <= 1:
             raise ValueError(f"theta must be in [0, 1], got {self.theta!r}")
+        if not 0 <= self.need <= 1:
+            raise ValueError(f"need must be in [0, 1], got {self.need!r}")
 
 
 class ProxyModel:
@@ -138,13 +144,11 @@ class ProxyModel:
         }, dataset=dataset, rankings={record["task_id"]: record for record in rankings})  # fmt: skip
         setup = (time.time() - began) / len(tasks)  # dataset, candidates and env, shared by the batch's jobs
         policy = self.config.policy
-        theta = self.config.theta
+        theta, need, weight = self.config.theta, self.config.need, self.config.prior_weight
         act = (
             functools.partial(proposer_action, theta=theta)
             if policy == "proposer"
-            else functools.partial(
-                _DECIDER_ACTS[policy], self.module, prior_weight=self.config.prior_weight, theta=theta
-            )  # fmt: skip
+            else functools.partial(_DECIDER_ACTS[policy], self.module, prior_weight=weight, theta=theta, need=need)
         )
         results = []
         try:

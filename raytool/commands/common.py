@@ -62,6 +62,9 @@ def agent_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--theta", type=float, default=0.0,
                         help="the proxies' relevance gate: only candidates whose P(needed) reaches it are called, "
                              "none: no call (ProxyConfig.theta; 0: off, the decider alone)")  # fmt: skip
+    parser.add_argument("--need", type=float, default=0.0,
+                        help="a job without a plan does not stop while a candidate with P(needed) >= need is "
+                             "uncalled (ProxyConfig.need; 0: off)")  # fmt: skip
     parser.add_argument("--prior-weight", type=float, default=None,
                         help="the proposer's probabilities as a prior on the decider's tool choice (ProxyConfig."
                              "prior_weight, left out: its default; 0: the decider alone)")  # fmt: skip
@@ -82,6 +85,7 @@ def agent_config(args: argparse.Namespace):
         skills=str(args.skills or ""),
         filler=filler_path(args, root),
         theta=getattr(args, "theta", 0.0),
+        need=getattr(args, "need", 0.0),
     )
     if getattr(args, "prior_weight", None) is not None:
         proxy = replace(proxy, prior_weight=args.prior_weight)

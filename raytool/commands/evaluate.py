@@ -71,6 +71,9 @@ def register(sub) -> None:
         default=0.5,
         help="call every tool with P(needed) >= theta (proxies: the decider calls only such tools; none: no call)",
     )
+    ceval.add_argument("--need", type=float, default=0.0,
+                       help="proxies: a request's job does not stop while a candidate with P(needed) >= need is "
+                            "uncalled (ProxyConfig.need; 0: off, the decider alone decides when to stop)")  # fmt: skip
     ceval.add_argument("--fit-theta", type=Path, metavar="DEV_DATA",
                        help="fit theta for the best Tool F1 on a dev file of the same format (its given candidates "
                             "beside it, as for --data); never the test file")  # fmt: skip
@@ -201,7 +204,8 @@ def _eval_calls(args: argparse.Namespace) -> int:
             run = cache_dir() / "run"
             theta = next((m.theta for m in methods if isinstance(m, ProposerFiller)), args.theta)  # fitted, if so
             config = ProxyConfig(proposer=str(args.proposer or run / "proposer"), decider=str(args.decider or
-                                 run / "decider"), filler=str(args.filler or default_dir()), theta=theta)  # fmt: skip
+                                 run / "decider"), filler=str(args.filler or default_dir()), theta=theta,
+                                 need=args.need)  # fmt: skip
             proxy = ProxyModel("calls", config, threads=torch.get_num_threads())  # the other methods' threads
             methods.append(ProxyCalls(proxy, filler, dataset.tools, candidates))
         elif name == "oracle-tools":

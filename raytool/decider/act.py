@@ -53,15 +53,16 @@ def proposer_action(env, obs: dict[str, np.ndarray], theta: float = 0.0) -> int:
 
 
 def planned_greedy_action(module, env, obs: dict[str, np.ndarray], prior_weight: float = 0.0,
-                          theta: float = 0.0) -> int:  # fmt: skip
+                          theta: float = 0.0, need: float = 0.0) -> int:  # fmt: skip
     """The decider bounded by the plan (`ProxyConfig.policy="planned"`): `greedy_action` while fewer calls than the
     job's planned sub-tasks have been made, then STOP. A job without planned parts acts as `greedy_action`."""
     if env.planned_calls and len(env.made) >= env.planned_calls:
         return env.stop_action
-    return greedy_action(module, env, obs, prior_weight, theta)
+    return greedy_action(module, env, obs, prior_weight, theta, need)
 
 
-def greedy_action(module, env, obs: dict[str, np.ndarray], prior_weight: float = 0.0, theta: float = 0.0) -> int:
+def greedy_action(module, env, obs: dict[str, np.ndarray], prior_weight: float = 0.0, theta: float = 0.0,
+                  need: float = 0.0) -> int:  # fmt: skip
     """The decider's action in `env` (a `ToolDeciderEnv`) at `obs`: the argmax of its logits, skipping the candidates
     `ToolDeciderEnv.skip_mask` holds — a call that would exactly repeat one already made this episode (not executed,
     it only costs its penalty) or that could not be made as it would be bound now (a required value nobody gives, a
@@ -72,13 +73,25 @@ def greedy_action(module, env, obs: dict[str, np.ndarray], prior_weight: float =
 
     `prior_weight` w > 0 (`ProxyConfig.prior_weight`, whose default is 1; 0, this function's default, is off): when
     the decider calls a tool, *which* one is re-chosen with the proposer's calibrated probabilities as a prior
-    (`prior_choice`); *when* to stop stays the decider's own decision."""
+    (`prior_choice`); *when* to stop stays the decider's own decision — except with `need` > 0
+    (`ProxyConfig.need`) in a job without a plan: its STOP is not taken while a candidate it may call has a
+    calibrated P(needed) of at least `need`; the one of those its logits rank first is called instead (`held_stop`).
+    That is the plan's floor for a job the planner did not split: the proposer's sure tools."""
     allowed = np.where(_skipped(env, theta), -np.inf, decider_logits(module, obs))
     choice = int(np.argmax(allowed))
+    if need > 0 and choice == env.stop_action and not env.planned_calls:
+        choice = held_stop(allowed, env.candidate_scores, need, choice)
     if prior_weight <= 0:  # off: the decider alone
         return choice
     n = len(env.candidate_scores)
     return choice if choice >= n else prior_choice(allowed[:n], env.candidate_scores, prior_weight)  # STOP stays
+
+
+def held_stop(allowed: np.ndarray, probs, need: float, stop: int) -> int:
+    """The candidate to call instead of STOP: of those allowed (finite in `allowed`, the logits with the masks
+    applied) whose probability in `probs` reaches `need`, the one with the highest logit; `stop` when there is none."""
+    sure = [i for i, p in enumerate(probs) if p >= need and np.isfinite(allowed[i])]
+    return max(sure, key=lambda i: allowed[i]) if sure else stop
 
 
 def prior_choice(logits: np.ndarray, probs, weight: float) -> int:

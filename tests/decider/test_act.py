@@ -122,3 +122,24 @@ def test_without_a_prior_the_decider_acts_exactly_as_before(monkeypatch) -> None
             return np.array([False, True, False])
 
     assert act.greedy_action(None, Bare(), {}) == 2
+
+
+def test_need_holds_stop_while_a_sure_candidate_of_an_unplanned_job_is_uncalled(monkeypatch) -> None:
+    """`ProxyConfig.need`: in a job without a plan the decider's STOP is not taken while a candidate it may call has a
+    probability of at least `need` — the one its logits rank first is called instead; never one the gate or the
+    skip mask holds, never under a plan (the plan's floor is the env's), and STOP stands when no candidate is sure."""
+    monkeypatch.setattr(act, "decider_logits", lambda module, obs: np.array([0.0, -1.0, -2.0, 1.0]))  # STOP first
+    env = _Env([False, False, False], [0.3, 0.8, 0.9])
+    assert act.greedy_action(None, env, {}) == 3  # off: the decider stops
+    assert act.greedy_action(None, env, {}, need=0.5) == 1  # 0.8 and 0.9 are sure: the decider prefers 0.8's
+    assert act.greedy_action(None, env, {}, need=0.85) == 2  # only 0.9 is
+    assert act.greedy_action(None, env, {}, need=0.95) == 3  # none is: STOP stands
+    repeats = _Env([False, True, True], [0.3, 0.8, 0.9])
+    assert act.greedy_action(None, repeats, {}, need=0.5) == 3  # the sure ones would repeat: STOP
+    assert act.greedy_action(None, env, {}, theta=0.85, need=0.5) == 2  # 0.8 is below the gate
+    env.planned_calls = 2
+    env.made = ["a call", "another"]
+    assert act.greedy_action(None, env, {}, need=0.5) == 3  # a planned job: its plan decides, not `need`
+    assert act.held_stop(np.array([-np.inf, 2.0]), [0.9, 0.1], 0.5, 7) == 7
+    with pytest.raises(ValueError, match="need"):
+        ProxyConfig("p", "d", need=1.5)

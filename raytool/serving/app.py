@@ -56,11 +56,12 @@ class ProxyDeployment:
     """One domain's `ProxyModel`; `user_config` {"proposer", "decider"} swaps the checkpoint in place (the new
     model is loaded first, then replaces the old in one assignment: requests in flight finish on the old one)."""
 
-    def __init__(self, domain: str, proposer: str, decider: str, filler: str = "", theta: float = 0.0) -> None:
+    def __init__(self, domain: str, proposer: str, decider: str, filler: str = "", theta: float = 0.0,
+                 need: float = 0.0) -> None:  # fmt: skip
         from ray.serve.metrics import Counter, Histogram
 
-        self.domain, self.theta = domain, theta
-        self.model = ProxyModel(domain, ProxyConfig(proposer, decider, filler=filler, theta=theta))
+        self.domain, self.theta, self.need = domain, theta, need
+        self.model = ProxyModel(domain, ProxyConfig(proposer, decider, filler=filler, theta=theta, need=need))
         self.checkpoint = {"proposer": proposer, "decider": decider, "filler": filler}
         self.jobs = Counter("raytool_proxy_jobs", description="sub-tasks solved by a proxy", tag_keys=("domain",))
         self.seconds = Histogram("raytool_proxy_solve_seconds", description="a proxy's time per batch of sub-tasks",
@@ -69,7 +70,8 @@ class ProxyDeployment:
     def reconfigure(self, user_config: dict[str, Any]) -> None:
         wanted = {key: user_config.get(key) or self.checkpoint[key] for key in ("proposer", "decider", "filler")}
         if wanted != self.checkpoint:
-            config = ProxyConfig(wanted["proposer"], wanted["decider"], filler=wanted["filler"], theta=self.theta)
+            config = ProxyConfig(wanted["proposer"], wanted["decider"], filler=wanted["filler"], theta=self.theta,
+                                 need=self.need)  # fmt: skip
             model = ProxyModel(self.domain, config)
             self.model, self.checkpoint = model, wanted
 
@@ -280,6 +282,7 @@ def build_app(args: dict[str, Any]):
         proxies[domain] = ProxyDeployment.options(name=f"ProxyModel-{domain}").bind(
             domain, _path(checkpoint["proposer"]), _path(checkpoint["decider"]),
             _path(checkpoint["filler"]) if checkpoint["filler"] else "", float(args.get("theta", 0.0)),
+            float(args.get("need", 0.0)),
         )  # fmt: skip
     planner, planner_config = None, dict(args.get("planner") or {})
     if args.get("teacher"):  # the replica gets the teacher's resources (a deployments entry may override them)

@@ -37,6 +37,7 @@ APP_ARGS = {
     "planner",
     "catalogues",
     "theta",
+    "need",
 }
 
 
@@ -162,6 +163,9 @@ def check_app_args(args: dict[str, Any], where: str, path: str = "args") -> None
     theta = args.get("theta", 0.0)
     if isinstance(theta, bool) or not isinstance(theta, (int, float)) or not 0 <= theta <= 1:
         raise fail("theta", f"a number in [0, 1] (the proxies' relevance gate), got {theta!r}")
+    need = args.get("need", 0.0)
+    if isinstance(need, bool) or not isinstance(need, (int, float)) or not 0 <= need <= 1:
+        raise fail("need", f"a number in [0, 1] (STOP held for the proposer's sure tools), got {need!r}")
     catalogues = args.get("catalogues") or {}
     if not isinstance(catalogues, dict):
         raise fail("catalogues", f"a mapping of domain -> dataset dir, got {type(catalogues).__name__}")

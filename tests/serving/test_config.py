@@ -73,6 +73,8 @@ BAD = [
     (lambda r: r["applications"][0]["args"].update(domains=["cpn"]), "'ProxyModel-travel' is not one of"),
     (lambda r: r["applications"][0]["args"].update(theta=1.5), "args.theta: a number in [0, 1]"),
     (lambda r: r["applications"][0]["args"].update(theta="high"), "args.theta: a number in [0, 1]"),
+    (lambda r: r["applications"][0]["args"].update(need=-0.5), "args.need: a number in [0, 1]"),
+    (lambda r: r["applications"][0]["args"].update(need=True), "args.need: a number in [0, 1]"),
 ]  # fmt: skip
 
 

@@ -69,15 +69,17 @@ def test_sigterm_drains_the_requests_in_flight_and_exits_0(agent_kit, tmp_path) 
     url = f"http://127.0.0.1:{port}/v1/solve"
     body = {"query": "how much did tenant t-1 spend", "domain": "cpn"}
     sent: list[tuple[float, float, object]] = []  # (began, ended, status code or error name)
+    flying: dict[int, float] = {}  # thread id -> when its request now in flight began
     stop = threading.Event()
 
     def load() -> None:
         while not stop.is_set():
-            began = time.monotonic()
+            began = flying[threading.get_ident()] = time.monotonic()
             try:
                 outcome: object = httpx.post(url, json=body, timeout=60).status_code
             except httpx.HTTPError as err:
                 outcome = type(err).__name__
+            flying.pop(threading.get_ident(), None)
             sent.append((began, time.monotonic(), outcome))
 
     with serve_process(path) as (process, lines, errors):
@@ -87,6 +89,11 @@ def test_sigterm_drains_the_requests_in_flight_and_exits_0(agent_kit, tmp_path) 
         deadline = time.monotonic() + 60
         while len(sent) < 8 and time.monotonic() < deadline:  # under load first
             time.sleep(0.05)
+        # then a request in flight for 0.2 s (the four clients' requests are batched, so they end and start together:
+        # right after a batch the ones in flight are all new, and the signal must land on one that has been sent)
+        oldest = lambda: min(list(flying.values()), default=time.monotonic())  # noqa: E731
+        while oldest() > time.monotonic() - 0.2 and time.monotonic() < deadline:
+            time.sleep(0.01)
         signalled = time.monotonic()
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=120)

@@ -33,7 +33,8 @@ def _skipped(env, theta: float) -> np.ndarray:
     floor holds, the env masks STOP because the planner says a call is due, and the calibrated probability of the
     right tool for one part of a request written freely is often low (0.096 for the hotel booking of "I need a
     deluxe room at HT-HND-2 for tr-103, ..."): gating there ended such jobs with no call (README, "The gate on every
-    step"). Whether the job is for this proxy at all is the job-level gate's (`agent.proxy`, before the first step)."""
+    step, past the plan"). Whether the job is for this proxy at all is the job-level gate's (`agent.proxy`, before
+    the first step)."""
     skipped = env.skip_mask()
     if theta > 0 and len(env.made) >= env.planned_calls:
         skipped = skipped | below(env, theta)

@@ -29,14 +29,14 @@ def below(env, theta: float) -> np.ndarray:
 
 def _skipped(env, theta: float) -> np.ndarray:
     """`ToolDeciderEnv.skip_mask`, and with theta > 0 the candidates `below` it — once the job's planned sub-tasks
-    have their calls (`ToolDeciderEnv.planned_calls`; a job without a plan: from the first step). While the plan's
+    have their calls (`ToolDeciderEnv.plan_due`; a job without a plan: from the first step). While the plan's
     floor holds, the env masks STOP because the planner says a call is due, and the calibrated probability of the
     right tool for one part of a request written freely is often low (0.096 for the hotel booking of "I need a
     deluxe room at HT-HND-2 for tr-103, ..."): gating there ended such jobs with no call (README, "The gate on every
     step, past the plan"). Whether the job is for this proxy at all is the job-level gate's (`agent.proxy`, before
     the first step)."""
     skipped = env.skip_mask()
-    if theta > 0 and len(env.made) >= env.planned_calls:
+    if theta > 0 and not env.plan_due:
         skipped = skipped | below(env, theta)
     return skipped
 
@@ -57,7 +57,7 @@ def planned_greedy_action(module, env, obs: dict[str, np.ndarray], prior_weight:
                           theta: float = 0.0, need: float = 0.0) -> int:  # fmt: skip
     """The decider bounded by the plan (`ProxyConfig.policy="planned"`): `greedy_action` while fewer calls than the
     job's planned sub-tasks have been made, then STOP. A job without planned parts acts as `greedy_action`."""
-    if env.planned_calls and len(env.made) >= env.planned_calls:
+    if env.planned_calls and not env.plan_due:
         return env.stop_action
     return greedy_action(module, env, obs, prior_weight, theta, need)
 

@@ -293,6 +293,12 @@ class ToolDeciderEnv(gym.Env):
         """The planned sub-tasks of the current task's job (its ranking's `parts`; 0 for a task without parts)."""
         return int(self.features.parts[self._task_index])
 
+    @property
+    def plan_due(self) -> bool:
+        """Whether the job's planned sub-tasks still lack calls (fewer calls made than `planned_calls`): STOP is
+        masked then, and the relevance gate waits (`decider.act`)."""
+        return len(self.made) < self.planned_calls
+
     def repeat_mask(self) -> np.ndarray:
         """(p + 1,) bool: True for the candidates whose call now would exactly repeat an earlier one (same tool,
         same resolved arguments; a skill: its first tool). Such a call is not executed and only costs its penalty,
@@ -421,7 +427,7 @@ class ToolDeciderEnv(gym.Env):
         valid = min((len(self.made) - failed) / n, 1.0)  # macros make several calls per step: keep it in the box
         obs[2 * d : 2 * d + OBS_SCALARS] = [self.steps / n, valid, failed / n, last_ok]
         mask = np.zeros(p + 1, dtype=np.float32)
-        mask[p] = float(not self.candidates or len(self.made) >= self.planned_calls)
+        mask[p] = float(not self.candidates or not self.plan_due)
         base = 2 * d + OBS_SCALARS
         for slot, (cand, score) in enumerate(zip(self.candidates, self.candidate_scores, strict=True)):
             macro = self._macro(cand) if cand >= len(self.specs) else None  # a skill shows its first tool's flags

@@ -60,8 +60,9 @@ class ProxyDeployment:
                  need: float = 0.0) -> None:  # fmt: skip
         from ray.serve.metrics import Counter, Histogram
 
-        self.domain, self.theta, self.need = domain, theta, need
-        self.model = ProxyModel(domain, ProxyConfig(proposer, decider, filler=filler, theta=theta, need=need))
+        self.domain = domain
+        self.config = ProxyConfig(proposer, decider, filler=filler, theta=theta, need=need)
+        self.model = ProxyModel(domain, self.config)
         self.checkpoint = {"proposer": proposer, "decider": decider, "filler": filler}
         self.jobs = Counter("raytool_proxy_jobs", description="sub-tasks solved by a proxy", tag_keys=("domain",))
         self.seconds = Histogram("raytool_proxy_solve_seconds", description="a proxy's time per batch of sub-tasks",
@@ -70,10 +71,9 @@ class ProxyDeployment:
     def reconfigure(self, user_config: dict[str, Any]) -> None:
         wanted = {key: user_config.get(key) or self.checkpoint[key] for key in ("proposer", "decider", "filler")}
         if wanted != self.checkpoint:
-            config = ProxyConfig(wanted["proposer"], wanted["decider"], filler=wanted["filler"], theta=self.theta,
-                                 need=self.need)  # fmt: skip
+            config = replace(self.config, **wanted)  # the gate's settings kept
             model = ProxyModel(self.domain, config)
-            self.model, self.checkpoint = model, wanted
+            self.model, self.config, self.checkpoint = model, config, wanted
 
     def solve(self, jobs: list[dict[str, Any]], catalogue: list[dict[str, Any]]) -> list[dict[str, Any]]:
         began = time.perf_counter()

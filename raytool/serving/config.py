@@ -160,12 +160,10 @@ def check_app_args(args: dict[str, Any], where: str, path: str = "args") -> None
     for key in ("proposer", "decider"):
         if not args.get(key):
             raise fail(key, "required (a checkpoint directory)")
-    theta = args.get("theta", 0.0)
-    if isinstance(theta, bool) or not isinstance(theta, (int, float)) or not 0 <= theta <= 1:
-        raise fail("theta", f"a number in [0, 1] (the proxies' relevance gate), got {theta!r}")
-    need = args.get("need", 0.0)
-    if isinstance(need, bool) or not isinstance(need, (int, float)) or not 0 <= need <= 1:
-        raise fail("need", f"a number in [0, 1] (STOP held for the proposer's sure tools), got {need!r}")
+    for key, what in (("theta", "the proxies' relevance gate"), ("need", "STOP held for the proposer's sure tools")):
+        value = args.get(key, 0.0)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            raise fail(key, f"a number in [0, 1] ({what}), got {value!r}")
     catalogues = args.get("catalogues") or {}
     if not isinstance(catalogues, dict):
         raise fail("catalogues", f"a mapping of domain -> dataset dir, got {type(catalogues).__name__}")

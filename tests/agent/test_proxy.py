@@ -120,9 +120,10 @@ def test_the_relevance_gate_leaves_a_planned_job_its_planned_calls(agent_kit) ->
     jobs = [{"task": t.to_dict(), "pool": [s.name for s in pools[domain] if s.name in (set(t.tools) or subtasks.tools)],
              "parts": parts[t.id]} for t in planned]  # fmt: skip
     config = ProxyConfig(str(agent_kit["proposer"]), str(agent_kit["decider"]), prior_weight=0.0)
-    opened = ProxyModel(domain, config).solve(jobs, catalogue)
+    ungated = ProxyModel(domain, config)
+    opened = ungated.solve(jobs, catalogue)
     dataset = ToolDataset(subtasks.tools, [Task.from_dict(j["task"]) for j in jobs])
-    ranked = rank_candidates(ProxyModel(domain, config).proposer, dataset, k=16, pools=[j["pool"] for j in jobs],
+    ranked = rank_candidates(ungated.proposer, dataset, k=16, pools=[j["pool"] for j in jobs],
                              parts=[j["parts"] for j in jobs])  # fmt: skip
     lower = 0  # jobs with a part whose own best tool is below theta
     for job, record, open_result in zip(jobs, ranked, opened, strict=True):

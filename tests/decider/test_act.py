@@ -25,6 +25,10 @@ class _Env:
     made: list = []
     planned_calls = 0  # no plan: the relevance gate holds from the first step
 
+    @property
+    def plan_due(self) -> bool:  # as `ToolDeciderEnv.plan_due`
+        return len(self.made) < self.planned_calls
+
     def __init__(self, repeats: list[bool], scores: list[float]) -> None:
         self._repeats, self.candidate_scores = np.array(repeats + [False]), scores
 

@@ -171,23 +171,8 @@ def main() -> None:
         test = data[b][1]
         if args.test_limit:
             test = ToolDataset(test.tools, test.tasks[: args.test_limit])
-        ks = (1, 5)
-        results[b] = {"baselines": evaluate(test, ks, None, ("bm25", "minilm_zero_shot"), log=lambda _: None)}
-        row = {"bm25": score(results[b]["baselines"], "bm25", b),
-               "minilm": score(results[b]["baselines"], "minilm_zero_shot", b)}  # fmt: skip
         methods = dict(models[b]) | ({"seal-only": seal_only} if (seal_only / "proposer.json").exists() else {})
-        for method, ckpt in methods.items():
-            proposer = ToolProposer.load(ckpt)
-            result = evaluate(test, ks, proposer, (), log=lambda _: None)
-            results[b][method] = result
-            row[method] = score(result, "proposer", b)
-            if method in ("union", "left out"):  # beside it, the same checkpoint with its one overall weight
-                weight = proposer.meta.lexical_weight
-                result = evaluate(test, ks, proposer, (), log=lambda _: None, lexical_weight=weight)
-                results[b][f"{method}, one weight"] = result
-                row[f"{method}, one weight"] = score(result, "proposer", b)
-            if adapted := results[b][method]["methods"]["proposer"].get("adapted_weights"):
-                print(f"[bench] {b} / {method}: lexical weight adapted from the queries: {adapted}", flush=True)
+        results[b], row = rank(b, test, methods)
         columns = ("union", "union, one weight", "left out", "left out, one weight", "seal-only", "bm25", "minilm")
         rows.append([b, len(test.tasks), *(f"{row[m]:.3f}" if m in row else "-" for m in columns)])
     headers = ["held-out part", "tasks", "union", "union, one weight", "left out (LOBO)", "LOBO, one weight",
@@ -204,6 +189,26 @@ def main() -> None:
     print(f"wrote {root / 'results.json'}" + (" (a smoke run: not a result)" if smoke else ""))
 
 
+def rank(benchmark: str, test: ToolDataset, methods: dict[str, Path]) -> tuple[dict, dict[str, float]]:
+    """BM25, MiniLM and each checkpoint of `methods` (name -> directory) on `test`; `union` and `left out` also
+    with their one overall lexical weight. Returns (results for results.json, score per column)."""
+    quiet = lambda _: None  # noqa: E731
+    results = {"baselines": evaluate(test, (1, 5), None, ("bm25", "minilm_zero_shot"), log=quiet)}
+    row = {"bm25": score(results["baselines"], "bm25", benchmark),
+           "minilm": score(results["baselines"], "minilm_zero_shot", benchmark)}  # fmt: skip
+    for method, ckpt in methods.items():
+        proposer = ToolProposer.load(ckpt)
+        results[method] = evaluate(test, (1, 5), proposer, (), log=quiet)
+        row[method] = score(results[method], "proposer", benchmark)
+        if method in ("union", "left out"):  # beside it, the same checkpoint with its one overall weight
+            one = evaluate(test, (1, 5), proposer, (), log=quiet, lexical_weight=proposer.meta.lexical_weight)
+            results[f"{method}, one weight"] = one
+            row[f"{method}, one weight"] = score(one, "proposer", benchmark)
+        if adapted := results[method]["methods"]["proposer"].get("adapted_weights"):
+            print(f"[bench] {benchmark} / {method}: lexical weight adapted from the queries: {adapted}", flush=True)
+    return results, row
+
+
 def whole_table(data: dict, models: dict, limit: int | None) -> dict:
     """Each left-out proposer on its benchmark whole (`--whole`): it was trained on none of that benchmark, so its
     training part is as unseen as its held-out part, and ranking both measures the transfer on 2.5x (G1: 163 queries
@@ -215,17 +220,10 @@ def whole_table(data: dict, models: dict, limit: int | None) -> dict:
             continue
         train_part, test_part = data[b]
         test = ToolDataset(test_part.tools, (train_part.tasks + test_part.tasks)[:limit])
-        base = evaluate(test, (1, 5), None, ("bm25", "minilm_zero_shot"), log=lambda _: None)
-        proposer = ToolProposer.load(models[b]["left out"])
-        adapted = evaluate(test, (1, 5), proposer, (), log=lambda _: None)
-        overall = evaluate(test, (1, 5), proposer, (), log=lambda _: None, lexical_weight=proposer.meta.lexical_weight)
-        results[b] = {"baselines": base, "left out": adapted, "left out, one weight": overall}
-        weight = (adapted["methods"]["proposer"].get("adapted_weights") or {}).get(b, {}).get("weight")
-        figures = [score(adapted, "proposer", b), score(overall, "proposer", b), score(base, "bm25", b),
-                   score(base, "minilm_zero_shot", b), weight]  # fmt: skip
-        rows.append([b, len(test.tasks), *("-" if f is None else f"{f:.3f}" for f in figures)])
-    print(format_table(["left out, whole", "tasks", "left out (LOBO)", "LOBO, one weight", "BM25", "MiniLM",
-                        "adapted weight"], rows))  # fmt: skip
+        results[b], row = rank(b, test, {"left out": models[b]["left out"]})
+        columns = ("left out", "left out, one weight", "bm25", "minilm")
+        rows.append([b, len(test.tasks), *(f"{row[m]:.3f}" for m in columns)])
+    print(format_table(["left out, whole", "tasks", "left out (LOBO)", "LOBO, one weight", "BM25", "MiniLM"], rows))
     print("The left-out benchmark whole: its training part (which no left-out proposer saw) and its held-out part")
     return results
 

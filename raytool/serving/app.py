@@ -51,6 +51,9 @@ RETRYABLE = (RayActorError,)  # the replica died or cannot be reached (ActorDied
 app = harden(FastAPI(title="raytool", version="0.1.0"), MAX_BODY_BYTES)  # before @serve.ingress: Serve copies it
 
 
+CHECKPOINT_KEYS = ("proposer", "decider", "filler")  # the `ProxyConfig` fields a `user_config` may swap
+
+
 @serve.deployment(ray_actor_options={"num_cpus": 0.25}, max_ongoing_requests=8)
 class ProxyDeployment:
     """One domain's `ProxyModel`; `user_config` {"proposer", "decider"} swaps the checkpoint in place (the new
@@ -61,19 +64,21 @@ class ProxyDeployment:
         from ray.serve.metrics import Counter, Histogram
 
         self.domain = domain
-        self.config = ProxyConfig(proposer, decider, filler=filler, theta=theta, need=need)
-        self.model = ProxyModel(domain, self.config)
-        self.checkpoint = {"proposer": proposer, "decider": decider, "filler": filler}
+        self.model = ProxyModel(domain, ProxyConfig(proposer, decider, filler=filler, theta=theta, need=need))
         self.jobs = Counter("raytool_proxy_jobs", description="sub-tasks solved by a proxy", tag_keys=("domain",))
         self.seconds = Histogram("raytool_proxy_solve_seconds", description="a proxy's time per batch of sub-tasks",
                                  boundaries=[0.01, 0.03, 0.1, 0.3, 1, 3, 10], tag_keys=("domain",))  # fmt: skip
 
+    @property
+    def checkpoint(self) -> dict[str, str]:
+        """The loaded model's proposer, decider and filler directories."""
+        return {key: getattr(self.model.config, key) for key in CHECKPOINT_KEYS}
+
     def reconfigure(self, user_config: dict[str, Any]) -> None:
-        wanted = {key: user_config.get(key) or self.checkpoint[key] for key in ("proposer", "decider", "filler")}
-        if wanted != self.checkpoint:
-            config = replace(self.config, **wanted)  # the gate's settings kept
-            model = ProxyModel(self.domain, config)
-            self.model, self.config, self.checkpoint = model, config, wanted
+        current = self.checkpoint
+        wanted = {key: user_config.get(key) or current[key] for key in CHECKPOINT_KEYS}
+        if wanted != current:
+            self.model = ProxyModel(self.domain, replace(self.model.config, **wanted))  # the gate's settings kept
 
     def solve(self, jobs: list[dict[str, Any]], catalogue: list[dict[str, Any]]) -> list[dict[str, Any]]:
         began = time.perf_counter()

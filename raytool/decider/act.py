@@ -76,23 +76,28 @@ def greedy_action(module, env, obs: dict[str, np.ndarray], prior_weight: float =
     the decider calls a tool, *which* one is re-chosen with the proposer's calibrated probabilities as a prior
     (`prior_choice`); *when* to stop stays the decider's own decision — except with `need` > 0
     (`ProxyConfig.need`) in a job without a plan: its STOP is not taken while a candidate it may call has a
-    calibrated P(needed) of at least `need`; the one of those its logits rank first is called instead (`held_stop`).
-    That is the plan's floor for a job the planner did not split: the proposer's sure tools."""
+    calibrated P(needed) of at least `need`: the choice is then made among those alone (`held_stop`), by the logits or,
+    with the prior, by `prior_choice`. That is the plan's floor for a job the planner did not split: the proposer's
+    sure tools."""
     allowed = np.where(_skipped(env, theta), -np.inf, decider_logits(module, obs))
     choice = int(np.argmax(allowed))
     if need > 0 and choice == env.stop_action and not env.planned_calls:
-        choice = held_stop(allowed, env.candidate_scores, need, choice)
+        allowed = held_stop(allowed, env.candidate_scores, need)
+        choice = int(np.argmax(allowed))
     if prior_weight <= 0:  # off: the decider alone
         return choice
     n = len(env.candidate_scores)
     return choice if choice >= n else prior_choice(allowed[:n], env.candidate_scores, prior_weight)  # STOP stays
 
 
-def held_stop(allowed: np.ndarray, probs, need: float, stop: int) -> int:
-    """The candidate to call instead of STOP: of those allowed (finite in `allowed`, the logits with the masks
-    applied) whose probability in `probs` reaches `need`, the one with the highest logit; `stop` when there is none."""
-    sure = [i for i, p in enumerate(probs) if p >= need and np.isfinite(allowed[i])]
-    return max(sure, key=lambda i: allowed[i]) if sure else stop
+def held_stop(allowed: np.ndarray, probs, need: float) -> np.ndarray:
+    """`allowed` (the logits with the masks applied, -inf where masked; STOP last) with STOP and every candidate whose
+    probability in `probs` is below `need` masked too, when an allowed candidate reaches `need`; unchanged (STOP
+    stands) when none does."""
+    sure = np.zeros(len(allowed), dtype=bool)
+    sure[: len(probs)] = np.asarray(probs, dtype=np.float64) >= need
+    sure &= np.isfinite(allowed)
+    return np.where(sure, allowed, -np.inf) if sure.any() else allowed
 
 
 def prior_choice(logits: np.ndarray, probs, weight: float) -> int:

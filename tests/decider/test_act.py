@@ -144,6 +144,13 @@ def test_need_holds_stop_while_a_sure_candidate_of_an_unplanned_job_is_uncalled(
     env.planned_calls = 2
     env.made = ["a call", "another"]
     assert act.greedy_action(None, env, {}, need=0.5) == 3  # a planned job: its plan decides, not `need`
-    assert act.held_stop(np.array([-np.inf, 2.0]), [0.9, 0.1], 0.5, 7) == 7
+    env.made, env.planned_calls = [], 0
+    # with the prior (weight 1) the choice among all candidates would be 0.3's (log-softmax 0 - 1.20 beats -1 - 0.22):
+    # a held STOP re-chooses among the sure ones only
+    assert act.greedy_action(None, env, {}, prior_weight=1.0) == 3  # not held: STOP stays
+    assert act.greedy_action(None, env, {}, prior_weight=1.0, need=0.5) == 1
+    assert act.greedy_action(None, env, {}, prior_weight=1.0, need=0.85) == 2
+    held = act.held_stop(np.array([-np.inf, 0.5, 2.0]), [0.9, 0.1], 0.5)
+    assert np.array_equal(held, [-np.inf, 0.5, 2.0])  # the one sure candidate is masked: nothing held, STOP stands
     with pytest.raises(ValueError, match="need"):
         ProxyConfig("p", "d", need=1.5)
